@@ -1,0 +1,127 @@
+"""The `rca` command line: a thin layer over the library (`rca.ingest`, `rca.findings`).
+
+Exit codes: 0 ok, 1 internal error, 2 usage or unusable input.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from loguru import logger
+
+from rca import __version__
+from rca.errors import EXIT_INTERNAL, InputErrors, RcaError
+from rca.findings import findings_document, render_text
+from rca.formats import FORMATS
+from rca.ingest import ingest
+
+EPILOG = "Exit codes: 0 ok, 1 internal error, 2 usage error or unusable input."
+
+app = typer.Typer(
+    name="rca",
+    help="Root-cause assistant for Loki / Grafana / JSON log exports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    epilog=EPILOG,
+)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _configure_logging(debug: bool) -> None:
+    logger.remove()
+    logger.add(sys.stderr, level="DEBUG" if debug else "WARNING", diagnose=False,
+               backtrace=debug, format=lambda record: "rca: " + record["level"].name.lower() + ": {message}\n")
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    tmp = output.with_name(f".{output.name}.rca-tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, output)
+
+
+@app.command(epilog=EPILOG)
+def analyze(
+    inputs: Annotated[list[str], typer.Argument(help="Export files, folders of part files, or - for stdin.", show_default=False)],
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format (see 'rca formats').")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
+) -> None:
+    """Analyse log exports. For now: a true summary of what was ingested."""
+    _configure_logging(debug)
+    ingested = ingest(inputs, input_format=input_format)
+    for s in ingested.inputs:
+        for w in s.warnings:
+            logger.warning("{}: {}", s.path, w)
+    if fmt is OutputFormat.json:
+        text = orjson.dumps(findings_document(ingested), option=orjson.OPT_INDENT_2).decode() + "\n"
+    else:
+        text = render_text(ingested)
+    _write(text, output)
+
+
+@app.command()
+def formats() -> None:
+    """List the export formats rca reads."""
+    width = max(len(n) for n in FORMATS)
+    for f in FORMATS.values():
+        typer.echo(f"{f.name.ljust(width)}  {f.description}")
+
+
+@app.command()
+def version() -> None:
+    """Print rca's version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console entry point: one-line errors and documented exit codes, never a traceback
+    unless --debug."""
+    debug = "--debug" in sys.argv or os.environ.get("RCA_DEBUG") == "1"
+    try:
+        app(standalone_mode=False)
+    except RcaError as exc:
+        errors = exc.errors if isinstance(exc, InputErrors) else [exc]
+        for e in errors:
+            sys.stderr.write(f"rca: error: {e}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("rca: interrupted\n")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if _is_usage_error(exc):
+            message = _usage_message(exc)
+            if message:
+                sys.stderr.write(f"rca: error: {message}\n")
+            sys.exit(2)
+        if debug:
+            raise
+        sys.stderr.write(f"rca: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)\n")
+        sys.exit(EXIT_INTERNAL)
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    return type(exc).__name__ in {"UsageError", "BadParameter", "NoSuchOption", "MissingParameter",
+                                  "BadOptionUsage", "BadArgumentUsage", "NoArgsIsHelpError"}
+
+
+def _usage_message(exc: BaseException) -> str:
+    fmt = getattr(exc, "format_message", None)
+    return fmt() if callable(fmt) else str(exc)

@@ -1,0 +1,105 @@
+"""Recognise an export's format from its first bytes (after decompression and decoding)."""
+
+from __future__ import annotations
+
+import orjson
+import regex
+
+HEAD = 64 * 1024
+
+_TXT_ROW = regex.compile(rb"^\d{13}\t", regex.MULTILINE)
+_TXT_HEADER = regex.compile(rb"^(?:Common labels|Line limit|Total bytes processed|[A-Za-z ]+): ", regex.MULTILINE)
+_LOGCLI_LABELS = regex.compile(
+    rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) (?:\{\}|\{[A-Za-z_][A-Za-z0-9_]*=\")"
+)
+_LOKI_ERROR = regex.compile(
+    rb"^(?:parse error|max entries limit|too many|query timed out|.{0,200}exceeded|"
+    rb"log queries are not supported|failed to parse|unauthorized|no org id)", regex.IGNORECASE
+)
+
+
+def _first_lines(head: bytes, n: int) -> list[bytes]:
+    return [ln.strip() for ln in head.split(b"\n") if ln.strip()][:n]
+
+
+def _json_keys_line(line: bytes) -> dict | None:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def detect(data: bytes) -> tuple[str | None, str]:
+    """Return (format name or None, the reason) for decoded UTF-8 bytes."""
+    head = data[:HEAD]
+    body = head.lstrip()
+    if not body:
+        return None, "empty"
+    if body[:1] in (b"{", b"["):
+        lines = _first_lines(head, 3)
+        first = _json_keys_line(lines[0]) if lines else None
+        second = _json_keys_line(lines[1]) if len(lines) > 1 else None
+        if first is not None and (second is not None or len(lines) == 1):
+            # NDJSON (or a single one-line document).
+            keys = set(first)
+            if "resultType" in (first.get("data") or {}) or "resultType" in keys:
+                return "loki-query", "a Loki API response per line"
+            if {"line", "timestamp"} <= keys <= {"labels", "line", "timestamp"}:
+                return "logcli-jsonl", "JSON lines with labels/line/timestamp"
+            if "streams" in keys:
+                return "loki-push", "push payloads or tail messages per line"
+            if "_source" in keys or ("hits" in keys and isinstance(first.get("hits"), dict)):
+                return "elasticsearch", "Elasticsearch hits"
+            if "events" in keys and isinstance(first.get("events"), list) or "logEvents" in keys:
+                return "cloudwatch", "CloudWatch events"
+            if "results" in keys and isinstance(first.get("results"), list) and "status" in keys and "statistics" in keys:
+                return "cloudwatch", "CloudWatch Logs Insights results"
+            if {"frames", "results", "series", "schema"} & keys and len(lines) == 1:
+                return "grafana-frames", "Grafana data frames"
+            if len(lines) > 1 or body[:1] == b"{":
+                return "ndjson", "JSON objects, one per line"
+        return _detect_document(head)
+    if _TXT_ROW.search(head) and (body[:1].isdigit() or _TXT_HEADER.match(body)):
+        return "grafana-txt", "Grafana TXT rows (epoch ms, tab)"
+    if _LOGCLI_LABELS.match(body):
+        return "logcli-text", "logcli default lines (RFC 3339 time, labels)"
+    first_line = body.split(b"\n", 1)[0]
+    if first_line.startswith(b"sep=") or (b'"Line"' in first_line or b"Line," in first_line or b"\tLine" in first_line):
+        if first_line.lstrip(b'"').startswith(b"labels") or b"labelTypes" in first_line:
+            return "grafana-inspect-csv", "Grafana Inspect data CSV header"
+        return "grafana-csv", "Grafana logs CSV header"
+    if _LOKI_ERROR.match(body):
+        return "loki-error", body.split(b"\n", 1)[0].decode("utf-8", "replace")[:300]
+    return "text", "plain text"
+
+
+def _detect_document(head: bytes) -> tuple[str | None, str]:
+    """One JSON document: look at the keys near the start."""
+    if regex.search(rb'"resultType"\s*:', head):
+        return "loki-query", "resultType key"
+    if regex.search(rb'"message"\s*:\s*"', head) and regex.search(rb'"traceID"', head) and head.count(b"{") <= 2:
+        return "loki-error", "Grafana proxy error"
+    if regex.search(rb'"streams"\s*:\s*\[', head):
+        if regex.search(rb'"data"\s*:\s*\{', head):
+            return "loki-query", "data.streams"
+        return "loki-push", "top-level streams"
+    if regex.search(rb'"hits"\s*:\s*\{', head) or regex.search(rb'"_source"\s*:', head):
+        return "elasticsearch", "hits"
+    if regex.search(rb'"(?:logEvents|events)"\s*:\s*\[', head) and regex.search(rb'"message"', head):
+        return "cloudwatch", "events with message"
+    if regex.search(rb'"results"\s*:\s*\[\s*\[\s*\{\s*"field"', head):
+        return "cloudwatch", "Logs Insights results"
+    if regex.search(rb'"(?:frames|schema)"\s*:', head) or regex.search(rb'"state"\s*:\s*"\w+"\s*,\s*"series"', head) \
+            or regex.search(rb'"series"\s*:\s*\[', head):
+        return "grafana-frames", "data frames"
+    if regex.search(rb'"fields"\s*:\s*\[\s*\{\s*"name"', head):
+        return "grafana-frames", "data frame fields"
+    stripped = head.lstrip()
+    if stripped.startswith(b"[") and regex.search(rb'"line"\s*:', head) and regex.search(rb'"timestamp"\s*:\s*"\d', head):
+        return "grafana-json", "array of line/timestamp rows"
+    if stripped.startswith(b"[") and regex.search(rb'^\[\s*\{\s*"metric"', stripped):
+        return "loki-metric", "logcli metric output"
+    if regex.search(rb'"gridPos"\s*:', head) and regex.search(rb'"targets"\s*:', head):
+        return "grafana-frames", "panel JSON"
+    return "ndjson", "JSON records"

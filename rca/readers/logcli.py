@@ -1,0 +1,168 @@
+"""logcli query output: `-o jsonl` (columnar fast path), `-o default` text, and part files."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+import regex
+
+from rca.readers import Context, ReadResult, fail, parse_label_string, split_lines
+from rca.table import RecordBuilder, struct_to_map, table_from_columns
+from rca.timestamps import TimestampError, iso_array_to_ns, parse_any, parse_iso
+
+_JSONL_SCHEMA = pa.schema([("timestamp", pa.string()), ("line", pa.string())])
+_BLOCK = 1 << 24  # lines up to 16 MiB stay on the columnar path
+
+
+def read_jsonl(data: bytes, ctx: Context) -> ReadResult:
+    """Read `{"labels":{…},"line":"…","timestamp":"RFC3339Nano"}` lines.
+
+    Arrow's multi-threaded JSON reader does the parsing; labels arrive as a struct and are
+    turned into a map column by column. Any line Arrow refuses sends the whole input to the
+    per-line path, which salvages the good lines and counts the bad ones.
+    """
+    try:
+        table = pj.read_json(
+            io.BytesIO(data),
+            read_options=pj.ReadOptions(block_size=_BLOCK),
+            parse_options=pj.ParseOptions(
+                explicit_schema=_JSONL_SCHEMA, unexpected_field_behavior="infer"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return _read_jsonl_per_line(data, ctx)
+    extra = set(table.column_names) - {"timestamp", "line", "labels"}
+    if extra or table.num_rows == 0:
+        return _read_jsonl_per_line(data, ctx)
+    line = table.column("line").combine_chunks()
+    stamps = table.column("timestamp").combine_chunks()
+    if line.null_count or stamps.null_count:
+        return _read_jsonl_per_line(data, ctx)
+    ts, failures = iso_array_to_ns(stamps)
+    if failures:
+        return _read_jsonl_per_line(data, ctx)
+    if "labels" in table.column_names:
+        col = table.column("labels")
+        labels = struct_to_map(col) if pa.types.is_struct(col.type) else None
+        if labels is None:
+            return _read_jsonl_per_line(data, ctx)
+    else:
+        labels = None
+    precision = _fraction_precision(stamps)
+    return ReadResult(table_from_columns(ts, precision, line, ctx.path, labels=labels))
+
+
+def _fraction_precision(stamps: pa.Array) -> pa.Array:
+    """ns when any fraction digits survive (logcli trims trailing zeros), else s."""
+    has_fraction = pc.match_substring_regex(stamps, r"T\d\d:\d\d:\d\d\.\d")
+    return pc.if_else(has_fraction, "ns", "s")
+
+
+def _read_jsonl_per_line(data: bytes, ctx: Context) -> ReadResult:
+    builder = RecordBuilder()
+    rejected = 0
+    warnings: list[str] = []
+    for index, raw in enumerate(split_lines(data)):
+        if not raw.strip():
+            continue
+        try:
+            obj = orjson.loads(raw)
+            line = obj["line"]
+            if not isinstance(line, str):
+                raise TypeError
+            ns, _ = parse_any(obj["timestamp"])
+            labels = obj.get("labels") or {}
+            if not isinstance(labels, dict):
+                raise TypeError
+        except (orjson.JSONDecodeError, KeyError, TypeError, TimestampError):
+            rejected += 1
+            continue
+        stamp = obj["timestamp"]
+        precision = "ns" if isinstance(stamp, str) and regex.search(r"\d\d:\d\d:\d\d\.\d", stamp) else "s"
+        builder.add(ns, precision, line, index, labels=labels)
+    if rejected:
+        warnings.append(f"{rejected} lines are not logcli JSONL records (broken JSON or missing fields)")
+    if len(builder) == 0:
+        raise fail(ctx, "no readable logcli JSONL records")
+    return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings)
+
+
+# `<timestamp> <labels> <line>` — timestamp layouts from logcli's --output-timestamp-format.
+_DEFAULT_LINE = regex.compile(
+    r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))"
+    r"(?: (?P<labels>\{(?:[^{}\"]|\"(?:[^\"\\]|\\.)*\")*\}))?\s?(?P<line>.*)$",
+    regex.DOTALL,
+)
+_ANSI = regex.compile(r"\x1b\[[0-9;]*m")
+_STDERR = regex.compile(
+    r"^(?:\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )?(?:https?://\S+/loki/api/\S+|Common labels: \{.*\}"
+    r"|Ignoring labels key: .*|Print only labels key: .*)$"
+)
+_COMMON = regex.compile(r"Common labels: (\{.*\})")
+
+
+def read_default(data: bytes, ctx: Context) -> ReadResult:
+    """logcli's default output; lines without a leading timestamp continue the previous one.
+
+    Interleaved stderr (`Common labels: {…}`, request URLs) restores the labels logcli
+    stripped, and is reported as skipped metadata rather than read as records.
+    """
+    builder = RecordBuilder()
+    common: dict[str, str] = {}
+    skipped_meta = 0
+    rejected = 0
+    pending: list[object] | None = None
+    record = 0
+
+    def flush() -> None:
+        if pending is not None:
+            ns, prec, labels, text, idx = pending
+            builder.add(ns, prec, text, idx, labels=labels)
+
+    for raw in split_lines(data):
+        text = _ANSI.sub("", raw.decode("utf-8", errors="replace"))
+        if _STDERR.match(text):
+            skipped_meta += 1
+            m = _COMMON.search(text)
+            if m:
+                common = parse_label_string(m.group(1)) or {}
+            continue
+        m = _DEFAULT_LINE.match(text)
+        if m is None:
+            if pending is not None:
+                pending[3] = f"{pending[3]}\n{text}"
+            elif text.strip():
+                rejected += 1
+            continue
+        flush()
+        try:
+            ns, prec, _ = parse_iso(m["ts"])
+        except TimestampError:
+            rejected += 1
+            pending = None
+            continue
+        labels = dict(common)
+        if m["labels"]:
+            parsed = parse_label_string(m["labels"])
+            if parsed is None:
+                line_text = text[m.start("labels"):]
+            else:
+                labels.update(parsed)
+                line_text = m["line"]
+        else:
+            line_text = m["line"]
+        pending = [ns, prec, labels, line_text.strip(), record]
+        record += 1
+    flush()
+    warnings = []
+    if skipped_meta:
+        warnings.append(f"skipped {skipped_meta} lines of logcli's own stderr output (query URLs, common labels)")
+    if rejected:
+        warnings.append(f"{rejected} lines before the first timestamped record could not be read")
+    if len(builder) == 0:
+        raise fail(ctx, "no logcli records found (expected '<RFC3339 time> {labels} <line>')")
+    return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings)

@@ -1,0 +1,98 @@
+"""Turn an input's raw bytes into UTF-8: decompress by magic bytes, strip BOMs, transcode
+UTF-16, and refuse binary data with a clear reason."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import zlib
+
+import numpy as np
+
+from rca.errors import InputError
+
+MAX_LINE = 1 << 20
+
+
+def decompress(raw: bytes, path: str) -> tuple[bytes, list[str]]:
+    """Undo gzip (multi-member), bzip2 and xz, repeatedly; name what was undone."""
+    notes: list[str] = []
+    for _ in range(4):
+        if raw[:2] == b"\x1f\x8b":
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError, zlib.error):
+                raw = _gunzip_salvage(raw, path)
+                notes.append("gzip stream is cut off; read what decompressed")
+            notes.append("gzip")
+        elif raw[:3] == b"BZh":
+            try:
+                raw = bz2.decompress(raw)
+            except (OSError, ValueError) as exc:
+                raise InputError(path, f"broken bzip2 data ({exc})") from None
+            notes.append("bzip2")
+        elif raw[:6] == b"\xfd7zXZ\x00":
+            try:
+                raw = lzma.decompress(raw)
+            except lzma.LZMAError as exc:
+                raise InputError(path, f"broken xz data ({exc})") from None
+            notes.append("xz")
+        elif raw[:4] == b"\x28\xb5\x2f\xfd":
+            raise InputError(path, "zstd-compressed; decompress it first (zstd -d FILE)")
+        elif raw[:4] == b"PK\x03\x04":
+            raise InputError(path, "a zip archive; unzip it and pass the files or the folder")
+        elif raw[:4] == b"PAR1":
+            raise InputError(path, "a Parquet file; export the logs as JSON instead")
+        else:
+            break
+    return raw, notes
+
+
+def _gunzip_salvage(raw: bytes, path: str) -> bytes:
+    d = zlib.decompressobj(wbits=31)
+    try:
+        out = d.decompress(raw)
+    except zlib.error as exc:
+        raise InputError(path, f"broken gzip data ({exc})") from None
+    if not out:
+        raise InputError(path, "broken gzip data (nothing could be decompressed)")
+    return out
+
+
+def to_utf8(raw: bytes, path: str) -> tuple[bytes, list[str]]:
+    """Decode BOMs and UTF-16 to UTF-8 bytes; refuse binary; replace invalid UTF-8 and say so."""
+    notes: list[str] = []
+    if raw[:3] == b"\xef\xbb\xbf":
+        raw = raw[3:]
+        notes.append("UTF-8 byte order mark removed")
+    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        enc = "utf-16-le" if raw[:2] == b"\xff\xfe" else "utf-16-be"
+        raw = raw[2:].decode(enc, errors="replace").encode("utf-8")
+        notes.append(f"decoded from {enc.upper()}")
+    elif len(raw) >= 4 and raw[1:4:2] == b"\x00\x00" and raw[0] and raw[2]:
+        raw = raw.decode("utf-16-le", errors="replace").encode("utf-8")
+        notes.append("decoded from UTF-16-LE (no byte order mark)")
+    if not raw.strip():
+        raise InputError(path, "empty file" if not raw else "file holds only white space")
+    sample = raw[: 1 << 16]
+    controls = sum(sample.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 27), *range(28, 32)))
+    if b"\x00" in sample or controls > max(8, len(sample) // 50):
+        raise InputError(path, "binary data, not a log export")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        fixed = raw.decode("utf-8", errors="replace")
+        bad = fixed.count("\ufffd") - raw.count("\xef\xbf\xbd".encode("latin-1"))
+        raw = fixed.encode("utf-8")
+        notes.append(f"{max(bad, 1)} invalid UTF-8 byte sequences replaced with U+FFFD")
+    return raw, notes
+
+
+def long_lines(data: bytes) -> int:
+    """How many lines exceed 1 MiB (kept, but worth a warning)."""
+    if len(data) <= MAX_LINE:
+        return 0
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    bounds = np.concatenate(([-1], newlines, [len(data)]))
+    return int(np.count_nonzero(np.diff(bounds) - 1 > MAX_LINE))

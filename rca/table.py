@@ -1,0 +1,295 @@
+"""The canonical log table every reader produces, and the merge that combines inputs.
+
+One row per log record:
+
+| column      | type                 | meaning                                           |
+|-------------|----------------------|---------------------------------------------------|
+| ts_ns       | int64 (nullable)     | nanoseconds since the epoch, UTC; null if unknown |
+| precision   | string               | how far ordering can be trusted: ns/us/ms/s/min   |
+| labels      | map<string,string>   | stream (indexed) labels                           |
+| metadata    | map<string,string>   | Loki structured metadata                          |
+| parsed      | map<string,string>   | parsed labels or fields a reader lifted out       |
+| line        | string               | the original log line, unmodified                 |
+| source      | string               | the file it came from ("-" for stdin)             |
+| record      | int64                | the record's index within that file               |
+
+Map entries are sorted by key so that equal label sets compare equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+STRING_MAP = pa.map_(pa.string(), pa.string())
+
+SCHEMA = pa.schema(
+    [
+        ("ts_ns", pa.int64()),
+        ("precision", pa.string()),
+        ("labels", STRING_MAP),
+        ("metadata", STRING_MAP),
+        ("parsed", STRING_MAP),
+        ("line", pa.large_string()),
+        ("source", pa.string()),
+        ("record", pa.int64()),
+    ]
+)
+
+
+def _entries(mapping: Mapping[str, object] | None) -> list[tuple[str, str]]:
+    if not mapping:
+        return []
+    return sorted((str(k), v if isinstance(v, str) else _stringify(v)) for k, v in mapping.items())
+
+
+def _stringify(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+@dataclass
+class RecordBuilder:
+    """Collects records one at a time for readers whose format needs a Python loop."""
+
+    ts_ns: list[int | None] = field(default_factory=list)
+    precision: list[str | None] = field(default_factory=list)
+    labels: list[list[tuple[str, str]]] = field(default_factory=list)
+    metadata: list[list[tuple[str, str]]] = field(default_factory=list)
+    parsed: list[list[tuple[str, str]]] = field(default_factory=list)
+    line: list[str] = field(default_factory=list)
+    record: list[int] = field(default_factory=list)
+
+    def add(
+        self,
+        ts_ns: int | None,
+        precision: str | None,
+        line: str,
+        record: int,
+        labels: Mapping[str, object] | None = None,
+        metadata: Mapping[str, object] | None = None,
+        parsed: Mapping[str, object] | None = None,
+    ) -> None:
+        self.ts_ns.append(ts_ns)
+        self.precision.append(precision if ts_ns is not None else None)
+        self.labels.append(_entries(labels))
+        self.metadata.append(_entries(metadata))
+        self.parsed.append(_entries(parsed))
+        self.line.append(line)
+        self.record.append(record)
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def to_table(self, source: str) -> pa.Table:
+        n = len(self.line)
+        return pa.table(
+            {
+                "ts_ns": pa.array(self.ts_ns, pa.int64()),
+                "precision": pa.array(self.precision, pa.string()),
+                "labels": pa.array(self.labels, STRING_MAP),
+                "metadata": pa.array(self.metadata, STRING_MAP),
+                "parsed": pa.array(self.parsed, STRING_MAP),
+                "line": pa.array(self.line, pa.large_string()),
+                "source": pa.array([source] * n, pa.string()) if n else pa.array([], pa.string()),
+                "record": pa.array(self.record, pa.int64()),
+            },
+            schema=SCHEMA,
+        )
+
+
+def empty_maps(n: int) -> pa.Array:
+    offsets = pa.array(np.zeros(n + 1, dtype=np.int32))
+    return pa.MapArray.from_arrays(offsets, pa.array([], pa.string()), pa.array([], pa.string()))
+
+
+def struct_to_map(struct: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Turn a struct column (JSON objects whose keys vary row to row) into a sorted string map.
+
+    Null struct fields are absent entries. Works column by column, never row by row.
+    """
+    if isinstance(struct, pa.ChunkedArray):
+        struct = struct.combine_chunks()
+    n = len(struct)
+    if not pa.types.is_struct(struct.type) or struct.type.num_fields == 0:
+        return empty_maps(n)
+    names = sorted(struct.type.field(i).name for i in range(struct.type.num_fields))
+    row_ids, keys, values = [], [], []
+    parent_valid = struct.is_valid()
+    for order, name in enumerate(names):
+        child = struct.field(name)
+        if not pa.types.is_string(child.type) and not pa.types.is_large_string(child.type):
+            child = _cast_to_string(child)
+        valid = pc.and_(child.is_valid(), parent_valid)
+        idx = np.flatnonzero(valid.to_numpy(zero_copy_only=False))
+        if idx.size == 0:
+            continue
+        row_ids.append(idx.astype(np.int64) * (len(names) + 1) + order)
+        keys.append(pa.array(np.full(idx.size, order, dtype=np.int32)))
+        values.append(child.take(pa.array(idx)).cast(pa.string()))
+    if not row_ids:
+        return empty_maps(n)
+    all_rows = np.concatenate(row_ids)
+    order_idx = np.argsort(all_rows, kind="stable")
+    rows_sorted = all_rows[order_idx] // (len(names) + 1)
+    key_dict = pa.array(names, pa.string())
+    key_codes = pa.chunked_array(keys).combine_chunks().take(pa.array(order_idx))
+    key_arr = key_dict.take(key_codes)
+    val_arr = pa.chunked_array(values).combine_chunks().take(pa.array(order_idx))
+    counts = np.bincount(rows_sorted, minlength=n)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    return pa.MapArray.from_arrays(pa.array(offsets), key_arr, val_arr)
+
+
+def _cast_to_string(arr: pa.Array) -> pa.Array:
+    try:
+        return arr.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([None if v is None else _stringify(v) for v in arr.to_pylist()], pa.string())
+
+
+def map_key_strings(maps: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One canonical string per row for a sorted map column ("k=v" joined by \\x1f)."""
+    if isinstance(maps, pa.ChunkedArray):
+        maps = maps.combine_chunks()
+    if len(maps) == 0:
+        return pa.array([], pa.string())
+    maps = maps.fill_null([]) if maps.null_count else maps
+    pairs = pc.binary_join_element_wise(
+        maps.keys.cast(pa.large_string()), maps.items.cast(pa.large_string()),
+        pa.scalar("=", pa.large_string()),
+    )
+    offsets = maps.offsets
+    if offsets[0].as_py() != 0:
+        offsets = pc.subtract(offsets, offsets[0])
+    lists = pa.LargeListArray.from_arrays(offsets.cast(pa.int64()), pairs)
+    return pc.binary_join(lists, pa.scalar("\x1f", pa.large_string()))
+
+
+def table_from_columns(
+    ts_ns: pa.Array,
+    precision: pa.Array | str,
+    line: pa.Array,
+    source: str,
+    labels: pa.Array | None = None,
+    metadata: pa.Array | None = None,
+    parsed: pa.Array | None = None,
+    record: pa.Array | None = None,
+) -> pa.Table:
+    """Assemble a canonical table from ready-made columns (the vectorised readers)."""
+    n = len(line)
+    if isinstance(precision, str):
+        precision = pa.array([precision] * n, pa.string()) if n else pa.array([], pa.string())
+        precision = pc.if_else(ts_ns.is_valid(), precision, pa.scalar(None, pa.string()))
+    return pa.table(
+        {
+            "ts_ns": ts_ns.cast(pa.int64()),
+            "precision": precision,
+            "labels": labels if labels is not None else empty_maps(n),
+            "metadata": metadata if metadata is not None else empty_maps(n),
+            "parsed": parsed if parsed is not None else empty_maps(n),
+            "line": line.cast(pa.large_string()),
+            "source": pa.array([source] * n, pa.string()) if n else pa.array([], pa.string()),
+            "record": record if record is not None else pa.array(np.arange(n, dtype=np.int64)),
+        },
+        schema=SCHEMA,
+    )
+
+
+def empty_table() -> pa.Table:
+    return SCHEMA.empty_table()
+
+
+def sort_by_time(table: pa.Table) -> pa.Table:
+    """Order by time; records without a time keep their place after timed ones.
+
+    Ties keep the inputs' own order (source order, then record index) so that lines sharing
+    a timestamp stay in the order the export had them.
+    """
+    if table.num_rows == 0:
+        return table
+    ts = table.column("ts_ns").combine_chunks()
+    if ts.null_count == 0 and bool(pc.all(pc.greater_equal(ts[1:], ts[:-1])).as_py() or table.num_rows < 2):
+        return table
+    ts_np = ts.to_numpy(zero_copy_only=False)
+    if ts.null_count:
+        valid = ts.is_valid().to_numpy(zero_copy_only=False)
+        ts_np = np.where(valid, ts.fill_null(0).to_numpy(), np.iinfo(np.int64).max)
+    order = np.argsort(ts_np, kind="stable")
+    return table.take(pa.array(order))
+
+
+def concat(tables: Iterable[pa.Table]) -> pa.Table:
+    tables = [t for t in tables]
+    if not tables:
+        return empty_table()
+    return pa.concat_tables(tables)
+
+
+def dedupe_across_sources(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
+    """Drop records that repeat exactly across different sources; count them per source.
+
+    Key: (ts_ns, labels ∪ metadata, line). Within one file identical records are legitimate,
+    so each key keeps the largest multiplicity any single file has, taken from the first
+    such file; copies in other files are counted as duplicates of those files.
+    """
+    sources = pc.unique(table.column("source"))
+    if len(sources) < 2 or table.num_rows == 0:
+        return table, {}
+    sep = pa.scalar("\x1e", pa.large_string())
+    key = pc.binary_join_element_wise(
+        map_key_strings(table.column("labels")).cast(pa.large_string()),
+        map_key_strings(table.column("metadata")).cast(pa.large_string()),
+        sep,
+    )
+    ts_text = pc.cast(table.column("ts_ns").combine_chunks(), pa.large_string()).fill_null("")
+    key = pc.binary_join_element_wise(ts_text, key, sep)
+    work = pa.table(
+        {
+            "key": key,
+            "line": table.column("line"),
+            "src": pc.index_in(table.column("source"), value_set=sources),
+            "row": pa.array(np.arange(table.num_rows, dtype=np.int64)),
+        }
+    )
+    per_src = work.group_by(["key", "line", "src"], use_threads=False).aggregate([("row", "count")])
+    counts = per_src.column("row_count").to_numpy()
+    src = per_src.column("src").to_numpy()
+    # Rank sources per key: highest count first, then earliest source.
+    best = (
+        per_src.append_column("neg_count", pa.array(-counts))
+        .sort_by([("key", "ascending"), ("line", "ascending"), ("neg_count", "ascending"), ("src", "ascending")])
+    )
+    keep_mask_sorted = np.ones(best.num_rows, dtype=bool)
+    k_sorted = pc.binary_join_element_wise(
+        best.column("key").cast(pa.large_string()), best.column("line").cast(pa.large_string()),
+        pa.scalar("\x1c", pa.large_string()),
+    )
+    k_np = k_sorted.to_numpy(zero_copy_only=False)
+    if len(k_np) > 1:
+        keep_mask_sorted[1:] = k_np[1:] != k_np[:-1]
+    winners = best.filter(pa.array(keep_mask_sorted)).select(["key", "line", "src"])
+    winners = winners.append_column("win", pa.array(np.ones(winners.num_rows, dtype=bool)))
+    joined = work.join(winners, keys=["key", "line", "src"], join_type="left outer", use_threads=False)
+    keep_rows = joined.filter(pc.is_valid(joined.column("win"))).column("row").to_numpy()
+    drop_rows = joined.filter(pc.is_null(joined.column("win"))).column("src").to_numpy()
+    del counts, src
+    keep_rows = np.sort(keep_rows)
+    dups: dict[str, int] = {}
+    if drop_rows.size:
+        uniq, cnt = np.unique(drop_rows, return_counts=True)
+        names = sources.to_pylist()
+        dups = {names[int(u)]: int(c) for u, c in zip(uniq, cnt, strict=True)}
+    return table.take(pa.array(keep_rows)), dups
