@@ -40,6 +40,7 @@ class OutputFormat(str, Enum):
 
 def _configure_logging(debug: bool) -> None:
     logger.remove()
+    logger.enable("rca")
     logger.add(sys.stderr, level="DEBUG" if debug else "WARNING", diagnose=False,
                backtrace=debug, format=lambda record: "rca: " + record["level"].name.lower() + ": {message}\n")
 

@@ -10,7 +10,8 @@ HEAD = 64 * 1024
 _TXT_ROW = regex.compile(rb"^\d{13}\t", regex.MULTILINE)
 _TXT_HEADER = regex.compile(rb"^(?:Common labels|Line limit|Total bytes processed|[A-Za-z ]+): ", regex.MULTILINE)
 _LOGCLI_LABELS = regex.compile(
-    rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) (?:\{\}|\{[A-Za-z_][A-Za-z0-9_]*=\")"
+    rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) (?:\{\}|\{[A-Za-z_][A-Za-z0-9_]*=\")",
+    regex.MULTILINE,
 )
 _LOKI_ERROR = regex.compile(
     rb"^(?:parse error|max entries limit|too many|query timed out|.{0,200}exceeded|"
@@ -18,8 +19,18 @@ _LOKI_ERROR = regex.compile(
 )
 
 
-def _first_lines(head: bytes, n: int) -> list[bytes]:
-    return [ln.strip() for ln in head.split(b"\n") if ln.strip()][:n]
+def _first_lines(data: bytes, n: int, limit: int = 1 << 24) -> list[bytes]:
+    """The first n non-blank lines, read past the sniffing window when a line is long."""
+    lines: list[bytes] = []
+    pos = 0
+    while len(lines) < n and pos < min(len(data), limit):
+        end = data.find(b"\n", pos, limit)
+        end = min(len(data), limit) if end < 0 else end
+        line = data[pos:end].strip()
+        if line:
+            lines.append(line)
+        pos = end + 1
+    return lines
 
 
 def _json_keys_line(line: bytes) -> dict | None:
@@ -37,7 +48,7 @@ def detect(data: bytes) -> tuple[str | None, str]:
     if not body:
         return None, "empty"
     if body[:1] in (b"{", b"["):
-        lines = _first_lines(head, 3)
+        lines = _first_lines(data, 3)
         first = _json_keys_line(lines[0]) if lines else None
         second = _json_keys_line(lines[1]) if len(lines) > 1 else None
         if first is not None and (second is not None or len(lines) == 1):
@@ -62,7 +73,7 @@ def detect(data: bytes) -> tuple[str | None, str]:
         return _detect_document(head)
     if _TXT_ROW.search(head) and (body[:1].isdigit() or _TXT_HEADER.match(body)):
         return "grafana-txt", "Grafana TXT rows (epoch ms, tab)"
-    if _LOGCLI_LABELS.match(body):
+    if _LOGCLI_LABELS.search(head):
         return "logcli-text", "logcli default lines (RFC 3339 time, labels)"
     first_line = body.split(b"\n", 1)[0]
     if first_line.startswith(b"sep=") or (b'"Line"' in first_line or b"Line," in first_line or b"\tLine" in first_line):

@@ -75,8 +75,9 @@ class Ingested:
         return self.table.num_rows
 
 
-def expand_paths(paths: list[str]) -> list[tuple[str, bool]]:
-    """Files to read, each with whether it came from a folder (then unreadable ones only warn)."""
+def expand_paths(paths: list[str]) -> tuple[list[tuple[str, bool]], list[InputError]]:
+    """Files to read, each with whether it came from a folder (then unreadable ones only
+    warn), and the inputs that do not exist."""
     out: list[tuple[str, bool]] = []
     errors: list[InputError] = []
     for p in paths:
@@ -96,9 +97,7 @@ def expand_paths(paths: list[str]) -> list[tuple[str, bool]]:
             out.append((p, False))
         else:
             errors.append(InputError(p, "no such file or folder"))
-    if errors:
-        raise InputErrors(errors)
-    return out
+    return out, errors
 
 
 def _read_bytes(path: str) -> bytes:
@@ -155,7 +154,7 @@ def read_input(path: str, input_format: str | None = None, data: bytes | None = 
         summary.warnings += [n for n in encoding if "invalid UTF-8" in n]
     if path.endswith(".part.tmp"):
         summary.warnings.append("an unfinished logcli part file (.part.tmp): its window may be incomplete")
-    n_long = long_lines(text)
+    n_long = long_lines(table.column("line")) if table.num_rows else 0
     if n_long:
         summary.warnings.append(f"{n_long} lines are longer than {MAX_LINE // (1 << 20)} MiB; they were kept")
     if table.num_rows == 0 and result.rejected == 0:
@@ -226,10 +225,9 @@ def ingest(paths: list[str] | str, input_format: str | None = None) -> Ingested:
         raise UsageError("no input given")
     if input_format is not None and input_format not in FORMATS:
         raise UsageError(f"unknown input format {input_format!r}; see 'rca formats'")
-    files = expand_paths([str(p) for p in paths])
+    files, errors = expand_paths([str(p) for p in paths])
     tables: list[pa.Table] = []
     summaries: list[InputSummary] = []
-    errors: list[InputError] = []
     skipped_in_folders: list[InputError] = []
     for path, from_folder in files:
         try:

@@ -8,7 +8,8 @@ import gzip
 import lzma
 import zlib
 
-import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from rca.errors import InputError
 
@@ -73,12 +74,14 @@ def to_utf8(raw: bytes, path: str) -> tuple[bytes, list[str]]:
     elif len(raw) >= 4 and raw[1:4:2] == b"\x00\x00" and raw[0] and raw[2]:
         raw = raw.decode("utf-16-le", errors="replace").encode("utf-8")
         notes.append("decoded from UTF-16-LE (no byte order mark)")
-    if not raw.strip():
+    if not raw or (not raw[: 1 << 16].strip() and raw.isspace()):
         raise InputError(path, "empty file" if not raw else "file holds only white space")
     sample = raw[: 1 << 16]
     controls = sum(sample.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 27), *range(28, 32)))
     if b"\x00" in sample or controls > max(8, len(sample) // 50):
         raise InputError(path, "binary data, not a log export")
+    if raw.isascii():
+        return raw, notes
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -89,10 +92,6 @@ def to_utf8(raw: bytes, path: str) -> tuple[bytes, list[str]]:
     return raw, notes
 
 
-def long_lines(data: bytes) -> int:
-    """How many lines exceed 1 MiB (kept, but worth a warning)."""
-    if len(data) <= MAX_LINE:
-        return 0
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    bounds = np.concatenate(([-1], newlines, [len(data)]))
-    return int(np.count_nonzero(np.diff(bounds) - 1 > MAX_LINE))
+def long_lines(lines: pa.ChunkedArray | pa.Array) -> int:
+    """How many records exceed 1 MiB (kept, but worth a warning)."""
+    return int(pc.sum(pc.greater(pc.binary_length(lines), MAX_LINE)).as_py() or 0)

@@ -102,7 +102,7 @@ class RecordBuilder:
                 "metadata": pa.array(self.metadata, STRING_MAP),
                 "parsed": pa.array(self.parsed, STRING_MAP),
                 "line": pa.array(self.line, pa.large_string()),
-                "source": pa.array([source] * n, pa.string()) if n else pa.array([], pa.string()),
+                "source": pa.repeat(pa.scalar(source, pa.string()), n),
                 "record": pa.array(self.record, pa.int64()),
             },
             schema=SCHEMA,
@@ -117,40 +117,54 @@ def empty_maps(n: int) -> pa.Array:
 def struct_to_map(struct: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Turn a struct column (JSON objects whose keys vary row to row) into a sorted string map.
 
-    Null struct fields are absent entries. Works column by column, never row by row.
+    Label sets repeat: a stream's labels are on every one of its lines. So each field is
+    dictionary-encoded, each row's combination of codes becomes one number, the few distinct
+    combinations are built as maps, and every row takes its combination's map.
     """
     if isinstance(struct, pa.ChunkedArray):
         struct = struct.combine_chunks()
     n = len(struct)
-    if not pa.types.is_struct(struct.type) or struct.type.num_fields == 0:
+    if not pa.types.is_struct(struct.type) or struct.type.num_fields == 0 or n == 0:
         return empty_maps(n)
     names = sorted(struct.type.field(i).name for i in range(struct.type.num_fields))
-    row_ids, keys, values = [], [], []
     parent_valid = struct.is_valid()
-    for order, name in enumerate(names):
+    combo = np.zeros(n, dtype=np.int64)
+    dictionaries = []
+    radix = 1
+    for name in names:
         child = struct.field(name)
-        if not pa.types.is_string(child.type) and not pa.types.is_large_string(child.type):
+        if not (pa.types.is_string(child.type) or pa.types.is_large_string(child.type)):
             child = _cast_to_string(child)
-        valid = pc.and_(child.is_valid(), parent_valid)
-        idx = np.flatnonzero(valid.to_numpy(zero_copy_only=False))
-        if idx.size == 0:
-            continue
-        row_ids.append(idx.astype(np.int64) * (len(names) + 1) + order)
-        keys.append(pa.array(np.full(idx.size, order, dtype=np.int32)))
-        values.append(child.take(pa.array(idx)).cast(pa.string()))
-    if not row_ids:
-        return empty_maps(n)
-    all_rows = np.concatenate(row_ids)
-    order_idx = np.argsort(all_rows, kind="stable")
-    rows_sorted = all_rows[order_idx] // (len(names) + 1)
-    key_dict = pa.array(names, pa.string())
-    key_codes = pa.chunked_array(keys).combine_chunks().take(pa.array(order_idx))
-    key_arr = key_dict.take(key_codes)
-    val_arr = pa.chunked_array(values).combine_chunks().take(pa.array(order_idx))
-    counts = np.bincount(rows_sorted, minlength=n)
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(counts, out=offsets[1:])
-    return pa.MapArray.from_arrays(pa.array(offsets), key_arr, val_arr)
+        if struct.null_count:
+            child = pc.if_else(parent_valid, child, pa.scalar(None, child.type))
+        encoded = child.dictionary_encode()
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+        size = len(encoded.dictionary) + 1
+        radix *= size
+        if radix > 2**62:
+            return _struct_to_map_rowwise(struct, names)
+        combo = combo * size + codes
+        dictionaries.append((name, encoded.dictionary.to_pylist(), size))
+    unique, inverse = np.unique(combo, return_inverse=True)
+    maps: list[list[tuple[str, str]]] = []
+    for value in unique.tolist():
+        entries = []
+        for name, values, size in reversed(dictionaries):
+            value, code = divmod(value, size)
+            if code:
+                entries.append((name, values[code - 1]))
+        maps.append(sorted(entries))
+    return pa.array(maps, STRING_MAP).take(pa.array(inverse.astype(np.int32)))
+
+
+def _struct_to_map_rowwise(struct: pa.Array, names: list[str]) -> pa.Array:
+    """Fallback for label sets too varied to enumerate: one map per row."""
+    rows = struct.to_pylist()
+    return pa.array(
+        [sorted((k, v if isinstance(v, str) else _stringify(v)) for k, v in (r or {}).items() if v is not None)
+         for r in rows],
+        STRING_MAP,
+    )
 
 
 def _cast_to_string(arr: pa.Array) -> pa.Array:
@@ -191,8 +205,9 @@ def table_from_columns(
     """Assemble a canonical table from ready-made columns (the vectorised readers)."""
     n = len(line)
     if isinstance(precision, str):
-        precision = pa.array([precision] * n, pa.string()) if n else pa.array([], pa.string())
-        precision = pc.if_else(ts_ns.is_valid(), precision, pa.scalar(None, pa.string()))
+        precision = pa.repeat(pa.scalar(precision, pa.string()), n)
+        if ts_ns.null_count:
+            precision = pc.if_else(ts_ns.is_valid(), precision, pa.scalar(None, pa.string()))
     return pa.table(
         {
             "ts_ns": ts_ns.cast(pa.int64()),
@@ -201,7 +216,7 @@ def table_from_columns(
             "metadata": metadata if metadata is not None else empty_maps(n),
             "parsed": parsed if parsed is not None else empty_maps(n),
             "line": line.cast(pa.large_string()),
-            "source": pa.array([source] * n, pa.string()) if n else pa.array([], pa.string()),
+            "source": pa.repeat(pa.scalar(source, pa.string()), n),
             "record": record if record is not None else pa.array(np.arange(n, dtype=np.int64)),
         },
         schema=SCHEMA,
@@ -221,10 +236,14 @@ def sort_by_time(table: pa.Table) -> pa.Table:
     if table.num_rows == 0:
         return table
     ts = table.column("ts_ns").combine_chunks()
-    if ts.null_count == 0 and bool(pc.all(pc.greater_equal(ts[1:], ts[:-1])).as_py() or table.num_rows < 2):
-        return table
-    ts_np = ts.to_numpy(zero_copy_only=False)
-    if ts.null_count:
+    if ts.null_count == 0:
+        ts_np = ts.to_numpy()
+        steps = np.diff(ts_np)
+        if (steps >= 0).all():
+            return table
+        if (steps <= 0).all():  # newest first: reversing also puts ties back in logging order
+            return table.take(pa.array(np.arange(table.num_rows - 1, -1, -1)))
+    else:
         valid = ts.is_valid().to_numpy(zero_copy_only=False)
         ts_np = np.where(valid, ts.fill_null(0).to_numpy(), np.iinfo(np.int64).max)
     order = np.argsort(ts_np, kind="stable")

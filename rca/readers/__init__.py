@@ -41,18 +41,21 @@ def fail(ctx: Context, problem: str) -> InputError:
     return InputError(ctx.path, problem)
 
 
-_STRING_OR_PUNCT = regex.compile(rb'"(?:[^"\\]|\\.)*+"|[\[\]{},]')
+_STRING_OR_PUNCT = regex.compile(rb'"(?:[^"\\]|\\.)*+"|"|[\[\]{},]')
 
 
 def salvage_truncated_json(data: bytes) -> bytes | None:
     """Close a JSON document that was cut off, dropping only the element being written.
 
-    Returns repaired bytes, or None when nothing complete precedes the cut.
+    The cut goes right after the last complete object or array, so a half-written record
+    disappears whole. Returns repaired bytes, or None when nothing complete precedes the cut.
     """
     stack: list[bytes] = []
     last_cut: tuple[int, list[bytes]] | None = None
     for m in _STRING_OR_PUNCT.finditer(data):
         tok = m.group()
+        if tok == b'"':
+            break  # a string the cut left unterminated
         if tok in (b"{", b"["):
             stack.append(b"}" if tok == b"{" else b"]")
         elif tok in (b"}", b"]"):
@@ -61,8 +64,7 @@ def salvage_truncated_json(data: bytes) -> bytes | None:
             stack.pop()
             if not stack:
                 return None  # the document is complete; the error lies elsewhere
-        elif tok == b",":
-            last_cut = (m.start(), list(stack))
+            last_cut = (m.end(), list(stack))
     if last_cut is None:
         return None
     pos, open_stack = last_cut

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,7 +25,7 @@ def read_jsonl(data: bytes, ctx: Context) -> ReadResult:
     """
     try:
         table = pj.read_json(
-            io.BytesIO(data),
+            pa.BufferReader(data),
             read_options=pj.ReadOptions(block_size=_BLOCK),
             parse_options=pj.ParseOptions(
                 explicit_schema=_JSONL_SCHEMA, unexpected_field_behavior="infer"

@@ -1,0 +1,42 @@
+"""Arbitrary bytes never raise anything but rca's own input error."""
+
+from __future__ import annotations
+
+import gzip
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rca.errors import InputError
+from rca.formats import FORMATS
+from rca.ingest import read_input
+
+_PREFIXES = [b"", b"{", b"[", b'{"streams":[', b'{"data":{"resultType":"streams","result":[',
+             b'{"labels":{},"line":"x","timestamp":"', b"Common labels: {}\n\n1717243205000\t",
+             b'"labels","Time","Line"\n', b"2024-06-01T12:00:00Z {a=\"b\"} ", b'{"hits":{"hits":[',
+             b'{"events":[', b'[{"schema":{"fields":[', b"\xef\xbb\xbf", b"\xff\xfe"]
+
+
+def _read_or_input_error(data: bytes, fmt: str | None = None) -> None:
+    try:
+        read_input("fuzz.bin", fmt, data=data)
+    except InputError:
+        pass
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_PREFIXES), st.binary(max_size=400))
+def test_arbitrary_bytes_raise_only_input_errors(prefix, tail):
+    _read_or_input_error(prefix + tail)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(FORMATS)), st.sampled_from(_PREFIXES), st.text(max_size=300))
+def test_any_forced_format_raises_only_input_errors(fmt, prefix, tail):
+    _read_or_input_error(prefix + tail.encode(), fmt)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=40)
+@given(st.binary(max_size=300))
+def test_gzip_of_arbitrary_bytes_raises_only_input_errors(payload):
+    _read_or_input_error(gzip.compress(payload))
