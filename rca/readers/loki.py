@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 
 from rca.readers import (
     Context,
@@ -13,7 +17,7 @@ from rca.readers import (
     load_document,
     parse_label_string,
 )
-from rca.table import RecordBuilder
+from rca.table import STRING_MAP, RecordBuilder, concat, table_from_columns
 from rca.timestamps import TimestampError, parse_any
 
 METRIC_TYPES = {"matrix", "vector", "scalar"}
@@ -46,10 +50,48 @@ def _entry_fields(entry: object) -> tuple[object, object, dict, dict] | None:
     return ts, line, meta, parsed
 
 
+def _stream_table(labels: dict, values: list, first_record: int, path: str) -> pa.Table | None:
+    """Columnar path for the common stream: `[ns string, line]` pairs. None if irregular."""
+    try:
+        pairs = pa.array(values, pa.list_(pa.string()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if pairs.null_count or pc.min(pc.list_value_length(pairs)).as_py() != 2 or \
+            pc.max(pc.list_value_length(pairs)).as_py() != 2:
+        return None
+    stamps, lines = pc.list_element(pairs, 0), pc.list_element(pairs, 1)
+    if lines.null_count or stamps.null_count or not pc.all(pc.equal(pc.utf8_length(stamps), 19)).as_py():
+        return None
+    try:
+        ts = stamps.cast(pa.int64())
+    except pa.ArrowInvalid:
+        return None
+    ms_only = pc.all(pc.equal(pc.utf8_slice_codeunits(stamps, 13), "000000")).as_py()
+    n = len(values)
+    label_map = pa.array([sorted((str(k), str(v)) for k, v in labels.items())] * 1, STRING_MAP)
+    return table_from_columns(
+        ts, "ms" if ms_only else "ns", lines, path,
+        labels=label_map.take(pa.array(np.zeros(n, dtype=np.int32))),
+        record=pa.array(np.arange(first_record, first_record + n, dtype=np.int64)),
+    )
+
+
+def _assemble(tables: list[pa.Table], builder: RecordBuilder, path: str) -> pa.Table:
+    """Columnar streams plus record-by-record leftovers, back in file order."""
+    if not len(builder):
+        return concat(tables) if tables else builder.to_table(path)
+    table = concat([*tables, builder.to_table(path)])
+    return table.sort_by("record") if tables else table
+
+
 def add_streams(
-    streams: Iterable[object], builder: RecordBuilder, counter: list[int], rejected: list[int]
+    streams: Iterable[object], builder: RecordBuilder, counter: list[int], rejected: list[int],
+    tables: list[pa.Table] | None = None, path: str = "",
 ) -> None:
-    """Append every entry of v1 (`stream`/`values`) or legacy (`labels`/`entries`) streams."""
+    """Append every entry of v1 (`stream`/`values`) or legacy (`labels`/`entries`) streams.
+
+    Regular streams become whole tables in `tables` when given; the rest go record by record.
+    """
     for stream in streams:
         if not isinstance(stream, dict):
             rejected[0] += 1
@@ -70,6 +112,12 @@ def add_streams(
             if values is not None:
                 rejected[0] += 1
             continue
+        if tables is not None and values and (labels is None or all(isinstance(v, str) for v in labels.values())):
+            table = _stream_table(labels or {}, values, counter[0], path)
+            if table is not None:
+                tables.append(table)
+                counter[0] += len(values)
+                continue
         for entry in values:
             if entry is None:
                 continue  # Loki's own decoder skips null entries
@@ -112,6 +160,7 @@ def read_query(data: bytes, ctx: Context) -> ReadResult:
     else:
         raise fail(ctx, "not a Loki query response (expected a JSON object)")
     builder = RecordBuilder()
+    tables: list[pa.Table] = []
     counter = [0]
     for doc in docs:
         if not isinstance(doc, dict):
@@ -130,10 +179,11 @@ def read_query(data: bytes, ctx: Context) -> ReadResult:
             raise fail(ctx, "not a Loki query response (no result list)")
         if any(isinstance(s, dict) and "metric" in s for s in result[:5]):
             raise fail(ctx, metric_refusal("matrix"))
-        add_streams(result, builder, counter, rejected)
+        add_streams(result, builder, counter, rejected, tables, ctx.path)
         for w in doc.get("warnings") or []:
             warnings.append(f"Loki warning: {w}")
-    return ReadResult(builder.to_table(ctx.path), rejected=rejected[0], warnings=warnings)
+    table = _assemble(tables, builder, ctx.path)
+    return ReadResult(table, rejected=rejected[0], warnings=warnings)
 
 
 def read_push(data: bytes, ctx: Context) -> ReadResult:
@@ -142,6 +192,7 @@ def read_push(data: bytes, ctx: Context) -> ReadResult:
     Tail websocket messages share the shape; their `dropped_entries` become a warning.
     """
     builder = RecordBuilder()
+    tables: list[pa.Table] = []
     counter = [0]
     rejected = [0]
     warnings: list[str] = []
@@ -172,13 +223,12 @@ def read_push(data: bytes, ctx: Context) -> ReadResult:
         if not isinstance(doc, dict) or not isinstance(doc.get("streams"), list):
             rejected[0] += 1
             continue
-        add_streams(doc["streams"], builder, counter, rejected)
+        add_streams(doc["streams"], builder, counter, rejected, tables, ctx.path)
         for d in doc.get("dropped_entries") or []:
             dropped += 1 if isinstance(d, dict) else 0
     if dropped:
         warnings.append(f"Loki tail dropped {dropped} entries before they were saved: the export has gaps")
-    if isinstance(builder, RecordBuilder) and len(builder) == 0 and rejected[0] == 0 and not docs:
-        raise fail(ctx, "no log entries in the push payload")
-    return ReadResult(builder.to_table(ctx.path), rejected=rejected[0], warnings=warnings)
+    table = _assemble(tables, builder, ctx.path)
+    return ReadResult(table, rejected=rejected[0], warnings=warnings)
 
 
