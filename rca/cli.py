@@ -1,4 +1,4 @@
-"""The `rca` command line: a thin layer over the library (`rca.ingest`, `rca.findings`).
+"""The `rca` command line: a thin layer over the library (`rca.ingest`, `rca.analysis`, `rca.report`).
 
 Exit codes: 0 ok, 1 internal error, 2 usage or unusable input.
 """
@@ -17,9 +17,10 @@ from loguru import logger
 
 from rca import __version__
 from rca.errors import EXIT_INTERNAL, InputErrors, RcaError
-from rca.findings import findings_document, render_text
+from rca.analysis import analyze as run_analysis
 from rca.formats import FORMATS
-from rca.ingest import ingest
+from rca.knowledge import default_pack, load_pack
+from rca.report import findings_json, markdown, terminal, zone
 
 EPILOG = "Exit codes: 0 ok, 1 internal error, 2 usage error or unusable input."
 
@@ -35,6 +36,7 @@ app = typer.Typer(
 
 class OutputFormat(str, Enum):
     text = "text"
+    md = "md"
     json = "json"
 
 
@@ -58,21 +60,28 @@ def _write(text: str, output: Path | None) -> None:
 @app.command(epilog=EPILOG)
 def analyze(
     inputs: Annotated[list[str], typer.Argument(help="Export files, folders of part files, or - for stdin.", show_default=False)],
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text (terminal summary), md (report sections) or json (rca.findings/1).")] = OutputFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format (see 'rca formats').")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="Show local times in this IANA zone beside UTC, e.g. America/Denver.")] = None,
+    reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask API keys, JWTs, tokens and passwords in md/json output.")] = False,
+    pack: Annotated[Path | None, typer.Option("--pack", help="A knowledge pack JSON to use instead of the built-in JWT Pizza one.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
 ) -> None:
-    """Analyse log exports. For now: a true summary of what was ingested."""
+    """Find incidents in log exports: signatures, windows, ranked root causes, report sections."""
     _configure_logging(debug)
-    ingested = ingest(inputs, input_format=input_format)
-    for s in ingested.inputs:
+    local = zone(tz)
+    knowledge = load_pack(pack) if pack else default_pack()
+    findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
+    for s in findings.ingested.inputs:
         for w in s.warnings:
             logger.warning("{}: {}", s.path, w)
     if fmt is OutputFormat.json:
-        text = orjson.dumps(findings_document(ingested), option=orjson.OPT_INDENT_2).decode() + "\n"
+        text = orjson.dumps(findings_json(findings, reveal=reveal_secrets), option=orjson.OPT_INDENT_2).decode() + "\n"
+    elif fmt is OutputFormat.md:
+        text = markdown(findings, local, reveal=reveal_secrets)
     else:
-        text = render_text(ingested)
+        text = terminal(findings, local)
     _write(text, output)
 
 

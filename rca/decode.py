@@ -167,8 +167,11 @@ def _strings(value: Any, depth: int = 0):
             yield from _strings(v, depth + 1)
 
 
+_TIME_PREFIX = regex.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S*\s+(?:(?:stdout|stderr) [FP] )?(?=[{\[\"])")
+
+
 def _parse_line(text: str) -> Any:
-    s = text.strip()
+    s = _TIME_PREFIX.sub("", text.strip(), count=1)
     if s[:1] in ('{', '[', '"'):
         try:
             return deep_decode(orjson.loads(s))
@@ -293,6 +296,13 @@ def decode_line(text: str, pack: Pack) -> Decoded:
                 if url not in d.urls:
                     d.urls.append(url)
     _links_from_urls(d, pack)
+    if d.category is None:
+        # No label or field says what this line is: tell by its shape. A call to a full URL
+        # on another host is an outgoing call; method + relative path + status is a request.
+        if d.dependency and (isinstance(path, str) and "://" in path or d.method is None):
+            d.category = pack.outgoing_category
+        elif d.method and d.status and isinstance(path, str) and path.startswith("/"):
+            d.category = "http"
     if d.status is None and d.message and d.category == "http":
         m = _TEXT_HTTP.search(d.message)
         if m:

@@ -57,6 +57,8 @@ class Pack:
     causes: tuple[CauseRule, ...]
     generic_cause: dict[str, Any]
     alert_tokens: tuple[str, ...] = field(default_factory=tuple)
+    latency_anchor: dict[str, Any] | None = None
+    outgoing_category: str = "outgoing"
 
 
 def _compile_pack(raw: dict[str, Any]) -> Pack:
@@ -95,6 +97,8 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         generic_cause=raw.get("generic_cause", {"kind": "failing responses", "confidence": 0.4,
                                                   "summary": "{endpoint} answered {status}"}),
         alert_tokens=tuple(raw.get("alert_tokens", ())),
+        latency_anchor=raw.get("latency_anchor"),
+        outgoing_category=raw.get("outgoing_category", "outgoing"),
     )
 
 

@@ -26,7 +26,6 @@ def test_json_output_has_schema_and_inputs_contract(rca):
     assert set(doc["inputs"][0]) == {"path", "format", "records", "rejected", "duplicates", "first",
                                      "last", "truncated", "warnings"}
     assert doc["inputs"][0]["first"] == "2025-12-02T17:30:00.503Z"
-    assert doc["incidents"] == []
 
 
 def test_stdin_is_read_with_a_dash(rca, events):

@@ -1,0 +1,86 @@
+"""Rank candidate root causes for an incident from its signatures and the pack's cause rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rca.incidents import Incident
+from rca.knowledge import CauseRule, Pack
+from rca.signatures import Cluster
+from rca.timestamps import format_rfc3339_ms
+
+
+@dataclass
+class Cause:
+    rank: int
+    component: str
+    kind: str
+    summary: str
+    confidence: float
+    clusters: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    advice: str | None = None
+    weight: float = 0.0
+
+
+def _matches(rule: CauseRule, c: Cluster, pack: Pack) -> bool:
+    m = rule.match
+    if "has_link" in m and bool(m["has_link"]) != c.has_link:
+        return False
+    if "min_status" in m and (c.status is None or c.status < m["min_status"]):
+        return False
+    if "max_status" in m and (c.status is None or c.status > m["max_status"]):
+        return False
+    if m.get("jwt_prefix") and "forged-jwt" not in c.flags:
+        return False
+    if m.get("slow") and "slow" not in c.flags:
+        return False
+    if m.get("body_lost") and not c.body_lost:
+        return False
+    if m.get("endpoint") and c.endpoint != m["endpoint"]:
+        return False
+    return not (rule.message is not None and not rule.message.search(c.template))
+
+
+def cause_for(c: Cluster, pack: Pack) -> tuple[str, str, str, float, str | None]:
+    """(component, kind, summary, confidence, advice) for one signature."""
+    for rule in pack.causes:
+        if _matches(rule, c, pack):
+            return rule.component, rule.kind, rule.summary, rule.confidence, rule.advice
+    g = pack.generic_cause
+    summary = g["summary"].format(endpoint=c.endpoint or c.component, status=c.status or "errors",
+                                  message=c.template)
+    return c.component, g["kind"], summary, float(g["confidence"]), None
+
+
+def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_cluster) -> list[Cause]:
+    by_key: dict[tuple[str, str], Cause] = {}
+    members = incident.rows
+    for ci in incident.clusters:
+        c = clusters[ci]
+        in_incident = int((row_cluster[members] == ci).sum())
+        component, kind, summary, confidence, advice = cause_for(c, pack)
+        cause = by_key.setdefault((component, kind), Cause(0, component, kind, summary, confidence, advice=advice))
+        cause.confidence = max(cause.confidence, confidence)
+        cause.clusters.append(c.id)
+        cause.urls += [u for u in c.links if u not in cause.urls]
+        cause.weight += in_incident * confidence
+        span = f"{format_rfc3339_ms(c.first_ns)} .. {format_rfc3339_ms(c.last_ns)}"
+        status = c.status if c.status is not None else "-"
+        extra = f" with {', '.join(c.link_keys)}" if c.link_keys else ""
+        latency = f", median latency {c.median_latency_ms / 1000:.1f} s" if c.median_latency_ms and "slow" in c.flags else ""
+        cause.evidence.append(f"{in_incident} x {c.component} {c.endpoint or ''} {status} \"{c.template}\"{extra}"
+                              f"{latency} ({span})".replace("  ", " "))
+        if c.examples:
+            cause.evidence.append(f"example: {c.examples[0][:400]}")
+    causes = sorted(by_key.values(), key=lambda x: (-x.weight, -x.confidence, x.component))
+    total = sum(c.weight for c in causes) or 1.0
+    for i, cause in enumerate(causes, 1):
+        cause.rank = i
+        share = cause.weight / total
+        thin = 0.7 if incident.affected_requests < 3 else 1.0
+        cause.confidence = round(min(0.99, cause.confidence * (0.5 + 0.5 * share) * thin), 2)
+        if cause.advice is None and incident.affected_requests < 3:
+            cause.advice = "only a few affected requests: widen the export's time range"
+    return causes

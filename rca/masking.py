@@ -1,0 +1,37 @@
+"""Turn messages into templates: variable parts become `<*>`.
+
+Rules run per distinct message with the `regex` module (look-arounds keep them tight);
+callers apply them to the few distinct messages, never per line.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import regex
+
+VAR = "<*>"
+
+_RULES: list[tuple[regex.Pattern[str], str]] = [
+    # URLs: keep scheme, host and the constant path; mask ids, codes and query values.
+    (regex.compile(r"(?<=https?://[^\s/]+(?:/[^\s?#]*)?/report/)[0-9A-Za-z]+"), VAR),
+    (regex.compile(r"(?<=[?&][A-Za-z_]+=)[^&#\s\"']+"), VAR),
+    (regex.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), VAR),  # JWT
+    (regex.compile(r"\b(?:deadxe|xedead)[A-Za-z0-9_.-]{8,}"), VAR),  # the factory's forged JWT
+    (regex.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), VAR),  # e-mail
+    (regex.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), VAR),
+    (regex.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b"), VAR),  # IPv4[:port]
+    (regex.compile(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"), VAR),
+    (regex.compile(r"(?<![A-Za-z])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}(?![A-Za-z])"), VAR),  # hex ids
+    (regex.compile(r"(?<![\w.<])[-+]?\d+(?:\.\d+)?(?:ms|s|us|ns|KB|MB|GB|B)?(?![\w>])"), VAR),
+]
+_COLLAPSE = regex.compile(r"(?:<\*>[\s,.:;/_-]*){2,}")
+
+
+@lru_cache(maxsize=65536)
+def template(message: str) -> str:
+    """The message with its variables masked, whitespace folded."""
+    text = " ".join(message.split())
+    for pattern, repl in _RULES:
+        text = pattern.sub(repl, text)
+    return _COLLAPSE.sub(lambda m: VAR + (" " if m.group().endswith(" ") else ""), text).strip()

@@ -1,0 +1,241 @@
+"""Render findings: the incident report's sections as Markdown, the `rca.findings/1` JSON
+document, and the terminal summary. Written artifacts are redacted unless asked otherwise."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rca.analysis import Findings, IncidentFindings
+from rca.errors import UsageError
+from rca.redact import redact, redact_obj
+from rca.timestamps import NS_PER_S, format_rfc3339_ms
+
+SCHEMA = "rca.findings/1"
+SECTIONS = ["Summary", "Detection", "Impact", "Timeline", "Response", "Root cause", "Resolution",
+            "Prevention", "Action items"]
+
+
+def zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"unknown time zone {name!r} (use an IANA name such as America/Denver)") from None
+
+
+def when(ns: int | None, tz: ZoneInfo | None = None) -> str:
+    if ns is None:
+        return "unknown"
+    text = format_rfc3339_ms(ns) or "unknown"
+    if tz is not None:
+        local = datetime.fromtimestamp(ns / NS_PER_S, tz=UTC).astimezone(tz)
+        text += f" ({local.strftime('%Y-%m-%d %H:%M:%S %Z')})"
+    return text
+
+
+def duration(ns: int) -> str:
+    seconds = max(0, ns) / NS_PER_S
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+# ---------------------------------------------------------------------------------- JSON
+
+
+def findings_json(f: Findings, reveal: bool = False) -> dict[str, Any]:
+    ids = {i: c.id for i, c in enumerate(f.clusters)}
+    doc = {
+        "schema": SCHEMA,
+        "generated_at": format_rfc3339_ms(time.time_ns()),
+        "inputs": [s.to_json() for s in f.ingested.inputs],
+        "incidents": [_incident_json(i, ids) for i in f.incidents],
+        "clusters": [{
+            "id": c.id, "signature": c.signature, "template": c.template, "count": c.count,
+            "first": format_rfc3339_ms(c.first_ns), "last": format_rfc3339_ms(c.last_ns),
+            "routine": c.routine, "statuses": c.statuses, "examples": c.examples, "urls": c.links,
+        } for c in f.clusters],
+        "urls": [{
+            "url": u.url, "role": u.role, "count": u.count, "first": format_rfc3339_ms(u.first_ns),
+            "last": format_rfc3339_ms(u.last_ns), "clusters": u.clusters,
+        } for u in f.urls],
+    }
+    return doc if reveal else redact_obj(doc, f.pack)  # type: ignore[return-value]
+
+
+def _incident_json(i: IncidentFindings, ids: dict[int, str]) -> dict[str, Any]:
+    inc = i.incident
+    return {
+        "id": i.id,
+        "start": format_rfc3339_ms(inc.start_ns),
+        "end": format_rfc3339_ms(inc.end_ns),
+        "duration_s": round((inc.end_ns - inc.start_ns) / NS_PER_S, 3),
+        "recovery": format_rfc3339_ms(inc.recovery_ns),
+        "resolution": {"time": format_rfc3339_ms(inc.resolution[0]), "action": inc.resolution[1]} if inc.resolution else None,
+        "impact": {"affected_requests": inc.affected_requests, "failed_requests": inc.failed_requests,
+                   "affected_users": inc.affected_users, "total_requests": inc.total_requests},
+        "root_causes": [{
+            "rank": c.rank, "component": c.component, "kind": c.kind, "summary": c.summary,
+            "confidence": c.confidence, "clusters": c.clusters, "urls": c.urls, "evidence": c.evidence,
+        } for c in i.causes],
+        "timeline": [{"time": format_rfc3339_ms(t), "event": e} for t, e in i.timeline],
+    }
+
+
+# ------------------------------------------------------------------------------ Markdown
+
+
+def markdown(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False) -> str:
+    if not f.incidents:
+        text = _no_incident_md(f, tz)
+    else:
+        text = "\n---\n\n".join(_incident_md(f, i, tz) for i in f.incidents)
+    return text if reveal else redact(text, f.pack)
+
+
+def _inputs_line(f: Findings) -> str:
+    parts = []
+    for s in f.ingested.inputs:
+        trunc = f", truncated: the {s.truncated_end} end is missing" if s.truncated else ""
+        parts.append(f"`{s.path}` ({s.format}, {s.records} records, {when(s.first_ns)} to {when(s.last_ns)}{trunc})")
+    return "; ".join(parts)
+
+
+def _routine_lines(f: Findings, counts: dict[str, int] | None = None) -> list[str]:
+    out = []
+    for c in f.clusters:
+        if c.routine:
+            inside = f", {counts.get(c.id, 0)} inside the incident window" if counts is not None else ""
+            out.append(f"- `{c.signature}`: {c.count} times ({c.routine_reason}){inside}")
+    return out
+
+
+def _no_incident_md(f: Findings, tz: ZoneInfo | None) -> str:
+    lines = ["# No incident found", "", "## Summary", "",
+             f"rca found no new or bursting failure in {_inputs_line(f)}."]
+    routine = _routine_lines(f)
+    if routine:
+        lines += ["", "Routine failures seen at a steady rate (not an incident):", "", *routine]
+    return "\n".join(lines) + "\n"
+
+
+def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> str:
+    inc = i.incident
+    top = i.causes[0] if i.causes else None
+    title = datetime.fromtimestamp(inc.start_ns / NS_PER_S, tz=UTC).strftime("%Y-%m-%d %H-%M-%S")
+    span = duration(inc.end_ns - inc.start_ns)
+    out = [f"# Incident: {title}", "", "## Summary", ""]
+    summary = (f"From {when(inc.start_ns, tz)} to {when(inc.end_ns, tz)} ({span}), "
+               f"{inc.affected_requests} of {inc.total_requests} requests were affected"
+               f" ({inc.failed_requests} failed) on {', '.join(inc.endpoints) or 'the service'}.")
+    if top:
+        summary += f" {top.summary.rstrip('.')} (confidence {top.confidence:.2f})."
+    if inc.recovery_ns is not None:
+        summary += f" Requests succeeded again from {when(inc.recovery_ns, tz)}."
+    out += [summary, "", "## Detection", ""]
+    out.append(f"Found by rca in {_inputs_line(f)}.")
+    routine = [c for c in f.clusters if c.routine]
+    if routine:
+        out.append(f"The export also holds {sum(c.count for c in routine)} routine failures "
+                   f"({len(routine)} signatures) at a steady rate; an alert on all errors fires on them "
+                   "all the time, which is how a real incident gets ignored.")
+    if i.alert:
+        out += ["", "An alert that would have fired on this incident and not on the routine failures:", "",
+                "```logql", i.alert, "```"]
+    out += ["", "## Impact", ""]
+    users = inc.affected_users if inc.affected_users is not None else "unknown (no user field in the affected lines)"
+    out += [f"- Affected requests: {inc.affected_requests} (failed: {inc.failed_requests})",
+            f"- Requests in the window: {inc.total_requests}",
+            f"- Affected users: {users}",
+            f"- Duration: {span} (first to last affected request)"]
+    routine_in = [f"`{c.signature}`: {i.routine_in_window.get(c.id, 0)}" for c in routine if i.routine_in_window.get(c.id)]
+    if routine_in:
+        out.append(f"- Routine failures inside the window, not counted above: {'; '.join(routine_in)}")
+    out += ["", "## Timeline", "", "All times UTC" + (" (local time in brackets)." if tz else "."), ""]
+    out += [f"- **{when(t, tz)}** — {event}" for t, event in i.timeline]
+    out += ["", "## Response", "", "_Draft for the responders to complete: who was paged or noticed, when, "
+            "and what they did. The logs do not show this._", "", "## Root cause", ""]
+    if top:
+        out.append(top.summary)
+        out.append("")
+        out += [f"- {e}" for e in top.evidence if not e.startswith("example:")]
+        for link in top.urls:
+            out.append(f"- Remediation link: {link}")
+        if top.advice:
+            out.append(f"- Caveat: {top.advice}")
+        others = i.causes[1:]
+        if others:
+            out += ["", "Other candidates:", ""]
+            out += [f"{c.rank}. {c.component} / {c.kind} (confidence {c.confidence:.2f}): {c.summary}" for c in others]
+        if routine:
+            out += ["", "Not the cause: " + "; ".join(f"{c.template} ({c.routine_reason})" for c in routine)
+                    + " — these recur before, during and after the window."]
+    out += ["", "## Resolution", ""]
+    if inc.resolution:
+        out.append(f"At {when(inc.resolution[0], tz)}: {inc.resolution[1]}.")
+    elif top and top.urls:
+        out.append(f"The logs tell you to follow the remediation link ({top.urls[0]}). The visit itself is not "
+                   "in these logs; it falls between the last affected request and the first clean success.")
+    else:
+        out.append("The logs do not show what ended the incident.")
+    if inc.recovery_ns is not None:
+        out.append(f"Last affected request {when(inc.end_ns, tz)}; first clean success {when(inc.recovery_ns, tz)}.")
+    out += ["", "## Prevention", "", "_No incident history was given, so earlier incidents with the same root "
+            "cause are not known._", "", "## Action items", ""]
+    items = []
+    if i.alert:
+        items.append("Add the alert rule from Detection so this failure pages on its own signal.")
+    if top and top.advice:
+        items.append(f"Logging: {top.advice}.")
+    if any(s.truncated for s in f.ingested.inputs):
+        items.append("Re-export the logs without a line limit: part of the time range is missing.")
+    items.append("Complete the Response section and assign owners and deadlines to these items.")
+    out += [f"- [ ] {item}" for item in items]
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------------------ terminal
+
+
+def terminal(f: Findings, tz: ZoneInfo | None = None) -> str:
+    """The on-call summary: top cause, the link in full (this is the user's own terminal)."""
+    out = []
+    total = f.ingested.records
+    out.append(f"rca: {total} records from {len(f.ingested.inputs)} input(s), "
+               f"{len(f.clusters)} signatures, {len(f.incidents)} incident(s)")
+    for s in f.ingested.inputs:
+        if s.truncated:
+            out.append(f"  ! {s.path}: truncated, the {s.truncated_end} end is missing")
+    if not f.incidents:
+        out.append("")
+        out.append("No incident: nothing new or bursting.")
+    for i in f.incidents:
+        inc = i.incident
+        out += ["", f"INCIDENT {i.id}: {when(inc.start_ns, tz)} -> {when(inc.end_ns, tz)} "
+                f"({duration(inc.end_ns - inc.start_ns)})",
+                f"  affected {inc.affected_requests} of {inc.total_requests} requests, failed {inc.failed_requests}"
+                + (f", users {inc.affected_users}" if inc.affected_users is not None else "")]
+        if inc.recovery_ns is not None:
+            out.append(f"  recovered {when(inc.recovery_ns, tz)}")
+        if inc.resolution:
+            out.append(f"  resolution {when(inc.resolution[0], tz)}: {inc.resolution[1]}")
+        for c in i.causes[:3]:
+            out.append(f"  #{c.rank} {c.component} / {c.kind} (confidence {c.confidence:.2f})")
+            out.append(f"     {c.summary}")
+            for link in c.urls:
+                out.append(f"     FOLLOW THIS LINK: {link}")
+            if c.advice:
+                out.append(f"     note: {c.advice}")
+    routine = [c for c in f.clusters if c.routine]
+    if routine:
+        out += ["", "Routine failures set aside:"]
+        out += [f"  {c.count:>5}  {c.signature}  ({c.routine_reason})" for c in routine]
+    return "\n".join(out) + "\n"
