@@ -57,7 +57,8 @@ def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack:
     is_http = decoded.column("category").combine_chunks().to_numpy(zero_copy_only=False) == "http"
     results = []
     for inc in incidents:
-        causes = rank_causes(inc, clusters, pack, row_cluster)
+        links = set(decoded.column("link").combine_chunks().take(pa.array(inc.rows)).drop_null().to_pylist())
+        causes = rank_causes(inc, clusters, pack, row_cluster, links)
         results.append(IncidentFindings(
             incident=inc,
             id=f"inc-{format_rfc3339_ms(inc.start_ns)[:19].replace(':', '').replace('-', '')}",

@@ -40,7 +40,9 @@ def _matches(rule: CauseRule, c: Cluster, pack: Pack) -> bool:
         return False
     if m.get("endpoint") and c.endpoint != m["endpoint"]:
         return False
-    return not (rule.message is not None and not rule.message.search(c.template))
+    if rule.message is None:
+        return True
+    return bool(rule.message.search(c.template) or any(rule.message.search(e) for e in c.examples))
 
 
 def cause_for(c: Cluster, pack: Pack) -> tuple[str, str, str, float, str | None]:
@@ -54,7 +56,9 @@ def cause_for(c: Cluster, pack: Pack) -> tuple[str, str, str, float, str | None]
     return c.component, g["kind"], summary, float(g["confidence"]), None
 
 
-def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_cluster) -> list[Cause]:
+def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_cluster,
+                incident_links: set[str] | None = None) -> list[Cause]:
+    """Causes for one incident, best first. Links are those seen inside this incident."""
     by_key: dict[tuple[str, str], Cause] = {}
     members = incident.rows
     for ci in incident.clusters:
@@ -64,7 +68,8 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
         cause = by_key.setdefault((component, kind), Cause(0, component, kind, summary, confidence, advice=advice))
         cause.confidence = max(cause.confidence, confidence)
         cause.clusters.append(c.id)
-        cause.urls += [u for u in c.links if u not in cause.urls]
+        cause.urls += [u for u in c.links if u not in cause.urls
+                       and (incident_links is None or u in incident_links)]
         cause.weight += in_incident * confidence
         span = f"{format_rfc3339_ms(c.first_ns)} .. {format_rfc3339_ms(c.last_ns)}"
         status = c.status if c.status is not None else "-"

@@ -212,8 +212,16 @@ def terminal(f: Findings, tz: ZoneInfo | None = None) -> str:
     out.append(f"rca: {total} records from {len(f.ingested.inputs)} input(s), "
                f"{len(f.clusters)} signatures, {len(f.incidents)} incident(s)")
     for s in f.ingested.inputs:
+        if s.format == "unreadable":
+            out.append(f"  {s.path} [unreadable]: {'; '.join(s.warnings)}")
+            continue
+        out.append(f"  {s.path} [{s.format}] records {s.records}, rejected {s.rejected}, "
+                   f"duplicates {s.duplicates}, {when(s.first_ns)} .. {when(s.last_ns)}")
+        if s.labels:
+            shown = ", ".join(f"{k}={'|'.join(v)}" for k, v in list(s.labels.items())[:8])
+            out.append(f"    labels {shown}")
         if s.truncated:
-            out.append(f"  ! {s.path}: truncated, the {s.truncated_end} end is missing")
+            out.append(f"    ! truncated: the {s.truncated_end} end is missing")
     if not f.incidents:
         out.append("")
         out.append("No incident: nothing new or bursting.")

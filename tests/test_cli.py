@@ -15,6 +15,7 @@ def test_analyze_prints_a_true_summary_of_what_was_ingested(rca):
     assert "[loki-query]" in run.stdout
     assert "records 835, rejected 0, duplicates 0" in run.stdout
     assert "2025-12-02T17:30:00.503Z .. 2025-12-02T17:41:59.325Z" in run.stdout
+    assert "INCIDENT" in run.stdout
     assert "component=jwt-pizza-service" in run.stdout
 
 
