@@ -40,14 +40,19 @@ print(json.dumps({"rows": rows, "seconds": elapsed,
 
 
 def make_events(lines: int) -> list[generate.Event]:
-    """Repeat an hour of simulated traffic, shifted in time, until there are `lines` events."""
+    """Repeat an hour of simulated traffic (one chaos window each hour, each with its own fix
+    code), shifted in time, until there are `lines` events."""
     hour = generate.simulate(minutes=60, chaos=[generate.Chaos("fail", 1200, 1440)])
     span = 3600 * generate.S
     out: list[generate.Event] = []
     shift = 0
+    repeat = 0
     while len(out) < lines:
-        out += [replace(e, ts_ns=e.ts_ns + shift) for e in hour[: lines - len(out)]]
+        code = f"k3q9{repeat:04d}"
+        out += [replace(e, ts_ns=e.ts_ns + shift, line=e.line.replace("k3q9z7mf", code))
+                for e in hour[: lines - len(out)]]
         shift += span
+        repeat += 1
     return out
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from rca.alerts import propose_alert
+from rca.alerts import AlertContext, propose_alert
 from rca.causes import Cause, rank_causes
 from rca.decode import decode
 from rca.incidents import Incident, find_incidents
@@ -55,6 +55,7 @@ def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack:
         mark_routine(clusters, pack, int(timed.min()), int(timed.max()), ts)
     incidents = find_incidents(table, decoded, clusters, row_cluster, latency, pack)
     is_http = decoded.column("category").combine_chunks().to_numpy(zero_copy_only=False) == "http"
+    alerts = AlertContext(table, clusters, pack)
     results = []
     for inc in incidents:
         links = set(decoded.column("link").combine_chunks().take(pa.array(inc.rows)).drop_null().to_pylist())
@@ -64,8 +65,8 @@ def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack:
             id=f"inc-{format_rfc3339_ms(inc.start_ns)[:19].replace(':', '').replace('-', '')}",
             causes=causes,
             timeline=_timeline(inc, clusters, decoded, table, ts),
-            alert=propose_alert(table, clusters, inc.clusters, inc.rows, pack,
-                                request_rows=inc.rows[is_http[inc.rows]]),
+            alert=propose_alert(alerts, inc.clusters, requests if (requests := inc.rows[is_http[inc.rows]]).size
+                                else inc.rows),
             routine_in_window=_routine_in_window(inc, clusters, ts),
         ))
     urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack)

@@ -320,10 +320,10 @@ def _links_from_urls(d: Decoded, pack: Pack) -> None:
         d.resolution = d.message
 
 
-def _label_column(table: pa.Table, keys: list[str]) -> pa.Array:
-    labels = table.column("labels").combine_chunks()
-    out = pa.nulls(table.num_rows, pa.string())
-    for key in reversed(keys):
+def _label_column(labels: pa.Array, present: set[str], keys: list[str]) -> pa.Array:
+    """The first of `keys` each row's labels have (keys no row has are not looked up)."""
+    out = pa.nulls(len(labels), pa.string())
+    for key in reversed([k for k in keys if k in present]):
         found = pc.map_lookup(labels, key, "first")
         out = pc.coalesce(found, out)
     return out
@@ -342,14 +342,16 @@ def decode(table: pa.Table, pack: Pack) -> pa.Table:
                             schema=COLUMNS)
     out = unique_table.take(encoded.indices)
     # Labels fill what the line did not say: component, category, status.
-    label_component = _label_column(table, pack.label_keys.get("component", []))
-    label_category = _label_column(table, pack.label_keys.get("category", []))
+    labels = table.column("labels").combine_chunks()
+    present = set(pc.unique(labels.keys).to_pylist()) if len(labels.keys) else set()
+    label_component = _label_column(labels, present, pack.label_keys.get("component", []))
+    label_category = _label_column(labels, present, pack.label_keys.get("category", []))
     cat_map = pa.array(list(pack.category_of.keys()))
     cat_vals = pa.array(list(pack.category_of.values()))
     idx = pc.index_in(pc.utf8_lower(label_category), value_set=cat_map)
     label_cat = pc.take(cat_vals, idx)
     category = pc.coalesce(out.column("category"), label_cat)
-    label_status = _label_column(table, pack.label_keys.get("status", []))
+    label_status = _label_column(labels, present, pack.label_keys.get("status", []))
     status_from_label = pc.cast(
         pc.if_else(pc.match_substring_regex(label_status.fill_null(""), r"^[1-5]\d\d$"), label_status,
                    pa.scalar(None, pa.string())), pa.int32())

@@ -50,12 +50,54 @@ def link_identity(link: str | None, pack: Pack) -> str | None:
     return link
 
 
+@dataclass
+class _Columns:
+    """Row-aligned numpy views computed once, so each incident costs O(its rows + log n)."""
+
+    ts: np.ndarray
+    is_http: np.ndarray
+    status: np.ndarray
+    has_link: np.ndarray
+    ok: np.ndarray
+    endpoint_codes: np.ndarray
+    endpoint_names: list[str]
+    http_ts: np.ndarray
+    resolution_rows: np.ndarray
+    ok_cache: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+
+    def ok_times(self, endpoints: list[str]) -> np.ndarray:
+        key = tuple(endpoints)
+        if key not in self.ok_cache:
+            mask = self.ok
+            if endpoints:
+                wanted = [i for i, name in enumerate(self.endpoint_names) if name in endpoints]
+                mask = mask & np.isin(self.endpoint_codes, wanted)
+            self.ok_cache[key] = np.sort(self.ts[mask])
+        return self.ok_cache[key]
+
+
+def _columns(table: pa.Table, decoded: pa.Table, latency: pa.Array, pack: Pack) -> _Columns:
+    ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
+    is_http = pc.equal(decoded.column("category").combine_chunks(), "http").fill_null(False).to_numpy(zero_copy_only=False)
+    status = decoded.column("status").combine_chunks().fill_null(0).to_numpy().astype(np.int64)
+    has_link = decoded.column("link").combine_chunks().is_valid().to_numpy(zero_copy_only=False)
+    bad_jwt = decoded.column("bad_jwt").combine_chunks().fill_null(False).to_numpy(zero_copy_only=False)
+    lat = np.nan_to_num(latency.to_numpy(zero_copy_only=False).astype(float), nan=0.0)
+    ok = is_http & (status > 0) & (status < 400) & ~has_link & ~bad_jwt & (lat < pack.slow_latency_ms)
+    endpoint = decoded.column("endpoint").combine_chunks().dictionary_encode()
+    codes = endpoint.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    resolution = decoded.column("resolution").combine_chunks()
+    return _Columns(ts, is_http, status, has_link, ok, codes, endpoint.dictionary.to_pylist(),
+                    np.sort(ts[is_http]), np.flatnonzero(resolution.is_valid().to_numpy(zero_copy_only=False)))
+
+
 def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], row_cluster: np.ndarray,
                    latency: pa.Array, pack: Pack, split_gap_ns: int = 10 * NS_MIN) -> list[Incident]:
-    ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
     active = np.array([not c.routine for c in clusters], dtype=bool)
     if not active.any():
         return []
+    cols = _columns(table, decoded, latency, pack)
+    ts = cols.ts
     affected = np.flatnonzero((row_cluster >= 0) & active[np.maximum(row_cluster, 0)])
     if affected.size == 0:
         return []
@@ -68,79 +110,78 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
     for ident, members in groups.items():
         if ident is not None:
             windows.append((ident, np.array(members)))
+    spans = [(ts[m].min() - 2 * NS_MIN, ts[m].max() + 2 * NS_MIN, i) for i, (_, m) in enumerate(windows)]
+    spans.sort()
     linkless = np.array(sorted(groups.get(None, []), key=lambda r: ts[r]), dtype=np.int64)
+    extra: list[tuple[str | None, np.ndarray]] = []
     if linkless.size:
         cuts = np.flatnonzero(np.diff(ts[linkless]) > split_gap_ns) + 1
+        starts = np.array([s[0] for s in spans], dtype=np.int64)
         for part in np.split(linkless, cuts):
             start, end = ts[part].min(), ts[part].max()
             host = None
-            for i, (ident, members) in enumerate(windows):
-                if ident is None:
-                    continue
-                lo, hi = ts[members].min() - 2 * NS_MIN, ts[members].max() + 2 * NS_MIN
+            k = int(np.searchsorted(starts, end, side="right")) - 1
+            while k >= 0 and host is None:
+                lo, hi, i = spans[k]
                 if start <= hi and end >= lo:
                     host = i
+                k -= 1
+                if k >= 0 and spans[k][1] < start - 24 * 60 * NS_MIN:
                     break
             if host is not None:
                 ident, members = windows[host]
                 windows[host] = (ident, np.concatenate([members, part]))
             else:
-                windows.append((None, part))
+                extra.append((None, part))
+    windows += extra
     windows.sort(key=lambda w: ts[w[1]].min())
     incidents = []
     for i, (ident, members) in enumerate(windows):
         members = np.sort(members)
         incident = Incident(index=i, rows=members, link_identity=ident,
                             clusters=sorted({int(row_cluster[r]) for r in members}))
-        _measure(incident, table, decoded, latency, pack, ts)
+        _measure(incident, decoded, pack, cols)
         incidents.append(incident)
     return incidents
 
 
-def _measure(inc: Incident, table: pa.Table, decoded: pa.Table, latency: pa.Array, pack: Pack, ts: np.ndarray) -> None:
-    category = decoded.column("category").combine_chunks()
-    is_http = pc.equal(category, "http").to_numpy(zero_copy_only=False)
+def _measure(inc: Incident, decoded: pa.Table, pack: Pack, cols: _Columns) -> None:
+    ts = cols.ts
     members = inc.rows
-    responses = members[is_http[members]]
+    responses = members[cols.is_http[members]]
     counted = responses if responses.size else members  # count requests, not lines
     inc.start_ns, inc.end_ns = int(ts[counted].min()), int(ts[counted].max())
-    status = decoded.column("status").combine_chunks().to_numpy(zero_copy_only=False)
-    status = np.array([s if s is not None else 0 for s in status], dtype=float) if status.dtype == object else status.astype(float)
-    status = np.nan_to_num(status)
     inc.affected_requests = int(counted.size)
-    inc.failed_requests = int(np.count_nonzero(status[counted] >= 500))
-    endpoint = decoded.column("endpoint").combine_chunks()
-    inc.endpoints = sorted(set(endpoint.take(pa.array(counted)).drop_null().to_pylist()))
-    in_window = (ts >= inc.start_ns) & (ts <= inc.end_ns)
-    inc.total_requests = int(np.count_nonzero(in_window & is_http)) if is_http.any() else int(counted.size)
+    inc.failed_requests = int(np.count_nonzero(cols.status[counted] >= 500))
+    codes = np.unique(cols.endpoint_codes[counted])
+    inc.endpoints = sorted(cols.endpoint_names[c] for c in codes if c >= 0)
+    if cols.http_ts.size:
+        lo, hi = np.searchsorted(cols.http_ts, [inc.start_ns, inc.end_ns], side="left")[0], \
+            np.searchsorted(cols.http_ts, inc.end_ns, side="right")
+        window_http = cols.http_ts[lo:hi]
+        inc.total_requests = int(window_http.size)
+    else:
+        window_http = np.sort(ts[members])
+        inc.total_requests = int(counted.size)
     users = decoded.column("user").combine_chunks().take(pa.array(members)).drop_null().to_pylist()
     inc.affected_users = len(set(users)) if users else None
-    links = decoded.column("link").combine_chunks()
-    link_rows = members[links.take(pa.array(members)).is_valid().to_numpy(zero_copy_only=False)]
+    link_rows = members[cols.has_link[members]]
     inc.first_link_ns = int(ts[link_rows].min()) if link_rows.size else None
-    # Clean successes of the affected endpoints: recovery after, last good one before.
-    ok = (is_http & (status > 0) & (status < 400)
-          & ~links.is_valid().to_numpy(zero_copy_only=False)
-          & ~decoded.column("bad_jwt").combine_chunks().to_numpy(zero_copy_only=False))
-    lat = latency.to_numpy(zero_copy_only=False).astype(float)
-    ok &= ~(np.nan_to_num(lat, nan=0.0) >= pack.slow_latency_ms)
-    if inc.endpoints:
-        ok &= pc.is_in(endpoint, pa.array(inc.endpoints)).fill_null(False).to_numpy(zero_copy_only=False)
-    after = np.flatnonzero(ok & (ts > inc.end_ns))
-    inc.recovery_ns = int(ts[after].min()) if after.size else None
-    before = np.flatnonzero(ok & (ts < inc.start_ns))
-    inc.last_ok_before_ns = int(ts[before].max()) if before.size else None
-    resolution = decoded.column("resolution").combine_chunks()
-    res_rows = np.flatnonzero(resolution.is_valid().to_numpy(zero_copy_only=False))
+    ok_ts = cols.ok_times(inc.endpoints)
+    after = np.searchsorted(ok_ts, inc.end_ns, side="right")
+    inc.recovery_ns = int(ok_ts[after]) if after < ok_ts.size else None
+    before = np.searchsorted(ok_ts, inc.start_ns, side="left")
+    inc.last_ok_before_ns = int(ok_ts[before - 1]) if before > 0 else None
     horizon = inc.recovery_ns if inc.recovery_ns is not None else inc.end_ns + 30 * NS_MIN
-    for r in res_rows:
+    links = decoded.column("link").combine_chunks()
+    resolution = decoded.column("resolution").combine_chunks()
+    for r in cols.resolution_rows:
         if inc.start_ns - NS_MIN <= ts[r] <= horizon:
             link = links[int(r)].as_py()
             if inc.link_identity is None or link_identity(link, pack) == inc.link_identity:
                 inc.resolution = (int(ts[r]), f"GET of the report link answered \"{resolution[int(r)].as_py()}\"")
                 break
-    traffic = np.sort(ts[is_http & in_window]) if is_http.any() else np.sort(ts[in_window])
-    if traffic.size > 1:
-        steps = np.diff(traffic)
+    if window_http.size > 1:
+        steps = np.diff(window_http)
         for k in np.flatnonzero(steps > 2 * NS_MIN):
-            inc.gaps.append((int(traffic[k]), int(traffic[k + 1])))
+            inc.gaps.append((int(window_http[k]), int(window_http[k + 1])))
