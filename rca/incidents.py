@@ -183,5 +183,6 @@ def _measure(inc: Incident, decoded: pa.Table, pack: Pack, cols: _Columns) -> No
                 break
     if window_http.size > 1:
         steps = np.diff(window_http)
-        for k in np.flatnonzero(steps > 2 * NS_MIN):
+        quiet = max(NS_MIN, 10 * float(np.median(np.diff(cols.http_ts)))) if cols.http_ts.size > 1 else NS_MIN
+        for k in np.flatnonzero(steps > quiet):
             inc.gaps.append((int(window_http[k]), int(window_http[k + 1])))

@@ -222,3 +222,32 @@ def test_unknown_time_zone_is_a_usage_error(rca):
     run = rca("analyze", "fixtures/chaos-fail/loki-query.json", "--tz", "Mars/Olympus")
     assert run.code == 2
     assert "unknown time zone" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_gap_in_traffic_inside_the_window_is_noted(tmp_path):
+    events = generate.simulate(chaos=[Chaos("fail", 300, 540)])
+    t0 = events[0].ts_ns
+    paused = [e for e in events if not (t0 + 380 * S <= e.ts_ns <= t0 + 470 * S)]
+    f = analyze([_export(tmp_path, paused)])
+    assert len(f.incidents) == 1
+    assert f.incidents[0].incident.gaps
+    assert any("no requests logged" in event for _, event in f.incidents[0].timeline)
+
+
+def test_two_incidents_are_two_report_sections(rca, tmp_path):
+    events = generate.simulate(chaos=[Chaos("fail", 120, 300, fix_code="aaaa1111"),
+                                      Chaos("badjwt", 600, 780, fix_code="bbbb2222")], minutes=16)
+    path = _export(tmp_path, events)
+    out = tmp_path / "report.md"
+    run = rca("analyze", path, "-f", "md", "-o", str(out))
+    assert run.code == 0
+    text = out.read_text()
+    assert text.count("# Incident: ") == 2
+    assert text.count("## Root cause") == 2
+
+
+def test_no_incident_markdown_names_the_routine_failures(tmp_path):
+    events = generate.simulate(minutes=15)
+    text = markdown(analyze([_export(tmp_path, events)]))
+    assert text.startswith("# No incident found")
+    assert "unknown user" in text

@@ -1,0 +1,74 @@
+"""Templates mask variables; redaction masks secrets in everything rca writes."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rca.masking import template
+from rca.redact import redact
+
+KEY = "5f0c2a9e7b1d4c38a6e2f91b0d7c4e55"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("connect ECONNREFUSED 10.0.3.17:3306", "connect ECONNREFUSED <*>"),
+        ("order 412 took 32047.61ms", "order <*> took <*>"),
+        ("user d@jwt.com not found", "user <*> not found"),
+        ("id 3f2b8c1e-9a7d-4c2b-8e1f-0a9b8c7d6e5f gone", "id <*> gone"),
+        ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.c2lnbmF0dXJl expired", "token <*> expired"),
+        (f"see https://pizza-factory.cs329.click/api/support/{KEY}/report/k3q9z7mf",
+         "see https://pizza-factory.cs329.click/api/support/<*>/report/<*>"),
+        ("https://cs329.cs.byu.edu/api/report?apiKey=abc&fixCode=def", "https://cs329.cs.byu.edu/api/report?apiKey=<*>&fixCode=<*>"),
+        ("at 2025-12-02T17:42:31.118Z hex deadbeef01", "at <*> hex <*>"),
+        ("Failed to fulfill order at factory", "Failed to fulfill order at factory"),
+    ],
+    ids=["ip-port", "number-unit", "email", "uuid", "jwt", "factory-url", "autograder-url", "time-hex", "constant"],
+)
+def test_template_masks_variables(message, expected):
+    assert template(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"https://pizza-factory.cs329.click/api/support/{KEY}/report/k3q9z7mf", KEY),
+        (f"https://cs329.cs.byu.edu/api/report?apiKey={KEY}&fixCode=x", KEY),
+        ('{"jwt":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.c2lnbmF0dXJl"}', "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9"),
+        ("Authorization: Bearer sk-abcdefghijklmnop", "sk-abcdefghijklmnop"),
+        ('{"email":"a@jwt.com","password":"hunter2secret"}', "hunter2secret"),
+        ('"reqBody":"{\\"password\\": \\"hunter2secret\\"}"', "hunter2secret"),
+        ("jwt deadxe6MTcb33f3ODgzOTgsImV4cCI6MTcx", "deadxe6MTcb33f3ODgzOTgsImV4cCI6MTcx"),
+        ("https://admin:pa55word@grafana.local/api", "pa55word"),
+        ("token glsa_abcdefghijklmnopqrstuvwxyz012345_0123abcd", "glsa_abcdefghijklmnopqrstuvwxyz012345_0123abcd"),
+    ],
+    ids=["factory-apikey", "autograder-apikey", "jwt", "bearer", "password", "escaped-password", "badjwt",
+         "url-userinfo", "grafana-token"],
+)
+def test_secrets_are_masked(text, secret):
+    assert secret not in redact(text)
+
+
+def test_fix_code_survives_redaction():
+    out = redact(f"https://pizza-factory.cs329.click/api/support/{KEY}/report/k3q9z7mf")
+    assert out.endswith("/report/k3q9z7mf")
+
+
+def test_environment_tokens_are_masked(monkeypatch):
+    monkeypatch.setenv("GRAFANA_TOKEN", "supersecretvalue123")
+    assert "supersecretvalue123" not in redact("calling with supersecretvalue123 now")
+
+
+@given(st.text(max_size=200))
+def test_redaction_is_idempotent(text):
+    once = redact(text)
+    assert redact(once) == once
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120))
+def test_redaction_never_grows_a_planted_key_back(prefix):
+    url = f"{prefix} https://pizza-factory.cs329.click/api/support/{KEY}/report/abc"
+    assert KEY not in redact(url)
