@@ -22,7 +22,7 @@ from loguru import logger
 from rca.detect import detect
 from rca.errors import InputError, InputErrors, UsageError
 from rca.formats import FORMATS
-from rca.readers import Context
+from rca.readers import Context, ReadResult, logcli
 from rca.sniff import MAX_LINE, decompress, long_lines, to_utf8
 from rca.table import concat, dedupe_across_sources, sort_by_time
 from rca.timestamps import format_rfc3339_ms
@@ -116,9 +116,30 @@ def _read_bytes(path: str) -> bytes:
         raise InputError(path, f"cannot read ({exc.strerror or exc})") from None
 
 
+def _fast_path(path: str, input_format: str | None) -> ReadResult | None:
+    """logcli JSONL in a plain, uncompressed UTF-8 file: let Arrow read the file itself."""
+    if path == STDIN or input_format not in (None, "logcli-jsonl"):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return None
+    if not head or head[:2] in (b"\x1f\x8b", b"\xff\xfe", b"\xfe\xff") or head[:3] in (b"BZh", b"\xef\xbb\xbf") \
+            or head[:6] == b"\xfd7zXZ\x00" or b"\x00" in head:
+        return None
+    if input_format is None and detect(head)[0] != "logcli-jsonl":
+        return None
+    result = logcli.read_jsonl(b"", Context(path=path, format="logcli-jsonl"), source=path)
+    return None if result.table.num_columns == 0 else result
+
+
 def read_input(path: str, input_format: str | None = None, data: bytes | None = None) -> tuple[pa.Table, InputSummary]:
     """Read one input into a canonical table (in file order) and its summary."""
     started = time.perf_counter()
+    fast = _fast_path(path, input_format) if data is None else None
+    if fast is not None:
+        return _summarise(path, "logcli-jsonl", fast, [], [], started)
     raw = _read_bytes(path) if data is None else data
     if not raw:
         raise InputError(path, "empty file")
@@ -146,6 +167,12 @@ def read_input(path: str, input_format: str | None = None, data: bytes | None = 
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError,
             pa.ArrowException) as exc:
         raise InputError(path, f"cannot be read as {name}: {type(exc).__name__}: {exc}"[:300]) from None
+    return _summarise(path, name, result, compression, encoding, started)
+
+
+def _summarise(path: str, name: str, result: ReadResult, compression: list[str], encoding: list[str],
+               started: float) -> tuple[pa.Table, InputSummary]:
+    fmt = FORMATS[name]
     table = result.table
     summary = InputSummary(path=path, format=name, records=table.num_rows, rejected=result.rejected)
     summary.notes = [f"compression: {c}" for c in compression] + encoding

@@ -195,3 +195,14 @@ def test_several_bad_inputs_each_get_their_line(rca, tmp_path):
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 2
     assert "missing.json" in lines[0] and "empty.log" in lines[1]
+
+
+def test_invalid_utf8_deep_inside_a_large_jsonl_is_still_reported(events, tmp_path):
+    good = generate.logcli_jsonl(events)
+    bad = b'{"labels":{"a":"b"},"line":"caf\xe9","timestamp":"2025-12-02T18:00:00Z"}\n'
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(good + bad)
+    result = ingest([str(path)])
+    assert result.records == len(events) + 1
+    assert "caf\ufffd" in result.table.column("line").to_pylist()
+    assert any("invalid UTF-8" in w for w in result.inputs[0].warnings)

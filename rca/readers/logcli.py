@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.json as pj
 import regex
 
@@ -16,48 +16,64 @@ _JSONL_SCHEMA = pa.schema([("timestamp", pa.string()), ("line", pa.string())])
 _BLOCK = 1 << 24  # lines up to 16 MiB stay on the columnar path
 
 
-def read_jsonl(data: bytes, ctx: Context) -> ReadResult:
+def read_jsonl(data: bytes, ctx: Context, source: str | None = None) -> ReadResult:
     """Read `{"labels":{…},"line":"…","timestamp":"RFC3339Nano"}` lines.
 
-    Arrow's multi-threaded JSON reader does the parsing; labels arrive as a struct and are
-    turned into a map column by column. Any line Arrow refuses sends the whole input to the
-    per-line path, which salvages the good lines and counts the bad ones.
+    Arrow's multi-threaded JSON reader does the parsing (straight from the file when
+    `source` names a plain file); labels arrive as a struct and are turned into a map
+    column by column. Any line Arrow refuses sends the whole input to the per-line path,
+    which salvages the good lines and counts the bad ones.
     """
     try:
         table = pj.read_json(
-            pa.BufferReader(data),
+            source if source is not None else pa.BufferReader(data),
             read_options=pj.ReadOptions(block_size=_BLOCK),
             parse_options=pj.ParseOptions(
                 explicit_schema=_JSONL_SCHEMA, unexpected_field_behavior="infer"
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return _read_jsonl_per_line(data, ctx)
+        return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
+    if source is not None and table.num_rows == 0:
+        return _FALLBACK
     extra = set(table.column_names) - {"timestamp", "line", "labels"}
-    if extra or table.num_rows == 0:
-        return _read_jsonl_per_line(data, ctx)
     line = table.column("line").combine_chunks()
     stamps = table.column("timestamp").combine_chunks()
-    if line.null_count or stamps.null_count:
-        return _read_jsonl_per_line(data, ctx)
+    if extra or table.num_rows == 0 or line.null_count or stamps.null_count:
+        return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
+    if source is not None:
+        try:  # Arrow does not check UTF-8 while parsing; the byte path replaces and reports it
+            line.validate(full=True)
+            if "labels" in table.column_names:
+                table.column("labels").combine_chunks().validate(full=True)
+        except pa.ArrowInvalid:
+            return _FALLBACK
     ts, failures = iso_array_to_ns(stamps)
     if failures:
-        return _read_jsonl_per_line(data, ctx)
+        return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
+    # Newest-first exports (logcli's default) are turned around here, where it costs one
+    # take of the lines, rather than by a full sort later.
+    ts_np = ts.to_numpy()
+    n = len(ts_np)
+    order = np.arange(n - 1, -1, -1) if n > 1 and (np.diff(ts_np) <= 0).all() else None
     if "labels" in table.column_names:
         col = table.column("labels")
-        labels = struct_to_map(col) if pa.types.is_struct(col.type) else None
-        if labels is None:
-            return _read_jsonl_per_line(data, ctx)
+        if not pa.types.is_struct(col.type):
+            return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
+        labels = struct_to_map(col, order)
     else:
         labels = None
-    precision = _fraction_precision(stamps)
-    return ReadResult(table_from_columns(ts, precision, line, ctx.path, labels=labels))
+    # logcli trims trailing zeros, so a time printed without a fraction is a whole second.
+    precision = pa.array(np.where(ts_np % 1_000_000_000 == 0, "s", "ns"))
+    record = None
+    if order is not None:
+        take = pa.array(order)
+        line, precision, ts = line.take(take), precision.take(take), pa.array(ts_np[order])
+        record = take
+    return ReadResult(table_from_columns(ts, precision, line, ctx.path, labels=labels, record=record))
 
 
-def _fraction_precision(stamps: pa.Array) -> pa.Array:
-    """ns when any fraction digits survive (logcli trims trailing zeros), else s."""
-    has_fraction = pc.match_substring_regex(stamps, r"T\d\d:\d\d:\d\d\.\d")
-    return pc.if_else(has_fraction, "ns", "s")
+_FALLBACK = ReadResult(table=pa.table({}))  # "read the bytes instead" from the file fast path
 
 
 def _read_jsonl_per_line(data: bytes, ctx: Context) -> ReadResult:
