@@ -51,8 +51,10 @@ def cause_for(c: Cluster, pack: Pack) -> tuple[str, str, str, float, str | None]
         if _matches(rule, c, pack):
             return rule.component, rule.kind, rule.summary, rule.confidence, rule.advice
     g = pack.generic_cause
+    if "slow" in c.flags and pack.generic_slow_cause:
+        g = pack.generic_slow_cause
     summary = g["summary"].format(endpoint=c.endpoint or c.component, status=c.status or "errors",
-                                  message=c.template)
+                                  message=c.template, latency_s=(c.median_latency_ms or 0) / 1000)
     return c.component, g["kind"], summary, float(g["confidence"]), None
 
 

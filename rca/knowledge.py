@@ -59,6 +59,7 @@ class Pack:
     alert_tokens: tuple[str, ...] = field(default_factory=tuple)
     latency_anchor: dict[str, Any] | None = None
     outgoing_category: str = "outgoing"
+    generic_slow_cause: dict[str, Any] | None = None
 
 
 def _compile_pack(raw: dict[str, Any]) -> Pack:
@@ -99,6 +100,7 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         alert_tokens=tuple(raw.get("alert_tokens", ())),
         latency_anchor=raw.get("latency_anchor"),
         outgoing_category=raw.get("outgoing_category", "outgoing"),
+        generic_slow_cause=raw.get("generic_slow_cause"),
     )
 
 

@@ -251,3 +251,15 @@ def test_no_incident_markdown_names_the_routine_failures(tmp_path):
     text = markdown(analyze([_export(tmp_path, events)]))
     assert text.startswith("# No incident found")
     assert "unknown user" in text
+
+
+def test_orders_suddenly_30_seconds_slower_without_a_link_are_an_incident(tmp_path):
+    events = generate.simulate(chaos=[Chaos("throttle", 300, 540)])
+    # A logger that masks the link: strip it from every line.
+    stripped = [generate.Event(e.ts_ns, e.labels, e.line.replace(Chaos("throttle", 0, 0).url, "*****"))
+                for e in events]
+    f = analyze([_export(tmp_path, stripped)])
+    assert len(f.incidents) == 1
+    top = f.incidents[0].causes[0]
+    assert (top.component, top.kind) == ("pizza-factory", "latency")
+    assert top.urls == []
