@@ -85,6 +85,42 @@ def analyze(
     _write(text, output)
 
 
+class PatternFormat(str, Enum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+@app.command(epilog=EPILOG)
+def patterns(
+    inputs: Annotated[list[str], typer.Argument(help="Exports or plain text files (one message per line), or -.", show_default=False)],
+    fmt: Annotated[PatternFormat, typer.Option("--format", "-f", help="text (top templates), json, or csv (one row per input line).")] = PatternFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    field: Annotated[str | None, typer.Option("--field", help="Template this JSON field of each line (dotted path) instead of its message.")] = None,
+    min_count: Annotated[int, typer.Option("--min-count", min=1, help="Leave out templates seen fewer times (text and json).")] = 1,
+    input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format (see 'rca formats').")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
+) -> None:
+    """Mine log templates: variables become <*>, each template with a stable id."""
+    from rca.ingest import ingest
+    from rca.patterns import patterns_of
+    from rca.patterns_output import as_csv, as_json, as_text
+
+    _configure_logging(debug)
+    ingested = ingest(inputs, input_format=input_format)
+    for s in ingested.inputs:
+        for w in s.warnings:
+            logger.warning("{}: {}", s.path, w)
+    report = patterns_of(ingested.table, field)
+    if fmt is PatternFormat.csv:
+        text = as_csv(report, ingested.table)
+    elif fmt is PatternFormat.json:
+        text = as_json(report, min_count)
+    else:
+        text = as_text(report, min_count)
+    _write(text, output)
+
+
 @app.command()
 def formats() -> None:
     """List the export formats rca reads."""

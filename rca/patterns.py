@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import regex
@@ -104,6 +105,38 @@ def normalise(message: str) -> str:
         if text == before:
             break
     return text
+
+
+MESSAGE_KEYS = ("msg", "message", "@m", "log", "event", "textPayload")
+
+
+def message_of(line: str, field: str | None = None) -> str:
+    """What to template in a line: a JSON line's message field (or `field`), else its
+    key=value rendering with keys kept; logfmt and text lines as they are."""
+    s = line.strip()
+    if s.startswith('"') and s.endswith('"'):
+        try:
+            decoded = orjson.loads(s)
+        except orjson.JSONDecodeError:
+            return line
+        return decoded if isinstance(decoded, str) else line
+    if not s.startswith("{"):
+        return line
+    try:
+        obj = orjson.loads(s)
+    except orjson.JSONDecodeError:
+        return line
+    if not isinstance(obj, dict):
+        return line
+    if field:
+        value: object = obj
+        for part in field.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value if isinstance(value, str) else "" if value is None else orjson.dumps(value).decode()
+    for key in MESSAGE_KEYS:
+        if isinstance(obj.get(key), str) and obj[key].strip():
+            return obj[key]
+    return " ".join(f"{k}={v if isinstance(v, str) else orjson.dumps(v).decode()}" for k, v in obj.items())
 
 
 def template_id(template: str) -> str:
@@ -195,12 +228,23 @@ def merge_variable_lists(counts: Counter[str], mapping: dict[str, str]) -> None:
                     mapping[t] = short
 
 
+# One RE2 pass: alternatives are tried in order at each position (IP before digits).
+_VECTOR_MASK = "|".join(f"(?:{p})" for p, _ in _VECTOR_MASKS)
+
+
 def mask_array(messages: pa.Array) -> pa.Array:
-    """The vectorised masks over an Arrow string array."""
-    out = messages
-    for pattern, repl in _VECTOR_MASKS:
-        out = pc.replace_substring_regex(out, pattern, repl)
-    return out
+    """The vectorised masks over an Arrow string array, in parallel slices."""
+    n = len(messages)
+    if n < 200_000:
+        return pc.replace_substring_regex(messages, _VECTOR_MASK, VAR)
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = max(2, min(8, os.cpu_count() or 2))
+    step = -(-n // workers)
+    slices = [messages.slice(i, step) for i in range(0, n, step)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(lambda a: pc.replace_substring_regex(a, _VECTOR_MASK, VAR), slices))
+    return pa.concat_arrays(parts)
 
 
 def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, min_variants: int = 3) -> Mined:
@@ -210,7 +254,11 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, min_variants: int
     if not isinstance(messages, pa.Array):
         messages = pa.array(list(messages), pa.string())
     messages = messages.cast(pa.string()).fill_null("")
-    encoded = mask_array(messages).dictionary_encode()
+    # Distinct raw lines first (a hash pass), then mask only those, then distinct masked ones.
+    raw = messages.dictionary_encode()
+    masked_distinct = mask_array(raw.dictionary).dictionary_encode()
+    encoded = pa.DictionaryArray.from_arrays(
+        masked_distinct.indices.take(raw.indices), masked_distinct.dictionary)
     distinct = encoded.dictionary.to_pylist()
     normalised = [normalise(m) for m in distinct]
     sizes = Counter()
@@ -226,3 +274,38 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, min_variants: int
     for t, n in sizes.items():
         counts[mapping[t]] += n
     return Mined(templates, dict(counts))
+
+
+@dataclass
+class Pattern:
+    id: str
+    template: str
+    count: int
+    first_ns: int | None
+    last_ns: int | None
+    example: str
+
+
+@dataclass
+class PatternReport:
+    patterns: list[Pattern]       # most frequent first
+    row_templates: list[str]      # per table row, in the table's order
+    total: int
+
+
+def patterns_of(table: pa.Table, field: str | None = None, min_variants: int = 3) -> PatternReport:
+    """Templates of a canonical table's lines (JSON lines: their message, or `field`)."""
+    lines = table.column("line").combine_chunks().cast(pa.string())
+    distinct = lines.dictionary_encode()
+    messages = pa.array([message_of(line, field) for line in distinct.dictionary.to_pylist()], pa.string())
+    mined = mine(messages.take(distinct.indices), min_variants)
+    templates = pa.array(mined.templates, pa.string())
+    ts = table.column("ts_ns").combine_chunks()
+    grouped = pa.table({"t": templates, "ts": ts, "row": pa.array(range(len(templates)), pa.int64())}) \
+        .group_by("t").aggregate([("ts", "min"), ("ts", "max"), ("row", "min"), ("row", "count")])
+    patterns = []
+    for t, first, last, row, count in zip(*(grouped.column(c).to_pylist() for c in
+                                            ("t", "ts_min", "ts_max", "row_min", "row_count")), strict=True):
+        patterns.append(Pattern(template_id(t), t, count, first, last, lines[row].as_py()))
+    patterns.sort(key=lambda p: (-p.count, p.template))
+    return PatternReport(patterns, mined.templates, len(templates))

@@ -18,6 +18,7 @@ import regex
 
 from rca.knowledge import Pack
 from rca.masking import template
+from rca.patterns import mine
 
 _SQL = r"(?i)^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|REPLACE)\b"
 
@@ -151,10 +152,16 @@ def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.A
     raw_key = pc.binary_join_element_wise(*[pc.cast(p, pa.string()) for p in key_parts], "\x1f")
     encoded = raw_key.combine_chunks().dictionary_encode() if isinstance(raw_key, pa.ChunkedArray) else raw_key.dictionary_encode()
     distinct = [k.split("\x1f") for k in encoded.dictionary.to_pylist()]
+    # Templates come from the pattern miner (rca.patterns), after the signature masks for
+    # JWTs, e-mails and URLs' variable parts.
+    mined = mine([template(parts[3]) for parts in distinct if parts[3]]).templates
+    mined_iter = iter(mined)
     templates = {}
     for parts in distinct:
-        msg = parts[3]
-        templates[tuple(parts)] = template(msg) if msg else ("(no message)" if "body-lost" not in parts else "(body not logged)")
+        if parts[3]:
+            templates[tuple(parts)] = next(mined_iter)
+        else:
+            templates[tuple(parts)] = "(body not logged)" if "body-lost" in parts else "(no message)"
     by_group: dict[tuple, list[str]] = {}
     for parts, tmpl in templates.items():
         by_group.setdefault((parts[0], parts[1], parts[2], *parts[4:]), []).append(tmpl)

@@ -1,0 +1,92 @@
+"""Template-mining speed: rca's engine against Drain3 (with its example masking) on the
+same lines, in the same process and minute.
+
+    python bench/patterns_speed.py [--lines 1000000]
+
+Inputs: the seven Loghub-2k systems' messages repeated to N lines, and N JWT Pizza JSON
+lines from the fixture simulator. Prints lines/s for both and the ratio. Target: rca at
+least 5x Drain3 on both. Needs `pip install drain3` (the `bench` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import make_events  # noqa: E402
+from rca.patterns import mine  # noqa: E402
+
+SYSTEMS = ["Apache", "BGL", "HDFS", "HealthApp", "OpenSSH", "Spark", "Zookeeper"]
+# Drain3's examples/drain3.ini masking and settings.
+DRAIN3_MASKS = [
+    (r"((?<=[^A-Za-z0-9])|^)(([0-9a-f]{2,}:){3,}([0-9a-f]{2,}))((?=[^A-Za-z0-9])|$)", "ID"),
+    (r"((?<=[^A-Za-z0-9])|^)(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})((?=[^A-Za-z0-9])|$)", "IP"),
+    (r"((?<=[^A-Za-z0-9])|^)([0-9a-f]{6,} ?){3,}((?=[^A-Za-z0-9])|$)", "SEQ"),
+    (r"((?<=[^A-Za-z0-9])|^)([0-9A-F]{4} ?){4,}((?=[^A-Za-z0-9])|$)", "SEQ"),
+    (r"((?<=[^A-Za-z0-9])|^)(0x[a-f0-9A-F]+)((?=[^A-Za-z0-9])|$)", "HEX"),
+    (r"((?<=[^A-Za-z0-9])|^)([\-\+]?\d+)((?=[^A-Za-z0-9])|$)", "NUM"),
+    (r"(?<=executed cmd )(\".+?\")", "CMD"),
+]
+
+
+def loghub_lines(data: Path, n: int) -> list[str]:
+    base: list[str] = []
+    for system in SYSTEMS:
+        with (data / system / f"{system}_2k.log_structured_corrected.csv").open(newline="", encoding="utf-8") as fh:
+            base += [row["Content"] for row in csv.DictReader(fh)]
+    return [base[i % len(base)] for i in range(n)]
+
+
+def drain3_miner():
+    from drain3 import TemplateMiner
+    from drain3.masking import MaskingInstruction
+    from drain3.template_miner_config import TemplateMinerConfig
+
+    config = TemplateMinerConfig()
+    config.masking_instructions = [MaskingInstruction(p, m) for p, m in DRAIN3_MASKS]
+    config.mask_prefix, config.mask_suffix = "<:", ":>"
+    config.drain_sim_th, config.drain_depth, config.drain_max_children = 0.4, 4, 100
+    config.drain_max_clusters = 1024
+    config.drain_extra_delimiters = ["_"]
+    config.profiling_enabled = False
+    return TemplateMiner(config=config)
+
+
+def time_drain3(lines: list[str]) -> float:
+    miner = drain3_miner()
+    started = time.perf_counter()
+    for line in lines:
+        miner.add_log_message(line)
+    return time.perf_counter() - started
+
+
+def time_rca(lines: list[str]) -> float:
+    started = time.perf_counter()
+    mine(lines)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "loghub2k")
+    args = parser.parse_args()
+    inputs = {
+        "Loghub-2k systems": loghub_lines(args.data, args.lines),
+        "JWT Pizza JSON": [e.line for e in make_events(args.lines)],
+    }
+    print(f"{'input':<20}{'lines':>10}{'Drain3 lines/s':>16}{'rca lines/s':>14}{'ratio':>8}")
+    for name, lines in inputs.items():
+        drain = time_drain3(lines)
+        ours = time_rca(lines)
+        print(f"{name:<20}{len(lines):>10}{len(lines) / drain:>16,.0f}{len(lines) / ours:>14,.0f}{drain / ours:>8.1f}x")
+
+
+if __name__ == "__main__":
+    main()
