@@ -122,3 +122,15 @@ def test_accuracy_on_hdfs_and_openssh_does_not_regress():
         result = scores(mine(messages).templates, truth)
         assert result["GA"] >= floor, (system, result)
         assert result["PA"] >= 0.95, (system, result)
+
+
+@pytest.mark.parametrize("fmt", sorted(__import__("fixtures.generate", fromlist=["WRITERS"]).WRITERS))
+def test_patterns_command_reads_every_input_format(fmt, rca, events, tmp_path):
+    from fixtures import generate
+
+    name, writer = generate.WRITERS[fmt]
+    path = tmp_path / name
+    path.write_bytes(writer(events))
+    run = rca("patterns", str(path), "--format", "csv")
+    assert run.code == 0, run.stderr
+    assert len(run.stdout.strip().splitlines()) == len(events) + 1
