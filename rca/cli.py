@@ -121,6 +121,64 @@ def patterns(
     _write(text, output)
 
 
+@app.command(epilog="Exit codes: 0 all attached, 1 error, 2 usage error or unusable input, 4 some targets failed.")
+def attach(
+    sources: Annotated[list[str], typer.Argument(help="A findings JSON (rca analyze -f json -o F) or log exports.", show_default=False)],
+    report: Annotated[Path | None, typer.Option("--report", help="The Markdown incident report to create or update.", rich_help_panel="Report file")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite drafts a person edited.", rich_help_panel="Report file")] = False,
+    grafana_url: Annotated[str | None, typer.Option("--grafana-url", envvar="GRAFANA_URL", help="Grafana base URL.", rich_help_panel="Grafana")] = None,
+    incident_id: Annotated[str | None, typer.Option("--incident-id", help="Grafana IRM incident to add notes to.", rich_help_panel="Grafana")] = None,
+    create_incident: Annotated[bool, typer.Option("--create-incident", help="Create a resolved retrospective incident when there is none.", rich_help_panel="Grafana")] = False,
+    plugin_id: Annotated[str | None, typer.Option("--plugin-id", help="IRM plugin id (default: grafana-irm-app, then grafana-incident-app).", rich_help_panel="Grafana")] = None,
+    annotate: Annotated[bool, typer.Option("--annotate", help="Add a region annotation for the incident window.", rich_help_panel="Grafana")] = False,
+    dashboard_uid: Annotated[str | None, typer.Option("--dashboard-uid", help="Put the annotation on this dashboard.", rich_help_panel="Grafana")] = None,
+    token_file: Annotated[Path | None, typer.Option("--token-file", help="Read the Grafana token from this file (else GRAFANA_TOKEN).", rich_help_panel="Grafana")] = None,
+    incident_index: Annotated[int, typer.Option("--incident-index", min=0, help="Which incident, when the findings hold several.")] = 0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print every change and request; make none.")] = False,
+    reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask secrets in what is attached.")] = False,
+    input_format: Annotated[str | None, typer.Option("--input-format", help="Force the input format of log exports.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
+) -> None:
+    """Attach findings to the incident report file and to Grafana."""
+    from rca.attach import attach_annotation, attach_incident, attach_report, load_findings, pick_incident, read_token
+    from rca.errors import UsageError
+    from rca.grafana import Grafana
+
+    _configure_logging(debug)
+    wants_grafana = incident_id is not None or create_incident or annotate
+    if report is None and not wants_grafana:
+        raise UsageError("nothing to attach to: give --report, or --grafana-url with --incident-id/--create-incident/--annotate")
+    if wants_grafana and not grafana_url:
+        raise UsageError("--grafana-url (or GRAFANA_URL) is needed for Grafana targets")
+    doc = load_findings(sources, input_format, reveal_secrets)
+    incident, note = pick_incident(doc, incident_index)
+    if note:
+        logger.warning("{}", note)
+    outcomes = []
+    if report is not None:
+        outcomes.append(attach_report(incident, report, force, dry_run, reveal_secrets))
+    if wants_grafana:
+        token = read_token(token_file)
+        if not token and not dry_run:
+            raise UsageError("no Grafana token: set GRAFANA_TOKEN or pass --token-file")
+        grafana = Grafana(grafana_url or "", token, plugin=plugin_id, dry_run=dry_run)
+        if incident_id is not None or create_incident:
+            outcomes.append(attach_incident(grafana, incident, incident_id, create_incident, reveal_secrets))
+        if annotate:
+            outcomes.append(attach_annotation(grafana, incident, dashboard_uid, reveal_secrets))
+        if dry_run:
+            for request in grafana.sent:
+                typer.echo(request.describe())
+    for o in outcomes:
+        typer.echo(f"{'ok' if o.ok else 'FAILED'}  {o.target}: {o.message}")
+        for d in o.details:
+            typer.echo(d, nl=False)
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        human = any("a person edited" in o.message for o in failed)
+        sys.exit(4 if len(failed) < len(outcomes) else (3 if human and len(outcomes) == 1 else 1))
+
+
 @app.command()
 def formats() -> None:
     """List the export formats rca reads."""

@@ -57,7 +57,7 @@ def findings_json(f: Findings, reveal: bool = False) -> dict[str, Any]:
         "schema": SCHEMA,
         "generated_at": format_rfc3339_ms(time.time_ns()),
         "inputs": [s.to_json() for s in f.ingested.inputs],
-        "incidents": [_incident_json(i, ids) for i in f.incidents],
+        "incidents": [_incident_json(f, i, ids) for i in f.incidents],
         "clusters": [{
             "id": c.id, "signature": c.signature, "template": c.template, "count": c.count,
             "first": format_rfc3339_ms(c.first_ns), "last": format_rfc3339_ms(c.last_ns),
@@ -71,8 +71,33 @@ def findings_json(f: Findings, reveal: bool = False) -> dict[str, Any]:
     return doc if reveal else redact_obj(doc, f.pack)  # type: ignore[return-value]
 
 
-def _incident_json(i: IncidentFindings, ids: dict[int, str]) -> dict[str, Any]:
+def split_sections(markdown_text: str) -> tuple[str, dict[str, str]]:
+    """A rendered incident report → (title line, {section name: body})."""
+    title = ""
+    sections: dict[str, str] = {}
+    current: str | None = None
+    body: list[str] = []
+    for line in markdown_text.splitlines():
+        if line.startswith("# ") and not title:
+            title = line[2:].strip()
+        elif line.startswith("## "):
+            if current is not None:
+                sections[current] = "\n".join(body).strip("\n")
+            current, body = line[3:].strip(), []
+        elif current is not None:
+            body.append(line)
+    if current is not None:
+        sections[current] = "\n".join(body).strip("\n")
+    return title, sections
+
+
+def incident_sections(f: Findings, i: IncidentFindings, tz: ZoneInfo | None = None) -> tuple[str, dict[str, str]]:
+    return split_sections(_incident_md(f, i, tz))
+
+
+def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dict[str, Any]:
     inc = i.incident
+    title, sections = incident_sections(f, i)
     return {
         "id": i.id,
         "start": format_rfc3339_ms(inc.start_ns),
@@ -87,6 +112,9 @@ def _incident_json(i: IncidentFindings, ids: dict[int, str]) -> dict[str, Any]:
             "confidence": c.confidence, "clusters": c.clusters, "urls": c.urls, "evidence": c.evidence,
         } for c in i.causes],
         "timeline": [{"time": format_rfc3339_ms(t), "event": e} for t, e in i.timeline],
+        "title": title,
+        "sections": sections,
+        "components": sorted({c.component for c in i.causes}),
     }
 
 

@@ -26,15 +26,17 @@ class Run:
     stderr: str
 
 
-def run_rca(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> Run:
+def run_rca(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> Run:
     """Run the real command line in a subprocess, as a user would."""
+    base = {k: v for k, v in os.environ.items() if k not in ("GRAFANA_TOKEN", "GRAFANA_URL")}
     proc = subprocess.run(
         [sys.executable, "-m", "rca", *args],
         input=stdin if stdin is not None else b"",
         capture_output=True,
         cwd=cwd or ROOT,
         timeout=120,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "120"},
+        env={**base, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})},
     )
     return Run(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
 

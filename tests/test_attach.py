@@ -1,0 +1,279 @@
+"""rca attach: the Markdown report file, and Grafana IRM notes and annotations against a
+loopback fake Grafana with injected failures."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from fixtures import generate
+from fixtures.generate import API_KEY, Chaos
+from rca import reportfile
+from tests.fakes.grafana import TOKEN, FakeGrafana
+
+TEMPLATE = """# Incident: YYYY-MM-DD HH-mm-ss
+
+## Summary
+
+Our own words about the incident, written by a person.
+
+## Detection
+
+## Impact
+
+## Timeline
+
+## Response
+
+Alice was paged at 10:40 MST.
+
+## Root cause
+
+## Resolution
+
+## Prevention
+
+## Action items
+
+- [ ] human item
+"""
+
+
+@pytest.fixture(scope="module")
+def findings(tmp_path_factory):
+    path = tmp_path_factory.mktemp("findings") / "findings.json"
+    from rca.analysis import analyze
+    from rca.report import findings_json
+
+    path.write_text(json.dumps(findings_json(analyze(["fixtures/chaos-fail/loki-query.json"]))))
+    return path
+
+
+@pytest.fixture
+def grafana():
+    with FakeGrafana() as fake:
+        yield fake
+
+
+def _strip_blocks(text: str) -> str:
+    import regex
+
+    return regex.sub(r"\n?<!-- rca:begin ([a-z-]+)[^>]*-->.*?<!-- rca:end \1 -->\n", "", text, flags=regex.DOTALL)
+
+
+# ------------------------------------------------------------------------------ report file
+
+
+def test_missing_report_is_created_from_the_template(rca, findings, tmp_path):
+    path = tmp_path / "incidentReports" / "incident-1.md"
+    run = rca("attach", str(findings), "--report", str(path))
+    assert run.code == 0, run.stderr
+    text = path.read_text()
+    assert text.startswith("# Incident: 2025-12-02 17-35-10\n")
+    headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
+    assert headings == reportfile.SECTIONS
+    assert "chaos (fail)" in text and API_KEY not in text
+
+
+def test_existing_report_gets_drafts_and_keeps_every_human_byte(rca, findings, tmp_path):
+    path = tmp_path / "incident-1.md"
+    path.write_text(TEMPLATE)
+    run = rca("attach", str(findings), "--report", str(path))
+    assert run.code == 0, run.stderr
+    text = path.read_text()
+    assert text.count("<!-- rca:begin ") == 9
+    assert _strip_blocks(text) == TEMPLATE
+    assert text.index("<!-- rca:begin response") < text.index("Alice was paged")
+    assert (tmp_path / "incident-1.md.bak").read_text() == TEMPLATE
+
+
+def test_attaching_again_leaves_the_file_byte_identical(rca, findings, tmp_path):
+    path = tmp_path / "incident-1.md"
+    path.write_text(TEMPLATE)
+    rca("attach", str(findings), "--report", str(path))
+    first = path.read_bytes()
+    run = rca("attach", str(findings), "--report", str(path))
+    assert run.code == 0
+    assert path.read_bytes() == first
+    assert "unchanged" in run.stdout
+
+
+def test_human_edit_inside_a_draft_is_protected(rca, findings, tmp_path):
+    path = tmp_path / "incident-1.md"
+    rca("attach", str(findings), "--report", str(path))
+    edited = path.read_text().replace("From 2025-12-02T17:35:10.126Z", "From (checked by Bob) 2025-12-02T17:35:10.126Z")
+    path.write_text(edited)
+    run = rca("attach", str(findings), "--report", str(path))
+    assert run.code != 0
+    assert "Summary" in run.stdout + run.stderr
+    assert path.read_text() == edited
+    forced = rca("attach", str(findings), "--report", str(path), "--force")
+    assert forced.code == 0
+    assert "checked by Bob" not in path.read_text()
+
+
+def test_crlf_report_stays_crlf(rca, findings, tmp_path):
+    path = tmp_path / "incident-crlf.md"
+    path.write_bytes(TEMPLATE.replace("\n", "\r\n").encode())
+    run = rca("attach", str(findings), "--report", str(path))
+    assert run.code == 0
+    data = path.read_bytes()
+    assert b"<!-- rca:begin" in data
+    assert data.count(b"\n") == data.count(b"\r\n")
+
+
+def test_utf8_bom_is_kept(findings, tmp_path):
+    from rca.attach import attach_report, load_findings, pick_incident
+
+    path = tmp_path / "bom.md"
+    path.write_bytes(b"\xef\xbb\xbf" + TEMPLATE.encode())
+    incident, _ = pick_incident(load_findings([str(findings)], None, False), 0)
+    assert attach_report(incident, path, False, False, False).ok
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf# Incident")
+
+
+def test_crash_between_write_and_rename_leaves_the_original_intact(findings, tmp_path, monkeypatch):
+    from rca.attach import attach_report, load_findings, pick_incident
+
+    path = tmp_path / "incident-1.md"
+    path.write_text(TEMPLATE)
+    incident, _ = pick_incident(load_findings([str(findings)], None, False), 0)
+
+    def crash(src, dst):
+        raise OSError("power cut")
+
+    monkeypatch.setattr(os, "replace", crash)
+    outcome = attach_report(incident, path, False, False, False)
+    assert not outcome.ok
+    assert path.read_text() == TEMPLATE
+    assert [p.name for p in tmp_path.iterdir() if "rca-tmp" in p.name] == []
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(rca, findings, tmp_path):
+    path = tmp_path / "incident-1.md"
+    path.write_text(TEMPLATE)
+    run = rca("attach", str(findings), "--report", str(path), "--dry-run")
+    assert run.code == 0
+    assert "+<!-- rca:begin summary" in run.stdout
+    assert path.read_text() == TEMPLATE
+
+
+def test_log_exports_are_analysed_on_the_fly_and_incident_index_is_said(rca, tmp_path):
+    events = generate.simulate(chaos=[Chaos("fail", 120, 300, fix_code="aaaa1111"),
+                                      Chaos("fail", 600, 780, fix_code="bbbb2222")], minutes=16)
+    export = tmp_path / "export.json"
+    export.write_bytes(generate.loki_query(events))
+    path = tmp_path / "r.md"
+    run = rca("attach", str(export), "--report", str(path), "--incident-index", "1")
+    assert run.code == 0, run.stderr
+    assert "2 incidents" in run.stderr and "incident 1" in run.stderr
+    assert "bbbb2222" in path.read_text()
+
+
+# ------------------------------------------------------------------------------- Grafana
+
+
+def _notes(fake):
+    return [item for items in fake.state.activity.values() for item in items]
+
+
+def test_notes_reach_the_incident_once_back_dated_with_auth_and_redaction(rca, findings, grafana):
+    grafana.state.incidents["42"] = {"incidentID": "42", "title": "Orders failing", "status": "active"}
+    env = {"GRAFANA_TOKEN": TOKEN}
+    run = rca("attach", str(findings), "--grafana-url", grafana.url, "--incident-id", "42", env=env)
+    assert run.code == 0, run.stderr + run.stdout
+    notes = _notes(grafana)
+    assert len(notes) >= 5
+    times = [n["eventTime"] for n in notes]
+    assert "2025-12-02T17:35:10.126Z" in times and all(t.startswith("2025-12-02T17:") for t in times)
+    assert any("Root cause" in n["body"] and "/report/k3q9z7mf" in n["body"] for n in notes)
+    assert all(API_KEY not in n["body"] for n in notes)
+    assert all(h.get("Authorization") == f"Bearer {TOKEN}" for _, _, h, _ in grafana.state.requests)
+    assert TOKEN not in run.stdout + run.stderr
+    again = rca("attach", str(findings), "--grafana-url", grafana.url, "--incident-id", "42", env=env)
+    assert again.code == 0
+    assert len(_notes(grafana)) == len(notes)
+    assert "0 notes posted" in again.stdout
+
+
+def test_retrospective_incident_is_created_once(rca, findings, grafana):
+    env = {"GRAFANA_TOKEN": TOKEN}
+    run = rca("attach", str(findings), "--grafana-url", grafana.url, "--create-incident", env=env)
+    assert run.code == 0, run.stderr + run.stdout
+    (incident,) = grafana.state.incidents.values()
+    assert incident["status"] == "resolved"
+    assert incident["incidentStart"] == "2025-12-02T17:35:10.126Z"
+    assert incident["incidentEnd"] == "2025-12-02T17:38:43.193Z"
+    rca("attach", str(findings), "--grafana-url", grafana.url, "--create-incident", env=env)
+    assert len(grafana.state.incidents) == 1
+
+
+def test_plugin_id_falls_back_to_the_incident_app(rca, findings, grafana):
+    grafana.state.irm_plugins = ("grafana-incident-app",)
+    grafana.state.incidents["7"] = {"incidentID": "7", "title": "x", "status": "active"}
+    run = rca("attach", str(findings), "--grafana-url", grafana.url, "--incident-id", "7",
+              env={"GRAFANA_TOKEN": TOKEN})
+    assert run.code == 0, run.stdout
+    assert _notes(grafana)
+
+
+def test_token_from_a_file(rca, findings, grafana, tmp_path):
+    token = tmp_path / "token"
+    token.write_text(TOKEN + "\n")
+    run = rca("attach", str(findings), "--grafana-url", grafana.url, "--annotate", "--token-file", str(token))
+    assert run.code == 0, run.stdout + run.stderr
+
+
+def test_401_is_a_clear_error(rca, findings, grafana):
+    run = rca("attach", str(findings), "--grafana-url", grafana.url, "--annotate", env={"GRAFANA_TOKEN": "wrong"})
+    assert run.code == 1
+    assert "rejected the token" in run.stdout
+    assert "wrong" not in run.stdout + run.stderr
+
+
+def test_429_and_500_are_retried(rca, findings, grafana):
+    grafana.state.fail = {"/api/annotations": [429, 500]}
+    run = rca("attach", str(findings), "--grafana-url", grafana.url, "--annotate", env={"GRAFANA_TOKEN": TOKEN})
+    assert run.code == 0, run.stdout
+    assert len(grafana.state.annotations) == 1
+
+
+def test_annotation_marks_the_window_once(rca, findings, grafana):
+    env = {"GRAFANA_TOKEN": TOKEN}
+    run = rca("attach", str(findings), "--grafana-url", grafana.url, "--annotate", "--dashboard-uid", "pizza", env=env)
+    assert run.code == 0
+    (note,) = grafana.state.annotations
+    assert (note["time"], note["timeEnd"]) == (1764696910126, 1764697123193)
+    assert "rca" in note["tags"] and "pizza-factory" in note["tags"] and note["dashboardUID"] == "pizza"
+    assert any(t.startswith("sig-") for t in note["tags"])
+    assert API_KEY not in note["text"]
+    rca("attach", str(findings), "--grafana-url", grafana.url, "--annotate", env=env)
+    assert len(grafana.state.annotations) == 1
+
+
+def test_partial_failure_exits_4_and_says_what_was_attached(rca, findings, grafana, tmp_path):
+    path = tmp_path / "r.md"
+    run = rca("attach", str(findings), "--report", str(path), "--grafana-url", grafana.url, "--annotate",
+              env={"GRAFANA_TOKEN": "wrong"})
+    assert run.code == 4
+    assert "ok  report" in run.stdout and "FAILED  grafana annotation" in run.stdout
+    assert path.exists()
+
+
+def test_dry_run_prints_requests_without_the_token_and_changes_nothing(rca, findings, grafana):
+    grafana.state.incidents["42"] = {"incidentID": "42", "title": "x", "status": "active"}
+    run = rca("attach", str(findings), "--grafana-url", grafana.url, "--incident-id", "42", "--annotate",
+              "--dry-run", env={"GRAFANA_TOKEN": TOKEN})
+    assert run.code == 0, run.stdout
+    assert "POST " + grafana.url + "/api/annotations" in run.stdout
+    assert "AddActivity" in run.stdout and "Bearer ****" in run.stdout
+    assert TOKEN not in run.stdout
+    assert grafana.state.annotations == [] and _notes(grafana) == []
+
+
+def test_no_target_is_a_usage_error(rca, findings):
+    run = rca("attach", str(findings))
+    assert run.code == 2
+    assert "nothing to attach" in run.stderr
