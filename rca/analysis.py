@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -40,6 +41,8 @@ class Findings:
     urls: list[UrlInfo]
     pack: Pack
     total_requests: int = 0
+    # Earlier incidents with the same root cause, by incident id, when a history was given.
+    history: dict[str, list[dict[str, Any]]] | None = None
 
 
 def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack: Pack | None = None) -> Findings:

@@ -66,6 +66,7 @@ def analyze(
     tz: Annotated[str | None, typer.Option("--tz", help="Show local times in this IANA zone beside UTC, e.g. America/Denver.")] = None,
     reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask API keys, JWTs, tokens and passwords in md/json output.")] = False,
     pack: Annotated[Path | None, typer.Option("--pack", help="A knowledge pack JSON to use instead of the built-in JWT Pizza one.")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="Record the incidents in this history store and name earlier ones with the same cause.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
 ) -> None:
     """Find incidents in log exports: signatures, windows, ranked root causes, report sections."""
@@ -73,6 +74,10 @@ def analyze(
     local = zone(tz)
     knowledge = load_pack(pack) if pack else default_pack()
     findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
+    if store is not None:
+        from rca.batch import remember
+
+        remember(findings, inputs, store)
     for s in findings.ingested.inputs:
         for w in s.warnings:
             logger.warning("{}: {}", s.path, w)
@@ -177,6 +182,78 @@ def attach(
     if failed:
         human = any("a person edited" in o.message for o in failed)
         sys.exit(4 if len(failed) < len(outcomes) else (3 if human and len(outcomes) == 1 else 1))
+
+
+class ReviewFormat(str, Enum):
+    text = "text"
+    md = "md"
+    json = "json"
+    csv = "csv"
+
+
+def _duration_s(text: str) -> float:
+    import regex
+
+    from rca.errors import UsageError
+
+    m = regex.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*", text)
+    if not m:
+        raise UsageError(f"not a duration: {text!r} (use e.g. 30m, 2h, 90s)")
+    return float(m[1]) * {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}[m[2] or "s"]
+
+
+@app.command(epilog=EPILOG)
+def batch(
+    paths: Annotated[list[str], typer.Argument(help="Exports: each file, or each folder of part files, is one outage.", show_default=False)],
+    fmt: Annotated[ReviewFormat, typer.Option("--format", "-f", help="text, md, json or csv.")] = ReviewFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    group_by_gap: Annotated[str | None, typer.Option("--group-by-gap", help="Split one long export into outages at quiet gaps longer than this (e.g. 30m).")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="local (process pool), serial, or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address; without it a local cluster is started.")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="History store folder (default: $XDG_DATA_HOME/rca/history).")] = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the outages in the history.")] = False,
+    input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
+) -> None:
+    """Review many past outages: a table per outage and the causes that recur."""
+    from rca import batch as batch_mod
+    from rca.history import default_store
+    from rca.review import render
+
+    _configure_logging(debug)
+    if group_by_gap:
+        units = batch_mod.units_by_gap(paths, _duration_s(group_by_gap), input_format)
+    else:
+        units = batch_mod.units_from_paths(paths)
+        for u in units:
+            u.input_format = input_format
+    target = None if no_store else (store or default_store())
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("analysing outages", total=len(units))
+        results = batch_mod.run(units, engine=engine, scheduler=scheduler, store=target,
+                                on_result=lambda _r: progress.advance(task))
+    for r in results:
+        if r["error"]:
+            logger.warning("{}: {}", r["outage"], r["error"])
+    _write(render(results, fmt.value), output)
+
+
+@app.command(epilog=EPILOG)
+def history(
+    fmt: Annotated[ReviewFormat, typer.Option("--format", "-f", help="text, md, json or csv.")] = ReviewFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="History store folder (default: $XDG_DATA_HOME/rca/history).")] = None,
+) -> None:
+    """List recorded incidents and the root causes that recur, with mean time to recovery."""
+    from rca.history import default_store, load
+    from rca.review import render_history
+
+    incidents = load(store or default_store()).to_pylist()
+    _write(render_history(incidents, fmt.value), output)
 
 
 @app.command()

@@ -216,8 +216,9 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> str:
         out.append("The logs do not show what ended the incident.")
     if inc.recovery_ns is not None:
         out.append(f"Last affected request {when(inc.end_ns, tz)}; first clean success {when(inc.recovery_ns, tz)}.")
-    out += ["", "## Prevention", "", "_No incident history was given, so earlier incidents with the same root "
-            "cause are not known._", "", "## Action items", ""]
+    out += ["", "## Prevention", ""]
+    out += _prevention(f, i)
+    out += ["", "## Action items", ""]
     items = []
     if i.alert:
         items.append("Add the alert rule from Detection so this failure pages on its own signal.")
@@ -228,6 +229,23 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> str:
     items.append("Complete the Response section and assign owners and deadlines to these items.")
     out += [f"- [ ] {item}" for item in items]
     return "\n".join(out) + "\n"
+
+
+def _prevention(f: Findings, i: IncidentFindings) -> list[str]:
+    if f.history is None:
+        return ["_No incident history was given (rca analyze --store), so earlier incidents with the same root "
+                "cause are not known._"]
+    earlier = f.history.get(i.id) or []
+    top = i.causes[0] if i.causes else None
+    cause = f"{top.component} / {top.kind}" if top else "this root cause"
+    if not earlier:
+        return [f"No earlier incident in the history has the same root cause ({cause})."]
+    lines = [f"The same root cause ({cause}) caused {len(earlier)} earlier incident(s):", ""]
+    for e in earlier:
+        lines.append(f"- {e['incident_id']} ({format_rfc3339_ms(e['start_ns'])}, {e['outage']}): "
+                     f"{e['affected_requests']} affected requests, {e['duration_s']:.0f} s")
+    lines += ["", "It keeps recurring: the mitigation used then did not remove the cause."]
+    return lines
 
 
 # ------------------------------------------------------------------------------ terminal

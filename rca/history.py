@@ -1,0 +1,136 @@
+"""The incident history: a Parquet dataset any rca run can append to and query, no server.
+
+One file per analysed export, named by the export's content identity: appends are a
+temporary file renamed into place (atomic, safe with several writers), a crash loses only
+the outage being written, and re-analysing the same export rewrites the same file instead
+of adding a duplicate. Recurrence joins incidents by stable signature ids and by template
+similarity (TF-IDF cosine), so small wording changes still match.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMA = pa.schema([
+    ("identity", pa.string()), ("outage", pa.string()), ("source", pa.string()),
+    ("incident_id", pa.string()), ("start_ns", pa.int64()), ("end_ns", pa.int64()),
+    ("recovery_ns", pa.int64()), ("duration_s", pa.float64()), ("component", pa.string()),
+    ("kind", pa.string()), ("summary", pa.string()), ("confidence", pa.float64()),
+    ("affected_requests", pa.int64()), ("remediation", pa.string()),
+    ("signature_ids", pa.list_(pa.string())), ("templates", pa.list_(pa.string())),
+    ("recorded_at_ns", pa.int64()),
+])
+
+
+def default_store() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "rca" / "history"
+
+
+def record(store: Path, identity: str, rows: list[dict[str, Any]]) -> Path:
+    """Write one export's incidents as `<identity>.parquet`, atomically."""
+    store.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist(rows, schema=SCHEMA) if rows else SCHEMA.empty_table()
+    target = store / f"{identity}.parquet"
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".parquet.tmp", dir=str(store))
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def load(store: Path) -> pa.Table:
+    """Every recorded incident, oldest first (unfinished temporary files are ignored)."""
+    if not store.exists():
+        return SCHEMA.empty_table()
+    files = sorted(p for p in store.glob("*.parquet") if not p.name.startswith("."))
+    tables = [pq.read_table(p, schema=SCHEMA) for p in files]
+    if not tables:
+        return SCHEMA.empty_table()
+    table = pa.concat_tables(tables)
+    return table.sort_by([("start_ns", "ascending"), ("incident_id", "ascending")]) if table.num_rows else table
+
+
+@dataclass
+class Recurrence:
+    component: str
+    kind: str
+    summary: str
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.incidents)
+
+    @property
+    def first_ns(self) -> int:
+        return min(i["start_ns"] for i in self.incidents)
+
+    @property
+    def last_ns(self) -> int:
+        return max(i["start_ns"] for i in self.incidents)
+
+    @property
+    def mttr_s(self) -> float:
+        """Mean time to recovery: start to first clean success (or to the last failure)."""
+        spans = [((i["recovery_ns"] or i["end_ns"]) - i["start_ns"]) / 1e9 for i in self.incidents]
+        return float(np.mean(spans)) if spans else 0.0
+
+
+def _similar(a: list[str], b: list[str], threshold: float = 0.5) -> bool:
+    if not a or not b:
+        return False
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    docs = [" ".join(a), " ".join(b)]
+    try:
+        vectors = TfidfVectorizer(token_pattern=r"[A-Za-z][A-Za-z0-9_]+").fit_transform(docs)
+    except ValueError:
+        return False
+    return float(cosine_similarity(vectors[0], vectors[1])[0, 0]) >= threshold
+
+
+def recurrences(incidents: list[dict[str, Any]]) -> list[Recurrence]:
+    """Group incidents that share a root cause: same component and kind, and either a
+    shared signature id or similar templates."""
+    groups: list[Recurrence] = []
+    for inc in sorted(incidents, key=lambda i: (i["start_ns"], i["incident_id"])):
+        home = None
+        for g in groups:
+            if (g.component, g.kind) != (inc["component"], inc["kind"]):
+                continue
+            for other in g.incidents:
+                if set(other["signature_ids"] or []) & set(inc["signature_ids"] or []) or \
+                        _similar(other["templates"] or [], inc["templates"] or []):
+                    home = g
+                    break
+            if home:
+                break
+        if home is None:
+            home = Recurrence(inc["component"], inc["kind"], inc["summary"])
+            groups.append(home)
+        home.incidents.append(inc)
+    groups.sort(key=lambda g: (-g.count, g.first_ns))
+    return groups
+
+
+def earlier_with_same_cause(history: list[dict[str, Any]], incident: dict[str, Any]) -> list[dict[str, Any]]:
+    """Incidents in the history, before this one, that share its root cause."""
+    others = [h for h in history if h["incident_id"] != incident["incident_id"] and h["start_ns"] < incident["start_ns"]]
+    for group in recurrences([*others, incident]):
+        if any(i is incident for i in group.incidents):
+            return [i for i in group.incidents if i is not incident]
+    return []
