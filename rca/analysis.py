@@ -18,6 +18,7 @@ from rca.decode import decode
 from rca.incidents import Incident, find_incidents
 from rca.ingest import Ingested, ingest
 from rca.knowledge import Pack, default_pack
+from rca.redact import clip
 from rca.signatures import Cluster, build_clusters, infer_latency, mark_routine
 from rca.timestamps import format_rfc3339_ms
 from rca.urls import UrlInfo, collect_urls
@@ -43,6 +44,11 @@ class Findings:
     total_requests: int = 0
     # Earlier incidents with the same root cause, by incident id, when a history was given.
     history: dict[str, list[dict[str, Any]]] | None = None
+    # Per-row views kept for charts: time, signature index (-1 none), is a request, latency.
+    row_ts: np.ndarray | None = None
+    row_cluster: np.ndarray | None = None
+    row_is_request: np.ndarray | None = None
+    row_latency_ms: np.ndarray | None = None
 
 
 def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack: Pack | None = None) -> Findings:
@@ -73,7 +79,9 @@ def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack:
             routine_in_window=_routine_in_window(inc, clusters, ts),
         ))
     urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack)
-    return Findings(ingested, clusters, results, urls, pack, total_requests=int(is_http.sum()))
+    return Findings(ingested, clusters, results, urls, pack, total_requests=int(is_http.sum()),
+                    row_ts=ts, row_cluster=row_cluster, row_is_request=is_http,
+                    row_latency_ms=latency.to_numpy(zero_copy_only=False).astype(float))
 
 
 def _routine_in_window(inc: Incident, clusters: list[Cluster], ts: np.ndarray) -> dict[str, int]:
@@ -89,7 +97,7 @@ def _describe_row(row: int, decoded: pa.Table) -> str:
     d = {k: decoded.column(k)[row].as_py() for k in ("category", "endpoint", "status", "message", "link_key")}
     what = f"{d['endpoint'] or d['category']} answered {d['status'] if d['status'] is not None else '-'}"
     if d["message"]:
-        what += f" \"{d['message'][:80]}\""
+        what += f" \"{clip(d['message'], 80)}\""
     if d["link_key"]:
         what += f" with {d['link_key']}"
     return what

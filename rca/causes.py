@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from rca.incidents import Incident
 from rca.knowledge import CauseRule, Pack
+from rca.redact import clip
 from rca.signatures import Cluster
 from rca.timestamps import format_rfc3339_ms
 
@@ -45,11 +46,15 @@ def _matches(rule: CauseRule, c: Cluster, pack: Pack) -> bool:
     return bool(rule.message.search(c.template) or any(rule.message.search(e) for e in c.examples))
 
 
+def _rule_for(c: Cluster, pack: Pack) -> CauseRule | None:
+    return next((rule for rule in pack.causes if _matches(rule, c, pack)), None)
+
+
 def cause_for(c: Cluster, pack: Pack) -> tuple[str, str, str, float, str | None]:
     """(component, kind, summary, confidence, advice) for one signature."""
-    for rule in pack.causes:
-        if _matches(rule, c, pack):
-            return rule.component, rule.kind, rule.summary, rule.confidence, rule.advice
+    rule = _rule_for(c, pack)
+    if rule is not None:
+        return rule.component, rule.kind, rule.summary, rule.confidence, rule.advice
     g = pack.generic_cause
     if "slow" in c.flags and pack.generic_slow_cause:
         g = pack.generic_slow_cause
@@ -63,10 +68,18 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
     """Causes for one incident, best first. Links are those seen inside this incident."""
     by_key: dict[tuple[str, str], Cause] = {}
     members = incident.rows
+    kinds_seen = {(cause_for(clusters[ci], pack)[0], cause_for(clusters[ci], pack)[1]) for ci in incident.clusters}
     for ci in incident.clusters:
         c = clusters[ci]
         in_incident = int((row_cluster[members] == ci).sum())
         component, kind, summary, confidence, advice = cause_for(c, pack)
+        rule = _rule_for(c, pack)
+        # An ambiguous signature (e.g. a link on a 200 from the factory's own line) joins the
+        # specific cause another signature of the same incident established.
+        refined = next((k for k in (rule.refined_by if rule else ()) if (component, k) in kinds_seen), None)
+        if refined is not None:
+            existing = next(cl for cl in incident.clusters if cause_for(clusters[cl], pack)[:2] == (component, refined))
+            component, kind, summary, confidence, advice = cause_for(clusters[existing], pack)
         cause = by_key.setdefault((component, kind), Cause(0, component, kind, summary, confidence, advice=advice))
         cause.confidence = max(cause.confidence, confidence)
         cause.clusters.append(c.id)
@@ -80,7 +93,7 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
         cause.evidence.append(f"{in_incident} x {c.component} {c.endpoint or ''} {status} \"{c.template}\"{extra}"
                               f"{latency} ({span})".replace("  ", " "))
         if c.examples:
-            cause.evidence.append(f"example: {c.examples[0][:400]}")
+            cause.evidence.append(f"example: {clip(c.examples[0], 400)}")
     causes = sorted(by_key.values(), key=lambda x: (-x.weight, -x.confidence, x.component))
     total = sum(c.weight for c in causes) or 1.0
     for i, cause in enumerate(causes, 1):

@@ -38,6 +38,7 @@ class OutputFormat(str, Enum):
     text = "text"
     md = "md"
     json = "json"
+    html = "html"
 
 
 def _configure_logging(debug: bool) -> None:
@@ -45,6 +46,12 @@ def _configure_logging(debug: bool) -> None:
     logger.enable("rca")
     logger.add(sys.stderr, level="DEBUG" if debug else "WARNING", diagnose=False,
                backtrace=debug, format=lambda record: "rca: " + record["level"].name.lower() + ": {message}\n")
+
+
+def _write_bytes(data: bytes, output: Path) -> None:
+    tmp = output.with_name(f".{output.name}.rca-tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, output)
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -67,6 +74,7 @@ def analyze(
     reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask API keys, JWTs, tokens and passwords in md/json output.")] = False,
     pack: Annotated[Path | None, typer.Option("--pack", help="A knowledge pack JSON to use instead of the built-in JWT Pizza one.")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="Record the incidents in this history store and name earlier ones with the same cause.")] = None,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Also write the chart alone (.svg or .png); md output links it under Timeline.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
 ) -> None:
     """Find incidents in log exports: signatures, windows, ranked root causes, report sections."""
@@ -81,10 +89,24 @@ def analyze(
     for s in findings.ingested.inputs:
         for w in s.warnings:
             logger.warning("{}: {}", s.path, w)
+    chart_link = None
+    if chart is not None:
+        from rca.chart import render as render_chart
+        from rca.errors import UsageError
+
+        kind = chart.suffix.lower().lstrip(".")
+        if kind not in ("svg", "png"):
+            raise UsageError(f"--chart {chart}: the chart is written as .svg or .png")
+        _write_bytes(render_chart(findings, kind), chart)
+        chart_link = os.path.relpath(chart, output.parent if output else Path.cwd())
     if fmt is OutputFormat.json:
         text = orjson.dumps(findings_json(findings, reveal=reveal_secrets), option=orjson.OPT_INDENT_2).decode() + "\n"
+    elif fmt is OutputFormat.html:
+        from rca.html import page
+
+        text = page(findings, local, reveal=reveal_secrets)
     elif fmt is OutputFormat.md:
-        text = markdown(findings, local, reveal=reveal_secrets)
+        text = markdown(findings, local, reveal=reveal_secrets, chart=chart_link)
     else:
         text = terminal(findings, local)
     _write(text, output)

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import regex
 
 from rca.knowledge import Pack
+from rca.redact import clip
 
 _URL = regex.compile(r"""https?://[^\s"'<>\\{}\[\]|^`]+""")
 _URL_TRAIL = ".,;:)!?*'\""
@@ -215,7 +216,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     obj = _parse_line(text)
     d.urls = find_urls(text)
     if isinstance(obj, str):
-        d.message = obj[:500]
+        d.message = clip(obj, 500)
         if _SQL.match(obj):
             d.category = "db"
         m = _TEXT_HTTP.search(obj)
@@ -225,7 +226,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         _links_from_urls(d, pack)
         return d
     if not isinstance(obj, dict):
-        d.message = text[:500]
+        d.message = clip(text, 500)
         return d
     fields = pack.fields
     for key in fields.get("nested", []):
@@ -272,11 +273,11 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         if d.status is None and inner_status:
             d.status = inner_status
     elif isinstance(response, str) and response.strip() not in _LOST:
-        d.message = response[:500]
+        d.message = clip(response, 500)
     if d.message is None:
         msg = _first(obj, fields.get("message", []))
         if isinstance(msg, str):
-            d.message = msg[:500]
+            d.message = clip(msg, 500)
     d.latency_ms = _as_ms(_first(obj, fields.get("latency_ms", [])))
     user = _first(obj, fields.get("user", [])) or _first(request if isinstance(request, dict) else {}, fields.get("user", []))
     if isinstance(user, (str, int)) and not isinstance(user, bool):

@@ -28,6 +28,7 @@ class CauseRule:
     match: dict[str, Any]
     message: regex.Pattern[str] | None = None
     advice: str | None = None
+    refined_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
             name=c["name"], component=c["component"], kind=c["kind"], confidence=float(c["confidence"]),
             summary=c["summary"], match=m,
             message=regex.compile(m["message"], flags) if m.get("message") else None,
-            advice=c.get("advice"),
+            advice=c.get("advice"), refined_by=tuple(c.get("refined_by", ())),
         ))
     noise = tuple(
         NoiseRule(n["name"], tuple(n.get("status", ())),

@@ -9,7 +9,7 @@ import orjson
 import pyarrow as pa
 
 from rca.patterns import PatternReport, template_id
-from rca.redact import redact
+from rca.redact import clip, redact
 from rca.timestamps import format_rfc3339_ms
 
 
@@ -21,7 +21,7 @@ def as_text(report: PatternReport, min_count: int = 1, top: int = 50) -> str:
         share = 100 * p.count / report.total if report.total else 0
         out.append(f"\n{p.count:>8}  {share:5.1f}%  {p.id}  {p.template}")
         out.append(f"          first {format_rfc3339_ms(p.first_ns) or '-'}  last {format_rfc3339_ms(p.last_ns) or '-'}")
-        out.append(f"          e.g. {redact(p.example)[:200]}")
+        out.append(f"          e.g. {clip(redact(p.example), 200)}")
     return "\n".join(out) + "\n"
 
 

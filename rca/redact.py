@@ -44,6 +44,14 @@ def redact(text: str, pack: Pack | None = None) -> str:
     return text
 
 
+def clip(text: str, limit: int) -> str:
+    """Shorten text without cutting through a token (a cut key could not be recognised)."""
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(sep, 0, limit) for sep in (" ", ",", '"', "'", "{", "}"))
+    return text[: cut if cut > limit // 2 else limit] + " …"
+
+
 def redact_obj(value: object, pack: Pack | None = None) -> object:
     """Redact every string inside a JSON-like structure."""
     if isinstance(value, str):

@@ -121,11 +121,13 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dic
 # ------------------------------------------------------------------------------ Markdown
 
 
-def markdown(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False) -> str:
+def markdown(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, chart: str | None = None) -> str:
     if not f.incidents:
         text = _no_incident_md(f, tz)
+        if chart:
+            text += f"\n![Requests per minute by signature]({chart})\n"
     else:
-        text = "\n---\n\n".join(_incident_md(f, i, tz) for i in f.incidents)
+        text = "\n---\n\n".join(_incident_md(f, i, tz, chart) for i in f.incidents)
     return text if reveal else redact(text, f.pack)
 
 
@@ -155,7 +157,7 @@ def _no_incident_md(f: Findings, tz: ZoneInfo | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> str:
+def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: str | None = None) -> str:
     inc = i.incident
     top = i.causes[0] if i.causes else None
     title = datetime.fromtimestamp(inc.start_ns / NS_PER_S, tz=UTC).strftime("%Y-%m-%d %H-%M-%S")
@@ -189,6 +191,8 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> str:
         out.append(f"- Routine failures inside the window, not counted above: {'; '.join(routine_in)}")
     out += ["", "## Timeline", "", "All times UTC" + (" (local time in brackets)." if tz else "."), ""]
     out += [f"- **{when(t, tz)}** — {event}" for t, event in i.timeline]
+    if chart:
+        out += ["", f"![Requests per minute by signature, incident window shaded]({chart})"]
     out += ["", "## Response", "", "_Draft for the responders to complete: who was paged or noticed, when, "
             "and what they did. The logs do not show this._", "", "## Root cause", ""]
     if top:
