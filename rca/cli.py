@@ -66,7 +66,7 @@ def _write(text: str, output: Path | None) -> None:
 
 @app.command(epilog=EPILOG)
 def analyze(
-    inputs: Annotated[list[str], typer.Argument(help="Export files, folders of part files, or - for stdin.", show_default=False)],
+    inputs: Annotated[list[str] | None, typer.Argument(help="Export files, folders of part files, or - for stdin.", show_default=False)] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text (terminal summary), md (report sections) or json (rca.findings/1).")] = OutputFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format (see 'rca formats').")] = None,
@@ -75,10 +75,30 @@ def analyze(
     pack: Annotated[Path | None, typer.Option("--pack", help="A knowledge pack JSON to use instead of the built-in JWT Pizza one.")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="Record the incidents in this history store and name earlier ones with the same cause.")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Also write the chart alone (.svg or .png); md output links it under Timeline.")] = None,
+    loki: Annotated[str | None, typer.Option("--loki", help="Pull from this Loki instead of reading files.", rich_help_panel="Loki")] = None,
+    query: Annotated[str | None, typer.Option("--query", help="LogQL log query for --loki.", rich_help_panel="Loki")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="With --loki: how far back, e.g. 1h.", rich_help_panel="Loki")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="With --loki: start time.", rich_help_panel="Loki")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="With --loki: end time (default now).", rich_help_panel="Loki")] = None,
+    token_file: Annotated[Path | None, typer.Option("--token-file", help="With --loki: bearer token file.", rich_help_panel="Loki")] = None,
+    org_id: Annotated[str | None, typer.Option("--org-id", help="With --loki: X-Scope-OrgID.", rich_help_panel="Loki")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
 ) -> None:
     """Find incidents in log exports: signatures, windows, ranked root causes, report sections."""
+    from rca.errors import UsageError
+
     _configure_logging(debug)
+    if loki:
+        import tempfile
+
+        if not query:
+            raise UsageError("--loki needs --query")
+        start, end = _window(since, from_, to)
+        pulled = Path(tempfile.mkdtemp(prefix="rca-pull-")) / "loki.jsonl"
+        _pull_to(loki, query, start, end, pulled, 5000, False, token_file, org_id)
+        inputs = [*(inputs or []), str(pulled)]
+    if not inputs:
+        raise UsageError("give export files (or - for stdin), or --loki URL --query LOGQL")
     local = zone(tz)
     knowledge = load_pack(pack) if pack else default_pack()
     findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
@@ -276,6 +296,70 @@ def history(
 
     incidents = load(store or default_store()).to_pylist()
     _write(render_history(incidents, fmt.value), output)
+
+
+def _window(since: str | None, from_: str | None, to: str | None) -> tuple[int, int]:
+    import time as _time
+
+    from rca.errors import UsageError
+    from rca.pull import parse_duration_ns, parse_time
+
+    now = _time.time_ns()
+    if since and (from_ or to):
+        raise UsageError("give --since or --from/--to, not both")
+    if since:
+        return now - parse_duration_ns(since), now
+    if not from_:
+        raise UsageError("give the time range: --since DURATION, or --from TIME [--to TIME]")
+    return parse_time(from_, now), parse_time(to, now) if to else now
+
+
+def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int, resume: bool,
+             token_file: Path | None, org_id: str | None) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from rca.pull import access_from_env, pull
+    from rca.timestamps import format_rfc3339_ms
+
+    console = Console(stderr=True)
+    access = access_from_env(loki, token_file, org_id)
+    with Progress(TextColumn("pulling"), BarColumn(), TextColumn("{task.fields[lines]} lines, {task.fields[pages]} pages"),
+                  console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("pull", total=end - start, lines=0, pages=0)
+        stats = pull(access, query, start, end, out, limit=limit, resume=resume,
+                     progress=lambda st, cursor: progress.update(task, completed=cursor - start, lines=st.lines,
+                                                                 pages=st.pages))
+    what = f"{stats.lines} lines in {stats.pages} pages (limit {stats.limit}"
+    what += f", {stats.retries} retries)" if stats.retries else ")"
+    if stats.resumed_from_ns is not None:
+        what += f", resumed from {format_rfc3339_ms(stats.resumed_from_ns)}"
+    sys.stderr.write(f"rca: pulled {what} into {out}\n")
+    for a, b, why in stats.incomplete:
+        sys.stderr.write(f"rca: warning: window {format_rfc3339_ms(a)} .. {format_rfc3339_ms(b)} is incomplete: {why}\n")
+    if stats.interrupted:
+        sys.stderr.write(f"rca: interrupted: {out} holds every line up to the interruption; continue with --resume\n")
+        sys.exit(130)
+
+
+@app.command(epilog=EPILOG)
+def pull(
+    loki: Annotated[str, typer.Option("--loki", envvar="LOKI_ADDR", help="Loki URL, Grafana Cloud Loki URL, or a Grafana datasource proxy URL.")],
+    query: Annotated[str, typer.Option("--query", help="LogQL log query, e.g. '{component=\"jwt-pizza-service\"}'.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (logcli JSONL; gzip when it ends in .gz).")],
+    since: Annotated[str | None, typer.Option("--since", help="How far back from now, e.g. 1h, 30m, 2d.")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="Start (RFC 3339 or epoch), inclusive.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="End (RFC 3339 or epoch), exclusive; default now.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Lines per request; lowered automatically if the server refuses it.")] = 5000,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue a partial output file.")] = False,
+    token_file: Annotated[Path | None, typer.Option("--token-file", help="Bearer token file (else LOKI_TOKEN; or LOKI_USER/LOKI_PASSWORD).")] = None,
+    org_id: Annotated[str | None, typer.Option("--org-id", help="X-Scope-OrgID for multi-tenant Loki (else LOKI_ORG_ID).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
+) -> None:
+    """Fetch every line of a query from Loki, past the line limit, into a file."""
+    _configure_logging(debug)
+    start, end = _window(since, from_, to)
+    _pull_to(loki, query, start, end, output, limit, resume, token_file, org_id)
 
 
 @app.command()
