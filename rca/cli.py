@@ -233,17 +233,6 @@ class ReviewFormat(str, Enum):
     csv = "csv"
 
 
-def _duration_s(text: str) -> float:
-    import regex
-
-    from rca.errors import UsageError
-
-    m = regex.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*", text)
-    if not m:
-        raise UsageError(f"not a duration: {text!r} (use e.g. 30m, 2h, 90s)")
-    return float(m[1]) * {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}[m[2] or "s"]
-
-
 @app.command(epilog=EPILOG)
 def batch(
     paths: Annotated[list[str], typer.Argument(help="Exports: each file, or each folder of part files, is one outage.", show_default=False)],
@@ -264,7 +253,9 @@ def batch(
 
     _configure_logging(debug)
     if group_by_gap:
-        units = batch_mod.units_by_gap(paths, _duration_s(group_by_gap), input_format)
+        from rca.pull import parse_duration_ns
+
+        units = batch_mod.units_by_gap(paths, parse_duration_ns(group_by_gap) / 1e9, input_format)
     else:
         units = batch_mod.units_from_paths(paths)
         for u in units:

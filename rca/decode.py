@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
+from rca.fields import first, lookup
 from rca.knowledge import Pack
 from rca.redact import clip
 
@@ -79,25 +80,6 @@ def deep_decode(value: Any, depth: int = 0) -> Any:
     if isinstance(value, list) and depth < 12:
         return [deep_decode(v, depth + 1) for v in value[:200]]
     return value
-
-
-def _lookup(obj: dict, dotted: str) -> Any:
-    if dotted in obj:
-        return obj[dotted]
-    cur: Any = obj
-    for part in dotted.split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            return None
-        cur = cur[part]
-    return cur
-
-
-def _first(obj: dict, keys: list[str]) -> Any:
-    for k in keys:
-        v = _lookup(obj, k)
-        if v is not None:
-            return v
-    return None
 
 
 def _as_status(value: Any) -> int | None:
@@ -233,27 +215,27 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         inner = obj.get(key)
         if isinstance(inner, dict):
             obj = {**inner, **{k: v for k, v in obj.items() if k != key}}
-    category = _first(obj, fields.get("category", []))
+    category = first(obj, fields.get("category", []))
     if isinstance(category, str):
         d.category = pack.category_of.get(category.lower())
     level_field = obj.get("level")
     if d.category is None and isinstance(level_field, str):
         d.category = pack.category_of.get(level_field.lower())
-    component = _first(obj, fields.get("component", []))
+    component = first(obj, fields.get("component", []))
     if isinstance(component, str):
         d.component = component
-    d.status = _as_status(_first(obj, fields.get("status", [])))
-    method = _first(obj, fields.get("method", []))
+    d.status = _as_status(first(obj, fields.get("status", [])))
+    method = first(obj, fields.get("method", []))
     d.method = method.upper() if isinstance(method, str) else None
-    request = _first(obj, fields.get("request", []))
+    request = first(obj, fields.get("request", []))
     response_present = False
     response = None
     for key in fields.get("response", []):
-        if _lookup(obj, key) is not None:
-            response = _lookup(obj, key)
+        if lookup(obj, key) is not None:
+            response = lookup(obj, key)
             response_present = True
             break
-    path = _first(obj, fields.get("path", []))
+    path = first(obj, fields.get("path", []))
     d.endpoint = _endpoint(path, d.method, request, pack)
     for key in pack.dependency_keys:
         value = obj.get(key)
@@ -263,7 +245,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     if response_present and (response in ({}, []) or (isinstance(response, str) and response.strip() in _LOST)):
         d.body_lost = True
     if isinstance(response, dict):
-        msg = _first(response, ["message", "msg", "error"])
+        msg = first(response, ["message", "msg", "error"])
         if isinstance(msg, str):
             d.message = msg
         jwt = response.get("jwt")
@@ -275,16 +257,16 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     elif isinstance(response, str) and response.strip() not in _LOST:
         d.message = clip(response, 500)
     if d.message is None:
-        msg = _first(obj, fields.get("message", []))
+        msg = first(obj, fields.get("message", []))
         if isinstance(msg, str):
             d.message = clip(msg, 500)
-    d.latency_ms = _as_ms(_first(obj, fields.get("latency_ms", [])))
-    user = _first(obj, fields.get("user", [])) or _first(request if isinstance(request, dict) else {}, fields.get("user", []))
+    d.latency_ms = _as_ms(first(obj, fields.get("latency_ms", [])))
+    user = first(obj, fields.get("user", [])) or first(request if isinstance(request, dict) else {}, fields.get("user", []))
     if isinstance(user, (str, int)) and not isinstance(user, bool):
         d.user = str(user)
-    items = _lookup(request, "items") if isinstance(request, dict) else None
+    items = lookup(request, "items") if isinstance(request, dict) else None
     if items is None and isinstance(request, dict):
-        items = _lookup(request, "order.items")
+        items = lookup(request, "order.items")
     if isinstance(items, list):
         d.items = len(items)
     for key, value in _walk(obj):
@@ -300,7 +282,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     if d.category is None:
         # No label or field says what this line is: tell by its shape. A call to a full URL
         # on another host is an outgoing call; method + relative path + status is a request.
-        if d.dependency and (isinstance(path, str) and "://" in path or d.method is None):
+        if d.dependency and ((isinstance(path, str) and "://" in path) or d.method is None):
             d.category = pack.outgoing_category
         elif d.method and d.status and isinstance(path, str) and path.startswith("/"):
             d.category = "http"

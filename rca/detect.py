@@ -62,7 +62,7 @@ def detect(data: bytes) -> tuple[str | None, str]:
                 return "loki-push", "push payloads or tail messages per line"
             if "_source" in keys or ("hits" in keys and isinstance(first.get("hits"), dict)):
                 return "elasticsearch", "Elasticsearch hits"
-            if "events" in keys and isinstance(first.get("events"), list) or "logEvents" in keys:
+            if ("events" in keys and isinstance(first.get("events"), list)) or "logEvents" in keys:
                 return "cloudwatch", "CloudWatch events"
             if "results" in keys and isinstance(first.get("results"), list) and "status" in keys and "statistics" in keys:
                 return "cloudwatch", "CloudWatch Logs Insights results"

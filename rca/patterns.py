@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
+from rca.fields import lookup
+
 VAR = "<*>"
 
 # RE2 patterns for pyarrow.compute: boundary-safe without look-around.
@@ -129,9 +131,7 @@ def message_of(line: str, field: str | None = None) -> str:
     if not isinstance(obj, dict):
         return line
     if field:
-        value: object = obj
-        for part in field.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+        value = lookup(obj, field)
         return value if isinstance(value, str) else "" if value is None else orjson.dumps(value).decode()
     for key in MESSAGE_KEYS:
         if isinstance(obj.get(key), str) and obj[key].strip():

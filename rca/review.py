@@ -65,7 +65,7 @@ def _render(rows: list[dict[str, Any]], groups: list[dict[str, Any]], fmt: str, 
         writer.writerows(rows)
         return buf.getvalue()
     if fmt == "md":
-        out = [f"| outage | window | duration | top cause | affected | remediation | signatures |",
+        out = ["| outage | window | duration | top cause | affected | remediation | signatures |",
                "|---|---|---|---|---|---|---|"]
         for r in rows:
             window = f"{r['start']} – {r['end']}" if r["start"] else r["note"]

@@ -265,7 +265,7 @@ def _take_parallel(table: pa.Table, order: np.ndarray) -> pa.Table:
 
 
 def concat(tables: Iterable[pa.Table]) -> pa.Table:
-    tables = [t for t in tables]
+    tables = list(tables)
     if not tables:
         return empty_table()
     return pa.concat_tables(tables)

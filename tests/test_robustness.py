@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from rca.errors import InputError
 from rca.formats import FORMATS
 from rca.ingest import read_input
+import contextlib
 
 _PREFIXES = [b"", b"{", b"[", b'{"streams":[', b'{"data":{"resultType":"streams","result":[',
              b'{"labels":{},"line":"x","timestamp":"', b"Common labels: {}\n\n1717243205000\t",
@@ -18,10 +19,8 @@ _PREFIXES = [b"", b"{", b"[", b'{"streams":[', b'{"data":{"resultType":"streams"
 
 
 def _read_or_input_error(data: bytes, fmt: str | None = None) -> None:
-    try:
+    with contextlib.suppress(InputError):
         read_input("fuzz.bin", fmt, data=data)
-    except InputError:
-        pass
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])

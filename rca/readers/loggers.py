@@ -6,6 +6,7 @@ from __future__ import annotations
 import orjson
 import regex
 
+from rca.fields import first
 from rca.readers import Context, ReadResult, fail, load_document, split_lines
 from rca.table import RecordBuilder
 from rca.timestamps import TimestampError, parse_any, parse_iso
@@ -19,25 +20,8 @@ MESSAGE_KEYS = ("msg", "message", "@m", "@mt", "event", "textPayload", "jsonPayl
 PINO_LEVELS = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
 
 
-def _lookup(obj: dict, dotted: str) -> object:
-    if dotted in obj:
-        return obj[dotted]
-    if "." in dotted:
-        cur: object = obj
-        for part in dotted.split("."):
-            if not isinstance(cur, dict) or part not in cur:
-                return None
-            cur = cur[part]
-        return cur
-    return None
-
-
 def _first(obj: dict, keys: tuple[str, ...]) -> object:
-    for key in keys:
-        value = _lookup(obj, key)
-        if value is not None and value != "":
-            return value
-    return None
+    return first(obj, keys, skip_empty=True)
 
 
 def normalise_level(value: object) -> str | None:
