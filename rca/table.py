@@ -199,7 +199,7 @@ def map_key_strings(maps: pa.Array | pa.ChunkedArray) -> pa.Array:
 def table_from_columns(
     ts_ns: pa.Array,
     precision: pa.Array | str,
-    line: pa.Array,
+    line: pa.Array | pa.ChunkedArray,
     source: str,
     labels: pa.Array | None = None,
     metadata: pa.Array | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pj
 import regex
 
@@ -37,17 +38,12 @@ def read_jsonl(data: bytes, ctx: Context, source: str | None = None) -> ReadResu
     if source is not None and table.num_rows == 0:
         return _FALLBACK
     extra = set(table.column_names) - {"timestamp", "line", "labels"}
-    line = table.column("line").combine_chunks()
-    stamps = table.column("timestamp").combine_chunks()
-    if extra or table.num_rows == 0 or line.null_count or stamps.null_count:
+    if extra or table.num_rows == 0 or table.column("line").null_count or table.column("timestamp").null_count:
         return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
-    if source is not None:
-        try:  # Arrow does not check UTF-8 while parsing; the byte path replaces and reports it
-            line.validate(full=True)
-            if "labels" in table.column_names:
-                table.column("labels").combine_chunks().validate(full=True)
-        except pa.ArrowInvalid:
-            return _FALLBACK
+    if source is not None and not _valid_utf8(table):
+        return _FALLBACK  # Arrow does not check UTF-8 while parsing; the byte path replaces and reports it
+    line = table.column("line")  # left in its chunks: combining would copy every byte
+    stamps = table.column("timestamp").combine_chunks()
     ts, failures = iso_array_to_ns(stamps)
     if failures:
         return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
@@ -64,16 +60,45 @@ def read_jsonl(data: bytes, ctx: Context, source: str | None = None) -> ReadResu
     else:
         labels = None
     # logcli trims trailing zeros, so a time printed without a fraction is a whole second.
-    precision = pa.array(np.where(ts_np % 1_000_000_000 == 0, "s", "ns"))
+    precision = pc.if_else(pa.array(ts_np % 1_000_000_000 == 0), "s", "ns")
     record = None
     if order is not None:
         take = pa.array(order)
-        line, precision, ts = line.take(take), precision.take(take), pa.array(ts_np[order])
+        line, precision, ts = _reversed(line), precision.take(take), pa.array(ts_np[order])
         record = take
     return ReadResult(table_from_columns(ts, precision, line, ctx.path, labels=labels, record=record))
 
 
-_FALLBACK = ReadResult(table=pa.table({}))  # "read the bytes instead" from the file fast path
+_FALLBACK = ReadResult(table=pa.table({}))
+
+
+def _reversed(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column in reverse order: each chunk reversed on its own thread, chunks swapped."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def flip(chunk: pa.Array) -> pa.Array:
+        return chunk.take(pa.array(np.arange(len(chunk) - 1, -1, -1)))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        chunks = list(pool.map(flip, column.chunks))
+    return pa.chunked_array(chunks[::-1], type=column.type)
+
+
+def _valid_utf8(table: pa.Table) -> bool:
+    """Full UTF-8 validation of every string, the chunks checked in parallel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = [c for name in ("line", "labels") if name in table.column_names for c in table.column(name).chunks]
+
+    def check(chunk: pa.Array) -> bool:
+        try:
+            chunk.validate(full=True)
+        except pa.ArrowInvalid:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return all(pool.map(check, chunks))  # "read the bytes instead" from the file fast path
 
 
 def _read_jsonl_per_line(data: bytes, ctx: Context) -> ReadResult:
