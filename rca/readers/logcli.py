@@ -52,20 +52,21 @@ def read_jsonl(data: bytes, ctx: Context, source: str | None = None) -> ReadResu
     ts_np = ts.to_numpy()
     n = len(ts_np)
     order = np.arange(n - 1, -1, -1) if n > 1 and (np.diff(ts_np) <= 0).all() else None
-    if "labels" in table.column_names:
-        col = table.column("labels")
-        if not pa.types.is_struct(col.type):
-            return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
-        labels = struct_to_map(col, order)
-    else:
-        labels = None
-    # logcli trims trailing zeros, so a time printed without a fraction is a whole second.
-    precision = pc.if_else(pa.array(ts_np % 1_000_000_000 == 0), "s", "ns")
-    record = None
-    if order is not None:
-        take = pa.array(order)
-        line, precision, ts = _reversed(line), precision.take(take), pa.array(ts_np[order])
-        record = take
+    if "labels" in table.column_names and not pa.types.is_struct(table.column("labels").type):
+        return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # labels and lines in parallel
+        labels_job = pool.submit(struct_to_map, table.column("labels"), order) \
+            if "labels" in table.column_names else None
+        # logcli trims trailing zeros, so a time printed without a fraction is a whole second.
+        precision = pc.if_else(pa.array(ts_np % 1_000_000_000 == 0), "s", "ns")
+        record = None
+        if order is not None:
+            take = pa.array(order)
+            line, precision, ts = _reversed(line), precision.take(take), pa.array(ts_np[order])
+            record = take
+        labels = labels_job.result() if labels_job else None
     return ReadResult(table_from_columns(ts, precision, line, ctx.path, labels=labels, record=record))
 
 
