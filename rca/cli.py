@@ -285,7 +285,11 @@ def history(
     from rca.history import default_store, load
     from rca.review import render_history
 
-    incidents = load(store or default_store()).to_pylist()
+    _configure_logging(False)
+    where = store or default_store()
+    incidents = load(where).to_pylist()
+    if not incidents:
+        logger.warning("the history at {} holds no incidents yet (rca batch or rca analyze --store add them)", where)
     _write(render_history(incidents, fmt.value), output)
 
 

@@ -299,7 +299,6 @@ def dedupe_across_sources(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
     )
     per_src = work.group_by(["key", "line", "src"], use_threads=False).aggregate([("row", "count")])
     counts = per_src.column("row_count").to_numpy()
-    src = per_src.column("src").to_numpy()
     # Rank sources per key: highest count first, then earliest source.
     best = (
         per_src.append_column("neg_count", pa.array(-counts))
@@ -318,7 +317,6 @@ def dedupe_across_sources(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
     joined = work.join(winners, keys=["key", "line", "src"], join_type="left outer", use_threads=False)
     keep_rows = joined.filter(pc.is_valid(joined.column("win"))).column("row").to_numpy()
     drop_rows = joined.filter(pc.is_null(joined.column("win"))).column("src").to_numpy()
-    del counts, src
     keep_rows = np.sort(keep_rows)
     dups: dict[str, int] = {}
     if drop_rows.size:

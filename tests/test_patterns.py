@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.patterns_accuracy import load, scores
+from fixtures import generate
 from rca.patterns import message_of, mine, normalise, template_id
 
 LOGHUB = Path(__file__).resolve().parents[2] / "shared" / "data" / "loghub2k"
@@ -124,10 +125,8 @@ def test_accuracy_on_hdfs_and_openssh_does_not_regress():
         assert result["PA"] >= 0.95, (system, result)
 
 
-@pytest.mark.parametrize("fmt", sorted(__import__("fixtures.generate", fromlist=["WRITERS"]).WRITERS))
+@pytest.mark.parametrize("fmt", sorted(generate.WRITERS))
 def test_patterns_command_reads_every_input_format(fmt, rca, events, tmp_path):
-    from fixtures import generate
-
     name, writer = generate.WRITERS[fmt]
     path = tmp_path / name
     path.write_bytes(writer(events))
