@@ -39,3 +39,43 @@ def test_any_forced_format_raises_only_input_errors(fmt, prefix, tail):
 @given(st.binary(max_size=300))
 def test_gzip_of_arbitrary_bytes_raises_only_input_errors(payload):
     _read_or_input_error(gzip.compress(payload))
+
+
+_JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["statusCode", "status", "resBody", "body", "message", "path", "url", "method", "type",
+                         "latency", "payload", "followLinkToEndChaos", "reportUrl", "jwt", "items", "request"]),
+        children, max_size=6),
+    max_leaves=20,
+)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(_JSONISH)
+def test_decoding_any_json_line_never_raises(value):
+    import json
+
+    from rca.decode import decode_line
+    from rca.knowledge import default_pack
+
+    text = json.dumps(value)
+    decode_line(text, default_pack())
+    decode_line(json.dumps(text), default_pack())
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=30)
+@given(st.lists(_JSONISH, min_size=1, max_size=30))
+def test_analysing_any_ndjson_export_never_raises(values):
+    import json
+
+    from rca.analysis import analyze
+    from rca.ingest import Ingested, InputSummary, read_input
+
+    lines = "\n".join(json.dumps({**(v if isinstance(v, dict) else {"msg": json.dumps(v)}),
+                                   "time": 1764696600000 + i * 1000}) for i, v in enumerate(values))
+    try:
+        table, summary = read_input("fuzz.ndjson", "ndjson", data=lines.encode())
+    except InputError:
+        return
+    analyze(Ingested(table, [summary]))
