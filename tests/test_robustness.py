@@ -70,7 +70,7 @@ def test_analysing_any_ndjson_export_never_raises(values):
     import json
 
     from rca.analysis import analyze
-    from rca.ingest import Ingested, InputSummary, read_input
+    from rca.ingest import Ingested, read_input
 
     lines = "\n".join(json.dumps({**(v if isinstance(v, dict) else {"msg": json.dumps(v)}),
                                    "time": 1764696600000 + i * 1000}) for i, v in enumerate(values))
