@@ -49,9 +49,14 @@ def _configure_logging(debug: bool) -> None:
 
 
 def _write_bytes(data: bytes, output: Path) -> None:
+    """Write through a temporary file and a rename, so a reader never sees half a file."""
     tmp = output.with_name(f".{output.name}.rca-tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, output)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise RcaError(f"{output}: cannot write ({exc.strerror or exc})") from None
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -59,15 +64,13 @@ def _write(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    tmp = output.with_name(f".{output.name}.rca-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, output)
+    _write_bytes(text.encode("utf-8"), output)
 
 
 @app.command(epilog=EPILOG)
 def analyze(
     inputs: Annotated[list[str] | None, typer.Argument(help="Export files, folders of part files, or - for stdin.", show_default=False)] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text (terminal summary), md (report sections) or json (rca.findings/1).")] = OutputFormat.text,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text (terminal summary), md (report sections), json (rca.findings/1) or html (one page with the chart).")] = OutputFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format (see 'rca formats').")] = None,
     tz: Annotated[str | None, typer.Option("--tz", help="Show local times in this IANA zone beside UTC, e.g. America/Denver.")] = None,

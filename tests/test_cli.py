@@ -73,3 +73,10 @@ def test_debug_shows_detection_diagnostics(rca):
 def test_version(rca):
     run = rca("version")
     assert run.code == 0 and run.stdout.strip()
+
+
+def test_unwritable_output_is_a_one_line_error(rca, tmp_path):
+    run = rca("analyze", FIXTURE, "-o", str(tmp_path / "no" / "such" / "dir" / "out.txt"))
+    assert run.code == 2
+    assert "cannot write" in run.stderr and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
