@@ -263,3 +263,18 @@ def test_orders_suddenly_30_seconds_slower_without_a_link_are_an_incident(tmp_pa
     top = f.incidents[0].causes[0]
     assert (top.component, top.kind) == ("pizza-factory", "latency")
     assert top.urls == []
+
+
+@pytest.mark.parametrize("restyle", [generate.as_nested_payload, generate.as_flat_status_labels],
+                         ids=["nested-payload-event-labels", "status-labels-always-info"])
+def test_other_label_and_field_vocabularies_find_the_same_incident(restyle, tmp_path):
+    chaos = Chaos("fail", 300, 540)
+    events = restyle(generate.simulate(chaos=[chaos]))
+    f = analyze([_export(tmp_path, events)])
+    assert len(f.incidents) == 1
+    rows = [e for e in events if "followLinkToEndChaos" in e.line and "http_request" in e.line]
+    _check_window(f.incidents[0].incident, rows)
+    assert f.incidents[0].incident.affected_requests == len(rows)
+    top = f.incidents[0].causes[0]
+    assert (top.component, top.kind, top.urls) == ("pizza-factory", "failing responses", [chaos.url])
+    assert all(c.routine for c in f.clusters if not c.has_link)
