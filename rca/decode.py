@@ -260,6 +260,10 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         msg = first(obj, fields.get("message", []))
         if isinstance(msg, str):
             d.message = clip(msg, 500)
+    if d.category == "db":  # a DB line's message is its statement, whatever else it says
+        sql = first(obj, fields.get("sql", []))
+        if isinstance(sql, str) and sql.strip():
+            d.message = clip(sql, 500)
     d.latency_ms = _as_ms(first(obj, fields.get("latency_ms", [])))
     user = first(obj, fields.get("user", [])) or first(request if isinstance(request, dict) else {}, fields.get("user", []))
     if isinstance(user, (str, int)) and not isinstance(user, bool):
