@@ -162,6 +162,13 @@ def patterns(
         for w in s.warnings:
             logger.warning("{}: {}", s.path, w)
     report = patterns_of(ingested.table, field)
+    if field and report.missing_field == report.total:
+        from rca.errors import UsageError
+
+        raise UsageError(f"no line has the field {field!r} (JSON lines, dotted path such as payload.msg)")
+    if report.missing_field:
+        logger.warning("{} of {} lines have no field {!r}; they are counted as '(field missing)'",
+                       report.missing_field, report.total, field)
     if fmt is PatternFormat.csv:
         text = as_csv(report, ingested.table)
     elif fmt is PatternFormat.json:

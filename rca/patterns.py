@@ -110,6 +110,7 @@ def normalise(message: str) -> str:
 
 
 MESSAGE_KEYS = ("msg", "message", "@m", "log", "event", "textPayload")
+MISSING = "(field missing)"
 
 
 def message_of(line: str, field: str | None = None) -> str:
@@ -132,7 +133,7 @@ def message_of(line: str, field: str | None = None) -> str:
         return line
     if field:
         value = lookup(obj, field)
-        return value if isinstance(value, str) else "" if value is None else orjson.dumps(value).decode()
+        return value if isinstance(value, str) else MISSING if value is None else orjson.dumps(value).decode()
     for key in MESSAGE_KEYS:
         if isinstance(obj.get(key), str) and obj[key].strip():
             return obj[key]
@@ -291,6 +292,7 @@ class PatternReport:
     patterns: list[Pattern]       # most frequent first
     row_templates: list[str]      # per table row, in the table's order
     total: int
+    missing_field: int = 0        # lines without the --field asked for
 
 
 def patterns_of(table: pa.Table, field: str | None = None, min_variants: int = 3) -> PatternReport:
@@ -298,7 +300,9 @@ def patterns_of(table: pa.Table, field: str | None = None, min_variants: int = 3
     lines = table.column("line").combine_chunks().cast(pa.string())
     distinct = lines.dictionary_encode()
     messages = pa.array([message_of(line, field) for line in distinct.dictionary.to_pylist()], pa.string())
-    mined = mine(messages.take(distinct.indices), min_variants)
+    per_row = messages.take(distinct.indices)
+    missing = int(pc.sum(pc.equal(per_row, MISSING)).as_py() or 0) if field else 0
+    mined = mine(per_row, min_variants)
     templates = pa.array(mined.templates, pa.string())
     ts = table.column("ts_ns").combine_chunks()
     grouped = pa.table({"t": templates, "ts": ts, "row": pa.array(range(len(templates)), pa.int64())}) \
@@ -308,4 +312,4 @@ def patterns_of(table: pa.Table, field: str | None = None, min_variants: int = 3
                                             ("t", "ts_min", "ts_max", "row_min", "row_count")), strict=True):
         patterns.append(Pattern(template_id(t), t, count, first, last, lines[row].as_py()))
     patterns.sort(key=lambda p: (-p.count, p.template))
-    return PatternReport(patterns, mined.templates, len(templates))
+    return PatternReport(patterns, mined.templates, len(templates), missing)

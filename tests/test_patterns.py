@@ -133,3 +133,18 @@ def test_patterns_command_reads_every_input_format(fmt, rca, events, tmp_path):
     run = rca("patterns", str(path), "--format", "csv")
     assert run.code == 0, run.stderr
     assert len(run.stdout.strip().splitlines()) == len(events) + 1
+
+
+def test_a_field_no_line_has_is_a_usage_error(rca):
+    run = rca("patterns", "fixtures/chaos-fail/pino.ndjson", "--field", "nothere")
+    assert run.code == 2 and "no line has the field" in run.stderr
+
+
+def test_lines_missing_the_field_are_counted_and_reported(rca):
+    run = rca("patterns", "fixtures/chaos-fail/pino.ndjson", "--field", "statusCode", "-f", "json")
+    assert run.code == 0
+    assert "have no field 'statusCode'" in run.stderr
+    import json
+
+    templates = {t["template"]: t["count"] for t in json.loads(run.stdout)["templates"]}
+    assert templates["(field missing)"] > 0 and templates["<*>"] > 0
