@@ -114,7 +114,7 @@ def read_elasticsearch(data: bytes, ctx: Context) -> ReadResult:
     rejected = 0
     warnings: list[str] = []
     result = ReadResult(builder.to_table(ctx.path))
-    stripped = data.lstrip()
+    stripped = data[:4096].lstrip()
     try:
         doc = orjson.loads(data) if stripped.startswith(b"{") else None
     except orjson.JSONDecodeError:

@@ -72,7 +72,7 @@ def _finish(builder: RecordBuilder, ctx: Context, rejected: int, untimed: int, n
 def read_ndjson(data: bytes, ctx: Context) -> ReadResult:
     """One JSON object per line (non-JSON lines such as banners or stack traces are kept as
     continuation text of the record before them), or a single JSON array of objects."""
-    stripped = data.lstrip()
+    stripped = data[:4096].lstrip()
     if stripped.startswith(b"["):
         return _read_array(data, ctx)
     builder = RecordBuilder()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import orjson
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 
+from rca.errors import InputError
 from rca.readers import (
     Context,
     ReadResult,
@@ -138,7 +141,7 @@ def add_streams(
 
 def read_query(data: bytes, ctx: Context) -> ReadResult:
     """`/loki/api/v1/query_range` and `/query` responses; several appended responses too."""
-    stripped = data.lstrip()
+    stripped = data[:4096].lstrip()
     docs: list[object]
     rejected = [0]
     warnings: list[str] = []
@@ -148,7 +151,7 @@ def read_query(data: bytes, ctx: Context) -> ReadResult:
             docs = [doc]
             rejected[0] += rej
             warnings += warns
-        except Exception:
+        except InputError:
             docs = []
             for doc, _ in iter_documents(data):
                 if doc is None:
@@ -197,17 +200,15 @@ def read_push(data: bytes, ctx: Context) -> ReadResult:
     rejected = [0]
     warnings: list[str] = []
     dropped = 0
-    stripped = data.lstrip()
+    stripped = data[:4096].lstrip()
     docs: list[object] = []
     single_ok = False
     if stripped.startswith((b"{", b"[")):
         try:
-            import orjson
-
             parsed = orjson.loads(data)
             docs = parsed if isinstance(parsed, list) else [parsed]
             single_ok = True
-        except Exception:
+        except orjson.JSONDecodeError:
             single_ok = False
     if not single_ok:
         for doc, _ in iter_documents(data):
