@@ -81,6 +81,8 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
             existing = next(cl for cl in incident.clusters if cause_for(clusters[cl], pack)[:2] == (component, refined))
             component, kind, summary, confidence, advice = cause_for(clusters[existing], pack)
         cause = by_key.setdefault((component, kind), Cause(0, component, kind, summary, confidence, advice=advice))
+        if confidence > cause.confidence:  # the best-evidenced signature words the summary
+            cause.summary, cause.advice = summary, advice if advice is not None else cause.advice
         cause.confidence = max(cause.confidence, confidence)
         cause.clusters.append(c.id)
         cause.urls += [u for u in c.links if u not in cause.urls

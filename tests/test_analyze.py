@@ -279,3 +279,14 @@ def test_other_label_and_field_vocabularies_find_the_same_incident(restyle, tmp_
     top = f.incidents[0].causes[0]
     assert (top.component, top.kind, top.urls) == ("pizza-factory", "failing responses", [chaos.url])
     assert all(c.routine for c in f.clusters if not c.has_link)
+
+
+def test_summary_claims_only_what_the_logs_show(tmp_path):
+    chaos = Chaos("fail", 300, 540)
+    events = [e for e in generate.simulate(chaos=[chaos]) if e.labels["type"] != "factory"]
+    f = analyze([_export(tmp_path, events)])
+    top = f.incidents[0].causes[0]
+    assert (top.component, top.kind, top.urls) == ("pizza-factory", "failing responses", [chaos.url])
+    assert "chaos monkey" not in top.summary
+    with_factory = analyze([_export(tmp_path, generate.simulate(chaos=[chaos]), "full.json")])
+    assert "chaos monkey" in with_factory.incidents[0].causes[0].summary
