@@ -24,6 +24,7 @@ class AlertContext:
     lines: pa.Array = field(init=False)
     routine: pa.Array = field(init=False)
     labels: pa.Array = field(init=False)
+    routine_ts: np.ndarray = field(init=False)
     in_routine: dict[str, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -32,6 +33,8 @@ class AlertContext:
         rows = [c.rows for c in self.clusters if c.routine]
         routine_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         self.routine = self.lines.take(pa.array(routine_rows))
+        ts = self.table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
+        self.routine_ts = ts[routine_rows]
 
     def spares_routine(self, token: str) -> bool:
         if token not in self.in_routine:
@@ -51,9 +54,26 @@ class AlertContext:
         return f'{{{key}="{value}"}}'
 
 
-def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndarray) -> str | None:
-    """A `count_over_time` rule on a line filter found in most affected requests' lines and in
-    no routine line."""
+WINDOW_NS = 5 * 60 * 1_000_000_000
+
+
+def _busiest_window(ts: np.ndarray) -> int:
+    """The most events in any 5-minute window."""
+    if ts.size == 0:
+        return 0
+    ts = np.sort(ts)
+    return int(np.max(np.searchsorted(ts, ts + WINDOW_NS, side="left") - np.arange(ts.size)))
+
+
+def _logql_string(token: str) -> str:
+    return token.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndarray,
+                  ts: np.ndarray | None = None) -> str | None:
+    """A `count_over_time` rule that fires on this incident and not on the routine failures:
+    a line filter no routine line matches, or else one whose 5-minute count during the
+    incident exceeds anything the routine failures reach."""
     affected = ctx.lines.take(pa.array(rows))
     candidates = list(ctx.pack.alert_tokens)
     for ci in incident_clusters:
@@ -67,4 +87,27 @@ def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndar
         if hits < max(1, 0.8 * len(affected)) or not ctx.spares_routine(token):
             continue
         return f'sum(count_over_time({ctx.selector(rows)} |= "{token}" [5m])) > 0'
+    if ts is None:
+        return None
+    # The incident's own signatures outside its window are baseline too (a burst on top of
+    # a steady trickle of the same failure).
+    members = np.concatenate([ctx.clusters[ci].rows for ci in incident_clusters])
+    baseline = np.setdiff1d(members, rows)
+    baseline_lines = ctx.lines.take(pa.array(baseline))
+    statuses = {ctx.clusters[ci].status for ci in incident_clusters if ctx.clusters[ci].status}
+    for status in sorted(statuses):
+        for token in (f'"statusCode":{status}', f'"status":{status}'):
+            mask = pc.match_substring(affected, token).to_numpy(zero_copy_only=False)
+            if mask.sum() < max(1, 0.8 * len(affected)):
+                continue
+            routine_mask = pc.match_substring(ctx.routine, token).to_numpy(zero_copy_only=False) \
+                if len(ctx.routine) else np.zeros(0, dtype=bool)
+            baseline_mask = pc.match_substring(baseline_lines, token).to_numpy(zero_copy_only=False) \
+                if len(baseline_lines) else np.zeros(0, dtype=bool)
+            quiet_ts = np.concatenate([ctx.routine_ts[routine_mask] if routine_mask.size else np.zeros(0, np.int64),
+                                       ts[baseline][baseline_mask] if baseline_mask.size else np.zeros(0, np.int64)])
+            routine_peak = _busiest_window(quiet_ts)
+            if _busiest_window(ts[rows][mask]) > routine_peak:
+                return (f'sum(count_over_time({ctx.selector(rows)} |= "{_logql_string(token)}" [5m])) '
+                        f'> {routine_peak}')
     return None

@@ -75,7 +75,7 @@ def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack:
             causes=causes,
             timeline=_timeline(inc, clusters, decoded, table, ts),
             alert=propose_alert(alerts, inc.clusters, requests if (requests := inc.rows[is_http[inc.rows]]).size
-                                else inc.rows),
+                                else inc.rows, ts),
             routine_in_window=_routine_in_window(inc, clusters, ts),
         ))
     urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack)

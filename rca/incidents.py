@@ -117,7 +117,7 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
     if linkless.size:
         cuts = np.flatnonzero(np.diff(ts[linkless]) > split_gap_ns) + 1
         starts = np.array([s[0] for s in spans], dtype=np.int64)
-        for part in np.split(linkless, cuts):
+        for part in (_burst_core(p, ts) for p in np.split(linkless, cuts)):
             start, end = ts[part].min(), ts[part].max()
             host = None
             k = int(np.searchsorted(starts, end, side="right")) - 1
@@ -143,6 +143,21 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
         _measure(incident, decoded, pack, cols)
         incidents.append(incident)
     return incidents
+
+
+def _burst_core(rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Drop stragglers at either end of a link-less burst: rows set apart from the rest by
+    more than three times its typical spacing are the signature's baseline, not the incident."""
+    while rows.size >= 4:
+        gaps = np.diff(ts[rows])
+        typical = float(np.median(gaps))
+        if gaps[0] > 3 * typical and gaps[0] > NS_MIN:
+            rows = rows[1:]
+        elif gaps[-1] > 3 * typical and gaps[-1] > NS_MIN:
+            rows = rows[:-1]
+        else:
+            break
+    return rows
 
 
 def _measure(inc: Incident, decoded: pa.Table, pack: Pack, cols: _Columns) -> None:

@@ -37,6 +37,7 @@ class NoiseRule:
     statuses: tuple[int, ...]
     message: regex.Pattern[str] | None
     has_link: bool | None
+    component: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         ))
     noise = tuple(
         NoiseRule(n["name"], tuple(n.get("status", ())),
-                  regex.compile(n["message"]) if n.get("message") else None, n.get("has_link"))
+                  regex.compile(n["message"]) if n.get("message") else None, n.get("has_link"),
+                  n.get("component"))
         for n in raw.get("noise", [])
     )
     return Pack(

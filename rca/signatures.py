@@ -250,6 +250,8 @@ def mark_routine(clusters: list[Cluster], pack: Pack, first_ns: int, last_ns: in
         for rule in pack.noise:
             if rule.statuses and c.status not in rule.statuses:
                 continue
+            if rule.component and rule.component != c.component:
+                continue
             if rule.message and not rule.message.search(c.template):
                 continue
             if rule.has_link is not None and rule.has_link != c.has_link:
@@ -263,10 +265,21 @@ def mark_routine(clusters: list[Cluster], pack: Pack, first_ns: int, last_ns: in
             continue
         early = times[0] <= first_ns + 0.25 * span
         late = times[-1] >= last_ns - 0.25 * span
-        window = 0.2 * span
-        densest = int(np.max(np.searchsorted(times, times + window, side="right") - np.arange(times.size)))
-        if early and late and densest <= max(2, 0.6 * times.size):
+        if early and late and not bursty(times, span):
             c.routine, c.routine_reason = True, "steady rate before, during and after"
+
+
+def bursty(times: np.ndarray, span: int, share: float = 0.2, ratio: float = 4.0) -> bool:
+    """Whether the busiest stretch (a fifth of the export) runs at `ratio` times the rate of
+    the rest: a burst on top of a baseline, not a steady rate."""
+    window = max(1, int(share * span))
+    inside = int(np.max(np.searchsorted(times, times + window, side="right") - np.arange(times.size)))
+    outside = times.size - inside
+    if inside < 4:
+        return False
+    rate_in = inside / window
+    rate_out = outside / max(1, span - window)
+    return rate_in >= ratio * rate_out
 
 
 def strip_regex_flags(pattern: str) -> str:

@@ -142,8 +142,9 @@ def test_logger_that_lost_bodies_invents_no_url(tmp_path):
     assert [u for u in f.urls if u.role == "remediation"] == []
     assert top.confidence < 0.5
     assert "body" in top.summary or "bodies" in top.summary
-    rows = _affected(events, lambda line: '"statusCode":500' in line and "[object Object]" in line)
-    _check_window(f.incidents[0].incident, rows)
+    # Oversize orders fail the same way before and after; the window is the chaos alone.
+    chaos_rows = [e for e in events if e.labels["type"] == "factory" and '"status":500' in e.line]
+    _check_window(f.incidents[0].incident, chaos_rows)
 
 
 @pytest.mark.parametrize(
@@ -290,3 +291,10 @@ def test_summary_claims_only_what_the_logs_show(tmp_path):
     assert "chaos monkey" not in top.summary
     with_factory = analyze([_export(tmp_path, generate.simulate(chaos=[chaos]), "full.json")])
     assert "chaos monkey" in with_factory.incidents[0].causes[0].summary
+
+
+def test_alert_for_lost_bodies_is_a_threshold_above_the_routine_rate(tmp_path):
+    events, f = _scenario(tmp_path, [Chaos("fail", 300, 540)], style=Style(lost_bodies=True))
+    alert = f.incidents[0].alert
+    assert alert is not None and '\\"statusCode\\":500' in alert
+    assert int(alert.rsplit(">", 1)[1]) >= 1  # oversize orders fail the same way at a lower rate
