@@ -308,12 +308,24 @@ def _links_from_urls(d: Decoded, pack: Pack) -> None:
 
 
 def _label_column(labels: pa.Array, present: set[str], keys: list[str]) -> pa.Array:
-    """The first of `keys` each row's labels have (keys no row has are not looked up)."""
-    out = pa.nulls(len(labels), pa.string())
-    for key in reversed([k for k in keys if k in present]):
-        found = pc.map_lookup(labels, key, "first")
-        out = pc.coalesce(found, out)
-    return out
+    """The first of `keys` each row's labels have (keys no row has are not looked up).
+
+    Works on the flattened map entries, not row by row: select the entries with a wanted
+    key, then scatter their values back to the rows they came from.
+    """
+    n = len(labels)
+    wanted = [k for k in keys if k in present]
+    if not wanted or n == 0:
+        return pa.nulls(n, pa.string())
+    offsets = labels.offsets.to_numpy()
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    flat_keys, values = labels.keys.slice(lo, hi - lo), labels.items.slice(lo, hi - lo)
+    parents = np.repeat(np.arange(n), np.diff(offsets))
+    slot = np.full(n, -1, dtype=np.int64)
+    for key in reversed(wanted):  # the first key wins: written last
+        hit = pc.equal(flat_keys, key).fill_null(False).to_numpy(zero_copy_only=False)
+        slot[parents[hit]] = np.flatnonzero(hit)
+    return values.take(pa.array(slot, mask=slot < 0)).cast(pa.string())
 
 
 def decode(table: pa.Table, pack: Pack) -> pa.Table:

@@ -63,6 +63,7 @@ class _Columns:
     endpoint_names: list[str]
     http_ts: np.ndarray
     resolution_rows: np.ndarray
+    quiet_ns: float
     ok_cache: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
 
     def ok_times(self, endpoints: list[str]) -> np.ndarray:
@@ -87,8 +88,11 @@ def _columns(table: pa.Table, decoded: pa.Table, latency: pa.Array, pack: Pack) 
     endpoint = decoded.column("endpoint").combine_chunks().dictionary_encode()
     codes = endpoint.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     resolution = decoded.column("resolution").combine_chunks()
+    http_ts = np.sort(ts[is_http])
+    # A traffic gap is a quiet stretch over a minute or ten typical request intervals.
+    quiet = max(NS_MIN, 10 * float(np.median(np.diff(http_ts)))) if http_ts.size > 1 else NS_MIN
     return _Columns(ts, is_http, status, has_link, ok, codes, endpoint.dictionary.to_pylist(),
-                    np.sort(ts[is_http]), np.flatnonzero(resolution.is_valid().to_numpy(zero_copy_only=False)))
+                    http_ts, np.flatnonzero(resolution.is_valid().to_numpy(zero_copy_only=False)), quiet)
 
 
 def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], row_cluster: np.ndarray,
@@ -198,6 +202,5 @@ def _measure(inc: Incident, decoded: pa.Table, pack: Pack, cols: _Columns) -> No
                 break
     if window_http.size > 1:
         steps = np.diff(window_http)
-        quiet = max(NS_MIN, 10 * float(np.median(np.diff(cols.http_ts)))) if cols.http_ts.size > 1 else NS_MIN
-        for k in np.flatnonzero(steps > quiet):
+        for k in np.flatnonzero(steps > cols.quiet_ns):
             inc.gaps.append((int(window_http[k]), int(window_http[k + 1])))

@@ -185,12 +185,14 @@ def map_key_strings(maps: pa.Array | pa.ChunkedArray) -> pa.Array:
     if len(maps) == 0:
         return pa.array([], pa.string())
     maps = maps.fill_null([]) if maps.null_count else maps
+    offsets = maps.offsets
+    lo, hi = offsets[0].as_py(), offsets[-1].as_py()
+    # .keys and .items ignore a slice's offset: take the entries this slice covers.
     pairs = pc.binary_join_element_wise(
-        maps.keys.cast(pa.large_string()), maps.items.cast(pa.large_string()),
+        maps.keys.slice(lo, hi - lo).cast(pa.large_string()), maps.items.slice(lo, hi - lo).cast(pa.large_string()),
         pa.scalar("=", pa.large_string()),
     )
-    offsets = maps.offsets
-    if offsets[0].as_py() != 0:
+    if lo != 0:
         offsets = pc.subtract(offsets, offsets[0])
     lists = pa.LargeListArray.from_arrays(offsets.cast(pa.int64()), pairs)
     return pc.binary_join(lists, pa.scalar("\x1f", pa.large_string()))
