@@ -100,6 +100,31 @@ def expand_paths(paths: list[str]) -> tuple[list[tuple[str, bool]], list[InputEr
     return out, errors
 
 
+def _members(path: str) -> list[tuple[str, bytes | None, bool]]:
+    """A zip archive's files as inputs of their own (`archive.zip:member`); any other path
+    as itself, read later."""
+    if path == STDIN:
+        return [(path, None, False)]
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError:
+        return [(path, None, False)]
+    if magic != b"PK\x03\x04":
+        return [(path, None, False)]
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [i.filename for i in archive.infolist() if not i.is_dir()
+                     and not any(p.startswith((".", "__MACOSX")) for p in i.filename.split("/"))]
+            if not names:
+                raise InputError(path, "zip archive holds no files")
+            return [(f"{path}:{n}", archive.read(n), True) for n in sorted(names)]
+    except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+        raise InputError(path, f"broken zip archive ({exc})") from None
+
+
 def _read_bytes(path: str) -> bytes:
     if path == STDIN:
         if sys.stdin is None or sys.stdin.isatty():
@@ -257,13 +282,14 @@ def ingest(paths: list[str] | str, input_format: str | None = None) -> Ingested:
     summaries: list[InputSummary] = []
     skipped_in_folders: list[InputError] = []
     for path, from_folder in files:
-        try:
-            table, summary = read_input(path, input_format)
-        except InputError as exc:
-            (skipped_in_folders if from_folder else errors).append(exc)
-            continue
-        tables.append(table)
-        summaries.append(summary)
+        for name, data, in_archive in _members(path):
+            try:
+                table, summary = read_input(name, input_format, data=data)
+            except InputError as exc:
+                (skipped_in_folders if from_folder or in_archive else errors).append(exc)
+                continue
+            tables.append(table)
+            summaries.append(summary)
     if errors:
         raise InputErrors(errors)
     if not tables:

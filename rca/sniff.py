@@ -42,7 +42,7 @@ def decompress(raw: bytes, path: str) -> tuple[bytes, list[str]]:
         elif raw[:4] == b"\x28\xb5\x2f\xfd":
             raise InputError(path, "zstd-compressed; decompress it first (zstd -d FILE)")
         elif raw[:4] == b"PK\x03\x04":
-            raise InputError(path, "a zip archive; unzip it and pass the files or the folder")
+            raise InputError(path, "a zip archive inside a compressed file; unzip it first")
         elif raw[:4] == b"PAR1":
             raise InputError(path, "a Parquet file; export the logs as JSON instead")
         else:

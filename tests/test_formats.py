@@ -253,3 +253,16 @@ def test_records_without_time_keep_file_order_after_timed_ones(tmp_path):
     table = ingest([str(path)]).table
     assert table.column("line").to_pylist() == ["2024-06-01T12:00:00Z timed", "no time here", "still none"]
     assert pc.sum(table.column("ts_ns").is_null()).as_py() == 2
+
+
+def test_zip_archive_members_are_inputs_of_their_own(events, tmp_path):
+    import zipfile
+
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("part-1.jsonl", generate.logcli_jsonl(events[:100]))
+        archive.writestr("part-2.json", generate.loki_query(events[100:]))
+        archive.writestr("__MACOSX/._part-1.jsonl", b"\x00\x05junk")
+    result = ingest([str(path)])
+    assert [s.path for s in result.inputs] == [f"{path}:part-1.jsonl", f"{path}:part-2.json"]
+    assert result.records == len(events)
