@@ -1,5 +1,5 @@
-"""Turn an input's raw bytes into UTF-8: decompress by magic bytes, strip BOMs, transcode
-UTF-16, and refuse binary data with a clear reason."""
+"""Turn an input's raw bytes into UTF-8: decompress by magic bytes (gzip, bzip2, xz, zstd),
+strip BOMs, transcode UTF-16, and refuse binary data with a clear reason."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ def decompress(raw: bytes, path: str) -> tuple[bytes, list[str]]:
                 raise InputError(path, f"broken xz data ({exc})") from None
             notes.append("xz")
         elif raw[:4] == b"\x28\xb5\x2f\xfd":
-            raise InputError(path, "zstd-compressed; decompress it first (zstd -d FILE)")
+            raw = _unzstd(raw, path)
+            notes.append("zstd")
         elif raw[:4] == b"PK\x03\x04":
             raise InputError(path, "a zip archive inside a compressed file; unzip it first")
         elif raw[:4] == b"PAR1":
@@ -48,6 +49,20 @@ def decompress(raw: bytes, path: str) -> tuple[bytes, list[str]]:
         else:
             break
     return raw, notes
+
+
+def _unzstd(raw: bytes, path: str) -> bytes:
+    try:
+        import zstandard
+    except ImportError:
+        raise InputError(path, "zstd-compressed; decompress it first (zstd -d FILE)") from None
+    import io
+
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw), read_across_frames=True) as reader:
+            return reader.read()
+    except zstandard.ZstdError as exc:
+        raise InputError(path, f"broken zstd data ({exc})") from None
 
 
 def _gunzip_salvage(raw: bytes, path: str) -> bytes:

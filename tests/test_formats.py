@@ -34,12 +34,20 @@ def test_format_reads_every_record_with_its_time(fmt, events, tmp_path):
     assert summary.truncated is False
 
 
+@pytest.mark.parametrize("compress", ["gzip", "bzip2", "xz", "zstd"])
 @pytest.mark.parametrize("fmt", ALL_FORMATS)
-def test_gzip_compressed_export_reads_the_same(fmt, events, tmp_path):
+def test_compressed_export_reads_the_same(fmt, compress, events, tmp_path):
+    import bz2
+    import lzma
+
+    import zstandard
+
+    pack = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress,
+            "zstd": zstandard.ZstdCompressor().compress}[compress]
     name, writer = generate.WRITERS[fmt]
-    plain, packed = tmp_path / name, tmp_path / f"{name}.gz"
+    plain, packed = tmp_path / name, tmp_path / f"{name}.{compress}"
     plain.write_bytes(writer(events))
-    packed.write_bytes(gzip.compress(writer(events)))
+    packed.write_bytes(pack(writer(events)))
     a, b = ingest([str(plain)]).table, ingest([str(packed)]).table
     assert a.column("line").to_pylist() == b.column("line").to_pylist()
     assert a.column("ts_ns").to_pylist() == b.column("ts_ns").to_pylist()
