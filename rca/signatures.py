@@ -280,7 +280,3 @@ def bursty(times: np.ndarray, span: int, share: float = 0.2, ratio: float = 4.0)
     rate_in = inside / window
     rate_out = outside / max(1, span - window)
     return rate_in >= ratio * rate_out
-
-
-def strip_regex_flags(pattern: str) -> str:
-    return regex.sub(r"^\(\?[a-z]+\)", "", pattern)
