@@ -8,14 +8,13 @@ Standard-library HTTP (a handful of JSON POSTs and GETs): retries with backoff o
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
 from rca.errors import RcaError
+from rca.http import Unreachable, fetch
 
 IRM_PLUGINS = ("grafana-irm-app", "grafana-incident-app")
 
@@ -65,30 +64,18 @@ class Grafana:
         headers = {"Accept": "application/json", "Content-Type": "application/json; charset=utf-8"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        for attempt in range(self.retries + 1):
-            req = urllib.request.Request(url, data=data, method=method, headers=headers)
-            try:
-                with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                    payload = resp.read()
-                    self.sent.append(request)
-                    parsed = json.loads(payload) if payload else {}
-                    if isinstance(parsed, dict) and parsed.get("error"):
-                        raise GrafanaError(f"Grafana answered an error for {path}: {parsed['error']}")
-                    return parsed
-            except urllib.error.HTTPError as exc:
-                status = exc.code
-                detail = _detail(exc)
-                if status in (429, 500, 502, 503, 504) and attempt < self.retries:
-                    time.sleep(_retry_after(exc, self.backoff_s * 2 ** attempt))
-                    continue
-                raise GrafanaError(_explain(status, method, path, detail), status) from None
-            except (urllib.error.URLError, TimeoutError, OSError) as exc:
-                if attempt < self.retries:
-                    time.sleep(self.backoff_s * 2 ** attempt)
-                    continue
-                reason = getattr(exc, "reason", exc)
-                raise GrafanaError(f"cannot reach Grafana at {self.url}: {reason}") from None
-        raise GrafanaError(f"{method} {path} failed after {self.retries + 1} attempts")
+        try:
+            payload = fetch(url, headers=headers, timeout_s=self.timeout_s, retries=self.retries,
+                            backoff_s=self.backoff_s, method=method, data=data)
+        except urllib.error.HTTPError as exc:
+            raise GrafanaError(_explain(exc.code, method, path, _detail(exc)), exc.code) from None
+        except Unreachable as exc:
+            raise GrafanaError(f"cannot reach Grafana at {self.url}: {exc.reason}") from None
+        self.sent.append(request)
+        parsed = json.loads(payload) if payload else {}
+        if isinstance(parsed, dict) and parsed.get("error"):
+            raise GrafanaError(f"Grafana answered an error for {path}: {parsed['error']}")
+        return parsed
 
     # ---- IRM incident API
 
@@ -163,14 +150,6 @@ def _detail(exc: urllib.error.HTTPError) -> str:
     except ValueError:
         pass
     return text.strip()
-
-
-def _retry_after(exc: urllib.error.HTTPError, default: float) -> float:
-    value = exc.headers.get("Retry-After") if exc.headers else None
-    try:
-        return min(30.0, max(0.0, float(value))) if value is not None else default
-    except ValueError:
-        return default
 
 
 def _explain(status: int, method: str, path: str, detail: str) -> str:

@@ -18,7 +18,6 @@ import signal
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any
 import regex
 
 from rca.errors import RcaError, UsageError
+from rca.http import Unreachable, fetch
 from rca.timestamps import NS_PER_S, TimestampError, parse_any
 
 QUERY_PATH = "/loki/api/v1/query_range"
@@ -119,34 +119,17 @@ class Client:
         params = urllib.parse.urlencode({"query": query, "start": str(start_ns), "end": str(end_ns),
                                          "limit": str(limit), "direction": "forward"})
         url = f"{self.access.endpoint()}?{params}"
-        for attempt in range(self.retries + 1):
-            req = urllib.request.Request(url, headers=self.access.headers())
-            try:
-                with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                    return json.loads(resp.read())
-            except urllib.error.HTTPError as exc:
-                body = exc.read().decode("utf-8", "replace")[:500]
-                if exc.code == 400 and _MAX_ENTRIES.search(body):
-                    raise LimitTooHigh(int(_MAX_ENTRIES.search(body)[2])) from None
-                if exc.code in (429, 500, 502, 503, 504) and attempt < self.retries:
-                    self._wait(attempt, exc.headers.get("Retry-After") if exc.headers else None, f"HTTP {exc.code}")
-                    continue
-                raise PullError(_explain(exc.code, body)) from None
-            except (urllib.error.URLError, TimeoutError, OSError, json.JSONDecodeError) as exc:
-                if attempt < self.retries:
-                    self._wait(attempt, None, str(getattr(exc, "reason", exc)))
-                    continue
-                raise PullError(f"cannot reach Loki at {self.access.url}: {getattr(exc, 'reason', exc)}") from None
-        raise PullError("Loki did not answer")
-
-    def _wait(self, attempt: int, retry_after: str | None, why: str) -> None:
-        if self.on_retry:
-            self.on_retry(why)
         try:
-            delay = float(retry_after) if retry_after is not None else self.backoff_s * 2 ** attempt
-        except ValueError:
-            delay = self.backoff_s * 2 ** attempt
-        time.sleep(min(delay, 30.0))
+            return fetch(url, headers=self.access.headers(), timeout_s=self.timeout_s, retries=self.retries,
+                         backoff_s=self.backoff_s, parse=json.loads, on_retry=self.on_retry)
+        except urllib.error.HTTPError as exc:
+            body = exc.read().decode("utf-8", "replace")[:500]
+            limit = _MAX_ENTRIES.search(body) if exc.code == 400 else None
+            if limit:
+                raise LimitTooHigh(int(limit[2])) from None
+            raise PullError(_explain(exc.code, body)) from None
+        except Unreachable as exc:
+            raise PullError(f"cannot reach Loki at {self.access.url}: {exc.reason}") from None
 
 
 class LimitTooHigh(Exception):
