@@ -18,6 +18,7 @@ from loguru import logger
 from rca import __version__
 from rca.errors import EXIT_INTERNAL, InputErrors, RcaError
 from rca.analysis import analyze as run_analysis
+from rca.files import write_atomically
 from rca.formats import FORMATS
 from rca.knowledge import default_pack, load_pack
 from rca.report import findings_json, markdown, terminal, zone
@@ -49,13 +50,9 @@ def _configure_logging(debug: bool) -> None:
 
 
 def _write_bytes(data: bytes, output: Path) -> None:
-    """Write through a temporary file and a rename, so a reader never sees half a file."""
-    tmp = output.with_name(f".{output.name}.rca-tmp")
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, output)
+        write_atomically(output, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise RcaError(f"{output}: cannot write ({exc.strerror or exc})") from None
 
 

@@ -4,21 +4,20 @@ touching a byte a person wrote.
 Each section's draft sits under its heading between `<!-- rca:begin NAME sha256:… -->` and
 `<!-- rca:end NAME -->`. The checksum is of what rca wrote there: if the text between the
 markers no longer matches it, a person edited the draft and rca will not overwrite it
-unless forced. Writes are atomic (temporary file, then rename) and keep `PATH.bak`.
+unless forced. Writes are atomic (`rca.files.write_atomically`) and keep `PATH.bak`.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import regex
 
 from rca.errors import RcaError
+from rca.files import write_atomically
 
 SECTIONS = ["Summary", "Detection", "Impact", "Timeline", "Response", "Root cause", "Resolution",
             "Prevention", "Action items"]
@@ -124,25 +123,6 @@ def _find_heading(text: str, section: str) -> int | None:
     return None
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temporary file in the same folder, fsync, keep the old file as PATH.bak, rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".rca-tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            backup = path.with_name(path.name + ".bak")
-            with open(backup, "wb") as fh:
-                fh.write(path.read_bytes())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 @dataclass
 class ReportResult:
     path: Path
@@ -170,5 +150,5 @@ def attach_to_report(path: Path, title: str, drafts: dict[str, str], force: bool
     changed = [] if new == old else [s for s in SECTIONS if s in drafts]
     if not dry_run and new != old:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, enc.bom + new.encode(enc.codec))
+        write_atomically(path, enc.bom + new.encode(enc.codec), keep_backup=True)
     return ReportResult(path, created, changed, diff)
