@@ -23,7 +23,7 @@ from rca.detect import detect
 from rca.errors import InputError, InputErrors, UsageError
 from rca.formats import FORMATS
 from rca.readers import Context, ReadResult, logcli
-from rca.sniff import MAX_LINE, decompress, long_lines, to_utf8
+from rca.sniff import MAX_LINE, ZIP, decompress, is_plain_text, long_lines, to_utf8
 from rca.table import concat, dedupe_across_sources, sort_by_time
 from rca.timestamps import format_rfc3339_ms
 
@@ -110,7 +110,7 @@ def _members(path: str) -> list[tuple[str, bytes | None, bool]]:
             magic = fh.read(4)
     except OSError:
         return [(path, None, False)]
-    if magic != b"PK\x03\x04":
+    if magic != ZIP:
         return [(path, None, False)]
     import zipfile
 
@@ -150,8 +150,7 @@ def _fast_path(path: str, input_format: str | None) -> ReadResult | None:
             head = fh.read(1 << 16)
     except OSError:
         return None
-    if not head or head[:2] in (b"\x1f\x8b", b"\xff\xfe", b"\xfe\xff") or head[:3] in (b"BZh", b"\xef\xbb\xbf") \
-            or head[:6] == b"\xfd7zXZ\x00" or b"\x00" in head:
+    if not is_plain_text(head):
         return None
     if input_format is None and detect(head)[0] != "logcli-jsonl":
         return None

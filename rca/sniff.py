@@ -15,36 +15,47 @@ from rca.errors import InputError
 
 MAX_LINE = 1 << 20
 
+# What an input's first bytes say it is, before any text can be read from it.
+GZIP, BZIP2, XZ, ZSTD = b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd"
+ZIP, PARQUET = b"PK\x03\x04", b"PAR1"
+UTF8_BOM, UTF16_LE_BOM, UTF16_BE_BOM = b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"
+_NOT_PLAIN = (GZIP, BZIP2, XZ, ZSTD, ZIP, PARQUET, UTF8_BOM, UTF16_LE_BOM, UTF16_BE_BOM)
+
+
+def is_plain_text(head: bytes) -> bool:
+    """Whether bytes can be read as they are: not compressed, no byte order mark, no NUL."""
+    return bool(head) and not head.startswith(_NOT_PLAIN) and b"\x00" not in head
+
 
 def decompress(raw: bytes, path: str) -> tuple[bytes, list[str]]:
     """Undo gzip (multi-member), bzip2 and xz, repeatedly; name what was undone."""
     notes: list[str] = []
     for _ in range(4):
-        if raw[:2] == b"\x1f\x8b":
+        if raw.startswith(GZIP):
             try:
                 raw = gzip.decompress(raw)
             except (OSError, EOFError, zlib.error):
                 raw = _gunzip_salvage(raw, path)
                 notes.append("gzip stream is cut off; read what decompressed")
             notes.append("gzip")
-        elif raw[:3] == b"BZh":
+        elif raw.startswith(BZIP2):
             try:
                 raw = bz2.decompress(raw)
             except (OSError, ValueError) as exc:
                 raise InputError(path, f"broken bzip2 data ({exc})") from None
             notes.append("bzip2")
-        elif raw[:6] == b"\xfd7zXZ\x00":
+        elif raw.startswith(XZ):
             try:
                 raw = lzma.decompress(raw)
             except lzma.LZMAError as exc:
                 raise InputError(path, f"broken xz data ({exc})") from None
             notes.append("xz")
-        elif raw[:4] == b"\x28\xb5\x2f\xfd":
+        elif raw.startswith(ZSTD):
             raw = _unzstd(raw, path)
             notes.append("zstd")
-        elif raw[:4] == b"PK\x03\x04":
+        elif raw.startswith(ZIP):
             raise InputError(path, "a zip archive inside a compressed file; unzip it first")
-        elif raw[:4] == b"PAR1":
+        elif raw.startswith(PARQUET):
             raise InputError(path, "a Parquet file; export the logs as JSON instead")
         else:
             break
@@ -79,11 +90,11 @@ def _gunzip_salvage(raw: bytes, path: str) -> bytes:
 def to_utf8(raw: bytes, path: str) -> tuple[bytes, list[str]]:
     """Decode BOMs and UTF-16 to UTF-8 bytes; refuse binary; replace invalid UTF-8 and say so."""
     notes: list[str] = []
-    if raw[:3] == b"\xef\xbb\xbf":
+    if raw.startswith(UTF8_BOM):
         raw = raw[3:]
         notes.append("UTF-8 byte order mark removed")
-    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        enc = "utf-16-le" if raw[:2] == b"\xff\xfe" else "utf-16-be"
+    elif raw.startswith((UTF16_LE_BOM, UTF16_BE_BOM)):
+        enc = "utf-16-le" if raw.startswith(UTF16_LE_BOM) else "utf-16-be"
         raw = raw[2:].decode(enc, errors="replace").encode("utf-8")
         notes.append(f"decoded from {enc.upper()}")
     elif len(raw) >= 4 and raw[1:4:2] == b"\x00\x00" and raw[0] and raw[2]:
