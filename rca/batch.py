@@ -112,27 +112,24 @@ def analyze_outage(unit: Unit) -> dict[str, Any]:
 
 
 def incident_rows(findings: Any, identity: str, outage: str, sources: list[str]) -> list[dict[str, Any]]:
-    """History rows (rca.history.SCHEMA) for each incident of a findings object."""
-    from rca.report import findings_json
-
-    doc = findings_json(findings)
-    clusters = {c["id"]: c for c in doc["clusters"]}
-    incidents = []
-    for inc, found in zip(doc["incidents"], findings.incidents, strict=True):
-        top = inc["root_causes"][0] if inc["root_causes"] else None
-        sig_ids = sorted({cid for c in inc["root_causes"] for cid in c["clusters"]})
-        incidents.append({
+    """History rows (rca.history.SCHEMA) for each incident of a findings object, redacted."""
+    templates = {c.id: c.template for c in findings.clusters}
+    rows = []
+    for found in findings.incidents:
+        inc, top = found.incident, (found.causes[0] if found.causes else None)
+        sig_ids = sorted({cid for c in found.causes for cid in c.clusters})
+        rows.append({
             "identity": identity, "outage": outage, "source": ", ".join(sources),
-            "incident_id": inc["id"], "start_ns": found.incident.start_ns, "end_ns": found.incident.end_ns,
-            "recovery_ns": found.incident.recovery_ns, "duration_s": inc["duration_s"],
-            "component": top["component"] if top else "unknown", "kind": top["kind"] if top else "unknown",
-            "summary": top["summary"] if top else "", "confidence": top["confidence"] if top else 0.0,
-            "affected_requests": inc["impact"]["affected_requests"],
-            "remediation": redact(top["urls"][0]) if top and top["urls"] else None,
-            "signature_ids": sig_ids, "templates": [clusters[s]["template"] for s in sig_ids if s in clusters],
+            "incident_id": found.id, "start_ns": inc.start_ns, "end_ns": inc.end_ns,
+            "recovery_ns": inc.recovery_ns, "duration_s": round((inc.end_ns - inc.start_ns) / 1e9, 3),
+            "component": top.component if top else "unknown", "kind": top.kind if top else "unknown",
+            "summary": redact(top.summary) if top else "", "confidence": top.confidence if top else 0.0,
+            "affected_requests": inc.affected_requests,
+            "remediation": redact(top.urls[0]) if top and top.urls else None,
+            "signature_ids": sig_ids, "templates": [redact(templates[s]) for s in sig_ids if s in templates],
             "recorded_at_ns": 0,
         })
-    return incidents
+    return rows
 
 
 def remember(findings: Any, sources: list[str], store: Path) -> None:
