@@ -67,13 +67,12 @@ def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack:
     alerts = AlertContext(table, clusters, pack)
     results = []
     for inc in incidents:
-        links = set(decoded.column("link").combine_chunks().take(pa.array(inc.rows)).drop_null().to_pylist())
-        causes = rank_causes(inc, clusters, pack, row_cluster, links)
+        causes = rank_causes(inc, clusters, pack, row_cluster, set(inc.links))
         results.append(IncidentFindings(
             incident=inc,
             id=f"inc-{format_rfc3339_ms(inc.start_ns)[:19].replace(':', '').replace('-', '')}",
             causes=causes,
-            timeline=_timeline(inc, clusters, decoded, table, ts),
+            timeline=_timeline(inc, decoded, ts),
             alert=propose_alert(alerts, inc.clusters, requests if (requests := inc.rows[is_http[inc.rows]]).size
                                 else inc.rows, ts),
             routine_in_window=_routine_in_window(inc, clusters, ts),
@@ -103,7 +102,7 @@ def _describe_row(row: int, decoded: pa.Table) -> str:
     return what
 
 
-def _timeline(inc: Incident, clusters: list[Cluster], decoded: pa.Table, table: pa.Table, ts: np.ndarray) -> list[tuple[int, str]]:
+def _timeline(inc: Incident, decoded: pa.Table, ts: np.ndarray) -> list[tuple[int, str]]:
     events: list[tuple[int, str]] = []
     if inc.last_ok_before_ns is not None:
         events.append((inc.last_ok_before_ns, "last clean successful request before the incident (bounds the onset)"))

@@ -38,6 +38,7 @@ class Incident:
     gaps: list[tuple[int, int]] = field(default_factory=list)
     first_link_ns: int | None = None
     endpoints: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
 
 
 def link_identity(link: str | None, pack: Pack) -> str | None:
@@ -64,6 +65,9 @@ class _Columns:
     http_ts: np.ndarray
     resolution_rows: np.ndarray
     quiet_ns: float
+    links: pa.Array
+    users: pa.Array
+    resolutions: pa.Array
     ok_cache: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
 
     def ok_times(self, endpoints: list[str]) -> np.ndarray:
@@ -81,7 +85,8 @@ def _columns(table: pa.Table, decoded: pa.Table, latency: pa.Array, pack: Pack) 
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
     is_http = pc.equal(decoded.column("category").combine_chunks(), "http").fill_null(False).to_numpy(zero_copy_only=False)
     status = decoded.column("status").combine_chunks().fill_null(0).to_numpy().astype(np.int64)
-    has_link = decoded.column("link").combine_chunks().is_valid().to_numpy(zero_copy_only=False)
+    links = decoded.column("link").combine_chunks()
+    has_link = links.is_valid().to_numpy(zero_copy_only=False)
     bad_jwt = decoded.column("bad_jwt").combine_chunks().fill_null(False).to_numpy(zero_copy_only=False)
     lat = np.nan_to_num(latency.to_numpy(zero_copy_only=False).astype(float), nan=0.0)
     ok = is_http & (status > 0) & (status < 400) & ~has_link & ~bad_jwt & (lat < pack.slow_latency_ms)
@@ -92,7 +97,8 @@ def _columns(table: pa.Table, decoded: pa.Table, latency: pa.Array, pack: Pack) 
     # A traffic gap is a quiet stretch over a minute or ten typical request intervals.
     quiet = max(NS_MIN, 10 * float(np.median(np.diff(http_ts)))) if http_ts.size > 1 else NS_MIN
     return _Columns(ts, is_http, status, has_link, ok, codes, endpoint.dictionary.to_pylist(),
-                    http_ts, np.flatnonzero(resolution.is_valid().to_numpy(zero_copy_only=False)), quiet)
+                    http_ts, np.flatnonzero(resolution.is_valid().to_numpy(zero_copy_only=False)), quiet,
+                    links, decoded.column("user").combine_chunks(), resolution)
 
 
 def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], row_cluster: np.ndarray,
@@ -144,7 +150,7 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
         members = np.sort(members)
         incident = Incident(index=i, rows=members, link_identity=ident,
                             clusters=sorted({int(row_cluster[r]) for r in members}))
-        _measure(incident, decoded, pack, cols)
+        _measure(incident, pack, cols)
         incidents.append(incident)
     return incidents
 
@@ -164,7 +170,7 @@ def _burst_core(rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
     return rows
 
 
-def _measure(inc: Incident, decoded: pa.Table, pack: Pack, cols: _Columns) -> None:
+def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
     ts = cols.ts
     members = inc.rows
     responses = members[cols.is_http[members]]
@@ -175,30 +181,30 @@ def _measure(inc: Incident, decoded: pa.Table, pack: Pack, cols: _Columns) -> No
     codes = np.unique(cols.endpoint_codes[counted])
     inc.endpoints = sorted(cols.endpoint_names[c] for c in codes if c >= 0)
     if cols.http_ts.size:
-        lo, hi = np.searchsorted(cols.http_ts, [inc.start_ns, inc.end_ns], side="left")[0], \
-            np.searchsorted(cols.http_ts, inc.end_ns, side="right")
+        lo = np.searchsorted(cols.http_ts, inc.start_ns, side="left")
+        hi = np.searchsorted(cols.http_ts, inc.end_ns, side="right")
         window_http = cols.http_ts[lo:hi]
         inc.total_requests = int(window_http.size)
     else:
         window_http = np.sort(ts[members])
         inc.total_requests = int(counted.size)
-    users = decoded.column("user").combine_chunks().take(pa.array(members)).drop_null().to_pylist()
+    users = cols.users.take(pa.array(members)).drop_null().to_pylist()
     inc.affected_users = len(set(users)) if users else None
     link_rows = members[cols.has_link[members]]
     inc.first_link_ns = int(ts[link_rows].min()) if link_rows.size else None
+    inc.links = sorted(set(cols.links.take(pa.array(link_rows)).to_pylist()))
     ok_ts = cols.ok_times(inc.endpoints)
     after = np.searchsorted(ok_ts, inc.end_ns, side="right")
     inc.recovery_ns = int(ok_ts[after]) if after < ok_ts.size else None
     before = np.searchsorted(ok_ts, inc.start_ns, side="left")
     inc.last_ok_before_ns = int(ok_ts[before - 1]) if before > 0 else None
     horizon = inc.recovery_ns if inc.recovery_ns is not None else inc.end_ns + 30 * NS_MIN
-    links = decoded.column("link").combine_chunks()
-    resolution = decoded.column("resolution").combine_chunks()
     for r in cols.resolution_rows:
         if inc.start_ns - NS_MIN <= ts[r] <= horizon:
-            link = links[int(r)].as_py()
+            link = cols.links[int(r)].as_py()
             if inc.link_identity is None or link_identity(link, pack) == inc.link_identity:
-                inc.resolution = (int(ts[r]), f"GET of the report link answered \"{resolution[int(r)].as_py()}\"")
+                answer = cols.resolutions[int(r)].as_py()
+                inc.resolution = (int(ts[r]), f"GET of the report link answered \"{answer}\"")
                 break
     if window_http.size > 1:
         steps = np.diff(window_http)
