@@ -163,7 +163,8 @@ def attach_incident(grafana: Grafana, incident: dict[str, Any], incident_id: str
                     raise UsageError("give --incident-id, or --create-incident for a retrospective incident")
                 title = f"{incident.get('title') or 'Incident'} ({title_marker})"
                 incident_id = grafana.create_retrospective(title, incident["start"], incident["end"])
-        existing = "\n".join(grafana.activity_bodies(incident_id)) if not grafana.dry_run or incident_id != "(dry-run)" else ""
+        # A dry run's would-be new incident has no notes to look up.
+        existing = "" if incident_id == "(dry-run)" else "\n".join(grafana.activity_bodies(incident_id))
         posted = skipped = 0
         for key, body, when in notes_for(incident, reveal):
             if key in existing:

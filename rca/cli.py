@@ -16,7 +16,7 @@ import typer
 from loguru import logger
 
 from rca import __version__
-from rca.errors import EXIT_INTERNAL, InputErrors, RcaError
+from rca.errors import EXIT_INTERNAL, InputErrors, RcaError, UsageError
 from rca.analysis import analyze as run_analysis
 from rca.files import write_atomically
 from rca.formats import FORMATS
@@ -85,8 +85,6 @@ def analyze(
     debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
 ) -> None:
     """Find incidents in log exports: signatures, windows, ranked root causes, report sections."""
-    from rca.errors import UsageError
-
     _configure_logging(debug)
     if loki:
         import tempfile
@@ -112,8 +110,6 @@ def analyze(
     chart_link = None
     if chart is not None:
         from rca.chart import render as render_chart
-        from rca.errors import UsageError
-
         kind = chart.suffix.lower().lstrip(".")
         if kind not in ("svg", "png"):
             raise UsageError(f"--chart {chart}: the chart is written as .svg or .png")
@@ -160,8 +156,6 @@ def patterns(
             logger.warning("{}: {}", s.path, w)
     report = patterns_of(ingested.table, field)
     if field and report.missing_field == report.total:
-        from rca.errors import UsageError
-
         raise UsageError(f"no line has the field {field!r} (JSON lines, dotted path such as payload.msg)")
     if report.missing_field:
         logger.warning("{} of {} lines have no field {!r}; they are counted as '(field missing)'",
@@ -195,7 +189,6 @@ def attach(
 ) -> None:
     """Attach findings to the incident report file and to Grafana."""
     from rca.attach import attach_annotation, attach_incident, attach_report, load_findings, pick_incident, read_token
-    from rca.errors import UsageError
     from rca.grafana import Grafana
 
     _configure_logging(debug)
@@ -303,7 +296,6 @@ def history(
 def _window(since: str | None, from_: str | None, to: str | None) -> tuple[int, int]:
     import time as _time
 
-    from rca.errors import UsageError
     from rca.pull import parse_duration_ns, parse_time
 
     now = _time.time_ns()

@@ -216,7 +216,7 @@ def merge_variable_positions(counts: Counter[str], min_variants: int = 3) -> dic
     return mapping
 
 
-def merge_variable_lists(counts: Counter[str], mapping: dict[str, str]) -> None:
+def merge_variable_lists(mapping: dict[str, str]) -> None:
     """Templates that differ only in how many values a list holds (`delete <*> <*> <*>`)
     become one template with the list as a single variable."""
     collapsed: dict[str, set[str]] = defaultdict(set)
@@ -267,7 +267,7 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, min_variants: int
     for item in index_counts:
         sizes[normalised[item["values"]]] += item["counts"]
     mapping = merge_variable_positions(sizes, min_variants)
-    merge_variable_lists(sizes, mapping)
+    merge_variable_lists(mapping)
     final = pa.array([mapping[t] for t in normalised], pa.string())
     per_message = final.take(encoded.indices)
     templates = per_message.to_pylist()

@@ -15,7 +15,6 @@ import gzip
 import json
 import os
 import signal
-import time
 import urllib.error
 import urllib.parse
 import zlib
@@ -28,7 +27,7 @@ import regex
 
 from rca.errors import RcaError, UsageError
 from rca.http import Unreachable, fetch
-from rca.timestamps import NS_PER_S, TimestampError, parse_any
+from rca.timestamps import TimestampError, format_rfc3339_nano, parse_any
 
 QUERY_PATH = "/loki/api/v1/query_range"
 _MAX_ENTRIES = regex.compile(r"max entries limit.*?\((\d+)\s*>\s*(\d+)\)", regex.IGNORECASE)
@@ -159,15 +158,8 @@ def _entries(doc: dict[str, Any]) -> list[tuple[int, dict[str, str], str]]:
     return out
 
 
-def _rfc3339nano(ns: int) -> str:
-    secs, frac = divmod(ns, NS_PER_S)
-    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
-    fraction = f"{frac:09d}".rstrip("0")
-    return f"{base}.{fraction}Z" if fraction else f"{base}Z"
-
-
 def _jsonl(entries: list[tuple[int, dict[str, str], str]]) -> bytes:
-    return b"".join(json.dumps({"labels": labels, "line": line, "timestamp": _rfc3339nano(ts)},
+    return b"".join(json.dumps({"labels": labels, "line": line, "timestamp": format_rfc3339_nano(ts)},
                                sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
                     for ts, labels, line in entries)
 

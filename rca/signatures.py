@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import regex
 
 from rca.knowledge import Pack
 from rca.masking import template
@@ -71,7 +70,7 @@ def infer_latency(table: pa.Table, decoded: pa.Table, pack: Pack) -> pa.Array:
         return latency
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
     is_anchor = pc.fill_null(pc.match_substring_regex(decoded.column("message").combine_chunks().fill_null(""),
-                                                      anchor["anchor_message"].replace("(?i)", "")), False)
+                                                      anchor["anchor_message"]), False)
     anchor_ts = ts[is_anchor.to_numpy(zero_copy_only=False)]
     if anchor_ts.size == 0:
         return latency

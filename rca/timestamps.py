@@ -171,3 +171,11 @@ def format_rfc3339_ms(ns: int | None) -> str | None:
     secs, rem = divmod(ns, NS_PER_S)
     tm = time.gmtime(secs)
     return f"{tm.tm_year:04d}-{tm.tm_mon:02d}-{tm.tm_mday:02d}T{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d}.{rem // 1_000_000:03d}Z"
+
+
+def format_rfc3339_nano(ns: int) -> str:
+    """RFC 3339 UTC with the fraction Go's RFC3339Nano prints: trailing zeros trimmed."""
+    secs, frac = divmod(ns, NS_PER_S)
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
+    fraction = f"{frac:09d}".rstrip("0")
+    return f"{base}.{fraction}Z" if fraction else f"{base}Z"

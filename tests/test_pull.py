@@ -41,9 +41,9 @@ def _read(path) -> Counter:
 
 
 def _expected(entries) -> Counter:
-    from rca.pull import _rfc3339nano
+    from rca.timestamps import format_rfc3339_nano
 
-    return Counter((_rfc3339nano(ts), tuple(sorted(labels.items())), line) for ts, labels, line in entries)
+    return Counter((format_rfc3339_nano(ts), tuple(sorted(labels.items())), line) for ts, labels, line in entries)
 
 
 def _pull_cli(rca, fake, out, *extra, env=None):

@@ -25,6 +25,10 @@ def read_jsonl(data: bytes, ctx: Context, source: str | None = None) -> ReadResu
     column by column. Any line Arrow refuses sends the whole input to the per-line path,
     which salvages the good lines and counts the bad ones.
     """
+    def give_up() -> ReadResult:
+        """Read line by line from the bytes, or tell the file fast path to do so."""
+        return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
+
     try:
         table = pj.read_json(
             source if source is not None else pa.BufferReader(data),
@@ -34,26 +38,26 @@ def read_jsonl(data: bytes, ctx: Context, source: str | None = None) -> ReadResu
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
+        return give_up()
     if source is not None and table.num_rows == 0:
-        return _FALLBACK
+        return give_up()
     extra = set(table.column_names) - {"timestamp", "line", "labels"}
     if extra or table.num_rows == 0 or table.column("line").null_count or table.column("timestamp").null_count:
-        return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
+        return give_up()
     if source is not None and not _valid_utf8(table):
-        return _FALLBACK  # Arrow does not check UTF-8 while parsing; the byte path replaces and reports it
+        return give_up()  # Arrow does not check UTF-8 while parsing; the byte path replaces and reports it
     line = table.column("line")  # left in its chunks: combining would copy every byte
     stamps = table.column("timestamp").combine_chunks()
     ts, failures = iso_array_to_ns(stamps)
     if failures:
-        return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
+        return give_up()
     # Newest-first exports (logcli's default) are turned around here, where it costs one
     # take of the lines, rather than by a full sort later.
     ts_np = ts.to_numpy()
     n = len(ts_np)
     order = np.arange(n - 1, -1, -1) if n > 1 and (np.diff(ts_np) <= 0).all() else None
     if "labels" in table.column_names and not pa.types.is_struct(table.column("labels").type):
-        return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
+        return give_up()
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # labels and lines in parallel
