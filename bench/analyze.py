@@ -10,8 +10,6 @@ the same minute. Target: under 5 s and 1.5 GB for 1,000,000 lines on 2 cores.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import make_events  # noqa: E402
+from bench.ingest import make_events, measure  # noqa: E402
 from fixtures import generate  # noqa: E402
 
 CHILD = r"""
@@ -38,15 +36,6 @@ print(json.dumps({"rows": rows, "incidents": incidents, "seconds": time.perf_cou
 """
 
 
-def measure(kind: str, path: Path, repeat: int) -> dict:
-    runs = []
-    for _ in range(repeat):
-        proc = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], capture_output=True, text=True,
-                              cwd=ROOT, check=True)
-        runs.append(json.loads(proc.stdout))
-    return min(runs, key=lambda r: r["seconds"])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -55,8 +44,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.jsonl"
         path.write_bytes(generate.logcli_jsonl(make_events(args.lines)))
-        base = measure("baseline", path, args.repeat)
-        got = measure("rca", path, args.repeat)
+        base = measure("baseline", path, args.repeat, CHILD)
+        got = measure("rca", path, args.repeat, CHILD)
     print(f"{args.lines} lines of logcli JSONL")
     print(f"{'what':<28}{'seconds':>9}{'lines/s':>12}{'peak MB':>9}{'ratio':>8}")
     print(f"{'ingest baseline (pyarrow)':<28}{base['seconds']:>9.2f}{args.lines / base['seconds']:>12,.0f}"
