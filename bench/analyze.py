@@ -1,4 +1,4 @@
-"""End-to-end analysis speed: `rca.analysis.analyze` on an N-line logcli JSONL export.
+"""End-to-end analysis speed: `rca.findings.pipeline.analyze` on an N-line logcli JSONL export.
 
     python bench/analyze.py [--lines 1000000] [--repeat 2]
 
@@ -28,7 +28,7 @@ if kind == "baseline":
     import pyarrow.json as pj
     rows, incidents = pj.read_json(path).num_rows, None
 else:
-    from rca.analysis import analyze
+    from rca.findings.pipeline import analyze
     f = analyze([path])
     rows, incidents = f.ingested.records, len(f.incidents)
 print(json.dumps({"rows": rows, "incidents": incidents, "seconds": time.perf_counter() - t0,

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.ingest import make_events  # noqa: E402
 from fixtures import generate  # noqa: E402
-from rca import batch  # noqa: E402
+from rca.history import batch  # noqa: E402
 
 
 def main() -> None:

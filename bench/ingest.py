@@ -4,7 +4,7 @@
 
 Generates N-line exports of the big formats from the fixture simulator, then times, each
 in a fresh process (so peak memory is that run's own), `pyarrow.json.read_json` on the
-logcli JSONL file (the baseline) and `rca.ingest` on every format. Prints lines/s, peak
+logcli JSONL file (the baseline) and `rca.inputs.exports` on every format. Prints lines/s, peak
 RSS and the ratio of rca's time to the baseline's. Target: logcli JSONL under 1.5x.
 """
 

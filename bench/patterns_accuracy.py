@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rca.patterns import mine  # noqa: E402
+from rca.table.patterns import mine  # noqa: E402
 
 # Tuned Drain's published GA on Loghub-2.0's 2k set (prior-art doc §2.4).
 DRAIN_GA = {"Apache": 1.000, "BGL": 0.963, "HDFS": 0.998, "HealthApp": 0.780, "OpenSSH": 0.789,

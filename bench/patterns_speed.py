@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import make_events  # noqa: E402
-from rca.patterns import mine  # noqa: E402
+from rca.table.patterns import mine  # noqa: E402
 
 SYSTEMS = ["Apache", "BGL", "HDFS", "HealthApp", "OpenSSH", "Spark", "Zookeeper"]
 # Drain3's examples/drain3.ini masking and settings.

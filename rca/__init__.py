@@ -1,16 +1,28 @@
 """rca: turn Loki / Grafana / JSON log exports into incident findings.
 
 Library API:
-    from rca import ingest
+    from rca import ingest, analyze, markdown, findings_json
     result = ingest(["logs.json"])      # -> Ingested(table: pyarrow.Table, inputs: [...])
+    findings = analyze(["logs.json"])   # -> Findings(incidents=[...], ...)
 """
 
 from loguru import logger
 
-from rca.ingest import Ingested, InputSummary, ingest
+from rca.lazy import lazy_exports
 
 # A library stays quiet; the CLI enables rca's diagnostics and chooses where they go.
 logger.disable("rca")
 
 __version__ = "0.1.0"
-__all__ = ["Ingested", "InputSummary", "__version__", "ingest"]
+
+_EXPORTS = {
+    "ingest": "rca.inputs.exports",
+    "Ingested": "rca.inputs.exports",
+    "InputSummary": "rca.inputs.exports",
+    "analyze": "rca.findings.pipeline",
+    "Findings": "rca.findings.pipeline",
+    "markdown": "rca.outputs.report",
+    "findings_json": "rca.outputs.report",
+}
+__getattr__, _names = lazy_exports(__name__, _EXPORTS)
+__all__ = ["__version__", *_names]

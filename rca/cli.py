@@ -1,4 +1,4 @@
-"""The `rca` command line: a thin layer over the library (`rca.ingest`, `rca.analysis`, `rca.report`).
+"""The `rca` command line: a thin layer over the library (`rca.inputs.exports`, `rca.findings.pipeline`, `rca.outputs.report`).
 
 Exit codes: 0 ok, 1 internal error, 2 usage or unusable input.
 """
@@ -17,11 +17,11 @@ from loguru import logger
 
 from rca import __version__
 from rca.errors import EXIT_INTERNAL, InputErrors, RcaError, UsageError
-from rca.analysis import analyze as run_analysis
-from rca.files import write_atomically
-from rca.formats import FORMATS
-from rca.knowledge import default_pack, load_pack
-from rca.report import findings_json, markdown, terminal, zone
+from rca.findings.pipeline import analyze as run_analysis
+from rca.outputs.files import write_atomically
+from rca.inputs.formats import FORMATS
+from rca.knowledge.pack import default_pack, load_pack
+from rca.outputs.report import findings_json, markdown, terminal, zone
 
 EPILOG = "Exit codes: 0 ok, 1 internal error, 2 usage error or unusable input."
 
@@ -101,7 +101,7 @@ def analyze(
     knowledge = load_pack(pack) if pack else default_pack()
     findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
     if store is not None:
-        from rca.batch import remember
+        from rca.history.batch import remember
 
         remember(findings, inputs, store)
     for s in findings.ingested.inputs:
@@ -109,7 +109,7 @@ def analyze(
             logger.warning("{}: {}", s.path, w)
     chart_link = None
     if chart is not None:
-        from rca.chart import render as render_chart
+        from rca.outputs.chart import render as render_chart
         kind = chart.suffix.lower().lstrip(".")
         if kind not in ("svg", "png"):
             raise UsageError(f"--chart {chart}: the chart is written as .svg or .png")
@@ -118,7 +118,7 @@ def analyze(
     if fmt is OutputFormat.json:
         text = orjson.dumps(findings_json(findings, reveal=reveal_secrets), option=orjson.OPT_INDENT_2).decode() + "\n"
     elif fmt is OutputFormat.html:
-        from rca.html import page
+        from rca.outputs.html import page
 
         text = page(findings, local, reveal=reveal_secrets)
     elif fmt is OutputFormat.md:
@@ -145,9 +145,9 @@ def patterns(
     debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
 ) -> None:
     """Mine log templates: variables become <*>, each template with a stable id."""
-    from rca.ingest import ingest
-    from rca.patterns import patterns_of
-    from rca.patterns_output import as_csv, as_json, as_text
+    from rca.inputs.exports import ingest
+    from rca.table.patterns import patterns_of
+    from rca.outputs.patterns_output import as_csv, as_json, as_text
 
     _configure_logging(debug)
     ingested = ingest(inputs, input_format=input_format)
@@ -188,8 +188,8 @@ def attach(
     debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
 ) -> None:
     """Attach findings to the incident report file and to Grafana."""
-    from rca.attach import attach_annotation, attach_incident, attach_report, load_findings, pick_incident, read_token
-    from rca.grafana import Grafana
+    from rca.integrations.attach import attach_annotation, attach_incident, attach_report, load_findings, pick_incident, read_token
+    from rca.integrations.grafana import Grafana
 
     _configure_logging(debug)
     wants_grafana = incident_id is not None or create_incident or annotate
@@ -247,13 +247,13 @@ def batch(
     debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
 ) -> None:
     """Review many past outages: a table per outage and the causes that recur."""
-    from rca import batch as batch_mod
-    from rca.history import default_store
-    from rca.review import render
+    from rca.history import batch as batch_mod
+    from rca.history.store import default_store
+    from rca.history.review import render
 
     _configure_logging(debug)
     if group_by_gap:
-        from rca.pull import parse_duration_ns
+        from rca.integrations.pull import parse_duration_ns
 
         units = batch_mod.units_by_gap(paths, parse_duration_ns(group_by_gap) / 1e9, input_format)
     else:
@@ -282,8 +282,8 @@ def history(
     store: Annotated[Path | None, typer.Option("--store", help="History store folder (default: $XDG_DATA_HOME/rca/history).")] = None,
 ) -> None:
     """List recorded incidents and the root causes that recur, with mean time to recovery."""
-    from rca.history import default_store, load
-    from rca.review import render_history
+    from rca.history.store import default_store, load
+    from rca.history.review import render_history
 
     _configure_logging(False)
     where = store or default_store()
@@ -296,7 +296,7 @@ def history(
 def _window(since: str | None, from_: str | None, to: str | None) -> tuple[int, int]:
     import time as _time
 
-    from rca.pull import parse_duration_ns, parse_time
+    from rca.integrations.pull import parse_duration_ns, parse_time
 
     now = _time.time_ns()
     if since and (from_ or to):
@@ -313,8 +313,8 @@ def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int,
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn
 
-    from rca.pull import access_from_env, pull
-    from rca.timestamps import format_rfc3339_ms
+    from rca.integrations.pull import access_from_env, pull
+    from rca.inputs.timestamps import format_rfc3339_ms
 
     console = Console(stderr=True)
     access = access_from_env(loki, token_file, org_id)

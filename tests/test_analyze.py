@@ -13,8 +13,8 @@ import pytest
 
 from fixtures import generate
 from fixtures.generate import API_KEY, Chaos, Style
-from rca.analysis import analyze
-from rca.report import findings_json, markdown
+from rca.findings.pipeline import analyze
+from rca.outputs.report import findings_json, markdown
 
 S = 1_000_000_000
 
@@ -195,7 +195,7 @@ def test_detection_proposes_an_alert_that_spares_routine_failures(tmp_path):
 def test_json_validates_against_the_shipped_schema_and_hides_secrets(tmp_path):
     _, f = _scenario(tmp_path, [Chaos("badjwt", 300, 540)])
     doc = findings_json(f)
-    schema = json.loads(resources.files("rca.schemas").joinpath("findings-1.schema.json").read_text())
+    schema = json.loads(resources.files("rca.outputs.schemas").joinpath("findings-1.schema.json").read_text())
     jsonschema.validate(doc, schema)
     text = json.dumps(doc)
     assert API_KEY not in text and "deadxe" not in text

@@ -10,7 +10,7 @@ import pytest
 
 from fixtures import generate
 from fixtures.generate import API_KEY, Chaos
-from rca import reportfile
+from rca.outputs import reportfile
 from tests.fakes.grafana import TOKEN, FakeGrafana
 
 TEMPLATE = """# Incident: YYYY-MM-DD HH-mm-ss
@@ -44,8 +44,8 @@ Alice was paged at 10:40 MST.
 @pytest.fixture(scope="module")
 def findings(tmp_path_factory):
     path = tmp_path_factory.mktemp("findings") / "findings.json"
-    from rca.analysis import analyze
-    from rca.report import findings_json
+    from rca.findings.pipeline import analyze
+    from rca.outputs.report import findings_json
 
     path.write_text(json.dumps(findings_json(analyze(["fixtures/chaos-fail/loki-query.json"]))))
     return path
@@ -125,7 +125,7 @@ def test_crlf_report_stays_crlf(rca, findings, tmp_path):
 
 
 def test_utf8_bom_is_kept(findings, tmp_path):
-    from rca.attach import attach_report, load_findings, pick_incident
+    from rca.integrations.attach import attach_report, load_findings, pick_incident
 
     path = tmp_path / "bom.md"
     path.write_bytes(b"\xef\xbb\xbf" + TEMPLATE.encode())
@@ -135,7 +135,7 @@ def test_utf8_bom_is_kept(findings, tmp_path):
 
 
 def test_crash_between_write_and_rename_leaves_the_original_intact(findings, tmp_path, monkeypatch):
-    from rca.attach import attach_report, load_findings, pick_incident
+    from rca.integrations.attach import attach_report, load_findings, pick_incident
 
     path = tmp_path / "incident-1.md"
     path.write_text(TEMPLATE)

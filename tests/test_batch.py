@@ -11,7 +11,8 @@ import pytest
 
 from fixtures import generate
 from fixtures.generate import Chaos
-from rca import batch, history
+from rca.history import batch
+from rca.history import store as history
 from tests.conftest import ROOT
 
 S = 1_000_000_000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rca.decode import clean_url, decode_line, deep_decode, find_urls
-from rca.knowledge import default_pack
+from rca.table.decode import clean_url, decode_line, deep_decode, find_urls
+from rca.knowledge.pack import default_pack
 
 KEY = "5f0c2a9e7b1d4c38a6e2f91b0d7c4e55"
 URL = f"https://pizza-factory.cs329.click/api/support/{KEY}/report/k3q9z7mf"

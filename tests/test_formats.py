@@ -9,7 +9,7 @@ import pytest
 
 from fixtures import generate
 from rca import ingest
-from rca.detect import detect
+from rca.inputs.detect import detect
 
 ALL_FORMATS = sorted(generate.WRITERS)
 

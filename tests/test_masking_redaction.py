@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rca.masking import template
-from rca.redact import redact
+from rca.table.masking import template
+from rca.table.redact import redact
 
 KEY = "5f0c2a9e7b1d4c38a6e2f91b0d7c4e55"
 

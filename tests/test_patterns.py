@@ -12,7 +12,7 @@ import pytest
 
 from bench.patterns_accuracy import load, scores
 from fixtures import generate
-from rca.patterns import message_of, mine, normalise, template_id
+from rca.table.patterns import message_of, mine, normalise, template_id
 
 LOGHUB = Path(__file__).resolve().parents[2] / "shared" / "data" / "loghub2k"
 

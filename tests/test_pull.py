@@ -14,7 +14,7 @@ from collections import Counter
 
 
 from rca import ingest
-from rca.pull import Access, pull
+from rca.integrations.pull import Access, pull
 from tests.conftest import ROOT
 from tests.fakes.loki import FakeLoki
 
@@ -41,7 +41,7 @@ def _read(path) -> Counter:
 
 
 def _expected(entries) -> Counter:
-    from rca.timestamps import format_rfc3339_nano
+    from rca.inputs.timestamps import format_rfc3339_nano
 
     return Counter((format_rfc3339_nano(ts), tuple(sorted(labels.items())), line) for ts, labels, line in entries)
 

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rca.errors import InputError
-from rca.formats import FORMATS
-from rca.ingest import read_input
+from rca.inputs.formats import FORMATS
+from rca.inputs.exports import read_input
 import contextlib
 
 _PREFIXES = [b"", b"{", b"[", b'{"streams":[', b'{"data":{"resultType":"streams","result":[',
@@ -56,8 +56,8 @@ _JSONISH = st.recursive(
 def test_decoding_any_json_line_never_raises(value):
     import json
 
-    from rca.decode import decode_line
-    from rca.knowledge import default_pack
+    from rca.table.decode import decode_line
+    from rca.knowledge.pack import default_pack
 
     text = json.dumps(value)
     decode_line(text, default_pack())
@@ -69,8 +69,8 @@ def test_decoding_any_json_line_never_raises(value):
 def test_analysing_any_ndjson_export_never_raises(values):
     import json
 
-    from rca.analysis import analyze
-    from rca.ingest import Ingested, read_input
+    from rca.findings.pipeline import analyze
+    from rca.inputs.exports import Ingested, read_input
 
     lines = "\n".join(json.dumps({**(v if isinstance(v, dict) else {"msg": json.dumps(v)}),
                                    "time": 1764696600000 + i * 1000}) for i, v in enumerate(values))

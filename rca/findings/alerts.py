@@ -1,0 +1,113 @@
+"""Propose a LogQL alert that fires on this incident and stays quiet on the routine failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rca.knowledge.pack import Pack
+from rca.findings.signatures import Cluster
+
+_STREAM_KEYS = ("component", "source", "service_name", "job", "app", "service")
+
+
+@dataclass
+class AlertContext:
+    """What every incident's proposal shares: the lines, and the routine lines to spare."""
+
+    table: pa.Table
+    clusters: list[Cluster]
+    pack: Pack
+    lines: pa.Array = field(init=False)
+    routine: pa.Array = field(init=False)
+    labels: pa.Array = field(init=False)
+    routine_ts: np.ndarray = field(init=False)
+    in_routine: dict[str, bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.lines = self.table.column("line").combine_chunks()
+        self.labels = self.table.column("labels").combine_chunks()
+        rows = [c.rows for c in self.clusters if c.routine]
+        routine_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        self.routine = self.lines.take(pa.array(routine_rows))
+        ts = self.table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
+        self.routine_ts = ts[routine_rows]
+
+    def spares_routine(self, token: str) -> bool:
+        if token not in self.in_routine:
+            hits = pc.sum(pc.match_substring(self.routine, token)).as_py() if len(self.routine) else 0
+            self.in_routine[token] = not hits
+        return self.in_routine[token]
+
+    def selector(self, rows: np.ndarray) -> str:
+        labels = self.labels.take(pa.array(rows[:20])).to_pylist()
+        common: dict[str, str] | None = None
+        for entries in labels:
+            pairs = {k: v for k, v in entries if k in _STREAM_KEYS}
+            common = pairs if common is None else {k: v for k, v in common.items() if pairs.get(k) == v}
+        if not common:
+            return '{job=~".+"}'
+        key, value = sorted(common.items())[0]
+        return f'{{{key}="{value}"}}'
+
+
+WINDOW_NS = 5 * 60 * 1_000_000_000
+
+
+def _busiest_window(ts: np.ndarray) -> int:
+    """The most events in any 5-minute window."""
+    if ts.size == 0:
+        return 0
+    ts = np.sort(ts)
+    return int(np.max(np.searchsorted(ts, ts + WINDOW_NS, side="left") - np.arange(ts.size)))
+
+
+def _logql_string(token: str) -> str:
+    return token.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndarray,
+                  ts: np.ndarray | None = None) -> str | None:
+    """A `count_over_time` rule that fires on this incident and not on the routine failures:
+    a line filter no routine line matches, or else one whose 5-minute count during the
+    incident exceeds anything the routine failures reach."""
+    affected = ctx.lines.take(pa.array(rows))
+    candidates = list(ctx.pack.alert_tokens)
+    for ci in incident_clusters:
+        tmpl = ctx.clusters[ci].template
+        if tmpl:
+            candidates.append(tmpl.split("<*>")[0].strip())
+    for token in candidates:
+        if len(token) < 5 or '"' in token or "\\" in token:
+            continue
+        hits = pc.sum(pc.match_substring(affected, token)).as_py() or 0
+        if hits < max(1, 0.8 * len(affected)) or not ctx.spares_routine(token):
+            continue
+        return f'sum(count_over_time({ctx.selector(rows)} |= "{token}" [5m])) > 0'
+    if ts is None:
+        return None
+    # The incident's own signatures outside its window are baseline too (a burst on top of
+    # a steady trickle of the same failure).
+    members = np.concatenate([ctx.clusters[ci].rows for ci in incident_clusters])
+    baseline = np.setdiff1d(members, rows)
+    baseline_lines = ctx.lines.take(pa.array(baseline))
+    statuses = {ctx.clusters[ci].status for ci in incident_clusters if ctx.clusters[ci].status}
+    for status in sorted(statuses):
+        for token in (f'"statusCode":{status}', f'"status":{status}'):
+            mask = pc.match_substring(affected, token).to_numpy(zero_copy_only=False)
+            if mask.sum() < max(1, 0.8 * len(affected)):
+                continue
+            routine_mask = pc.match_substring(ctx.routine, token).to_numpy(zero_copy_only=False) \
+                if len(ctx.routine) else np.zeros(0, dtype=bool)
+            baseline_mask = pc.match_substring(baseline_lines, token).to_numpy(zero_copy_only=False) \
+                if len(baseline_lines) else np.zeros(0, dtype=bool)
+            quiet_ts = np.concatenate([ctx.routine_ts[routine_mask] if routine_mask.size else np.zeros(0, np.int64),
+                                       ts[baseline][baseline_mask] if baseline_mask.size else np.zeros(0, np.int64)])
+            routine_peak = _busiest_window(quiet_ts)
+            if _busiest_window(ts[rows][mask]) > routine_peak:
+                return (f'sum(count_over_time({ctx.selector(rows)} |= "{_logql_string(token)}" [5m])) '
+                        f'> {routine_peak}')
+    return None

@@ -1,0 +1,212 @@
+"""Find incidents: windows of new or bursting signatures, one per remediation link identity.
+
+Affected responses are the rows of non-routine signatures. Rows carrying the same link
+identity (e.g. one fix code) form one incident however long it lasts; a new identity is a
+new incident. Link-less anomalies split where the logs go quiet for `split_gap`, and join a
+link incident they overlap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rca.knowledge.pack import Pack
+from rca.findings.signatures import Cluster
+
+NS_MIN = 60 * 1_000_000_000
+
+
+@dataclass
+class Incident:
+    index: int
+    rows: np.ndarray
+    clusters: list[int]
+    link_identity: str | None
+    start_ns: int = 0
+    end_ns: int = 0
+    recovery_ns: int | None = None
+    last_ok_before_ns: int | None = None
+    resolution: tuple[int, str] | None = None
+    affected_requests: int = 0
+    failed_requests: int = 0
+    total_requests: int = 0
+    affected_users: int | None = None
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+    first_link_ns: int | None = None
+    endpoints: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+
+
+def link_identity(link: str | None, pack: Pack) -> str | None:
+    if not link:
+        return None
+    for pattern in pack.link_identity:
+        m = pattern.search(link)
+        if m:
+            return m.group("fix")
+    return link
+
+
+@dataclass
+class _Columns:
+    """Row-aligned numpy views computed once, so each incident costs O(its rows + log n)."""
+
+    ts: np.ndarray
+    is_http: np.ndarray
+    status: np.ndarray
+    has_link: np.ndarray
+    ok: np.ndarray
+    endpoint_codes: np.ndarray
+    endpoint_names: list[str]
+    http_ts: np.ndarray
+    resolution_rows: np.ndarray
+    quiet_ns: float
+    links: pa.Array
+    users: pa.Array
+    resolutions: pa.Array
+    ok_cache: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+
+    def ok_times(self, endpoints: list[str]) -> np.ndarray:
+        key = tuple(endpoints)
+        if key not in self.ok_cache:
+            mask = self.ok
+            if endpoints:
+                wanted = [i for i, name in enumerate(self.endpoint_names) if name in endpoints]
+                mask = mask & np.isin(self.endpoint_codes, wanted)
+            self.ok_cache[key] = np.sort(self.ts[mask])
+        return self.ok_cache[key]
+
+
+def _columns(table: pa.Table, decoded: pa.Table, latency: pa.Array, pack: Pack) -> _Columns:
+    ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
+    is_http = pc.equal(decoded.column("category").combine_chunks(), "http").fill_null(False).to_numpy(zero_copy_only=False)
+    status = decoded.column("status").combine_chunks().fill_null(0).to_numpy().astype(np.int64)
+    links = decoded.column("link").combine_chunks()
+    has_link = links.is_valid().to_numpy(zero_copy_only=False)
+    bad_jwt = decoded.column("bad_jwt").combine_chunks().fill_null(False).to_numpy(zero_copy_only=False)
+    lat = np.nan_to_num(latency.to_numpy(zero_copy_only=False).astype(float), nan=0.0)
+    ok = is_http & (status > 0) & (status < 400) & ~has_link & ~bad_jwt & (lat < pack.slow_latency_ms)
+    endpoint = decoded.column("endpoint").combine_chunks().dictionary_encode()
+    codes = endpoint.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    resolution = decoded.column("resolution").combine_chunks()
+    http_ts = np.sort(ts[is_http])
+    # A traffic gap is a quiet stretch over a minute or ten typical request intervals.
+    quiet = max(NS_MIN, 10 * float(np.median(np.diff(http_ts)))) if http_ts.size > 1 else NS_MIN
+    return _Columns(ts, is_http, status, has_link, ok, codes, endpoint.dictionary.to_pylist(),
+                    http_ts, np.flatnonzero(resolution.is_valid().to_numpy(zero_copy_only=False)), quiet,
+                    links, decoded.column("user").combine_chunks(), resolution)
+
+
+def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], row_cluster: np.ndarray,
+                   latency: pa.Array, pack: Pack, split_gap_ns: int = 10 * NS_MIN) -> list[Incident]:
+    active = np.array([not c.routine for c in clusters], dtype=bool)
+    if not active.any():
+        return []
+    cols = _columns(table, decoded, latency, pack)
+    ts = cols.ts
+    affected = np.flatnonzero((row_cluster >= 0) & active[np.maximum(row_cluster, 0)])
+    if affected.size == 0:
+        return []
+    links = decoded.column("link").combine_chunks().take(pa.array(affected)).to_pylist()
+    identities = [link_identity(link, pack) for link in links]
+    groups: dict[str | None, list[int]] = {}
+    for row, ident in zip(affected.tolist(), identities, strict=True):
+        groups.setdefault(ident, []).append(row)
+    windows: list[tuple[str | None, np.ndarray]] = []
+    for ident, members in groups.items():
+        if ident is not None:
+            windows.append((ident, np.array(members)))
+    spans = [(ts[m].min() - 2 * NS_MIN, ts[m].max() + 2 * NS_MIN, i) for i, (_, m) in enumerate(windows)]
+    spans.sort()
+    linkless = np.array(sorted(groups.get(None, []), key=lambda r: ts[r]), dtype=np.int64)
+    extra: list[tuple[str | None, np.ndarray]] = []
+    if linkless.size:
+        cuts = np.flatnonzero(np.diff(ts[linkless]) > split_gap_ns) + 1
+        starts = np.array([s[0] for s in spans], dtype=np.int64)
+        for part in (_burst_core(p, ts) for p in np.split(linkless, cuts)):
+            start, end = ts[part].min(), ts[part].max()
+            host = None
+            k = int(np.searchsorted(starts, end, side="right")) - 1
+            while k >= 0 and host is None:
+                lo, hi, i = spans[k]
+                if start <= hi and end >= lo:
+                    host = i
+                k -= 1
+                if k >= 0 and spans[k][1] < start - 24 * 60 * NS_MIN:
+                    break
+            if host is not None:
+                ident, members = windows[host]
+                windows[host] = (ident, np.concatenate([members, part]))
+            else:
+                extra.append((None, part))
+    windows += extra
+    windows.sort(key=lambda w: ts[w[1]].min())
+    incidents = []
+    for i, (ident, members) in enumerate(windows):
+        members = np.sort(members)
+        incident = Incident(index=i, rows=members, link_identity=ident,
+                            clusters=sorted({int(row_cluster[r]) for r in members}))
+        _measure(incident, pack, cols)
+        incidents.append(incident)
+    return incidents
+
+
+def _burst_core(rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Drop stragglers at either end of a link-less burst: rows set apart from the rest by
+    more than three times its typical spacing are the signature's baseline, not the incident."""
+    while rows.size >= 4:
+        gaps = np.diff(ts[rows])
+        typical = float(np.median(gaps))
+        if gaps[0] > 3 * typical and gaps[0] > NS_MIN:
+            rows = rows[1:]
+        elif gaps[-1] > 3 * typical and gaps[-1] > NS_MIN:
+            rows = rows[:-1]
+        else:
+            break
+    return rows
+
+
+def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
+    ts = cols.ts
+    members = inc.rows
+    responses = members[cols.is_http[members]]
+    counted = responses if responses.size else members  # count requests, not lines
+    inc.start_ns, inc.end_ns = int(ts[counted].min()), int(ts[counted].max())
+    inc.affected_requests = int(counted.size)
+    inc.failed_requests = int(np.count_nonzero(cols.status[counted] >= 500))
+    codes = np.unique(cols.endpoint_codes[counted])
+    inc.endpoints = sorted(cols.endpoint_names[c] for c in codes if c >= 0)
+    if cols.http_ts.size:
+        lo = np.searchsorted(cols.http_ts, inc.start_ns, side="left")
+        hi = np.searchsorted(cols.http_ts, inc.end_ns, side="right")
+        window_http = cols.http_ts[lo:hi]
+        inc.total_requests = int(window_http.size)
+    else:
+        window_http = np.sort(ts[members])
+        inc.total_requests = int(counted.size)
+    users = cols.users.take(pa.array(members)).drop_null().to_pylist()
+    inc.affected_users = len(set(users)) if users else None
+    link_rows = members[cols.has_link[members]]
+    inc.first_link_ns = int(ts[link_rows].min()) if link_rows.size else None
+    inc.links = sorted(set(cols.links.take(pa.array(link_rows)).to_pylist()))
+    ok_ts = cols.ok_times(inc.endpoints)
+    after = np.searchsorted(ok_ts, inc.end_ns, side="right")
+    inc.recovery_ns = int(ok_ts[after]) if after < ok_ts.size else None
+    before = np.searchsorted(ok_ts, inc.start_ns, side="left")
+    inc.last_ok_before_ns = int(ok_ts[before - 1]) if before > 0 else None
+    horizon = inc.recovery_ns if inc.recovery_ns is not None else inc.end_ns + 30 * NS_MIN
+    for r in cols.resolution_rows:
+        if inc.start_ns - NS_MIN <= ts[r] <= horizon:
+            link = cols.links[int(r)].as_py()
+            if inc.link_identity is None or link_identity(link, pack) == inc.link_identity:
+                answer = cols.resolutions[int(r)].as_py()
+                inc.resolution = (int(ts[r]), f"GET of the report link answered \"{answer}\"")
+                break
+    if window_http.size > 1:
+        steps = np.diff(window_http)
+        for k in np.flatnonzero(steps > cols.quiet_ns):
+            inc.gaps.append((int(window_http[k]), int(window_http[k + 1])))

@@ -1,0 +1,125 @@
+"""The main job as a library call: ingest → decode → signatures → incidents → causes.
+
+    from rca.findings.pipeline import analyze
+    findings = analyze(["logs.json"])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from rca.findings.alerts import AlertContext, propose_alert
+from rca.findings.causes import Cause, rank_causes
+from rca.table.decode import decode
+from rca.findings.incidents import Incident, find_incidents
+from rca.inputs.exports import Ingested, ingest
+from rca.knowledge.pack import Pack, default_pack
+from rca.table.redact import clip
+from rca.findings.signatures import Cluster, build_clusters, infer_latency, mark_routine
+from rca.inputs.timestamps import format_rfc3339_ms
+from rca.findings.urls import UrlInfo, collect_urls
+
+
+@dataclass
+class IncidentFindings:
+    incident: Incident
+    id: str
+    causes: list[Cause]
+    timeline: list[tuple[int, str]]
+    alert: str | None
+    routine_in_window: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Findings:
+    ingested: Ingested
+    clusters: list[Cluster]
+    incidents: list[IncidentFindings]
+    urls: list[UrlInfo]
+    pack: Pack
+    total_requests: int = 0
+    # Earlier incidents with the same root cause, by incident id, when a history was given.
+    history: dict[str, list[dict[str, Any]]] | None = None
+    # Per-row views kept for charts: time, signature index (-1 none), is a request, latency.
+    row_ts: np.ndarray | None = None
+    row_cluster: np.ndarray | None = None
+    row_is_request: np.ndarray | None = None
+    row_latency_ms: np.ndarray | None = None
+
+
+def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack: Pack | None = None) -> Findings:
+    pack = pack or default_pack()
+    ingested = inputs if isinstance(inputs, Ingested) else ingest(inputs, input_format=input_format)
+    table = ingested.table
+    decoded = decode(table, pack)
+    latency = infer_latency(table, decoded, pack)
+    clusters, row_cluster = build_clusters(table, decoded, pack, latency)
+    ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
+    timed = ts[table.column("ts_ns").combine_chunks().is_valid().to_numpy(zero_copy_only=False)]
+    if timed.size:
+        mark_routine(clusters, pack, int(timed.min()), int(timed.max()), ts)
+    incidents = find_incidents(table, decoded, clusters, row_cluster, latency, pack)
+    is_http = decoded.column("category").combine_chunks().to_numpy(zero_copy_only=False) == "http"
+    alerts = AlertContext(table, clusters, pack)
+    results = []
+    for inc in incidents:
+        causes = rank_causes(inc, clusters, pack, row_cluster, set(inc.links))
+        results.append(IncidentFindings(
+            incident=inc,
+            id=f"inc-{format_rfc3339_ms(inc.start_ns)[:19].replace(':', '').replace('-', '')}",
+            causes=causes,
+            timeline=_timeline(inc, decoded, ts),
+            alert=propose_alert(alerts, inc.clusters, requests if (requests := inc.rows[is_http[inc.rows]]).size
+                                else inc.rows, ts),
+            routine_in_window=_routine_in_window(inc, clusters, ts),
+        ))
+    urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack)
+    return Findings(ingested, clusters, results, urls, pack, total_requests=int(is_http.sum()),
+                    row_ts=ts, row_cluster=row_cluster, row_is_request=is_http,
+                    row_latency_ms=latency.to_numpy(zero_copy_only=False).astype(float))
+
+
+def _routine_in_window(inc: Incident, clusters: list[Cluster], ts: np.ndarray) -> dict[str, int]:
+    out = {}
+    for c in clusters:
+        if c.routine:
+            inside = int(((ts[c.rows] >= inc.start_ns) & (ts[c.rows] <= inc.end_ns)).sum())
+            out[c.id] = inside
+    return out
+
+
+def _describe_row(row: int, decoded: pa.Table) -> str:
+    d = {k: decoded.column(k)[row].as_py() for k in ("category", "endpoint", "status", "message", "link_key")}
+    what = f"{d['endpoint'] or d['category']} answered {d['status'] if d['status'] is not None else '-'}"
+    if d["message"]:
+        what += f" \"{clip(d['message'], 80)}\""
+    if d["link_key"]:
+        what += f" with {d['link_key']}"
+    return what
+
+
+def _timeline(inc: Incident, decoded: pa.Table, ts: np.ndarray) -> list[tuple[int, str]]:
+    events: list[tuple[int, str]] = []
+    if inc.last_ok_before_ns is not None:
+        events.append((inc.last_ok_before_ns, "last clean successful request before the incident (bounds the onset)"))
+    first = int(inc.rows[np.argmin(ts[inc.rows])])
+    events.append((int(ts[first]), f"first affected request: {_describe_row(first, decoded)}"))
+    if inc.first_link_ns is not None:
+        events.append((inc.first_link_ns, "the remediation link first appears in the logs"))
+    for start, end in inc.gaps:
+        minutes = (end - start) / 60e9
+        events.append((start, f"no requests logged for {minutes:.1f} min (until {format_rfc3339_ms(end)}): onset/end within it are uncertain"))
+    if inc.resolution:
+        events.append((inc.resolution[0], f"resolution: {inc.resolution[1]}"))
+    last = int(inc.rows[np.argmax(ts[inc.rows])])
+    events.append((int(ts[last]), f"last affected request: {_describe_row(last, decoded)}"))
+    if inc.recovery_ns is not None:
+        events.append((inc.recovery_ns, "first clean successful request after the incident (recovery)"))
+    else:
+        events.append((inc.end_ns, "no clean success after the last affected request in this export"))
+    events.sort(key=lambda e: e[0])
+    return events

@@ -1,0 +1,281 @@
+"""Group anomalous responses into signatures: component + endpoint + status + message
+template (+ whether a link, a forged JWT or a slow answer came with it).
+
+Rows are marked anomalous with Arrow expressions; only the distinct signature keys (a
+handful) go through Python, where templates are mined and near-duplicates merged with
+scikit-learn. Signature ids hash the normalised key, so they are stable across runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rca.knowledge.pack import Pack
+from rca.table.masking import template
+from rca.table.patterns import mine
+
+_SQL = r"(?i)^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|REPLACE)\b"
+
+
+@dataclass
+class Cluster:
+    id: str
+    component: str
+    endpoint: str | None
+    status: int | None
+    template: str
+    flags: tuple[str, ...]
+    count: int = 0
+    first_ns: int = 0
+    last_ns: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    link_keys: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    median_latency_ms: float | None = None
+    body_lost: bool = False
+    users: list[str] = field(default_factory=list)
+    routine: bool = False
+    routine_reason: str | None = None
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def has_link(self) -> bool:
+        return "link" in self.flags
+
+    @property
+    def signature(self) -> str:
+        where = f"{self.method_endpoint}" if self.endpoint else "-"
+        status = self.status if self.status is not None else "-"
+        extra = f" [{', '.join(self.flags)}]" if self.flags else ""
+        return f"{self.component} {where} {status} \"{self.template}\"{extra}"
+
+    @property
+    def method_endpoint(self) -> str:
+        return self.endpoint or "-"
+
+
+def infer_latency(table: pa.Table, decoded: pa.Table, pack: Pack) -> pa.Array:
+    """Latency from the logs where the logger gave none: the time from the request's first DB
+    write (the pack's anchor, e.g. INSERT INTO dinerOrder) to its HTTP response."""
+    latency = decoded.column("latency_ms").combine_chunks()
+    anchor = pack.latency_anchor
+    if not anchor or table.num_rows == 0:
+        return latency
+    ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
+    is_anchor = pc.fill_null(pc.match_substring_regex(decoded.column("message").combine_chunks().fill_null(""),
+                                                      anchor["anchor_message"]), False)
+    anchor_ts = ts[is_anchor.to_numpy(zero_copy_only=False)]
+    if anchor_ts.size == 0:
+        return latency
+    want = pc.and_(pc.and_(pc.equal(decoded.column("category"), "http"),
+                           pc.equal(decoded.column("endpoint").combine_chunks().fill_null(""), anchor["endpoint"])),
+                   pc.is_null(latency))
+    want_np = want.to_numpy(zero_copy_only=False)
+    if not want_np.any():
+        return latency
+    idx = np.searchsorted(anchor_ts, ts[want_np], side="right") - 1
+    gap_ms = np.where(idx >= 0, (ts[want_np] - anchor_ts[np.maximum(idx, 0)]) / 1e6, np.nan)
+    gap_ms[(gap_ms < 0) | (gap_ms > anchor.get("max_ms", 120000))] = np.nan
+    values = latency.to_numpy(zero_copy_only=False).astype(float)
+    values[want_np] = gap_ms
+    return pa.array(values, pa.float64(), from_pandas=True)
+
+
+def anomalous_mask(decoded: pa.Table, latency: pa.Array, pack: Pack) -> pa.Array:
+    status = decoded.column("status").combine_chunks()
+    category = decoded.column("category").combine_chunks()
+    message = decoded.column("message").combine_chunks().fill_null("")
+    error_status = pc.fill_null(pc.greater_equal(status, 400), False)
+    has_link = pc.is_valid(decoded.column("link").combine_chunks())
+    slow = pc.fill_null(pc.greater_equal(latency, pack.slow_latency_ms), False)
+    slow_answer = pc.and_(slow, pc.is_in(category, pa.array(["http", "factory"])))
+    error_line = pc.equal(category, "error")
+    db_error = pc.and_(pc.equal(category, "db"),
+                       pc.and_(pc.invert(pc.match_substring_regex(message, _SQL)), pc.not_equal(message, "")))
+    is_resolution = pc.is_valid(decoded.column("resolution").combine_chunks())
+    mask = pc.or_(pc.or_(error_status, has_link), pc.or_(decoded.column("bad_jwt").combine_chunks(), slow_answer))
+    mask = pc.or_(mask, pc.or_(error_line, db_error))
+    return pc.and_(mask, pc.invert(is_resolution))
+
+
+def _stable_id(key: str) -> str:
+    return "sig-" + hashlib.blake2b(key.encode(), digest_size=5).hexdigest()
+
+
+def _merge_templates(templates: list[str]) -> dict[str, str]:
+    """Map each template to the representative of its near-duplicate group (TF-IDF +
+    agglomerative clustering); the representative is the smallest template, so stable."""
+    if len(templates) < 2:
+        return {t: t for t in templates}
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    try:
+        vectors = TfidfVectorizer(token_pattern=r"[^\s<>*\"'(),:;=]+", lowercase=True).fit_transform(templates)
+    except ValueError:
+        return {t: t for t in templates}
+    labels = AgglomerativeClustering(n_clusters=None, distance_threshold=0.3, metric="cosine",
+                                     linkage="average").fit_predict(vectors.toarray())
+    groups: dict[int, list[str]] = {}
+    for t, label in zip(templates, labels, strict=True):
+        groups.setdefault(int(label), []).append(t)
+    return {t: min(members) for members in groups.values() for t in members}
+
+
+def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.Array) -> tuple[list[Cluster], np.ndarray]:
+    """Signatures of the anomalous rows, and each row's cluster index (-1: not anomalous)."""
+    n = table.num_rows
+    row_cluster = np.full(n, -1, dtype=np.int64)
+    mask = anomalous_mask(decoded, latency, pack)
+    rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+    if rows.size == 0:
+        return [], row_cluster
+    take = pa.array(rows)
+    sub = decoded.take(take)
+    ok_status = pc.fill_null(pc.less(sub.column("status"), 400), True)
+    slow = pc.and_(pc.fill_null(pc.greater_equal(latency.take(take), pack.slow_latency_ms), False), ok_status)
+    flags_link = pc.is_valid(sub.column("link"))
+    key_parts = [
+        sub.column("component").fill_null("?"), sub.column("endpoint").fill_null(""),
+        pc.cast(sub.column("status"), pa.string()).fill_null(""), sub.column("message").fill_null(""),
+        pc.if_else(flags_link, "link", ""), pc.if_else(sub.column("bad_jwt"), "forged-jwt", ""),
+        pc.if_else(slow, "slow", ""), pc.if_else(sub.column("body_lost"), "body-lost", ""),
+    ]
+    raw_key = pc.binary_join_element_wise(*[pc.cast(p, pa.string()) for p in key_parts], "\x1f")
+    encoded = raw_key.combine_chunks().dictionary_encode() if isinstance(raw_key, pa.ChunkedArray) else raw_key.dictionary_encode()
+    distinct = [k.split("\x1f") for k in encoded.dictionary.to_pylist()]
+    # Templates come from the pattern miner (rca.table.patterns), after the signature masks for
+    # JWTs, e-mails and URLs' variable parts.
+    mined = mine([template(parts[3]) for parts in distinct if parts[3]]).templates
+    mined_iter = iter(mined)
+    templates = {}
+    for parts in distinct:
+        if parts[3]:
+            templates[tuple(parts)] = next(mined_iter)
+        else:
+            templates[tuple(parts)] = "(body not logged)" if "body-lost" in parts else "(no message)"
+    by_group: dict[tuple, list[str]] = {}
+    for parts, tmpl in templates.items():
+        by_group.setdefault((parts[0], parts[1], parts[2], *parts[4:]), []).append(tmpl)
+    merged: dict[tuple, str] = {}
+    for group, tmpls in by_group.items():
+        mapping = _merge_templates(sorted(set(tmpls)))
+        for parts, tmpl in templates.items():
+            if (parts[0], parts[1], parts[2], *parts[4:]) == group:
+                merged[parts] = mapping[tmpl]
+    clusters: list[Cluster] = []
+    index_of: dict[str, int] = {}
+    distinct_to_cluster = np.zeros(len(distinct), dtype=np.int64)
+    for i, parts in enumerate(distinct):
+        tmpl = merged[tuple(parts)]
+        flags = tuple(f for f in parts[4:] if f)
+        norm = "|".join([parts[0], parts[1], parts[2], tmpl, *flags])
+        if norm not in index_of:
+            index_of[norm] = len(clusters)
+            clusters.append(Cluster(
+                id=_stable_id(norm), component=parts[0], endpoint=parts[1] or None,
+                status=int(parts[2]) if parts[2] else None, template=tmpl, flags=flags,
+            ))
+        distinct_to_cluster[i] = index_of[norm]
+    sub_cluster = distinct_to_cluster[encoded.indices.to_numpy(zero_copy_only=False)]
+    row_cluster[rows] = sub_cluster
+    _fill_stats(clusters, table, decoded, latency, rows, sub_cluster)
+    clusters_sorted = sorted(range(len(clusters)), key=lambda i: (-clusters[i].count, clusters[i].id))
+    remap = np.empty(len(clusters), dtype=np.int64)
+    for new, old in enumerate(clusters_sorted):
+        remap[old] = new
+    row_cluster[rows] = remap[sub_cluster]
+    return [clusters[i] for i in clusters_sorted], row_cluster
+
+
+def _fill_stats(clusters: list[Cluster], table: pa.Table, decoded: pa.Table, latency: pa.Array,
+                rows: np.ndarray, sub_cluster: np.ndarray) -> None:
+    ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
+    lines = table.column("line")
+    status = decoded.column("status").combine_chunks()
+    links = decoded.column("link").combine_chunks()
+    link_keys = decoded.column("link_key").combine_chunks()
+    categories = decoded.column("category").combine_chunks()
+    users = decoded.column("user").combine_chunks()
+    lost = decoded.column("body_lost").combine_chunks()
+    lat = latency.to_numpy(zero_copy_only=False).astype(float)
+    order = np.argsort(sub_cluster, kind="stable")
+    bounds = np.flatnonzero(np.diff(sub_cluster[order])) + 1
+    for group in np.split(order, bounds):
+        if group.size == 0:
+            continue
+        c = clusters[int(sub_cluster[group[0]])]
+        member_rows = rows[group]
+        c.rows = np.sort(np.concatenate([c.rows, member_rows]))
+        take = pa.array(c.rows)
+        c.count = int(c.rows.size)
+        c.first_ns, c.last_ns = int(ts[c.rows].min()), int(ts[c.rows].max())
+        codes = pc.value_counts(status.take(take).drop_null()).to_pylist()
+        c.statuses = {str(v["values"]): int(v["counts"]) for v in sorted(codes, key=lambda v: v["values"])}
+        c.links = sorted(set(links.take(take).drop_null().to_pylist()))
+        c.link_keys = sorted(set(link_keys.take(take).drop_null().to_pylist()))
+        c.categories = sorted(set(categories.take(take).drop_null().to_pylist()))
+        c.users = sorted(set(users.take(take).drop_null().to_pylist()))
+        c.body_lost = bool(pc.any(lost.take(take)).as_py())
+        values = lat[c.rows]
+        values = values[~np.isnan(values)]
+        c.median_latency_ms = float(np.median(values)) if values.size else None
+        examples: list[str] = []
+        for i in c.rows[:50]:
+            line = lines[int(i)].as_py()
+            if line not in examples:
+                examples.append(line)
+            if len(examples) == 3:
+                break
+        c.examples = examples
+
+
+def mark_routine(clusters: list[Cluster], pack: Pack, first_ns: int, last_ns: int, ts: np.ndarray) -> None:
+    """Routine = known noise from the pack, or a steady rate across the whole export.
+
+    A cluster with a remediation link is never routine: the link is the incident.
+    """
+    span = max(last_ns - first_ns, 1)
+    for c in clusters:
+        if c.has_link:
+            continue
+        for rule in pack.noise:
+            if rule.statuses and c.status not in rule.statuses:
+                continue
+            if rule.component and rule.component != c.component:
+                continue
+            if rule.message and not rule.message.search(c.template):
+                continue
+            if rule.has_link is not None and rule.has_link != c.has_link:
+                continue
+            c.routine, c.routine_reason = True, rule.name
+            break
+        if c.routine:
+            continue
+        times = np.sort(ts[c.rows])
+        if times.size < 3:
+            continue
+        early = times[0] <= first_ns + 0.25 * span
+        late = times[-1] >= last_ns - 0.25 * span
+        if early and late and not bursty(times, span):
+            c.routine, c.routine_reason = True, "steady rate before, during and after"
+
+
+def bursty(times: np.ndarray, span: int, share: float = 0.2, ratio: float = 4.0) -> bool:
+    """Whether the busiest stretch (a fifth of the export) runs at `ratio` times the rate of
+    the rest: a burst on top of a baseline, not a steady rate."""
+    window = max(1, int(share * span))
+    inside = int(np.max(np.searchsorted(times, times + window, side="right") - np.arange(times.size)))
+    outside = times.size - inside
+    if inside < 4:
+        return False
+    rate_in = inside / window
+    rate_out = outside / max(1, span - window)
+    return rate_in >= ratio * rate_out

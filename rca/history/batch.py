@@ -1,0 +1,211 @@
+"""Batch review of past outages: analyse many exports, one outage each, on one machine or
+on a Dask cluster, and record what was found in the history.
+
+`analyze_outage` is a pure function of its inputs (a unit of work in, a small dict out), so
+every engine — one process, a local process pool, Dask — gives the same results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from rca.errors import RcaError, UsageError
+from rca.table.redact import redact
+
+
+@dataclass
+class Unit:
+    """One outage: files to ingest, or a slice of an already ingested table."""
+
+    name: str
+    paths: list[str] = field(default_factory=list)
+    table: pa.Table | None = None
+    input_format: str | None = None
+
+
+def units_from_paths(paths: list[str]) -> list[Unit]:
+    """Each file is an outage; a folder of part files is one outage; a folder of exports is
+    one outage per file."""
+    units = _units(paths)
+    if not units:
+        raise UsageError("no exports found in " + ", ".join(paths))
+    return units
+
+
+def _units(paths: list[str]) -> list[Unit]:
+    units: list[Unit] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            files = sorted(f for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
+            subdirs = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
+            if files and all(".part" in f.name for f in files):
+                units.append(Unit(path.name, [str(f) for f in files]))
+            else:
+                units += [Unit(f.name, [str(f)]) for f in files]
+            units += _units([str(d) for d in subdirs])
+        elif path.exists():
+            units.append(Unit(path.name, [str(path)]))
+        else:
+            raise UsageError(f"{p}: no such file or folder")
+    return units
+
+
+def units_by_gap(paths: list[str], gap_s: float, input_format: str | None = None) -> list[Unit]:
+    """Split one long export into outages separated by quiet gaps longer than `gap_s`."""
+    from rca.inputs.exports import ingest
+
+    table = ingest(paths, input_format=input_format).table
+    ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
+    if ts.size == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(ts) > gap_s * 1e9) + 1
+    bounds = [0, *cuts.tolist(), ts.size]
+    stem = Path(paths[0]).name
+    return [Unit(f"{stem}#{i + 1}", paths=list(paths), table=table.slice(a, b - a))
+            for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))]
+
+
+def content_identity(table: pa.Table) -> str:
+    """Identity of an export from its records (times and lines), not its name or format."""
+    digest = hashlib.sha256()
+    digest.update(table.column("ts_ns").combine_chunks().fill_null(0).to_numpy().tobytes())
+    lines = table.column("line").combine_chunks()
+    buffers = lines.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1] \
+        if len(lines) else np.zeros(0, dtype=np.int64)
+    data = buffers[2]
+    if data is not None and len(offsets):
+        digest.update(memoryview(data)[offsets[0]:offsets[-1]])
+        digest.update((offsets - offsets[0]).tobytes())
+    return digest.hexdigest()[:32]
+
+
+def analyze_outage(unit: Unit) -> dict[str, Any]:
+    """Analyse one outage. Never raises: an unusable export comes back with `error`."""
+    from rca.findings.pipeline import analyze
+    from rca.inputs.exports import Ingested, InputSummary
+
+    started = time.perf_counter()
+    try:
+        if unit.table is not None:
+            summary = InputSummary(path=unit.name, format="slice", records=unit.table.num_rows)
+            findings = analyze(Ingested(unit.table, [summary]))
+        else:
+            findings = analyze(unit.paths, input_format=unit.input_format)
+    except RcaError as exc:
+        return {"outage": unit.name, "sources": unit.paths, "error": str(exc), "incidents": [], "lines": 0,
+                "identity": None, "seconds": time.perf_counter() - started}
+    identity = content_identity(findings.ingested.table)
+    incidents = incident_rows(findings, identity, unit.name, unit.paths)
+    return {"outage": unit.name, "sources": unit.paths, "identity": identity, "incidents": incidents,
+            "lines": findings.ingested.records, "error": None, "seconds": time.perf_counter() - started}
+
+
+def incident_rows(findings: Any, identity: str, outage: str, sources: list[str]) -> list[dict[str, Any]]:
+    """History rows (rca.history.store.SCHEMA) for each incident of a findings object, redacted."""
+    templates = {c.id: c.template for c in findings.clusters}
+    rows = []
+    for found in findings.incidents:
+        inc, top = found.incident, (found.causes[0] if found.causes else None)
+        sig_ids = sorted({cid for c in found.causes for cid in c.clusters})
+        rows.append({
+            "identity": identity, "outage": outage, "source": ", ".join(sources),
+            "incident_id": found.id, "start_ns": inc.start_ns, "end_ns": inc.end_ns,
+            "recovery_ns": inc.recovery_ns, "duration_s": round((inc.end_ns - inc.start_ns) / 1e9, 3),
+            "component": top.component if top else "unknown", "kind": top.kind if top else "unknown",
+            "summary": redact(top.summary) if top else "", "confidence": top.confidence if top else 0.0,
+            "affected_requests": inc.affected_requests,
+            "remediation": redact(top.urls[0]) if top and top.urls else None,
+            "signature_ids": sig_ids, "templates": [redact(templates[s]) for s in sig_ids if s in templates],
+            "recorded_at_ns": 0,
+        })
+    return rows
+
+
+def remember(findings: Any, sources: list[str], store: Path) -> None:
+    """Record an analysed export in the store, and tell each incident which earlier incidents
+    in the history had the same root cause (the report's Prevention section)."""
+    from rca.history import store as history
+
+    identity = content_identity(findings.ingested.table)
+    rows = incident_rows(findings, identity, Path(sources[0]).name, sources)
+    past = [h for h in history.load(store).to_pylist() if h["identity"] != identity]
+    findings.history = {row["incident_id"]: history.earlier_with_same_cause(past, row) for row in rows}
+    history.record(store, identity, [{**r, "recorded_at_ns": time.time_ns()} for r in rows])
+
+
+def run_serial(units: list[Unit]) -> Iterator[dict[str, Any]]:
+    for unit in units:
+        yield analyze_outage(unit)
+
+
+def run_local(units: list[Unit], workers: int | None = None) -> Iterator[dict[str, Any]]:
+    """A process pool over the machine's cores; results as they complete."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    workers = workers or os.cpu_count() or 2
+    if len(units) == 1 or workers == 1:
+        yield from run_serial(units)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(analyze_outage, u) for u in units]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def run_dask(units: list[Unit], scheduler: str | None = None, workers: int | None = None) -> Iterator[dict[str, Any]]:
+    """Dask distributed: an existing scheduler, or a local cluster started for this run."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise UsageError("the dask engine needs the dask extra: pip install 'rca[dask]'") from None
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="20s")
+    else:
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 2, threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = client.map(analyze_outage, units, pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+ENGINES: dict[str, Callable[..., Iterable[dict[str, Any]]]] = {
+    "serial": run_serial, "local": run_local, "dask": run_dask}
+
+
+def run(units: list[Unit], engine: str = "local", scheduler: str | None = None,
+        store: Path | None = None, on_result: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Analyse every unit; record each finished outage in the store as it arrives."""
+    from rca.history import store as history
+
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}: use local, serial or dask")
+    runner = ENGINES[engine]
+    results = []
+    iterator = runner(units, scheduler) if engine == "dask" else runner(units)
+    for result in iterator:
+        if store is not None and result["identity"]:
+            now = time.time_ns()
+            history.record(store, result["identity"], [{**r, "recorded_at_ns": now} for r in result["incidents"]])
+        results.append(result)
+        if on_result:
+            on_result(result)
+    results.sort(key=lambda r: r["outage"])
+    return results

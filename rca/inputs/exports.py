@@ -1,0 +1,302 @@
+"""Read what the user exported — files, folders of part files, stdin — into one table.
+
+`ingest(paths)` is the library entry point: every input is decompressed, decoded, its
+format detected (or forced), read into the canonical table (`rca.inputs.records`), checked for
+truncation, and merged with the others in time order with cross-input duplicates removed.
+Nothing is dropped without being counted as rejected or duplicate.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from loguru import logger
+
+from rca.inputs.detect import detect
+from rca.errors import InputError, InputErrors, UsageError
+from rca.inputs.formats import FORMATS
+from rca.inputs.readers import Context, ReadResult, logcli
+from rca.inputs.sniff import MAX_LINE, ZIP, decompress, is_plain_text, long_lines, to_utf8
+from rca.inputs.records import concat, dedupe_across_sources, sort_by_time
+from rca.inputs.timestamps import format_rfc3339_ms
+
+# Line limits that tools apply by default: logcli 30, Loki API 100, Grafana 1000, Loki max 5000.
+DEFAULT_LIMITS = (30, 100, 1000, 5000)
+STDIN = "-"
+
+
+@dataclass
+class InputSummary:
+    """What one input held. `records` counts what was read, duplicates included."""
+
+    path: str
+    format: str
+    records: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    first_ns: int | None = None
+    last_ns: int | None = None
+    truncated: bool = False
+    truncated_end: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    labels: dict[str, list[str]] = field(default_factory=dict)
+    order: str | None = None
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "records": self.records,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "first": format_rfc3339_ms(self.first_ns),
+            "last": format_rfc3339_ms(self.last_ns),
+            "truncated": self.truncated,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class Ingested:
+    table: pa.Table
+    inputs: list[InputSummary]
+
+    @property
+    def records(self) -> int:
+        return self.table.num_rows
+
+
+def expand_paths(paths: list[str]) -> tuple[list[tuple[str, bool]], list[InputError]]:
+    """Files to read, each with whether it came from a folder (then unreadable ones only
+    warn), and the inputs that do not exist."""
+    out: list[tuple[str, bool]] = []
+    errors: list[InputError] = []
+    for p in paths:
+        if p == STDIN:
+            out.append((p, False))
+            continue
+        path = Path(p)
+        if path.is_dir():
+            files = sorted(
+                str(f) for f in path.rglob("*")
+                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(path).parts)
+            )
+            if not files:
+                errors.append(InputError(p, "folder holds no files"))
+            out += [(f, True) for f in files]
+        elif path.exists():
+            out.append((p, False))
+        else:
+            errors.append(InputError(p, "no such file or folder"))
+    return out, errors
+
+
+def _members(path: str) -> list[tuple[str, bytes | None, bool]]:
+    """A zip archive's files as inputs of their own (`archive.zip:member`); any other path
+    as itself, read later."""
+    if path == STDIN:
+        return [(path, None, False)]
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError:
+        return [(path, None, False)]
+    if magic != ZIP:
+        return [(path, None, False)]
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [i.filename for i in archive.infolist() if not i.is_dir()
+                     and not any(p.startswith((".", "__MACOSX")) for p in i.filename.split("/"))]
+            if not names:
+                raise InputError(path, "zip archive holds no files")
+            return [(f"{path}:{n}", archive.read(n), True) for n in sorted(names)]
+    except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+        raise InputError(path, f"broken zip archive ({exc})") from None
+
+
+def _read_bytes(path: str) -> bytes:
+    if path == STDIN:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError(path, "standard input is a terminal; pipe an export into rca")
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read ({exc.strerror or exc})") from None
+
+
+def _fast_path(path: str, input_format: str | None) -> ReadResult | None:
+    """logcli JSONL in a plain, uncompressed UTF-8 file: let Arrow read the file itself."""
+    if path == STDIN or input_format not in (None, "logcli-jsonl"):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return None
+    if not is_plain_text(head):
+        return None
+    if input_format is None and detect(head)[0] != "logcli-jsonl":
+        return None
+    result = logcli.read_jsonl(b"", Context(path=path, format="logcli-jsonl"), source=path)
+    return None if result.table.num_columns == 0 else result
+
+
+def read_input(path: str, input_format: str | None = None, data: bytes | None = None) -> tuple[pa.Table, InputSummary]:
+    """Read one input into a canonical table (in file order) and its summary."""
+    started = time.perf_counter()
+    fast = _fast_path(path, input_format) if data is None else None
+    if fast is not None:
+        return _summarise(path, "logcli-jsonl", fast, [], [], started)
+    raw = _read_bytes(path) if data is None else data
+    if not raw:
+        raise InputError(path, "empty file")
+    raw, compression = decompress(raw, path)
+    text, encoding = to_utf8(raw, path)
+    del raw
+    if input_format is None:
+        name, reason = detect(text)
+        if name == "loki-error":
+            raise InputError(path, f"this is an error message saved instead of logs: {reason}")
+        if name == "loki-metric":
+            raise InputError(path, "this is logcli output for a metric query (numbers, not log lines);"
+                                   " re-export with a log query")
+        if name is None:
+            raise InputError(path, "empty file")
+        logger.debug("{}: detected {} ({})", path, name, reason)
+    else:
+        name = input_format
+    fmt = FORMATS[name]
+    ctx = Context(path=path, format=name)
+    try:
+        result = fmt.read(text, ctx)
+    except InputError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError,
+            pa.ArrowException) as exc:
+        raise InputError(path, f"cannot be read as {name}: {type(exc).__name__}: {exc}"[:300]) from None
+    return _summarise(path, name, result, compression, encoding, started)
+
+
+def _summarise(path: str, name: str, result: ReadResult, compression: list[str], encoding: list[str],
+               started: float) -> tuple[pa.Table, InputSummary]:
+    fmt = FORMATS[name]
+    table = result.table
+    summary = InputSummary(path=path, format=name, records=table.num_rows, rejected=result.rejected)
+    summary.notes = [f"compression: {c}" for c in compression] + encoding
+    summary.warnings += [n for n in compression if "cut off" in n] + result.warnings
+    if any("invalid UTF-8" in n for n in encoding):
+        summary.warnings += [n for n in encoding if "invalid UTF-8" in n]
+    if path.endswith(".part.tmp"):
+        summary.warnings.append("an unfinished logcli part file (.part.tmp): its window may be incomplete")
+    n_long = long_lines(table.column("line")) if table.num_rows else 0
+    if n_long:
+        summary.warnings.append(f"{n_long} lines are longer than {MAX_LINE // (1 << 20)} MiB; they were kept")
+    if table.num_rows == 0 and result.rejected == 0:
+        raise InputError(path, f"no log records in this {name} export")
+    if table.num_rows == 0:
+        raise InputError(path, f"no readable records: all {result.rejected} were rejected")
+    _describe(table, summary)
+    _check_truncation(summary, result.truncated_end, result.truncation_reason, result.declared_limit, fmt.default_order)
+    summary.seconds = time.perf_counter() - started
+    return table, summary
+
+
+def _describe(table: pa.Table, summary: InputSummary) -> None:
+    ts = table.column("ts_ns")
+    if ts.null_count < len(ts):
+        summary.first_ns = pc.min(ts).as_py()
+        summary.last_ns = pc.max(ts).as_py()
+        arr = ts.combine_chunks()
+        if ts.null_count:
+            arr = arr.filter(arr.is_valid())
+        diffs = np.diff(arr.to_numpy())
+        down, up = int(np.count_nonzero(diffs < 0)), int(np.count_nonzero(diffs > 0))
+        summary.order = "backward" if down > up else "forward" if up > down else None
+    summary.labels = labels_seen(table)
+
+
+def labels_seen(table: pa.Table, per_key: int = 5) -> dict[str, list[str]]:
+    """Label keys with up to `per_key` of their most common values."""
+    maps = table.column("labels").combine_chunks()
+    if len(maps.keys) == 0:
+        return {}
+    pairs = pa.table({"k": maps.keys, "v": maps.items}).group_by(["k", "v"]).aggregate([([], "count_all")])
+    pairs = pairs.sort_by([("k", "ascending"), ("count_all", "descending"), ("v", "ascending")])
+    out: dict[str, list[str]] = {}
+    for k, v in zip(pairs.column("k").to_pylist(), pairs.column("v").to_pylist(), strict=True):
+        values = out.setdefault(k, [])
+        if len(values) < per_key:
+            values.append(v)
+    return out
+
+
+def _check_truncation(summary: InputSummary, explicit_end: str | None, reason: str | None,
+                      declared_limit: int | None, default_order: str) -> None:
+    count = summary.records + summary.rejected
+    if explicit_end is None:
+        limits = {declared_limit} if declared_limit else set(DEFAULT_LIMITS)
+        if count not in limits:
+            return
+        order = summary.order or default_order
+        explicit_end = "older" if order == "backward" else "newer"
+        reason = f"exactly {count} records, {'its declared' if declared_limit else 'a common'} line limit, {order} order"
+    summary.truncated = True
+    summary.truncated_end = explicit_end
+    if explicit_end == "older":
+        missing = f"records before {format_rfc3339_ms(summary.first_ns)} are probably missing"
+    elif explicit_end == "newer":
+        missing = f"records after {format_rfc3339_ms(summary.last_ns)} are probably missing"
+    else:
+        missing = "some records are missing"
+    summary.warnings.append(f"truncated export ({reason}): {missing}")
+
+
+def ingest(paths: list[str] | str, input_format: str | None = None) -> Ingested:
+    """Read every input, merge them by time, and count duplicates across inputs."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [str(paths)]
+    if not paths:
+        raise UsageError("no input given")
+    if input_format is not None and input_format not in FORMATS:
+        raise UsageError(f"unknown input format {input_format!r}; see 'rca formats'")
+    files, errors = expand_paths([str(p) for p in paths])
+    tables: list[pa.Table] = []
+    summaries: list[InputSummary] = []
+    skipped_in_folders: list[InputError] = []
+    for path, from_folder in files:
+        for name, data, in_archive in _members(path):
+            try:
+                table, summary = read_input(name, input_format, data=data)
+            except InputError as exc:
+                (skipped_in_folders if from_folder or in_archive else errors).append(exc)
+                continue
+            tables.append(table)
+            summaries.append(summary)
+    if errors:
+        raise InputErrors(errors)
+    if not tables:
+        raise InputErrors(skipped_in_folders or [InputError(", ".join(map(str, paths)), "nothing readable")])
+    for exc in skipped_in_folders:
+        summaries.append(InputSummary(path=exc.path, format="unreadable", warnings=[f"skipped: {exc.problem}"]))
+    merged = concat(tables)
+    merged, dups = dedupe_across_sources(merged)
+    for s in summaries:
+        s.duplicates = dups.get(s.path, 0)
+    return Ingested(table=sort_by_time(merged), inputs=summaries)

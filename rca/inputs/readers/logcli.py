@@ -1,0 +1,212 @@
+"""logcli query output: `-o jsonl` (columnar fast path), `-o default` text, and part files."""
+
+from __future__ import annotations
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+import regex
+
+from rca.inputs.readers import Context, ReadResult, fail, parse_label_string, split_lines
+from rca.inputs.records import RecordBuilder, struct_to_map, table_from_columns
+from rca.inputs.timestamps import TimestampError, iso_array_to_ns, parse_any, parse_iso
+
+_JSONL_SCHEMA = pa.schema([("timestamp", pa.string()), ("line", pa.string())])
+_BLOCK = 1 << 24  # lines up to 16 MiB stay on the columnar path
+
+
+def read_jsonl(data: bytes, ctx: Context, source: str | None = None) -> ReadResult:
+    """Read `{"labels":{…},"line":"…","timestamp":"RFC3339Nano"}` lines.
+
+    Arrow's multi-threaded JSON reader does the parsing (straight from the file when
+    `source` names a plain file); labels arrive as a struct and are turned into a map
+    column by column. Any line Arrow refuses sends the whole input to the per-line path,
+    which salvages the good lines and counts the bad ones.
+    """
+    def give_up() -> ReadResult:
+        """Read line by line from the bytes, or tell the file fast path to do so."""
+        return _read_jsonl_per_line(data, ctx) if source is None else _FALLBACK
+
+    try:
+        table = pj.read_json(
+            source if source is not None else pa.BufferReader(data),
+            read_options=pj.ReadOptions(block_size=_BLOCK),
+            parse_options=pj.ParseOptions(
+                explicit_schema=_JSONL_SCHEMA, unexpected_field_behavior="infer"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return give_up()
+    if source is not None and table.num_rows == 0:
+        return give_up()
+    extra = set(table.column_names) - {"timestamp", "line", "labels"}
+    if extra or table.num_rows == 0 or table.column("line").null_count or table.column("timestamp").null_count:
+        return give_up()
+    if source is not None and not _valid_utf8(table):
+        return give_up()  # Arrow does not check UTF-8 while parsing; the byte path replaces and reports it
+    line = table.column("line")  # left in its chunks: combining would copy every byte
+    stamps = table.column("timestamp").combine_chunks()
+    ts, failures = iso_array_to_ns(stamps)
+    if failures:
+        return give_up()
+    # Newest-first exports (logcli's default) are turned around here, where it costs one
+    # take of the lines, rather than by a full sort later.
+    ts_np = ts.to_numpy()
+    n = len(ts_np)
+    order = np.arange(n - 1, -1, -1) if n > 1 and (np.diff(ts_np) <= 0).all() else None
+    if "labels" in table.column_names and not pa.types.is_struct(table.column("labels").type):
+        return give_up()
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # labels and lines in parallel
+        labels_job = pool.submit(struct_to_map, table.column("labels"), order) \
+            if "labels" in table.column_names else None
+        # logcli trims trailing zeros, so a time printed without a fraction is a whole second.
+        precision = pc.if_else(pa.array(ts_np % 1_000_000_000 == 0), "s", "ns")
+        record = None
+        if order is not None:
+            take = pa.array(order)
+            line, precision, ts = _reversed(line), precision.take(take), pa.array(ts_np[order])
+            record = take
+        labels = labels_job.result() if labels_job else None
+    return ReadResult(table_from_columns(ts, precision, line, ctx.path, labels=labels, record=record))
+
+
+_FALLBACK = ReadResult(table=pa.table({}))
+
+
+def _reversed(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column in reverse order: each chunk reversed on its own thread, chunks swapped."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def flip(chunk: pa.Array) -> pa.Array:
+        return chunk.take(pa.array(np.arange(len(chunk) - 1, -1, -1)))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        chunks = list(pool.map(flip, column.chunks))
+    return pa.chunked_array(chunks[::-1], type=column.type)
+
+
+def _valid_utf8(table: pa.Table) -> bool:
+    """Full UTF-8 validation of every string, the chunks checked in parallel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = [c for name in ("line", "labels") if name in table.column_names for c in table.column(name).chunks]
+
+    def check(chunk: pa.Array) -> bool:
+        try:
+            chunk.validate(full=True)
+        except pa.ArrowInvalid:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return all(pool.map(check, chunks))  # "read the bytes instead" from the file fast path
+
+
+def _read_jsonl_per_line(data: bytes, ctx: Context) -> ReadResult:
+    builder = RecordBuilder()
+    rejected = 0
+    warnings: list[str] = []
+    for index, raw in enumerate(split_lines(data)):
+        if not raw.strip():
+            continue
+        try:
+            obj = orjson.loads(raw)
+            line = obj["line"]
+            if not isinstance(line, str):
+                raise TypeError
+            ns, _ = parse_any(obj["timestamp"])
+            labels = obj.get("labels") or {}
+            if not isinstance(labels, dict):
+                raise TypeError
+        except (orjson.JSONDecodeError, KeyError, TypeError, TimestampError):
+            rejected += 1
+            continue
+        stamp = obj["timestamp"]
+        precision = "ns" if isinstance(stamp, str) and regex.search(r"\d\d:\d\d:\d\d\.\d", stamp) else "s"
+        builder.add(ns, precision, line, index, labels=labels)
+    if rejected:
+        warnings.append(f"{rejected} lines are not logcli JSONL records (broken JSON or missing fields)")
+    if len(builder) == 0:
+        raise fail(ctx, "no readable logcli JSONL records")
+    return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings)
+
+
+# `<timestamp> <labels> <line>` — timestamp layouts from logcli's --output-timestamp-format.
+_DEFAULT_LINE = regex.compile(
+    r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))"
+    r"(?: (?P<labels>\{(?:[^{}\"]|\"(?:[^\"\\]|\\.)*\")*\}))?\s?(?P<line>.*)$",
+    regex.DOTALL,
+)
+_ANSI = regex.compile(r"\x1b\[[0-9;]*m")
+_STDERR = regex.compile(
+    r"^(?:\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )?(?:https?://\S+/loki/api/\S+|Common labels: \{.*\}"
+    r"|Ignoring labels key: .*|Print only labels key: .*)$"
+)
+_COMMON = regex.compile(r"Common labels: (\{.*\})")
+
+
+def read_default(data: bytes, ctx: Context) -> ReadResult:
+    """logcli's default output; lines without a leading timestamp continue the previous one.
+
+    Interleaved stderr (`Common labels: {…}`, request URLs) restores the labels logcli
+    stripped, and is reported as skipped metadata rather than read as records.
+    """
+    builder = RecordBuilder()
+    common: dict[str, str] = {}
+    skipped_meta = 0
+    rejected = 0
+    pending: list[object] | None = None
+    record = 0
+
+    def flush() -> None:
+        if pending is not None:
+            ns, prec, labels, text, idx = pending
+            builder.add(ns, prec, text, idx, labels=labels)
+
+    for raw in split_lines(data):
+        text = _ANSI.sub("", raw.decode("utf-8", errors="replace"))
+        if _STDERR.match(text):
+            skipped_meta += 1
+            m = _COMMON.search(text)
+            if m:
+                common = parse_label_string(m.group(1)) or {}
+            continue
+        m = _DEFAULT_LINE.match(text)
+        if m is None:
+            if pending is not None:
+                pending[3] = f"{pending[3]}\n{text}"
+            elif text.strip():
+                rejected += 1
+            continue
+        flush()
+        try:
+            ns, prec, _ = parse_iso(m["ts"])
+        except TimestampError:
+            rejected += 1
+            pending = None
+            continue
+        labels = dict(common)
+        if m["labels"]:
+            parsed = parse_label_string(m["labels"])
+            if parsed is None:
+                line_text = text[m.start("labels"):]
+            else:
+                labels.update(parsed)
+                line_text = m["line"]
+        else:
+            line_text = m["line"]
+        pending = [ns, prec, labels, line_text.strip(), record]
+        record += 1
+    flush()
+    warnings = []
+    if skipped_meta:
+        warnings.append(f"skipped {skipped_meta} lines of logcli's own stderr output (query URLs, common labels)")
+    if rejected:
+        warnings.append(f"{rejected} lines before the first timestamped record could not be read")
+    if len(builder) == 0:
+        raise fail(ctx, "no logcli records found (expected '<RFC3339 time> {labels} <line>')")
+    return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings)

@@ -1,0 +1,159 @@
+"""Application logger output: NDJSON or JSON arrays from pino, winston, bunyan, structlog,
+zap, slog, Serilog, ECS/logstash and Docker, and plain text lines."""
+
+from __future__ import annotations
+
+import orjson
+import regex
+
+from rca.inputs.fields import first
+from rca.inputs.readers import Context, ReadResult, fail, load_document, split_lines
+from rca.inputs.records import RecordBuilder
+from rca.inputs.timestamps import TimestampError, parse_any, parse_iso
+
+# Field names by role, in the order they are tried. Dotted names also match nested objects.
+TIME_KEYS = ("@timestamp", "timestamp", "time", "ts", "@t", "datetime", "date", "asctime",
+             "created", "eventTime", "Timestamp", "T")
+LEVEL_KEYS = ("level", "levelname", "severity", "@l", "log.level", "lvl", "loglevel", "Level")
+MESSAGE_KEYS = ("msg", "message", "@m", "@mt", "event", "textPayload", "jsonPayload.message",
+                "log", "Message")
+PINO_LEVELS = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
+
+
+def _first(obj: dict, keys: tuple[str, ...]) -> object:
+    return first(obj, keys, skip_empty=True)
+
+
+def normalise_level(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return PINO_LEVELS.get(int(value), str(value))
+    text = regex.sub(r"\x1b\[[0-9;]*m", "", str(value)).strip().lower()
+    return {"warning": "warn", "err": "error", "critical": "fatal", "emergency": "fatal",
+            "information": "info", "informational": "info", "verbose": "debug"}.get(text, text)
+
+
+def object_fields(obj: dict) -> tuple[int | None, str | None, dict[str, str], bool]:
+    """(ts_ns, precision, parsed fields, time had no zone) for one logger object."""
+    parsed: dict[str, str] = {}
+    level = normalise_level(_first(obj, LEVEL_KEYS))
+    if level:
+        parsed["level"] = level
+    message = _first(obj, MESSAGE_KEYS)
+    if isinstance(message, str):
+        parsed["message"] = message
+    ns = precision = None
+    naive = False
+    stamp = _first(obj, TIME_KEYS)
+    if stamp is not None and not isinstance(stamp, (dict, list)):
+        try:
+            if isinstance(stamp, str) and "-" in stamp.strip()[1:8]:
+                ns, precision, had_zone = parse_iso(stamp)
+                naive = not had_zone
+            else:
+                ns, precision = parse_any(stamp)
+        except TimestampError:
+            ns = None
+    return ns, precision, parsed, naive
+
+
+def _finish(builder: RecordBuilder, ctx: Context, rejected: int, untimed: int, naive: int,
+            warnings: list[str]) -> ReadResult:
+    if untimed:
+        warnings.append(f"{untimed} records have no recognisable time field; they keep file order at the end")
+    if naive:
+        warnings.append(f"{naive} times carry no zone offset; read as UTC")
+    if len(builder) == 0:
+        raise fail(ctx, "no log records found")
+    return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings)
+
+
+def read_ndjson(data: bytes, ctx: Context) -> ReadResult:
+    """One JSON object per line (non-JSON lines such as banners or stack traces are kept as
+    continuation text of the record before them), or a single JSON array of objects."""
+    stripped = data[:4096].lstrip()
+    if stripped.startswith(b"["):
+        return _read_array(data, ctx)
+    builder = RecordBuilder()
+    rejected = untimed = naive = 0
+    warnings: list[str] = []
+    continuation = 0
+    for index, raw in enumerate(split_lines(data)):
+        if not raw.strip():
+            continue
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            obj = None
+        text = raw.decode("utf-8", errors="replace")
+        if not isinstance(obj, dict):
+            if len(builder):
+                builder.line[-1] = f"{builder.line[-1]}\n{text}"
+                continuation += 1
+            else:
+                rejected += 1
+            continue
+        ns, precision, parsed, was_naive = object_fields(obj)
+        untimed += ns is None
+        naive += was_naive
+        builder.add(ns, precision, text, index, parsed=parsed)
+    if continuation:
+        warnings.append(f"{continuation} non-JSON lines were kept as continuations of the record before them")
+    if rejected:
+        warnings.append(f"{rejected} lines before the first JSON record were not log records")
+    return _finish(builder, ctx, rejected, untimed, naive, warnings)
+
+
+def _read_array(data: bytes, ctx: Context) -> ReadResult:
+    doc, rejected, warnings = load_document(data, ctx)
+    if not isinstance(doc, list):
+        raise fail(ctx, "expected a JSON array of log records")
+    builder = RecordBuilder()
+    untimed = naive = 0
+    for index, obj in enumerate(doc):
+        if not isinstance(obj, dict):
+            rejected += 1
+            continue
+        ns, precision, parsed, was_naive = object_fields(obj)
+        untimed += ns is None
+        naive += was_naive
+        builder.add(ns, precision, orjson.dumps(obj).decode(), index, parsed=parsed)
+    return _finish(builder, ctx, rejected, untimed, naive, warnings)
+
+
+_LEADING_TIME = regex.compile(
+    r"^(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s+"
+    r"(?:(?P<cri>stdout|stderr) (?P<tag>[FP]) )?(?P<rest>.*)$",
+    regex.DOTALL,
+)
+
+
+def read_text(data: bytes, ctx: Context) -> ReadResult:
+    """Plain lines (logcli `-o raw`, an application's own log file). A leading ISO time or a
+    Kubernetes CRI prefix gives the record its time; CRI partial (`P`) lines are joined."""
+    builder = RecordBuilder()
+    naive = untimed = 0
+    partial: str | None = None
+    for index, raw in enumerate(split_lines(data)):
+        text = raw.decode("utf-8", errors="replace")
+        if not text.strip():
+            continue
+        m = _LEADING_TIME.match(text)
+        ns = precision = None
+        if m:
+            try:
+                ns, precision, had_zone = parse_iso(m["ts"])
+                naive += not had_zone
+            except TimestampError:
+                ns = None
+        if m and m["cri"]:
+            body = (partial or "") + m["rest"]
+            if m["tag"] == "P":
+                partial = body
+                continue
+            partial = None
+            text = body
+        untimed += ns is None
+        builder.add(ns, precision, text, index)
+    return _finish(builder, ctx, 0, untimed, naive, [])

@@ -1,0 +1,189 @@
+"""Attach findings to where the team records the incident: the Markdown report file, the
+Grafana IRM incident timeline, and a Grafana annotation over the incident window."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rca.errors import RcaError, UsageError
+from rca.integrations.grafana import Grafana, GrafanaError
+from rca.table.redact import redact
+from rca.outputs.reportfile import HumanEditError, attach_to_report
+from rca.inputs.timestamps import TimestampError, parse_iso
+
+SCHEMA = "rca.findings/1"
+
+
+@dataclass
+class Outcome:
+    target: str
+    ok: bool
+    message: str
+    details: list[str] = field(default_factory=list)
+
+
+def _is_findings(path: str) -> dict[str, Any] | None:
+    if path == "-" or not Path(path).is_file():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(200)
+        if b"rca.findings/1" not in head and b'"schema"' not in head:
+            return None
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("schema") == SCHEMA else None
+
+
+def load_findings(sources: list[str], input_format: str | None, reveal: bool) -> dict[str, Any]:
+    """A findings document: read from a findings JSON, or analysed from log exports."""
+    docs = [_is_findings(s) for s in sources]
+    if all(d is not None for d in docs):
+        merged = dict(docs[0])  # type: ignore[arg-type]
+        for d in docs[1:]:
+            merged["incidents"] = merged.get("incidents", []) + d.get("incidents", [])  # type: ignore[union-attr]
+        if any("sections" not in i for i in merged.get("incidents", [])):
+            raise UsageError("this findings JSON has no report sections; re-run rca analyze -f json with this rca")
+        return merged
+    if any(d is not None for d in docs):
+        raise UsageError("give either findings JSON files or log exports, not both")
+    from rca.findings.pipeline import analyze
+    from rca.outputs.report import findings_json
+
+    return findings_json(analyze(sources, input_format=input_format), reveal=reveal)
+
+
+def pick_incident(doc: dict[str, Any], index: int) -> tuple[dict[str, Any], str | None]:
+    incidents = doc.get("incidents") or []
+    if not incidents:
+        raise RcaError("the findings hold no incident: nothing to attach")
+    if not 0 <= index < len(incidents):
+        raise UsageError(f"--incident-index {index} is out of range: the findings hold {len(incidents)} incidents")
+    note = None
+    if len(incidents) > 1:
+        note = (f"the findings hold {len(incidents)} incidents; attaching incident {index} ({incidents[index]['id']},"
+                f" {incidents[index]['start']}); choose another with --incident-index")
+    return incidents[index], note
+
+
+def _ms(text: str) -> int:
+    try:
+        return parse_iso(text)[0] // 1_000_000
+    except TimestampError:
+        raise RcaError(f"bad time in findings: {text!r}") from None
+
+
+def _safe(text: str, reveal: bool) -> str:
+    return text if reveal else redact(text)
+
+
+def marker(incident: dict[str, Any], key: str) -> str:
+    return f"[rca:{incident['id']}:{key}]"
+
+
+def notes_for(incident: dict[str, Any], reveal: bool) -> list[tuple[str, str, str]]:
+    """(marker, body, eventTime) for the incident's timeline, oldest first."""
+    notes = []
+    causes = incident.get("root_causes") or []
+    if causes:
+        top = causes[0]
+        body = (f"Root cause (rca, confidence {top['confidence']:.2f}): {top['summary']}\n"
+                f"Window {incident['start']} .. {incident['end']}; "
+                f"{incident['impact']['affected_requests']} affected requests.")
+        for url in top.get("urls") or []:
+            body += f"\nRemediation link: {url}"
+        key = marker(incident, "root-cause")
+        notes.append((key, _safe(body, reveal) + f"\n\n{key}", incident["start"]))
+    for event in incident.get("timeline") or []:
+        digest = hashlib.sha256(f"{event['time']} {event['event']}".encode()).hexdigest()[:10]
+        key = marker(incident, f"tl-{digest}")
+        notes.append((key, _safe(event["event"], reveal) + f"\n\n{key}", event["time"]))
+    return notes
+
+
+def annotation_for(incident: dict[str, Any], dashboard_uid: str | None, reveal: bool) -> dict[str, Any]:
+    causes = incident.get("root_causes") or []
+    top = causes[0] if causes else None
+    tags = ["rca", f"rca-incident:{incident['id']}"]
+    if top:
+        tags.append(top["component"])
+        tags += top.get("clusters", [])[:5]
+    text = f"rca: {top['summary']}" if top else "rca: incident window"
+    if top and top.get("urls"):
+        text += f" Link: {top['urls'][0]}"
+    body: dict[str, Any] = {"time": _ms(incident["start"]), "timeEnd": _ms(incident["end"]),
+                            "tags": list(dict.fromkeys(tags)), "text": _safe(text, reveal)}
+    if dashboard_uid:
+        body["dashboardUID"] = dashboard_uid
+    return body
+
+
+def read_token(token_file: Path | None) -> str | None:
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"{token_file}: cannot read the token file ({exc.strerror})") from None
+        if not token:
+            raise UsageError(f"{token_file}: the token file is empty")
+        return token
+    return os.environ.get("GRAFANA_TOKEN") or None
+
+
+def attach_report(incident: dict[str, Any], path: Path, force: bool, dry_run: bool, reveal: bool) -> Outcome:
+    drafts = {name: _safe(text, reveal) for name, text in incident["sections"].items()}
+    try:
+        result = attach_to_report(path, incident.get("title") or f"Incident: {incident['start']}", drafts,
+                                  force=force, dry_run=dry_run)
+    except HumanEditError as exc:
+        return Outcome(f"report {path}", False, str(exc))
+    except (RcaError, OSError) as exc:
+        return Outcome(f"report {path}", False, f"{path}: {exc}")
+    if dry_run:
+        return Outcome(f"report {path}", True, "would change the file" if result.diff else "no change",
+                       [result.diff] if result.diff else [])
+    what = "created" if result.created else ("updated: " + ", ".join(result.changed) if result.changed else "unchanged")
+    return Outcome(f"report {path}", True, what)
+
+
+def attach_incident(grafana: Grafana, incident: dict[str, Any], incident_id: str | None, create: bool,
+                    reveal: bool) -> Outcome:
+    try:
+        if incident_id is None:
+            title_marker = f"rca {incident['id']}"
+            incident_id = grafana.find_incident(title_marker)
+            if incident_id is None:
+                if not create:
+                    raise UsageError("give --incident-id, or --create-incident for a retrospective incident")
+                title = f"{incident.get('title') or 'Incident'} ({title_marker})"
+                incident_id = grafana.create_retrospective(title, incident["start"], incident["end"])
+        # A dry run's would-be new incident has no notes to look up.
+        existing = "" if incident_id == "(dry-run)" else "\n".join(grafana.activity_bodies(incident_id))
+        posted = skipped = 0
+        for key, body, when in notes_for(incident, reveal):
+            if key in existing:
+                skipped += 1
+                continue
+            grafana.add_note(incident_id, body, when)
+            posted += 1
+    except (GrafanaError, UsageError) as exc:
+        return Outcome("grafana incident", False, str(exc))
+    return Outcome("grafana incident", True,
+                   f"incident {incident_id}: {posted} notes posted, {skipped} already there")
+
+
+def attach_annotation(grafana: Grafana, incident: dict[str, Any], dashboard_uid: str | None, reveal: bool) -> Outcome:
+    try:
+        tag = f"rca-incident:{incident['id']}"
+        if grafana.find_annotations(tag):
+            return Outcome("grafana annotation", True, "already there")
+        grafana.add_annotation(annotation_for(incident, dashboard_uid, reveal))
+    except GrafanaError as exc:
+        return Outcome("grafana annotation", False, str(exc))
+    return Outcome("grafana annotation", True, "region annotation added")

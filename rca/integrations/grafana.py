@@ -1,0 +1,160 @@
+"""A small Grafana client for what rca attaches: IRM incident notes and annotations.
+
+Standard-library HTTP (a handful of JSON POSTs and GETs): retries with backoff on 429 and
+5xx (honouring Retry-After), clear errors on 401/403/404, and the IRM plugin id fallback
+(`grafana-irm-app`, then `grafana-incident-app`). The token is sent, never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+from rca.errors import RcaError
+from rca.integrations.http import Unreachable, fetch
+
+IRM_PLUGINS = ("grafana-irm-app", "grafana-incident-app")
+
+
+class GrafanaError(RcaError):
+    exit_code = 1
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Request:
+    method: str
+    url: str
+    body: dict[str, Any] | None
+
+    def describe(self) -> str:
+        text = f"{self.method} {self.url}\n  Authorization: Bearer ****"
+        if self.body is not None:
+            text += "\n  " + json.dumps(self.body, indent=2, sort_keys=True).replace("\n", "\n  ")
+        return text
+
+
+@dataclass
+class Grafana:
+    url: str
+    token: str | None
+    plugin: str | None = None
+    dry_run: bool = False
+    retries: int = 4
+    backoff_s: float = 0.5
+    timeout_s: float = 30.0
+    sent: list[Request] = field(default_factory=list)
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
+              query: dict[str, Any] | None = None) -> Any:
+        url = self.url.rstrip("/") + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query, doseq=True)
+        request = Request(method, url, body)
+        if self.dry_run and method != "GET":
+            self.sent.append(request)
+            return {}
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Accept": "application/json", "Content-Type": "application/json; charset=utf-8"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            payload = fetch(url, headers=headers, timeout_s=self.timeout_s, retries=self.retries,
+                            backoff_s=self.backoff_s, method=method, data=data)
+        except urllib.error.HTTPError as exc:
+            raise GrafanaError(_explain(exc.code, method, path, _detail(exc)), exc.code) from None
+        except Unreachable as exc:
+            raise GrafanaError(f"cannot reach Grafana at {self.url}: {exc.reason}") from None
+        self.sent.append(request)
+        parsed = json.loads(payload) if payload else {}
+        if isinstance(parsed, dict) and parsed.get("error"):
+            raise GrafanaError(f"Grafana answered an error for {path}: {parsed['error']}")
+        return parsed
+
+    # ---- IRM incident API
+
+    def irm(self, method: str, body: dict[str, Any]) -> Any:
+        plugins = (self.plugin,) if self.plugin else IRM_PLUGINS
+        last: GrafanaError | None = None
+        for plugin in plugins:
+            try:
+                result = self._call("POST", f"/api/plugins/{plugin}/resources/api/v1/{method}", body)
+                self.plugin = plugin
+                return result
+            except GrafanaError as exc:
+                if exc.status != 404:
+                    raise
+                last = exc
+        raise last or GrafanaError("IRM plugin not found")
+
+    def activity_bodies(self, incident_id: str) -> list[str]:
+        bodies: list[str] = []
+        cursor: dict[str, Any] = {}
+        for _ in range(50):
+            result = self.irm("ActivityService.QueryActivity",
+                              {"query": {"incidentID": incident_id, "limit": 100, "orderDirection": "ASC"},
+                               "cursor": cursor})
+            bodies += [item.get("body", "") for item in result.get("activityItems", []) or []]
+            cursor = result.get("cursor") or {}
+            if not cursor.get("hasMore"):
+                break
+        return bodies
+
+    def add_note(self, incident_id: str, body: str, event_time: str) -> None:
+        self.irm("ActivityService.AddActivity", {"incidentID": incident_id, "activityKind": "userNote",
+                                                 "body": body, "eventTime": event_time})
+
+    def find_incident(self, marker: str) -> str | None:
+        result = self.irm("IncidentsService.QueryIncidents",
+                          {"query": {"limit": 50, "queryString": marker, "orderDirection": "DESC"}, "cursor": {}})
+        for incident in result.get("incidents", []) or []:
+            if marker in (incident.get("title") or ""):
+                return incident.get("incidentID")
+        return None
+
+    def create_retrospective(self, title: str, start: str, end: str) -> str:
+        result = self.irm("IncidentsService.CreateIncident",
+                          {"title": title, "severity": "minor", "status": "resolved", "isDrill": False,
+                           "labels": [{"label": "rca"}], "roomPrefix": "incident"})
+        incident_id = (result.get("incident") or {}).get("incidentID") or "(dry-run)"
+        for name, when in (("incidentStart", start), ("incidentEnd", end)):
+            self.irm("IncidentsService.UpdateIncidentEventTime",
+                     {"incidentID": incident_id, "eventTime": when, "eventName": name})
+        return incident_id
+
+    # ---- annotations
+
+    def find_annotations(self, tag: str) -> list[dict[str, Any]]:
+        result = self._call("GET", "/api/annotations", query={"tags": tag, "limit": 100})
+        return result if isinstance(result, list) else []
+
+    def add_annotation(self, body: dict[str, Any]) -> Any:
+        return self._call("POST", "/api/annotations", body)
+
+
+def _detail(exc: urllib.error.HTTPError) -> str:
+    try:
+        text = exc.read().decode("utf-8", "replace")[:300]
+    except OSError:
+        return ""
+    try:
+        parsed = json.loads(text)
+        if isinstance(parsed, dict):
+            return str(parsed.get("error") or parsed.get("message") or text)
+    except ValueError:
+        pass
+    return text.strip()
+
+
+def _explain(status: int, method: str, path: str, detail: str) -> str:
+    what = {401: "rejected the token (401): check GRAFANA_TOKEN or --token-file",
+            403: "refused (403): the token's service account lacks permission (Editor is needed)",
+            404: f"has no {path} (404): check --grafana-url, the incident id and the plugin id"}.get(
+        status, f"answered HTTP {status}")
+    return f"Grafana {what}" + (f" — {detail}" if detail and status not in (401,) else "")

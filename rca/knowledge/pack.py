@@ -1,0 +1,120 @@
+"""Knowledge packs: domain facts (field names, link keys, routine noise, cause rules) as data.
+
+The engine is generic; a pack tells it how one system's logs speak. The JWT Pizza pack
+ships with rca; `load_pack(path)` reads another one of the same shape.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from rca.errors import UsageError
+
+
+@dataclass(frozen=True)
+class CauseRule:
+    name: str
+    component: str
+    kind: str
+    confidence: float
+    summary: str
+    match: dict[str, Any]
+    message: regex.Pattern[str] | None = None
+    advice: str | None = None
+    refined_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoiseRule:
+    name: str
+    statuses: tuple[int, ...]
+    message: regex.Pattern[str] | None
+    has_link: bool | None
+    component: str | None = None
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    fields: dict[str, list[str]]
+    label_keys: dict[str, list[str]]
+    category_of: dict[str, str]
+    link_keys: tuple[str, ...]
+    remediation_url: regex.Pattern[str]
+    link_identity: tuple[regex.Pattern[str], ...]
+    dependency_keys: tuple[str, ...]
+    resolution: regex.Pattern[str]
+    secret_url: tuple[regex.Pattern[str], ...]
+    bad_jwt_prefixes: tuple[str, ...]
+    slow_latency_ms: float
+    endpoint_rules: tuple[dict[str, Any], ...]
+    noise: tuple[NoiseRule, ...]
+    causes: tuple[CauseRule, ...]
+    generic_cause: dict[str, Any]
+    alert_tokens: tuple[str, ...] = field(default_factory=tuple)
+    latency_anchor: dict[str, Any] | None = None
+    outgoing_category: str = "outgoing"
+    generic_slow_cause: dict[str, Any] | None = None
+
+
+def _compile_pack(raw: dict[str, Any]) -> Pack:
+    category_of = {v.lower(): cat for cat, values in raw.get("categories", {}).items() for v in values}
+    causes = []
+    for c in raw.get("causes", []):
+        m = c.get("match", {})
+        flags = 0 if m.get("case_sensitive") else regex.IGNORECASE
+        causes.append(CauseRule(
+            name=c["name"], component=c["component"], kind=c["kind"], confidence=float(c["confidence"]),
+            summary=c["summary"], match=m,
+            message=regex.compile(m["message"], flags) if m.get("message") else None,
+            advice=c.get("advice"), refined_by=tuple(c.get("refined_by", ())),
+        ))
+    noise = tuple(
+        NoiseRule(n["name"], tuple(n.get("status", ())),
+                  regex.compile(n["message"]) if n.get("message") else None, n.get("has_link"),
+                  n.get("component"))
+        for n in raw.get("noise", [])
+    )
+    return Pack(
+        name=raw["name"],
+        fields=raw.get("fields", {}),
+        label_keys=raw.get("label_keys", {}),
+        category_of=category_of,
+        link_keys=tuple(raw.get("link_keys", ())),
+        remediation_url=regex.compile("|".join(raw.get("remediation_url_patterns", ["(?!)"]))),
+        link_identity=tuple(regex.compile(p) for p in raw.get("link_identity_patterns", ())),
+        dependency_keys=tuple(raw.get("dependency_keys", ())),
+        resolution=regex.compile("|".join(regex.escape(m) for m in raw.get("resolution_messages", [])) or "(?!)"),
+        secret_url=tuple(regex.compile(p) for p in raw.get("secret_url_patterns", ())),
+        bad_jwt_prefixes=tuple(raw.get("bad_jwt_prefixes", ())),
+        slow_latency_ms=float(raw.get("slow_latency_ms", 20000)),
+        endpoint_rules=tuple(raw.get("endpoint_rules", ())),
+        noise=noise,
+        causes=tuple(causes),
+        generic_cause=raw.get("generic_cause", {"kind": "failing responses", "confidence": 0.4,
+                                                  "summary": "{endpoint} answered {status}"}),
+        alert_tokens=tuple(raw.get("alert_tokens", ())),
+        latency_anchor=raw.get("latency_anchor"),
+        outgoing_category=raw.get("outgoing_category", "outgoing"),
+        generic_slow_cause=raw.get("generic_slow_cause"),
+    )
+
+
+@cache
+def default_pack() -> Pack:
+    text = resources.files("rca.knowledge.packs").joinpath("jwt-pizza.json").read_text(encoding="utf-8")
+    return _compile_pack(json.loads(text))
+
+
+def load_pack(path: str | Path) -> Pack:
+    try:
+        return _compile_pack(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, regex.error) as exc:
+        raise UsageError(f"{path}: not a usable knowledge pack ({exc})") from None

@@ -1,0 +1,115 @@
+"""A self-contained HTML page of the findings: summary, causes, chart, timeline, signatures
+(routine ones set apart) and URLs. No network needed to open it; readable from phone width
+to desktop. Redacted unless asked otherwise."""
+
+from __future__ import annotations
+
+import html
+from zoneinfo import ZoneInfo
+
+from rca.findings.pipeline import Findings, IncidentFindings
+from rca.outputs.chart import render as render_chart
+from rca.table.redact import clip, redact
+from rca.outputs.report import duration, when
+
+CSS = """
+*{box-sizing:border-box}body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
+color:#1d232b;background:#f6f7f9}main{max-width:1180px;margin:0 auto;padding:16px}
+h1{font-size:1.5rem;margin:.4em 0}h2{font-size:1.2rem;margin:1.4em 0 .5em}h3{font-size:1.05rem;margin:1em 0 .3em}
+section{background:#fff;border:1px solid #e2e5ea;border-radius:8px;padding:12px 16px;margin:12px 0}
+.muted{color:#6b7480}.cause{border-left:4px solid #d62728;padding-left:10px;margin:10px 0}
+.cause.other{border-color:#c9ced6}.conf{font-weight:600}.chart svg{width:100%;height:auto}
+.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}
+td.tpl,code,.ev{word-break:break-word;overflow-wrap:anywhere}code{background:#f0f2f5;padding:1px 4px;border-radius:4px}
+.link{overflow-wrap:anywhere;font-family:ui-monospace,monospace}.tag{display:inline-block;font-size:.75rem;padding:0 6px;
+border-radius:8px;background:#fde2e2;color:#a11}.tag.routine{background:#eceff3;color:#555}
+@media (max-width:600px){main{padding:8px}section{padding:10px}th,td{padding:3px 4px}}
+"""
+
+# Flags horizontal overflow so a browser test can tell the page fits its viewport.
+FIT_CHECK = ("<script>addEventListener('load',function(){var d=document.documentElement;"
+             "document.body.setAttribute('data-overflow',d.scrollWidth>d.clientWidth+1?'yes':'no');});</script>")
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def page(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False) -> str:
+    """The HTML document."""
+    svg = render_chart(f, "svg").decode()
+    svg = svg[svg.find("<svg"):]
+    title = f"{len(f.incidents)} incident(s)" if f.incidents else "No incident"
+    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width,initial-scale=1'>",
+             f"<title>rca: {_e(title)}</title><style>{CSS}</style></head><body><main>",
+             f"<h1 id='title'>rca findings: {_e(title)}</h1>",
+             "<section id='summary'><h2>Summary</h2>", _summary(f, tz), "</section>",
+             f"<section id='chart' class='chart'><h2>Requests per minute</h2><div class='scroll'>{svg}</div></section>"]
+    for inc in f.incidents:
+        parts.append(_incident(f, inc, tz))
+    parts += [_signatures(f), _urls(f), "</main>", FIT_CHECK, "</body></html>"]
+    text = "\n".join(parts)
+    return text if reveal else redact(text, f.pack)
+
+
+def _summary(f: Findings, tz: ZoneInfo | None) -> str:
+    out = []
+    for s in f.ingested.inputs:
+        trunc = f" <span class='tag'>truncated: {_e(s.truncated_end)} end missing</span>" if s.truncated else ""
+        out.append(f"<p class='muted'>{_e(s.path)} ({_e(s.format)}), {s.records} records, "
+                   f"{_e(when(s.first_ns, tz))} to {_e(when(s.last_ns, tz))}{trunc}</p>")
+    if not f.incidents:
+        out.append("<p>No incident: nothing new or bursting in this export.</p>")
+    for i in f.incidents:
+        inc = i.incident
+        top = i.causes[0] if i.causes else None
+        out.append(f"<p><b>{_e(i.id)}</b>: {_e(when(inc.start_ns, tz))} to {_e(when(inc.end_ns, tz))} "
+                   f"({_e(duration(inc.end_ns - inc.start_ns))}), {inc.affected_requests} of {inc.total_requests} "
+                   f"requests affected. {_e(top.summary) if top else ''}</p>")
+    return "\n".join(out)
+
+
+def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> str:
+    inc = i.incident
+    out = [f"<section id='{_e(i.id)}' class='incident'><h2>Incident {_e(i.id)}</h2>",
+           f"<p>{_e(when(inc.start_ns, tz))} → {_e(when(inc.end_ns, tz))} ({_e(duration(inc.end_ns - inc.start_ns))});"
+           f" affected {inc.affected_requests}, failed {inc.failed_requests}, users "
+           f"{_e(inc.affected_users if inc.affected_users is not None else 'unknown')}.</p>",
+           "<h3>Root causes</h3>"]
+    for c in i.causes:
+        out.append(f"<div class='cause{'' if c.rank == 1 else ' other'}'><b>#{c.rank} {_e(c.component)} / {_e(c.kind)}</b>"
+                   f" <span class='conf'>confidence {c.confidence:.2f}</span><br>{_e(c.summary)}")
+        for link in c.urls:
+            out.append(f"<div class='link'>Remediation link: {_e(link)}</div>")
+        if c.advice:
+            out.append(f"<div class='muted'>Note: {_e(c.advice)}</div>")
+        out.append("<ul>" + "".join(f"<li class='ev'>{_e(clip(e, 400))}</li>" for e in c.evidence) + "</ul></div>")
+    out.append("<h3>Timeline</h3><div class='scroll'><table><tr><th>time (UTC)</th><th>event</th></tr>")
+    out += [f"<tr><td>{_e(when(t, tz))}</td><td class='ev'>{_e(e)}</td></tr>" for t, e in i.timeline]
+    out.append("</table></div>")
+    if i.alert:
+        out.append(f"<h3>Alert that would have fired</h3><p><code>{_e(i.alert)}</code></p>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _signatures(f: Findings) -> str:
+    def rows(clusters):
+        return "".join(f"<tr><td>{c.count}</td><td>{_e(c.component)} {_e(c.endpoint or '')} {_e(c.status or '')}</td>"
+                       f"<td class='tpl'>{_e(c.template)}</td><td>{_e(', '.join(c.flags))}</td></tr>" for c in clusters)
+
+    head = "<tr><th>count</th><th>where</th><th>template</th><th>flags</th></tr>"
+    new = [c for c in f.clusters if not c.routine]
+    routine = [c for c in f.clusters if c.routine]
+    return ("<section id='signatures'><h2>Signatures</h2>"
+            f"<h3><span class='tag'>new or bursting</span></h3><div class='scroll'><table>{head}{rows(new)}</table></div>"
+            f"<h3><span class='tag routine'>routine, set aside</span></h3><div class='scroll'><table>{head}"
+            f"{rows(routine)}</table></div></section>")
+
+
+def _urls(f: Findings) -> str:
+    body = "".join(f"<tr><td>{_e(u.role)}</td><td class='link'>{_e(u.url)}</td><td>{u.count}</td></tr>" for u in f.urls)
+    return (f"<section id='urls'><h2>URLs</h2><div class='scroll'><table><tr><th>role</th><th>url</th><th>count</th>"
+            f"</tr>{body}</table></div></section>")

@@ -1,0 +1,299 @@
+"""Render findings: the incident report's sections as Markdown, the `rca.findings/1` JSON
+document, and the terminal summary. Written artifacts are redacted unless asked otherwise."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rca.findings.pipeline import Findings, IncidentFindings
+from rca.errors import UsageError
+from rca.table.redact import redact, redact_obj
+from rca.inputs.timestamps import NS_PER_S, format_rfc3339_ms
+
+SCHEMA = "rca.findings/1"
+SECTIONS = ["Summary", "Detection", "Impact", "Timeline", "Response", "Root cause", "Resolution",
+            "Prevention", "Action items"]
+
+
+def zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"unknown time zone {name!r} (use an IANA name such as America/Denver)") from None
+
+
+def when(ns: int | None, tz: ZoneInfo | None = None) -> str:
+    if ns is None:
+        return "unknown"
+    text = format_rfc3339_ms(ns) or "unknown"
+    if tz is not None:
+        local = datetime.fromtimestamp(ns / NS_PER_S, tz=UTC).astimezone(tz)
+        text += f" ({local.strftime('%Y-%m-%d %H:%M:%S %Z')})"
+    return text
+
+
+def duration(ns: int) -> str:
+    seconds = max(0, ns) / NS_PER_S
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+# ---------------------------------------------------------------------------------- JSON
+
+
+def findings_json(f: Findings, reveal: bool = False) -> dict[str, Any]:
+    ids = {i: c.id for i, c in enumerate(f.clusters)}
+    doc = {
+        "schema": SCHEMA,
+        "generated_at": format_rfc3339_ms(time.time_ns()),
+        "inputs": [s.to_json() for s in f.ingested.inputs],
+        "incidents": [_incident_json(f, i, ids) for i in f.incidents],
+        "clusters": [{
+            "id": c.id, "signature": c.signature, "template": c.template, "count": c.count,
+            "first": format_rfc3339_ms(c.first_ns), "last": format_rfc3339_ms(c.last_ns),
+            "routine": c.routine, "statuses": c.statuses, "examples": c.examples, "urls": c.links,
+        } for c in f.clusters],
+        "urls": [{
+            "url": u.url, "role": u.role, "count": u.count, "first": format_rfc3339_ms(u.first_ns),
+            "last": format_rfc3339_ms(u.last_ns), "clusters": u.clusters,
+        } for u in f.urls],
+    }
+    return doc if reveal else redact_obj(doc, f.pack)  # type: ignore[return-value]
+
+
+def split_sections(markdown_text: str) -> tuple[str, dict[str, str]]:
+    """A rendered incident report → (title line, {section name: body})."""
+    title = ""
+    sections: dict[str, str] = {}
+    current: str | None = None
+    body: list[str] = []
+    for line in markdown_text.splitlines():
+        if line.startswith("# ") and not title:
+            title = line[2:].strip()
+        elif line.startswith("## "):
+            if current is not None:
+                sections[current] = "\n".join(body).strip("\n")
+            current, body = line[3:].strip(), []
+        elif current is not None:
+            body.append(line)
+    if current is not None:
+        sections[current] = "\n".join(body).strip("\n")
+    return title, sections
+
+
+def incident_sections(f: Findings, i: IncidentFindings, tz: ZoneInfo | None = None) -> tuple[str, dict[str, str]]:
+    return split_sections(_incident_md(f, i, tz))
+
+
+def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dict[str, Any]:
+    inc = i.incident
+    title, sections = incident_sections(f, i)
+    return {
+        "id": i.id,
+        "start": format_rfc3339_ms(inc.start_ns),
+        "end": format_rfc3339_ms(inc.end_ns),
+        "duration_s": round((inc.end_ns - inc.start_ns) / NS_PER_S, 3),
+        "recovery": format_rfc3339_ms(inc.recovery_ns),
+        "resolution": {"time": format_rfc3339_ms(inc.resolution[0]), "action": inc.resolution[1]} if inc.resolution else None,
+        "impact": {"affected_requests": inc.affected_requests, "failed_requests": inc.failed_requests,
+                   "affected_users": inc.affected_users, "total_requests": inc.total_requests},
+        "root_causes": [{
+            "rank": c.rank, "component": c.component, "kind": c.kind, "summary": c.summary,
+            "confidence": c.confidence, "clusters": c.clusters, "urls": c.urls, "evidence": c.evidence,
+        } for c in i.causes],
+        "timeline": [{"time": format_rfc3339_ms(t), "event": e} for t, e in i.timeline],
+        "title": title,
+        "sections": sections,
+        "components": sorted({c.component for c in i.causes}),
+    }
+
+
+# ------------------------------------------------------------------------------ Markdown
+
+
+def markdown(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, chart: str | None = None) -> str:
+    if not f.incidents:
+        text = _no_incident_md(f, tz)
+        if chart:
+            text += f"\n![Requests per minute by signature]({chart})\n"
+    else:
+        text = "\n---\n\n".join(_incident_md(f, i, tz, chart) for i in f.incidents)
+    return text if reveal else redact(text, f.pack)
+
+
+def _inputs_line(f: Findings) -> str:
+    parts = []
+    for s in f.ingested.inputs:
+        trunc = f", truncated: the {s.truncated_end} end is missing" if s.truncated else ""
+        parts.append(f"`{s.path}` ({s.format}, {s.records} records, {when(s.first_ns)} to {when(s.last_ns)}{trunc})")
+    return "; ".join(parts)
+
+
+def _routine_lines(f: Findings, counts: dict[str, int] | None = None) -> list[str]:
+    out = []
+    for c in f.clusters:
+        if c.routine:
+            inside = f", {counts.get(c.id, 0)} inside the incident window" if counts is not None else ""
+            out.append(f"- `{c.signature}`: {c.count} times ({c.routine_reason}){inside}")
+    return out
+
+
+def _no_incident_md(f: Findings, tz: ZoneInfo | None) -> str:
+    lines = ["# No incident found", "", "## Summary", "",
+             f"rca found no new or bursting failure in {_inputs_line(f)}."]
+    routine = _routine_lines(f)
+    if routine:
+        lines += ["", "Routine failures seen at a steady rate (not an incident):", "", *routine]
+    return "\n".join(lines) + "\n"
+
+
+def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: str | None = None) -> str:
+    inc = i.incident
+    top = i.causes[0] if i.causes else None
+    title = datetime.fromtimestamp(inc.start_ns / NS_PER_S, tz=UTC).strftime("%Y-%m-%d %H-%M-%S")
+    span = duration(inc.end_ns - inc.start_ns)
+    out = [f"# Incident: {title}", "", "## Summary", ""]
+    summary = (f"From {when(inc.start_ns, tz)} to {when(inc.end_ns, tz)} ({span}), "
+               f"{inc.affected_requests} of {inc.total_requests} requests were affected"
+               f" ({inc.failed_requests} failed) on {', '.join(inc.endpoints) or 'the service'}.")
+    if top:
+        summary += f" {top.summary.rstrip('.')} (confidence {top.confidence:.2f})."
+    if inc.recovery_ns is not None:
+        summary += f" Requests succeeded again from {when(inc.recovery_ns, tz)}."
+    out += [summary, "", "## Detection", ""]
+    out.append(f"Found by rca in {_inputs_line(f)}.")
+    routine = [c for c in f.clusters if c.routine]
+    if routine:
+        out.append(f"The export also holds {sum(c.count for c in routine)} routine failures "
+                   f"({len(routine)} signatures) at a steady rate; an alert on all errors fires on them "
+                   "all the time, which is how a real incident gets ignored.")
+    if i.alert:
+        out += ["", "An alert that would have fired on this incident and not on the routine failures:", "",
+                "```logql", i.alert, "```"]
+    out += ["", "## Impact", ""]
+    users = inc.affected_users if inc.affected_users is not None else "unknown (no user field in the affected lines)"
+    out += [f"- Affected requests: {inc.affected_requests} (failed: {inc.failed_requests})",
+            f"- Requests in the window: {inc.total_requests}",
+            f"- Affected users: {users}",
+            f"- Duration: {span} (first to last affected request)"]
+    routine_in = [f"`{c.signature}`: {i.routine_in_window.get(c.id, 0)}" for c in routine if i.routine_in_window.get(c.id)]
+    if routine_in:
+        out.append(f"- Routine failures inside the window, not counted above: {'; '.join(routine_in)}")
+    out += ["", "## Timeline", "", "All times UTC" + (" (local time in brackets)." if tz else "."), ""]
+    out += [f"- **{when(t, tz)}** — {event}" for t, event in i.timeline]
+    if chart:
+        out += ["", f"![Requests per minute by signature, incident window shaded]({chart})"]
+    out += ["", "## Response", "", "_Draft for the responders to complete: who was paged or noticed, when, "
+            "and what they did. The logs do not show this._", "", "## Root cause", ""]
+    if top:
+        out.append(top.summary)
+        out.append("")
+        out += [f"- {e}" for e in top.evidence if not e.startswith("example:")]
+        for link in top.urls:
+            out.append(f"- Remediation link: {link}")
+        if top.advice:
+            out.append(f"- Caveat: {top.advice}")
+        others = i.causes[1:]
+        if others:
+            out += ["", "Other candidates:", ""]
+            out += [f"{c.rank}. {c.component} / {c.kind} (confidence {c.confidence:.2f}): {c.summary}" for c in others]
+        if routine:
+            out += ["", "Not the cause: " + "; ".join(f"{c.template} ({c.routine_reason})" for c in routine)
+                    + " — these recur before, during and after the window."]
+    out += ["", "## Resolution", ""]
+    if inc.resolution:
+        out.append(f"At {when(inc.resolution[0], tz)}: {inc.resolution[1]}.")
+    elif top and top.urls:
+        out.append(f"The logs tell you to follow the remediation link ({top.urls[0]}). The visit itself is not "
+                   "in these logs; it falls between the last affected request and the first clean success.")
+    else:
+        out.append("The logs do not show what ended the incident.")
+    if inc.recovery_ns is not None:
+        out.append(f"Last affected request {when(inc.end_ns, tz)}; first clean success {when(inc.recovery_ns, tz)}.")
+    out += ["", "## Prevention", ""]
+    out += _prevention(f, i)
+    out += ["", "## Action items", ""]
+    items = []
+    if i.alert:
+        items.append("Add the alert rule from Detection so this failure pages on its own signal.")
+    if top and top.advice:
+        items.append(f"Logging: {top.advice}.")
+    if any(s.truncated for s in f.ingested.inputs):
+        items.append("Re-export the logs without a line limit: part of the time range is missing.")
+    items.append("Complete the Response section and assign owners and deadlines to these items.")
+    out += [f"- [ ] {item}" for item in items]
+    return "\n".join(out) + "\n"
+
+
+def _prevention(f: Findings, i: IncidentFindings) -> list[str]:
+    if f.history is None:
+        return ["_No incident history was given (rca analyze --store), so earlier incidents with the same root "
+                "cause are not known._"]
+    earlier = f.history.get(i.id) or []
+    top = i.causes[0] if i.causes else None
+    cause = f"{top.component} / {top.kind}" if top else "this root cause"
+    if not earlier:
+        return [f"No earlier incident in the history has the same root cause ({cause})."]
+    lines = [f"The same root cause ({cause}) caused {len(earlier)} earlier incident(s):", ""]
+    for e in earlier:
+        lines.append(f"- {e['incident_id']} ({format_rfc3339_ms(e['start_ns'])}, {e['outage']}): "
+                     f"{e['affected_requests']} affected requests, {e['duration_s']:.0f} s")
+    lines += ["", "It keeps recurring: the mitigation used then did not remove the cause."]
+    return lines
+
+
+# ------------------------------------------------------------------------------ terminal
+
+
+def terminal(f: Findings, tz: ZoneInfo | None = None) -> str:
+    """The on-call summary: top cause, the link in full (this is the user's own terminal)."""
+    out = []
+    total = f.ingested.records
+    out.append(f"rca: {total} records from {len(f.ingested.inputs)} input(s), "
+               f"{len(f.clusters)} signatures, {len(f.incidents)} incident(s)")
+    for s in f.ingested.inputs:
+        if s.format == "unreadable":
+            out.append(f"  {s.path} [unreadable]: {'; '.join(s.warnings)}")
+            continue
+        out.append(f"  {s.path} [{s.format}] records {s.records}, rejected {s.rejected}, "
+                   f"duplicates {s.duplicates}, {when(s.first_ns)} .. {when(s.last_ns)}")
+        if s.labels:
+            shown = ", ".join(f"{k}={'|'.join(v)}" for k, v in list(s.labels.items())[:8])
+            out.append(f"    labels {shown}")
+        if s.truncated:
+            out.append(f"    ! truncated: the {s.truncated_end} end is missing")
+    if not f.incidents:
+        out.append("")
+        out.append("No incident: nothing new or bursting.")
+    for i in f.incidents:
+        inc = i.incident
+        out += ["", f"INCIDENT {i.id}: {when(inc.start_ns, tz)} -> {when(inc.end_ns, tz)} "
+                f"({duration(inc.end_ns - inc.start_ns)})",
+                f"  affected {inc.affected_requests} of {inc.total_requests} requests, failed {inc.failed_requests}"
+                + (f", users {inc.affected_users}" if inc.affected_users is not None else "")]
+        if inc.recovery_ns is not None:
+            out.append(f"  recovered {when(inc.recovery_ns, tz)}")
+        if inc.resolution:
+            out.append(f"  resolution {when(inc.resolution[0], tz)}: {inc.resolution[1]}")
+        for c in i.causes[:3]:
+            out.append(f"  #{c.rank} {c.component} / {c.kind} (confidence {c.confidence:.2f})")
+            out.append(f"     {c.summary}")
+            for link in c.urls:
+                out.append(f"     FOLLOW THIS LINK: {link}")
+            if c.advice:
+                out.append(f"     note: {c.advice}")
+    routine = [c for c in f.clusters if c.routine]
+    if routine:
+        out += ["", "Routine failures set aside:"]
+        out += [f"  {c.count:>5}  {c.signature}  ({c.routine_reason})" for c in routine]
+    return "\n".join(out) + "\n"

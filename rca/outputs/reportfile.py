@@ -1,0 +1,154 @@
+"""Fill the team's Markdown incident report with rca's drafts, between markers, without
+touching a byte a person wrote.
+
+Each section's draft sits under its heading between `<!-- rca:begin NAME sha256:… -->` and
+`<!-- rca:end NAME -->`. The checksum is of what rca wrote there: if the text between the
+markers no longer matches it, a person edited the draft and rca will not overwrite it
+unless forced. Writes are atomic (`rca.outputs.files.write_atomically`) and keep `PATH.bak`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import regex
+
+from rca.errors import RcaError
+from rca.outputs.files import write_atomically
+
+SECTIONS = ["Summary", "Detection", "Impact", "Timeline", "Response", "Root cause", "Resolution",
+            "Prevention", "Action items"]
+_HEADING = regex.compile(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
+_BEGIN = regex.compile(r"<!-- rca:begin ([a-z-]+)(?: sha256:([0-9a-f]{12}))? -->")
+
+
+class HumanEditError(RcaError):
+    exit_code = 3
+
+
+def slug(section: str) -> str:
+    return regex.sub(r"[^a-z0-9]+", "-", section.lower()).strip("-")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.replace("\r\n", "\n").strip("\n").encode()).hexdigest()[:12]
+
+
+@dataclass
+class Encoding:
+    codec: str = "utf-8"
+    bom: bytes = b""
+    newline: str = "\n"
+
+
+def read_text(path: Path) -> tuple[str, Encoding]:
+    raw = path.read_bytes()
+    enc = Encoding()
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if raw.startswith(bom):
+            enc.bom, enc.codec, raw = bom, codec, raw[len(bom):]
+            break
+    try:
+        text = raw.decode(enc.codec)
+    except UnicodeDecodeError:
+        raise RcaError(f"{path}: not UTF-8 or UTF-16 text; rca will not rewrite it") from None
+    if "\r\n" in text:
+        enc.newline = "\r\n"
+    return text, enc
+
+
+def _block(name: str, draft: str, nl: str) -> str:
+    body = draft.strip("\n").replace("\r\n", "\n").replace("\n", nl)
+    return f"<!-- rca:begin {name} sha256:{_digest(draft)} -->{nl}{body}{nl}<!-- rca:end {name} -->"
+
+
+@dataclass
+class Update:
+    text: str
+    changed_sections: list[str] = field(default_factory=list)
+    protected: list[str] = field(default_factory=list)
+
+
+def new_report(title: str, drafts: dict[str, str], nl: str = "\n") -> str:
+    parts = [f"# {title}", ""]
+    for section in SECTIONS:
+        parts += [f"## {section}", "", _block(slug(section), drafts.get(section, ""), nl), ""]
+    return nl.join(parts)
+
+
+def fill(text: str, drafts: dict[str, str], nl: str, force: bool = False) -> Update:
+    """Put each draft between its markers; everything outside them stays as it was."""
+    update = Update(text)
+    for section in SECTIONS:
+        if section not in drafts:
+            continue
+        name = slug(section)
+        block = _block(name, drafts[section], nl)
+        current = update.text
+        begin = next((m for m in _BEGIN.finditer(current) if m.group(1) == name), None)
+        if begin is not None:
+            end_marker = f"<!-- rca:end {name} -->"
+            end = current.find(end_marker, begin.end())
+            if end < 0:
+                raise RcaError(f"the {section} section has an rca:begin marker without its rca:end marker")
+            inside = current[begin.end():end]
+            if begin.group(2) and _digest(inside) != begin.group(2) and not force:
+                update.protected.append(section)
+                continue
+            new = current[:begin.start()] + block + current[end + len(end_marker):]
+        else:
+            heading = _find_heading(current, section)
+            if heading is None:
+                sep = "" if current.endswith(nl) or not current else nl
+                new = f"{current}{sep}{nl}## {section}{nl}{nl}{block}{nl}"
+            else:
+                new = current[:heading] + nl + block + nl + current[heading:]
+        if new != current:
+            update.changed_sections.append(section)
+        update.text = new
+    return update
+
+
+def _find_heading(text: str, section: str) -> int | None:
+    """Offset just after the heading line of `section` (any level, case-insensitive)."""
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        m = _HEADING.match(line.rstrip("\r\n"))
+        if m and m.group(2).strip().lower().rstrip(":") == section.lower():
+            return pos + len(line)
+        pos += len(line)
+    return None
+
+
+@dataclass
+class ReportResult:
+    path: Path
+    created: bool
+    changed: list[str]
+    diff: str
+
+
+def attach_to_report(path: Path, title: str, drafts: dict[str, str], force: bool = False,
+                     dry_run: bool = False) -> ReportResult:
+    """Create or update the report file. Raises HumanEditError naming the edited sections."""
+    if path.exists():
+        old, enc = read_text(path)
+        update = fill(old, drafts, enc.newline, force)
+        if update.protected:
+            raise HumanEditError(
+                f"{path}: a person edited rca's draft of {', '.join(update.protected)}; "
+                "nothing was written (use --force to overwrite those drafts)")
+        new, created = update.text, False
+    else:
+        old, enc = "", Encoding()
+        new, created = new_report(title, drafts), True
+    diff = "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        fromfile=str(path), tofile=str(path)))
+    changed = [] if new == old else [s for s in SECTIONS if s in drafts]
+    if not dry_run and new != old:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, enc.bom + new.encode(enc.codec), keep_backup=True)
+    return ReportResult(path, created, changed, diff)
