@@ -16,8 +16,7 @@ import pyarrow.compute as pc
 
 from rca.knowledge.pack import Pack
 from rca.findings.signatures import Cluster
-
-NS_MIN = 60 * 1_000_000_000
+from rca.findings.traffic import NS_MIN, Traffic
 
 
 @dataclass
@@ -53,60 +52,42 @@ def link_identity(link: str | None, pack: Pack) -> str | None:
 
 @dataclass
 class _Columns:
-    """Row-aligned numpy views computed once, so each incident costs O(its rows + log n)."""
+    """Row-aligned numpy views of the rows given, computed once, so each incident costs
+    O(its rows + log n); requests and clean successes of every row come from `traffic`."""
 
     ts: np.ndarray
     is_http: np.ndarray
     status: np.ndarray
     has_link: np.ndarray
-    ok: np.ndarray
     endpoint_codes: np.ndarray
     endpoint_names: list[str]
-    http_ts: np.ndarray
     resolution_rows: np.ndarray
-    quiet_ns: float
     links: pa.Array
     users: pa.Array
     resolutions: pa.Array
-    ok_cache: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
-
-    def ok_times(self, endpoints: list[str]) -> np.ndarray:
-        key = tuple(endpoints)
-        if key not in self.ok_cache:
-            mask = self.ok
-            if endpoints:
-                wanted = [i for i, name in enumerate(self.endpoint_names) if name in endpoints]
-                mask = mask & np.isin(self.endpoint_codes, wanted)
-            self.ok_cache[key] = np.sort(self.ts[mask])
-        return self.ok_cache[key]
+    traffic: Traffic
 
 
-def _columns(table: pa.Table, decoded: pa.Table, latency: pa.Array, pack: Pack) -> _Columns:
+def _columns(table: pa.Table, decoded: pa.Table, traffic: Traffic) -> _Columns:
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
     is_http = pc.equal(decoded.column("category").combine_chunks(), "http").fill_null(False).to_numpy(zero_copy_only=False)
     status = decoded.column("status").combine_chunks().fill_null(0).to_numpy().astype(np.int64)
     links = decoded.column("link").combine_chunks()
     has_link = links.is_valid().to_numpy(zero_copy_only=False)
-    bad_jwt = decoded.column("bad_jwt").combine_chunks().fill_null(False).to_numpy(zero_copy_only=False)
-    lat = np.nan_to_num(latency.to_numpy(zero_copy_only=False).astype(float), nan=0.0)
-    ok = is_http & (status > 0) & (status < 400) & ~has_link & ~bad_jwt & (lat < pack.slow_latency_ms)
     endpoint = decoded.column("endpoint").combine_chunks().dictionary_encode()
     codes = endpoint.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     resolution = decoded.column("resolution").combine_chunks()
-    http_ts = np.sort(ts[is_http])
-    # A traffic gap is a quiet stretch over a minute or ten typical request intervals.
-    quiet = max(NS_MIN, 10 * float(np.median(np.diff(http_ts)))) if http_ts.size > 1 else NS_MIN
-    return _Columns(ts, is_http, status, has_link, ok, codes, endpoint.dictionary.to_pylist(),
-                    http_ts, np.flatnonzero(resolution.is_valid().to_numpy(zero_copy_only=False)), quiet,
-                    links, decoded.column("user").combine_chunks(), resolution)
+    return _Columns(ts, is_http, status, has_link, codes, endpoint.dictionary.to_pylist(),
+                    np.flatnonzero(resolution.is_valid().to_numpy(zero_copy_only=False)),
+                    links, decoded.column("user").combine_chunks(), resolution, traffic)
 
 
 def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], row_cluster: np.ndarray,
-                   latency: pa.Array, pack: Pack, split_gap_ns: int = 10 * NS_MIN) -> list[Incident]:
+                   traffic: Traffic, pack: Pack, split_gap_ns: int = 10 * NS_MIN) -> list[Incident]:
     active = np.array([not c.routine for c in clusters], dtype=bool)
     if not active.any():
         return []
-    cols = _columns(table, decoded, latency, pack)
+    cols = _columns(table, decoded, traffic)
     ts = cols.ts
     affected = np.flatnonzero((row_cluster >= 0) & active[np.maximum(row_cluster, 0)])
     if affected.size == 0:
@@ -180,10 +161,11 @@ def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
     inc.failed_requests = int(np.count_nonzero(cols.status[counted] >= 500))
     codes = np.unique(cols.endpoint_codes[counted])
     inc.endpoints = sorted(cols.endpoint_names[c] for c in codes if c >= 0)
-    if cols.http_ts.size:
-        lo = np.searchsorted(cols.http_ts, inc.start_ns, side="left")
-        hi = np.searchsorted(cols.http_ts, inc.end_ns, side="right")
-        window_http = cols.http_ts[lo:hi]
+    http_ts = cols.traffic.http_ts
+    if http_ts.size:
+        lo = np.searchsorted(http_ts, inc.start_ns, side="left")
+        hi = np.searchsorted(http_ts, inc.end_ns, side="right")
+        window_http = http_ts[lo:hi]
         inc.total_requests = int(window_http.size)
     else:
         window_http = np.sort(ts[members])
@@ -193,7 +175,7 @@ def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
     link_rows = members[cols.has_link[members]]
     inc.first_link_ns = int(ts[link_rows].min()) if link_rows.size else None
     inc.links = sorted(set(cols.links.take(pa.array(link_rows)).to_pylist()))
-    ok_ts = cols.ok_times(inc.endpoints)
+    ok_ts = cols.traffic.ok_times(inc.endpoints)
     after = np.searchsorted(ok_ts, inc.end_ns, side="right")
     inc.recovery_ns = int(ok_ts[after]) if after < ok_ts.size else None
     before = np.searchsorted(ok_ts, inc.start_ns, side="left")
@@ -208,5 +190,5 @@ def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
                 break
     if window_http.size > 1:
         steps = np.diff(window_http)
-        for k in np.flatnonzero(steps > cols.quiet_ns):
+        for k in np.flatnonzero(steps > cols.traffic.quiet_ns()):
             inc.gaps.append((int(window_http[k]), int(window_http[k + 1])))

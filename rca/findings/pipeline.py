@@ -21,7 +21,8 @@ from rca.knowledge.pack import Pack, default_pack
 from rca.table.redact import clip
 from rca.findings.signatures import Cluster, build_clusters, infer_latency, mark_routine
 from rca.inputs.timestamps import format_rfc3339_ms
-from rca.findings.urls import UrlInfo, collect_urls
+from rca.findings.traffic import Traffic, traffic_of
+from rca.findings.urls import UrlCounts, UrlInfo, collect_urls
 
 
 @dataclass
@@ -57,12 +58,21 @@ def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack:
     table = ingested.table
     decoded = decode(table, pack)
     latency = infer_latency(table, decoded, pack)
+    return findings_from(ingested, decoded, latency, pack, traffic_of(table, decoded, latency, pack))
+
+
+def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack: Pack, traffic: Traffic,
+                  positions: np.ndarray | None = None, urls_elsewhere: UrlCounts | None = None) -> Findings:
+    """Findings from the rows that matter, decoded, with final latencies, and every row's
+    traffic. `ingested.table` holds every row, or (streamed) only the rows that may be
+    anomalous, at `positions` in the traffic; `urls_elsewhere` counts the URLs of the rest."""
+    table = ingested.table
     clusters, row_cluster = build_clusters(table, decoded, pack, latency)
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
-    timed = ts[table.column("ts_ns").combine_chunks().is_valid().to_numpy(zero_copy_only=False)]
-    if timed.size:
-        mark_routine(clusters, pack, int(timed.min()), int(timed.max()), ts)
-    incidents = find_incidents(table, decoded, clusters, row_cluster, latency, pack)
+    span = traffic.span()
+    if span is not None:
+        mark_routine(clusters, pack, span[0], span[1], ts)
+    incidents = find_incidents(table, decoded, clusters, row_cluster, traffic, pack)
     is_http = decoded.column("category").combine_chunks().to_numpy(zero_copy_only=False) == "http"
     alerts = AlertContext(table, clusters, pack)
     results = []
@@ -77,10 +87,14 @@ def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack:
                                 else inc.rows, ts),
             routine_in_window=_routine_in_window(inc, clusters, ts),
         ))
-    urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack)
-    return Findings(ingested, clusters, results, urls, pack, total_requests=int(is_http.sum()),
-                    row_ts=ts, row_cluster=row_cluster, row_is_request=is_http,
-                    row_latency_ms=latency.to_numpy(zero_copy_only=False).astype(float))
+    urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack, urls_elsewhere)
+    all_clusters = row_cluster
+    if positions is not None:
+        all_clusters = np.full(traffic.rows, -1, dtype=np.int64)
+        all_clusters[positions] = row_cluster
+    return Findings(ingested, clusters, results, urls, pack, total_requests=traffic.requests,
+                    row_ts=traffic.ts, row_cluster=all_clusters, row_is_request=traffic.is_http,
+                    row_latency_ms=traffic.latency_ms)
 
 
 def _routine_in_window(inc: Incident, clusters: list[Cluster], ts: np.ndarray) -> dict[str, int]:

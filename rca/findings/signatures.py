@@ -65,27 +65,44 @@ def infer_latency(table: pa.Table, decoded: pa.Table, pack: Pack) -> pa.Array:
     """Latency from the logs where the logger gave none: the time from the request's first DB
     write (the pack's anchor, e.g. INSERT INTO dinerOrder) to its HTTP response."""
     latency = decoded.column("latency_ms").combine_chunks()
-    anchor = pack.latency_anchor
-    if not anchor or table.num_rows == 0:
+    if not pack.latency_anchor or table.num_rows == 0:
         return latency
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
+    is_anchor, want = latency_anchors(decoded, pack)
+    anchor_ts = ts[is_anchor]
+    if anchor_ts.size == 0 or not want.any():
+        return latency
+    values = latency.to_numpy(zero_copy_only=False).astype(float)
+    return pa.array(latency_from_anchors(ts, anchor_ts, want, values, pack), pa.float64(), from_pandas=True)
+
+
+def latency_anchors(decoded: pa.Table, pack: Pack) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows are anchors, and which rows want a latency from one (responses of the
+    anchor's endpoint that logged none)."""
+    anchor = pack.latency_anchor
+    n = decoded.num_rows
+    if not anchor or n == 0:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     is_anchor = pc.fill_null(pc.match_substring_regex(decoded.column("message").combine_chunks().fill_null(""),
                                                       anchor["anchor_message"]), False)
-    anchor_ts = ts[is_anchor.to_numpy(zero_copy_only=False)]
-    if anchor_ts.size == 0:
-        return latency
     want = pc.and_(pc.and_(pc.equal(decoded.column("category"), "http"),
                            pc.equal(decoded.column("endpoint").combine_chunks().fill_null(""), anchor["endpoint"])),
-                   pc.is_null(latency))
-    want_np = want.to_numpy(zero_copy_only=False)
-    if not want_np.any():
-        return latency
-    idx = np.searchsorted(anchor_ts, ts[want_np], side="right") - 1
-    gap_ms = np.where(idx >= 0, (ts[want_np] - anchor_ts[np.maximum(idx, 0)]) / 1e6, np.nan)
-    gap_ms[(gap_ms < 0) | (gap_ms > anchor.get("max_ms", 120000))] = np.nan
-    values = latency.to_numpy(zero_copy_only=False).astype(float)
-    values[want_np] = gap_ms
-    return pa.array(values, pa.float64(), from_pandas=True)
+                   pc.is_null(decoded.column("latency_ms")))
+    return is_anchor.to_numpy(zero_copy_only=False), pc.fill_null(want, False).to_numpy(zero_copy_only=False)
+
+
+def latency_from_anchors(ts: np.ndarray, anchor_ts: np.ndarray, want: np.ndarray, values: np.ndarray,
+                         pack: Pack) -> np.ndarray:
+    """`values` with each wanting row's gap since the latest anchor at or before it (NaN when
+    none is within the pack's `max_ms`). `anchor_ts` is sorted."""
+    values = values.copy()
+    if anchor_ts.size == 0 or not want.any():
+        return values
+    idx = np.searchsorted(anchor_ts, ts[want], side="right") - 1
+    gap_ms = np.where(idx >= 0, (ts[want] - anchor_ts[np.maximum(idx, 0)]) / 1e6, np.nan)
+    gap_ms[(gap_ms < 0) | (gap_ms > pack.latency_anchor.get("max_ms", 120000))] = np.nan
+    values[want] = gap_ms
+    return values
 
 
 def anomalous_mask(decoded: pa.Table, latency: pa.Array, pack: Pack) -> pa.Array:

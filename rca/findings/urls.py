@@ -22,21 +22,56 @@ class UrlInfo:
     clusters: list[str] = field(default_factory=list)
 
 
-def collect_urls(table: pa.Table, decoded: pa.Table, row_cluster: np.ndarray, cluster_ids: list[str],
-                 pack: Pack) -> list[UrlInfo]:
+@dataclass
+class UrlCounts:
+    """URLs of rows analysed elsewhere (a streamed export's ordinary rows): per URL its count
+    and first and last time, and the dependencies those rows called. Merged by `add`."""
+
+    seen: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    dependencies: set[str] = field(default_factory=set)
+
+    def add(self, other: UrlCounts) -> None:
+        for url, (n, first, last) in other.seen.items():
+            mine = self.seen.get(url)
+            self.seen[url] = (n, first, last) if mine is None else \
+                (mine[0] + n, min(mine[1], first), max(mine[2], last))
+        self.dependencies |= other.dependencies
+
+
+def url_counts(table: pa.Table, decoded: pa.Table) -> UrlCounts:
+    """The URLs and dependencies of these rows, counted."""
     urls = decoded.column("urls").combine_chunks()
-    if len(urls.flatten()) == 0:
-        return []
+    deps = set(decoded.column("dependency").combine_chunks().drop_null().unique().to_pylist())
     flat = urls.flatten()
+    if len(flat) == 0:
+        return UrlCounts({}, deps)
+    parents = pc.list_parent_indices(urls)
+    ts = table.column("ts_ns").combine_chunks().fill_null(0).take(parents)
+    grouped = pa.table({"url": flat, "ts": ts}).group_by("url").aggregate(
+        [("ts", "count"), ("ts", "min"), ("ts", "max")])
+    seen = {url: (int(n), int(lo), int(hi)) for url, n, lo, hi in zip(
+        grouped.column("url").to_pylist(), grouped.column("ts_count").to_pylist(),
+        grouped.column("ts_min").to_pylist(), grouped.column("ts_max").to_pylist(), strict=True)}
+    return UrlCounts(seen, deps)
+
+
+def collect_urls(table: pa.Table, decoded: pa.Table, row_cluster: np.ndarray, cluster_ids: list[str],
+                 pack: Pack, elsewhere: UrlCounts | None = None) -> list[UrlInfo]:
+    urls = decoded.column("urls").combine_chunks()
+    elsewhere = elsewhere or UrlCounts()
+    flat = urls.flatten()
+    if len(flat) == 0 and not elsewhere.seen:
+        return []
     parents = pc.list_parent_indices(urls).to_numpy()
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
     links = set(decoded.column("link").combine_chunks().drop_null().unique().to_pylist())
-    deps = set(decoded.column("dependency").combine_chunks().drop_null().unique().to_pylist())
-    grouped = pa.table({"url": flat, "row": pa.array(parents)}).group_by("url").aggregate(
+    deps = set(decoded.column("dependency").combine_chunks().drop_null().unique().to_pylist()) | elsewhere.dependencies
+    grouped = pa.table({"url": flat, "row": pa.array(parents, pa.int64())}).group_by("url").aggregate(
         [("row", "list")])
+    here = dict(zip(grouped.column("url").to_pylist(), grouped.column("row_list").to_pylist(), strict=True))
     out = []
-    for url, rows in zip(grouped.column("url").to_pylist(), grouped.column("row_list").to_pylist(), strict=True):
-        rows_np = np.array(rows, dtype=np.int64)
+    for url in sorted(set(here) | set(elsewhere.seen)):
+        rows_np = np.array(here.get(url, []), dtype=np.int64)
         if url in links or pack.remediation_url.search(url):
             role = "remediation"
         elif url in deps:
@@ -44,7 +79,15 @@ def collect_urls(table: pa.Table, decoded: pa.Table, row_cluster: np.ndarray, cl
         else:
             role = "other"
         cl = sorted({cluster_ids[int(c)] for c in row_cluster[rows_np] if c >= 0})
-        out.append(UrlInfo(url, role, int(rows_np.size), int(ts[rows_np].min()), int(ts[rows_np].max()), cl))
+        count, first, last = int(rows_np.size), None, None
+        if rows_np.size:
+            first, last = int(ts[rows_np].min()), int(ts[rows_np].max())
+        if url in elsewhere.seen:
+            n, lo, hi = elsewhere.seen[url]
+            count += n
+            first = lo if first is None else min(first, lo)
+            last = hi if last is None else max(last, hi)
+        out.append(UrlInfo(url, role, count, first, last, cl))
     order = {"remediation": 0, "dependency": 1, "other": 2}
     out.sort(key=lambda u: (order[u.role], u.first_ns, u.url))
     return out

@@ -1,0 +1,113 @@
+"""Every row's few numbers: when, whether it is a request, a clean success, its endpoint
+and latency. Incidents and charts need these for all rows (requests in a window, the last
+clean success, gaps in traffic), while everything else needs only the anomalous rows.
+
+Kept apart so that a streamed analysis holds these columns for every line and the full
+rows (line, labels, decoded fields) only for the few rows that matter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rca.knowledge.pack import Pack
+
+NS_MIN = 60 * 1_000_000_000
+
+
+@dataclass
+class Traffic:
+    """Row-aligned views of every row in time order (`ts` 0 where a row has no time)."""
+
+    ts: np.ndarray
+    timed: np.ndarray
+    is_http: np.ndarray
+    ok: np.ndarray
+    latency_ms: np.ndarray
+    endpoint_codes: np.ndarray
+    endpoint_names: list[str]
+    _ok_cache: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+    _http_ts: np.ndarray | None = None
+    _quiet_ns: float | None = None
+
+    @property
+    def rows(self) -> int:
+        return int(self.ts.size)
+
+    @property
+    def requests(self) -> int:
+        return int(self.is_http.sum())
+
+    def span(self) -> tuple[int, int] | None:
+        """First and last time of the timed rows."""
+        timed = self.ts[self.timed]
+        return (int(timed.min()), int(timed.max())) if timed.size else None
+
+    @property
+    def http_ts(self) -> np.ndarray:
+        if self._http_ts is None:
+            self._http_ts = np.sort(self.ts[self.is_http])
+        return self._http_ts
+
+    def quiet_ns(self) -> float:
+        """A traffic gap is a quiet stretch over a minute or ten typical request intervals."""
+        if self._quiet_ns is None:
+            http_ts = self.http_ts
+            self._quiet_ns = max(NS_MIN, 10 * float(np.median(np.diff(http_ts)))) if http_ts.size > 1 else NS_MIN
+        return self._quiet_ns
+
+    def ok_times(self, endpoints: list[str]) -> np.ndarray:
+        """Sorted times of clean successful requests, to these endpoints when given."""
+        key = tuple(endpoints)
+        if key not in self._ok_cache:
+            mask = self.ok
+            if endpoints:
+                wanted = [i for i, name in enumerate(self.endpoint_names) if name in endpoints]
+                mask = mask & np.isin(self.endpoint_codes, wanted)
+            self._ok_cache[key] = np.sort(self.ts[mask])
+        return self._ok_cache[key]
+
+
+@dataclass
+class RowFacts:
+    """What each row says before latencies are inferred across rows (one chunk or a table)."""
+
+    ts: np.ndarray
+    timed: np.ndarray
+    is_http: np.ndarray
+    ok_but_latency: np.ndarray
+    latency_ms: np.ndarray
+    endpoint_codes: np.ndarray
+    endpoint_names: list[str]
+
+
+def row_facts(table: pa.Table, decoded: pa.Table) -> RowFacts:
+    ts_col = table.column("ts_ns").combine_chunks()
+    ts = ts_col.fill_null(0).to_numpy()
+    timed = ts_col.is_valid().to_numpy(zero_copy_only=False)
+    is_http = pc.equal(decoded.column("category").combine_chunks(), "http").fill_null(False).to_numpy(zero_copy_only=False)
+    status = decoded.column("status").combine_chunks().fill_null(0).to_numpy().astype(np.int64)
+    has_link = decoded.column("link").combine_chunks().is_valid().to_numpy(zero_copy_only=False)
+    bad_jwt = decoded.column("bad_jwt").combine_chunks().fill_null(False).to_numpy(zero_copy_only=False)
+    ok = is_http & (status > 0) & (status < 400) & ~has_link & ~bad_jwt
+    endpoint = decoded.column("endpoint").combine_chunks().dictionary_encode()
+    codes = endpoint.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+    latency = decoded.column("latency_ms").combine_chunks().to_numpy(zero_copy_only=False).astype(float)
+    return RowFacts(ts, timed, is_http, ok, latency, codes, endpoint.dictionary.to_pylist())
+
+
+def traffic_from(facts: RowFacts, latency_ms: np.ndarray, pack: Pack) -> Traffic:
+    """The traffic of rows whose latencies are final (a slow answer is not a clean success)."""
+    lat = np.nan_to_num(latency_ms, nan=0.0)
+    ok = facts.ok_but_latency & (lat < pack.slow_latency_ms)
+    return Traffic(facts.ts, facts.timed, facts.is_http, ok, latency_ms, facts.endpoint_codes,
+                   facts.endpoint_names)
+
+
+def traffic_of(table: pa.Table, decoded: pa.Table, latency: pa.Array, pack: Pack) -> Traffic:
+    """The traffic of a whole table held in memory."""
+    return traffic_from(row_facts(table, decoded), latency.to_numpy(zero_copy_only=False).astype(float), pack)
