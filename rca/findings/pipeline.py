@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,8 +53,18 @@ class Findings:
     row_latency_ms: np.ndarray | None = None
 
 
-def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack: Pack | None = None) -> Findings:
+def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack: Pack | None = None,
+            chunk_bytes: int | None = None, mapper: Any = None) -> Findings:
+    """Findings of exports. A large logcli JSONL export (or any with `chunk_bytes` or a
+    `mapper`, e.g. Dask's) is analysed map → reduce in pieces (`rca.findings.stream`)."""
     pack = pack or default_pack()
+    if not isinstance(inputs, Ingested):
+        from rca.findings.stream import analyze_streamed
+
+        paths = [str(inputs)] if isinstance(inputs, (str, os.PathLike)) else [str(p) for p in inputs]
+        streamed = analyze_streamed(paths, input_format, pack, chunk_bytes, mapper)
+        if streamed is not None:
+            return streamed
     ingested = inputs if isinstance(inputs, Ingested) else ingest(inputs, input_format=input_format)
     table = ingested.table
     decoded = decode(table, pack)

@@ -105,7 +105,7 @@ def analyze_outage(unit: Unit) -> dict[str, Any]:
     except RcaError as exc:
         return {"outage": unit.name, "sources": unit.paths, "error": str(exc), "incidents": [], "lines": 0,
                 "identity": None, "seconds": time.perf_counter() - started}
-    identity = content_identity(findings.ingested.table)
+    identity = findings.ingested.identity or content_identity(findings.ingested.table)
     incidents = incident_rows(findings, identity, unit.name, unit.paths)
     return {"outage": unit.name, "sources": unit.paths, "identity": identity, "incidents": incidents,
             "lines": findings.ingested.records, "error": None, "seconds": time.perf_counter() - started}
@@ -137,7 +137,7 @@ def remember(findings: Any, sources: list[str], store: Path) -> None:
     in the history had the same root cause (the report's Prevention section)."""
     from rca.history import store as history
 
-    identity = content_identity(findings.ingested.table)
+    identity = findings.ingested.identity or content_identity(findings.ingested.table)
     rows = incident_rows(findings, identity, Path(sources[0]).name, sources)
     past = [h for h in history.load(store).to_pylist() if h["identity"] != identity]
     findings.history = {row["incident_id"]: history.earlier_with_same_cause(past, row) for row in rows}

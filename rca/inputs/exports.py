@@ -67,12 +67,17 @@ class InputSummary:
 
 @dataclass
 class Ingested:
+    """The records read. A streamed export's table holds only the rows that may matter;
+    `total` then counts them all and `identity` names the export's content."""
+
     table: pa.Table
     inputs: list[InputSummary]
+    total: int | None = None
+    identity: str | None = None
 
     @property
     def records(self) -> int:
-        return self.table.num_rows
+        return self.table.num_rows if self.total is None else self.total
 
 
 def expand_paths(paths: list[str]) -> tuple[list[tuple[str, bool]], list[InputError]]:
@@ -245,6 +250,28 @@ def labels_seen(table: pa.Table, per_key: int = 5) -> dict[str, list[str]]:
         if len(values) < per_key:
             values.append(v)
     return out
+
+
+def streamed_summary(path: str, records: int, ts: np.ndarray, label_counts: dict[tuple[str, str], int],
+                     n_long: int, seconds: float) -> InputSummary:
+    """The summary of a logcli JSONL export read in pieces: `ts` in the order the file reader
+    gives (newest-first files turned around), label pairs counted over every record."""
+    summary = InputSummary(path=path, format="logcli-jsonl", records=records)
+    if n_long:
+        summary.warnings.append(f"{n_long} lines are longer than {MAX_LINE // (1 << 20)} MiB; they were kept")
+    if ts.size:
+        summary.first_ns, summary.last_ns = int(ts.min()), int(ts.max())
+        diffs = np.diff(ts)
+        down, up = int(np.count_nonzero(diffs < 0)), int(np.count_nonzero(diffs > 0))
+        summary.order = "backward" if down > up else "forward" if up > down else None
+    ranked = sorted(label_counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1]))
+    for (k, v), _ in ranked:
+        values = summary.labels.setdefault(k, [])
+        if len(values) < 5:
+            values.append(v)
+    _check_truncation(summary, None, None, None, FORMATS["logcli-jsonl"].default_order)
+    summary.seconds = seconds
+    return summary
 
 
 def _check_truncation(summary: InputSummary, explicit_end: str | None, reason: str | None,

@@ -1,0 +1,208 @@
+"""One export analysed as map → reduce, in bounded memory, on one machine or on Dask.
+
+Map (`map_chunk`, one byte range of the file): read and decode the range, and reduce it to
+what the findings need — every row's few numbers (time, request, clean success, endpoint,
+latency, latency anchor) and, in full, only the rows that may be anomalous; URLs of the
+other rows are counted. Reduce (`reduce_chunks`): put the rows in the order the in-memory
+reader gives them, infer latencies across ranges, and run the same findings code
+(`pipeline.findings_from`) on the kept rows and every row's traffic.
+
+Which rows may be anomalous is decided without the other ranges: a row's latency inferred
+from an anchor in its own range can only shrink once anchors of other ranges are known,
+so rows whose own-range latency is below the slow threshold can be dropped, and the rest
+are kept until the reduce knows. So the findings equal the in-memory analysis's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rca.findings.signatures import anomalous_mask, latency_anchors, latency_from_anchors
+from rca.findings.traffic import RowFacts, row_facts, traffic_from
+from rca.findings.urls import UrlCounts, url_counts
+from rca.inputs.chunks import CHUNK_BYTES, Chunk, plan, read_chunk, streamable
+from rca.inputs.exports import Ingested, streamed_summary
+from rca.inputs.sniff import long_lines
+from rca.knowledge.pack import Pack, default_pack
+from rca.table.decode import decode
+
+# Exports from this size on are streamed (smaller ones are read whole: it is faster).
+STREAM_BYTES = 256 << 20
+
+
+@dataclass
+class ChunkState:
+    """What one byte range leaves for the reduce: small next to the range itself."""
+
+    index: int
+    readable: bool
+    digest: str = ""
+    facts: RowFacts | None = None
+    is_anchor: np.ndarray | None = None
+    want: np.ndarray | None = None
+    kept_index: np.ndarray | None = None
+    kept: pa.Table | None = None
+    kept_decoded: pa.Table | None = None
+    urls: UrlCounts = field(default_factory=UrlCounts)
+    labels: dict[tuple[str, str], int] = field(default_factory=dict)
+    long_lines: int = 0
+
+    @property
+    def rows(self) -> int:
+        return 0 if self.facts is None else int(self.facts.ts.size)
+
+
+def map_chunk(chunk: Chunk, pack: Pack | None = None) -> ChunkState:
+    """Read, decode and reduce one byte range (a pure function: any machine can run it)."""
+    pack = pack or default_pack()
+    read = read_chunk(chunk)
+    if read.table is None:
+        return ChunkState(chunk.index, readable=False, digest=read.digest)
+    table = read.table
+    decoded = decode(table, pack)
+    facts = row_facts(table, decoded)
+    is_anchor, want = latency_anchors(decoded, pack)
+    own = latency_from_anchors(facts.ts, np.sort(facts.ts[is_anchor]), want, facts.latency_ms, pack)
+    may_be_slow = want & ~(own < pack.slow_latency_ms)  # NaN (no anchor here) may be slow too
+    keep = anomalous_mask(decoded, pa.array(own, pa.float64(), from_pandas=True), pack).to_numpy(zero_copy_only=False)
+    keep = keep | may_be_slow | decoded.column("resolution").combine_chunks().is_valid().to_numpy(zero_copy_only=False)
+    kept_index = np.flatnonzero(keep)
+    rest = pa.array(np.flatnonzero(~keep))
+    return ChunkState(
+        chunk.index, True, read.digest, facts, is_anchor, want, kept_index,
+        table.take(pa.array(kept_index)), decoded.take(pa.array(kept_index)),
+        url_counts(table.take(rest), decoded.take(rest)), _label_counts(table), long_lines(table.column("line")),
+    )
+
+
+def _label_counts(table: pa.Table) -> dict[tuple[str, str], int]:
+    maps = table.column("labels").combine_chunks()
+    if len(maps.keys) == 0:
+        return {}
+    pairs = pa.table({"k": maps.keys, "v": maps.items}).group_by(["k", "v"]).aggregate([([], "count_all")])
+    return {(k, v): int(n) for k, v, n in zip(pairs.column("k").to_pylist(), pairs.column("v").to_pylist(),
+                                               pairs.column("count_all").to_pylist(), strict=True)}
+
+
+def read_order(ts: np.ndarray, timed: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """The in-memory reader's row order for rows in file order: newest-first files turned
+    around, then a stable sort by time (untimed rows last). Also whether it turned around."""
+    n = ts.size
+    if timed.all():
+        steps = np.diff(ts)
+        if n > 1 and (steps <= 0).all():
+            return np.arange(n - 1, -1, -1), True
+        if (steps >= 0).all():
+            return None, False
+        return np.argsort(ts, kind="stable"), False
+    return np.argsort(np.where(timed, ts, np.iinfo(np.int64).max), kind="stable"), False
+
+
+def reduce_chunks(states: list[ChunkState], path: str, pack: Pack, seconds: float = 0.0):
+    """Merge the ranges' states into findings; None when a range could not be read in columns."""
+    from rca.findings.pipeline import findings_from
+
+    states = sorted(states, key=lambda s: s.index)
+    if not all(s.readable for s in states) or sum(s.rows for s in states) == 0:
+        return None
+    names: list[str] = []
+    code_of: dict[str, int] = {}
+    codes = []
+    for s in states:
+        remap = np.array([code_of.setdefault(name, len(code_of)) for name in s.facts.endpoint_names] or [0],
+                         dtype=np.int32)
+        local = s.facts.endpoint_codes
+        codes.append(np.where(local >= 0, remap[np.maximum(local, 0)], -1).astype(np.int32))
+        s.facts.endpoint_codes = None
+    names = list(code_of)
+
+    def column(get: Callable[[ChunkState], np.ndarray]) -> np.ndarray:
+        return np.concatenate([get(s) for s in states])
+
+    ts, timed = column(lambda s: s.facts.ts), column(lambda s: s.facts.timed)
+    order, turned = read_order(ts, timed)
+
+    def ordered(values: np.ndarray) -> np.ndarray:
+        return values if order is None else values[order]
+
+    n = ts.size
+    offsets = np.cumsum([0] + [s.rows for s in states])
+    kept_file = np.concatenate([s.kept_index + offsets[i] for i, s in enumerate(states)])
+    if order is None:
+        positions = kept_file
+    else:
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        positions = rank[kept_file]
+        del rank
+    summary = streamed_summary(path, n, ts[::-1] if turned else ts, _merged_labels(states),
+                               sum(s.long_lines for s in states), seconds)
+    ts, timed = ordered(ts), ordered(timed)
+    facts = RowFacts(ts, timed, ordered(column(lambda s: s.facts.is_http)),
+                     ordered(column(lambda s: s.facts.ok_but_latency)), ordered(column(lambda s: s.facts.latency_ms)),
+                     ordered(np.concatenate(codes)), names)
+    del codes
+    is_anchor, want = ordered(column(lambda s: s.is_anchor)), ordered(column(lambda s: s.want))
+    latency = facts.latency_ms
+    if pack.latency_anchor:
+        latency = latency_from_anchors(ts, ts[is_anchor], want, latency, pack)
+    del is_anchor, want
+    traffic = traffic_from(facts, latency, pack)
+    by_position = np.argsort(positions, kind="stable")
+    positions = positions[by_position]
+    take = pa.array(by_position)
+    kept = pa.concat_tables([s.kept for s in states]).take(take)
+    kept_decoded = pa.concat_tables([s.kept_decoded for s in states]).take(take)
+    record = (n - 1 - kept_file[by_position]) if turned else kept_file[by_position]
+    kept = kept.set_column(kept.schema.get_field_index("record"), "record", pa.array(record, pa.int64()))
+    urls = UrlCounts()
+    for s in states:
+        urls.add(s.urls)
+    identity = hashlib.sha256("".join(s.digest for s in states).encode()).hexdigest()[:32]
+    ingested = Ingested(kept, [summary], total=n, identity=identity)
+    kept_latency = pa.array(latency[positions], pa.float64(), from_pandas=True)
+    return findings_from(ingested, kept_decoded, kept_latency, pack, traffic, positions, urls)
+
+
+def _merged_labels(states: list[ChunkState]) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
+    for s in states:
+        for pair, count in s.labels.items():
+            out[pair] = out.get(pair, 0) + count
+    return out
+
+
+Mapper = Callable[[Callable[..., ChunkState], list[Chunk], Pack], Iterable[ChunkState]]
+
+
+def map_local(fn: Callable[..., ChunkState], chunks: list[Chunk], pack: Pack) -> Iterable[ChunkState]:
+    for chunk in chunks:
+        yield fn(chunk, pack)
+
+
+def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, chunk_bytes: int | None = None,
+                     mapper: Mapper | None = None) -> Any:
+    """Findings of one large logcli JSONL export, map → reduce; None when the input is not
+    one (or is small and not forced), or a range needs the per-line reader."""
+    if len(inputs) != 1 or not streamable(str(inputs[0]), input_format):
+        return None
+    path = str(inputs[0])
+    if mapper is None and chunk_bytes is None and os.path.getsize(path) < STREAM_BYTES:
+        return None
+    started = time.perf_counter()
+    chunks = plan(path, chunk_bytes or CHUNK_BYTES)
+    states = []
+    for state in (mapper or map_local)(map_chunk, chunks, pack):
+        if not state.readable:
+            return None
+        states.append(state)
+    return reduce_chunks(states, path, pack, time.perf_counter() - started)

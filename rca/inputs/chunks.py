@@ -1,0 +1,122 @@
+"""A logcli JSONL export read as byte ranges: each range, cut at line ends, becomes a
+canonical table of its own, in file order, so that a large export is analysed a piece at a
+time (on one machine or on many) and never held whole.
+
+A range Arrow cannot read column by column (a broken line, a field the fast path does not
+know) is reported as such; the caller then reads the whole input the ordinary way, which
+salvages and counts what it can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from rca.inputs.detect import detect
+from rca.inputs.records import struct_to_map, table_from_columns
+from rca.inputs.sniff import is_plain_text
+from rca.inputs.timestamps import iso_array_to_ns
+
+CHUNK_BYTES = 64 << 20
+_SCHEMA = pa.schema([("timestamp", pa.string()), ("line", pa.string())])
+_BLOCK = 1 << 24
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Bytes [start, end) of a file, before cutting at line ends."""
+
+    path: str
+    index: int
+    start: int
+    end: int
+
+
+@dataclass
+class ChunkTable:
+    """One range's records in file order, and a digest of its bytes (the export's identity
+    is made of these)."""
+
+    table: pa.Table | None
+    digest: str
+    size: int
+
+
+def streamable(path: str, input_format: str | None = None) -> bool:
+    """Whether a path is a plain (uncompressed, UTF-8) logcli JSONL file."""
+    if path == "-" or input_format not in (None, "logcli-jsonl") or not os.path.isfile(path):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return False
+    if not is_plain_text(head):
+        return False
+    return input_format is not None or detect(head)[0] == "logcli-jsonl"
+
+
+def plan(path: str, chunk_bytes: int = CHUNK_BYTES) -> list[Chunk]:
+    size = os.path.getsize(path)
+    starts = range(0, max(size, 1), max(1, chunk_bytes))
+    return [Chunk(path, i, s, min(size, s + chunk_bytes)) for i, s in enumerate(starts)]
+
+
+def _line_start(fh, offset: int, size: int) -> int:
+    """The first line start at or after `offset`."""
+    if offset <= 0:
+        return 0
+    if offset >= size:
+        return size
+    fh.seek(offset - 1)
+    fh.readline()
+    return fh.tell()
+
+
+def read_chunk(chunk: Chunk) -> ChunkTable:
+    """The records whose lines start inside the chunk's range."""
+    with open(chunk.path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        start, end = _line_start(fh, chunk.start, size), _line_start(fh, chunk.end, size)
+        fh.seek(start)
+        data = fh.read(max(0, end - start))
+    digest = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        return ChunkTable(table_from_columns(pa.array([], pa.int64()), "ns", pa.array([], pa.string()),
+                                             chunk.path), digest, len(data))
+    return ChunkTable(_columnar(data, chunk.path), digest, len(data))
+
+
+def _columnar(data: bytes, path: str) -> pa.Table | None:
+    try:
+        raw = pj.read_json(pa.BufferReader(data), read_options=pj.ReadOptions(block_size=_BLOCK),
+                           parse_options=pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    if set(raw.column_names) - {"timestamp", "line", "labels"} or raw.num_rows == 0:
+        return None
+    if raw.column("line").null_count or raw.column("timestamp").null_count:
+        return None
+    if "labels" in raw.column_names and not pa.types.is_struct(raw.column("labels").type):
+        return None
+    try:
+        for name in ("line", "labels"):
+            if name in raw.column_names:
+                for part in raw.column(name).chunks:
+                    part.validate(full=True)  # Arrow does not check UTF-8 while parsing
+    except pa.ArrowInvalid:
+        return None
+    ts, failures = iso_array_to_ns(raw.column("timestamp"))
+    if failures:
+        return None
+    ts_np = ts.to_numpy()
+    precision = pc.if_else(pa.array(ts_np % 1_000_000_000 == 0), "s", "ns")
+    labels = struct_to_map(raw.column("labels")) if "labels" in raw.column_names else None
+    return table_from_columns(ts, precision, raw.column("line"), path, labels=labels,
+                              record=pa.array(np.arange(raw.num_rows, dtype=np.int64)))

@@ -1,0 +1,89 @@
+"""A logcli JSONL export analysed map → reduce in byte ranges gives exactly the findings of
+the whole export read at once, while holding full rows only for the lines that may matter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fixtures import generate
+from fixtures.generate import Chaos, Style
+from rca.findings.pipeline import analyze
+from rca.outputs.report import findings_json, markdown, terminal
+
+SCENARIOS = {
+    "factory failing": ([Chaos("fail", 300, 540)], generate.REFERENCE),
+    "forged JWTs": ([Chaos("badjwt", 200, 420)], generate.REFERENCE),
+    "slow factory, older logger": ([Chaos("throttle", 300, 540, fix_code="zz81q0aa")], Style(link_key="reportUrl")),
+    "own switch": ([Chaos("service-chaos", 200, 500)], Style(all_info=True)),
+    "database outage": ([Chaos("db-outage", 240, 420)], generate.REFERENCE),
+    "two windows, one resolved": ([Chaos("fail", 100, 200, fix_code="aaaa1111"),
+                                   Chaos("throttle", 500, 640, fix_code="bbbb2222", resolved_by_log=True)],
+                                  Style(lost_bodies=True)),
+    "healthy": ([], generate.REFERENCE),
+}
+
+
+def _export(tmp_path, name, newest_first=True, seed=7):
+    chaos, style = SCENARIOS[name]
+    events = generate.simulate(chaos=chaos, style=style, minutes=12, seed=seed)
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(generate.logcli_jsonl(events, newest_first=newest_first))
+    return str(path)
+
+
+def _comparable(findings):
+    out = findings_json(findings)
+    out.pop("generated_at", None)
+    return out
+
+
+def _assert_same(whole, streamed):
+    assert _comparable(streamed) == _comparable(whole)
+    assert markdown(streamed, None) == markdown(whole, None)
+    assert terminal(streamed, None) == terminal(whole, None)
+    for name in ("row_ts", "row_cluster", "row_is_request", "row_latency_ms"):
+        assert np.array_equal(getattr(streamed, name), getattr(whole, name), equal_nan=True), name
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+@pytest.mark.parametrize("newest_first", [True, False], ids=["newest-first", "oldest-first"])
+def test_streamed_findings_equal_whole_export_findings(tmp_path, name, newest_first):
+    path = _export(tmp_path, name, newest_first)
+    _assert_same(analyze([path]), analyze([path], chunk_bytes=20_000))
+
+
+@pytest.mark.parametrize("chunk_bytes", [700, 4_096, 65_536, 1 << 30])
+def test_findings_do_not_depend_on_where_ranges_cut_lines(tmp_path, chunk_bytes):
+    path = _export(tmp_path, "slow factory, older logger", seed=11)
+    _assert_same(analyze([path]), analyze([path], chunk_bytes=chunk_bytes))
+
+
+def test_the_committed_logcli_fixture_streams_to_the_same_findings(tmp_path):
+    path = "fixtures/chaos-fail/logcli.jsonl"
+    _assert_same(analyze([path]), analyze([path], chunk_bytes=10_000))
+
+
+def test_streaming_holds_full_rows_only_for_lines_that_may_matter(tmp_path):
+    path = _export(tmp_path, "factory failing")
+    streamed = analyze([path], chunk_bytes=20_000)
+    assert streamed.ingested.records == analyze([path]).ingested.records
+    assert streamed.ingested.table.num_rows < 0.15 * streamed.ingested.records
+
+
+def test_a_broken_line_sends_the_export_to_the_reader_that_counts_it(tmp_path):
+    path = _export(tmp_path, "factory failing")
+    lines = open(path, "rb").read().splitlines(keepends=True)
+    lines.insert(len(lines) // 2, b'{"labels": {"component": "jwt-pizza-service"}, "line": "cut off\n')
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(b"".join(lines))
+    streamed = analyze([str(broken)], chunk_bytes=20_000)
+    assert streamed.ingested.inputs[0].rejected == 1
+    _assert_same(analyze([str(broken)]), streamed)
+
+
+def test_other_formats_are_read_whole_whatever_the_chunk_size():
+    whole = analyze(["fixtures/chaos-fail/loki-query.json"])
+    chunked = analyze(["fixtures/chaos-fail/loki-query.json"], chunk_bytes=10_000)
+    assert chunked.ingested.table.num_rows == whole.ingested.records
+    assert _comparable(chunked) == _comparable(whole)
