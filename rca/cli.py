@@ -222,8 +222,7 @@ def attach(
             typer.echo(d, nl=False)
     failed = [o for o in outcomes if not o.ok]
     if failed:
-        human = any("a person edited" in o.message for o in failed)
-        sys.exit(4 if len(failed) < len(outcomes) else (3 if human and len(outcomes) == 1 else 1))
+        sys.exit(4 if len(failed) < len(outcomes) else (failed[0].exit_code if len(outcomes) == 1 else 1))
 
 
 class ReviewFormat(str, Enum):

@@ -25,6 +25,7 @@ class Outcome:
     ok: bool
     message: str
     details: list[str] = field(default_factory=list)
+    exit_code: int = 1
 
 
 def _is_findings(path: str) -> dict[str, Any] | None:
@@ -142,9 +143,12 @@ def attach_report(incident: dict[str, Any], path: Path, force: bool, dry_run: bo
         result = attach_to_report(path, incident.get("title") or f"Incident: {incident['start']}", drafts,
                                   force=force, dry_run=dry_run)
     except HumanEditError as exc:
-        return Outcome(f"report {path}", False, str(exc))
-    except (RcaError, OSError) as exc:
-        return Outcome(f"report {path}", False, f"{path}: {exc}")
+        return Outcome(f"report {path}", False, str(exc), exit_code=exc.exit_code)
+    except RcaError as exc:
+        return Outcome(f"report {path}", False, str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}",
+                       exit_code=exc.exit_code)
+    except OSError as exc:
+        return Outcome(f"report {path}", False, f"{path}: cannot write ({exc.strerror or exc})", exit_code=2)
     if dry_run:
         return Outcome(f"report {path}", True, "would change the file" if result.diff else "no change",
                        [result.diff] if result.diff else [])

@@ -45,7 +45,10 @@ class Encoding:
 
 
 def read_text(path: Path) -> tuple[str, Encoding]:
-    raw = path.read_bytes()
+    return decode_text(path.read_bytes(), path)
+
+
+def decode_text(raw: bytes, path: Path) -> tuple[str, Encoding]:
     enc = Encoding()
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if raw.startswith(bom):
@@ -134,8 +137,9 @@ class ReportResult:
 def attach_to_report(path: Path, title: str, drafts: dict[str, str], force: bool = False,
                      dry_run: bool = False) -> ReportResult:
     """Create or update the report file. Raises HumanEditError naming the edited sections."""
+    raw = path.read_bytes() if path.exists() else b""
     if path.exists():
-        old, enc = read_text(path)
+        old, enc = decode_text(raw, path)
         update = fill(old, drafts, enc.newline, force)
         if update.protected:
             raise HumanEditError(
@@ -150,5 +154,5 @@ def attach_to_report(path: Path, title: str, drafts: dict[str, str], force: bool
     changed = [] if new == old else [s for s in SECTIONS if s in drafts]
     if not dry_run and new != old:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, enc.bom + new.encode(enc.codec), keep_backup=True)
+        write_atomically(path, enc.bom + new.encode(enc.codec), keep_backup=True, expect=raw)
     return ReportResult(path, created, changed, diff)
