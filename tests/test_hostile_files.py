@@ -57,8 +57,12 @@ def test_output_to_a_character_device_leaves_the_device(rca, tmp_path):
     assert stat.S_ISCHR(os.lstat(device).st_mode)
 
 
-def test_output_to_dev_stdout_reaches_standard_output(rca):
-    run = rca("analyze", FIXTURE, "-f", "json", "-o", "/dev/stdout")
+def test_output_to_dev_stdout_reaches_standard_output(rca, tmp_path):
+    # A link of our own to /proc/self/fd/1, as /dev/stdout is: a regression must not
+    # replace the machine's /dev/stdout while the tests run as root.
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
+    run = rca("analyze", FIXTURE, "-f", "json", "-o", str(stdout))
     assert run.code == 0, run.stderr
     assert json.loads(run.stdout)["schema"] == "rca.findings/1"
 
