@@ -1,6 +1,7 @@
 """The `rca` command line: a thin layer over the library (`rca.inputs.exports`, `rca.findings.pipeline`, `rca.outputs.report`).
 
-Exit codes: 0 ok, 1 internal error, 2 usage or unusable input.
+Exit codes: 0 ok, 1 internal error, 2 usage or unusable input, 3 attach kept a person's edit,
+4 attach partly failed, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -9,30 +10,101 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
+from typer.core import TyperCommand, TyperGroup
 from loguru import logger
 
 from rca import __version__
 from rca.errors import EXIT_INTERNAL, InputErrors, RcaError, UsageError
 from rca.findings.pipeline import analyze as run_analysis
 from rca.outputs.files import write_atomically
+from rca.table.redact import redact
 from rca.inputs.formats import FORMATS
 from rca.knowledge.pack import default_pack, load_pack
-from rca.outputs.report import findings_json, markdown, terminal, zone
+from rca.outputs.report import findings_json, markdown, zone
 
-EPILOG = "Exit codes: 0 ok, 1 internal error, 2 usage error or unusable input."
+EPILOG = "Exit codes: 0 ok, 1 internal error, 2 usage error or unusable input, 130 interrupted."
+ATTACH_EPILOG = ("Exit codes: 0 every target attached, 1 error, 2 usage error or unusable input, "
+                 "3 a person's edit was kept (rerun with --force to replace it), "
+                 "4 some targets were attached and others were not, 130 interrupted.")
+APP_EPILOG = ("Exit codes: 0 ok, 1 internal error, 2 usage error or unusable input, "
+              "3 (attach) a person's edit was kept, 4 (attach) some targets attached and others not, "
+              "130 interrupted.")
+
+
+_VALUE_NAMES = {"path": "PATH", "str": "TEXT", "int": "N", "float": "NUMBER"}
+
+
+def _plain_type(param: Any) -> None:
+    """Show a value's name (PATH, TEXT, N, or the choices) in help, never a Python type
+    such as <bool> or <list[str]>; flags, counts and arguments show none."""
+    if getattr(param, "param_type_name", "") == "argument" or getattr(param, "is_flag", False) \
+            or getattr(param, "count", False):
+        param.display_type_rich = lambda ctx: None
+        return
+    if param.metavar:
+        return
+    typed = type(param).display_type
+
+    def shown(ctx: Any) -> str:
+        name = typed(param, ctx).strip("<>")
+        return _VALUE_NAMES.get(name, name if "|" in name else "TEXT")
+
+    param.display_type_rich = shown
+
+
+class _PlainHelp:
+    """Mixin for typer's command classes: plain value names in help (see _plain_type)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for p in params:
+            _plain_type(p)
+        return params
+
+
+class _Command(_PlainHelp, TyperCommand):
+    pass
+
+
+class _Group(_PlainHelp, TyperGroup):
+    pass
+
 
 app = typer.Typer(
     name="rca",
     help="Root-cause assistant for Loki / Grafana / JSON log exports.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
-    epilog=EPILOG,
+    pretty_exceptions_show_locals=False,
+    epilog=APP_EPILOG,
+    cls=_Group,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"rca {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
+                                          help="Print rca's version and exit.")] = False,
+) -> None:
+    """Root-cause assistant for Loki / Grafana / JSON log exports."""
+
+
+# Options every command takes: how much rca says on stderr, and whether it uses colour.
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr: no warnings, no progress.")]
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, show_default=False, help="Say more on stderr: -v steps, -vv diagnostics.")]
+NoColor = Annotated[bool, typer.Option("--no-color", help="No colour (also NO_COLOR=1, and whenever output is not a terminal).")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")]
 
 
 class OutputFormat(str, Enum):
@@ -42,11 +114,29 @@ class OutputFormat(str, Enum):
     html = "html"
 
 
-def _configure_logging(debug: bool) -> None:
+SETTINGS = {"quiet": False, "no_color": False}
+
+
+def _configure_logging(debug: bool, quiet: bool = False, verbose: int = 0, no_color: bool = False) -> None:
+    """stderr says warnings by default, errors only with -q, steps with -v, everything with -vv or --debug."""
+    SETTINGS.update(quiet=quiet, no_color=no_color)
+    level = "DEBUG" if debug or verbose >= 2 else "INFO" if verbose == 1 else "ERROR" if quiet else "WARNING"
     logger.remove()
     logger.enable("rca")
-    logger.add(sys.stderr, level="DEBUG" if debug else "WARNING", diagnose=False,
+    logger.add(sys.stderr, level=level, diagnose=False,
                backtrace=debug, format=lambda record: "rca: " + record["level"].name.lower() + ": {message}\n")
+
+
+def _stderr_console() -> Any:
+    from rca.outputs.console import make_console
+
+    return make_console(sys.stderr, no_color=SETTINGS["no_color"])
+
+
+def _say(message: str) -> None:
+    """A progress note on stderr, unless --quiet."""
+    if not SETTINGS["quiet"]:
+        sys.stderr.write(f"rca: {message}\n")
 
 
 def _write_bytes(data: bytes, output: Path) -> None:
@@ -64,13 +154,13 @@ def _write(text: str, output: Path | None) -> None:
     _write_bytes(text.encode("utf-8"), output)
 
 
-@app.command(epilog=EPILOG)
+@app.command(epilog=EPILOG, cls=_Command)
 def analyze(
     inputs: Annotated[list[str] | None, typer.Argument(help="Export files, folders of part files, or - for stdin.", show_default=False)] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text (terminal summary), md (report sections), json (rca.findings/1) or html (one page with the chart).")] = OutputFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format (see 'rca formats').")] = None,
-    tz: Annotated[str | None, typer.Option("--tz", help="Show local times in this IANA zone beside UTC, e.g. America/Denver.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", metavar="ZONE", help="Show local times in this IANA zone beside UTC, e.g. America/Denver.")] = None,
     reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask API keys, JWTs, tokens and passwords in md/json output.")] = False,
     pack: Annotated[Path | None, typer.Option("--pack", help="A knowledge pack JSON to use instead of the built-in JWT Pizza one.")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="Record the incidents in this history store and name earlier ones with the same cause.")] = None,
@@ -82,10 +172,13 @@ def analyze(
     to: Annotated[str | None, typer.Option("--to", help="With --loki: end time (default now).", rich_help_panel="Loki")] = None,
     token_file: Annotated[Path | None, typer.Option("--token-file", help="With --loki: bearer token file.", rich_help_panel="Loki")] = None,
     org_id: Annotated[str | None, typer.Option("--org-id", help="With --loki: X-Scope-OrgID.", rich_help_panel="Loki")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
+    no_color: NoColor = False,
+    debug: Debug = False,
 ) -> None:
     """Find incidents in log exports: signatures, windows, ranked root causes, report sections."""
-    _configure_logging(debug)
+    _configure_logging(debug, quiet, verbose, no_color)
     if loki:
         import tempfile
 
@@ -100,6 +193,8 @@ def analyze(
     local = zone(tz)
     knowledge = load_pack(pack) if pack else default_pack()
     findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
+    logger.info("read {} records from {} input(s): {} signatures, {} incident(s)", findings.ingested.records,
+                len(findings.ingested.inputs), len(findings.clusters), len(findings.incidents))
     if store is not None:
         from rca.history.batch import remember
 
@@ -124,7 +219,14 @@ def analyze(
     elif fmt is OutputFormat.md:
         text = markdown(findings, local, reveal=reveal_secrets, chart=chart_link)
     else:
-        text = terminal(findings, local)
+        from rca.outputs.console import wants_colour, width_for
+        from rca.outputs.terminal import terminal
+
+        stream = sys.stdout if output is None else open(os.devnull, "w")  # noqa: SIM115 - a file gets no colour
+        text = terminal(findings, local, width=width_for(stream) if output is None else 100,
+                        colour=output is None and wants_colour(stream, no_color))
+        if output is not None and not reveal_secrets:
+            text = redact(text, findings.pack)  # a file is a written artifact; the terminal shows the link
     _write(text, output)
 
 
@@ -134,7 +236,7 @@ class PatternFormat(str, Enum):
     csv = "csv"
 
 
-@app.command(epilog=EPILOG)
+@app.command(epilog=EPILOG, cls=_Command)
 def patterns(
     inputs: Annotated[list[str], typer.Argument(help="Exports or plain text files (one message per line), or -.", show_default=False)],
     fmt: Annotated[PatternFormat, typer.Option("--format", "-f", help="text (top templates), json, or csv (one row per input line).")] = PatternFormat.text,
@@ -142,14 +244,17 @@ def patterns(
     field: Annotated[str | None, typer.Option("--field", help="Template this JSON field of each line (dotted path) instead of its message.")] = None,
     min_count: Annotated[int, typer.Option("--min-count", min=1, help="Leave out templates seen fewer times (text and json).")] = 1,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format (see 'rca formats').")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
+    no_color: NoColor = False,
+    debug: Debug = False,
 ) -> None:
     """Mine log templates: variables become <*>, each template with a stable id."""
     from rca.inputs.exports import ingest
     from rca.table.patterns import patterns_of
     from rca.outputs.patterns_output import as_csv, as_json, as_text
 
-    _configure_logging(debug)
+    _configure_logging(debug, quiet, verbose, no_color)
     ingested = ingest(inputs, input_format=input_format)
     for s in ingested.inputs:
         for w in s.warnings:
@@ -169,7 +274,7 @@ def patterns(
     _write(text, output)
 
 
-@app.command(epilog="Exit codes: 0 all attached, 1 error, 2 usage error or unusable input, 4 some targets failed.")
+@app.command(epilog=ATTACH_EPILOG, cls=_Command)
 def attach(
     sources: Annotated[list[str], typer.Argument(help="A findings JSON (rca analyze -f json -o F) or log exports.", show_default=False)],
     report: Annotated[Path | None, typer.Option("--report", help="The Markdown incident report to create or update.", rich_help_panel="Report file")] = None,
@@ -185,13 +290,16 @@ def attach(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print every change and request; make none.")] = False,
     reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask secrets in what is attached.")] = False,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Force the input format of log exports.")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
+    no_color: NoColor = False,
+    debug: Debug = False,
 ) -> None:
     """Attach findings to the incident report file and to Grafana."""
     from rca.integrations.attach import attach_annotation, attach_incident, attach_report, load_findings, pick_incident, read_token
     from rca.integrations.grafana import Grafana
 
-    _configure_logging(debug)
+    _configure_logging(debug, quiet, verbose, no_color)
     wants_grafana = incident_id is not None or create_incident or annotate
     if report is None and not wants_grafana:
         raise UsageError("nothing to attach to: give --report, or --grafana-url with --incident-id/--create-incident/--annotate")
@@ -232,7 +340,7 @@ class ReviewFormat(str, Enum):
     csv = "csv"
 
 
-@app.command(epilog=EPILOG)
+@app.command(epilog=EPILOG, cls=_Command)
 def batch(
     paths: Annotated[list[str], typer.Argument(help="Exports: each file, or each folder of part files, is one outage.", show_default=False)],
     fmt: Annotated[ReviewFormat, typer.Option("--format", "-f", help="text, md, json or csv.")] = ReviewFormat.text,
@@ -243,14 +351,17 @@ def batch(
     store: Annotated[Path | None, typer.Option("--store", help="History store folder (default: $XDG_DATA_HOME/rca/history).")] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the outages in the history.")] = False,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format.")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
+    no_color: NoColor = False,
+    debug: Debug = False,
 ) -> None:
     """Review many past outages: a table per outage and the causes that recur."""
     from rca.history import batch as batch_mod
     from rca.history.store import default_store
     from rca.history.review import render
 
-    _configure_logging(debug)
+    _configure_logging(debug, quiet, verbose, no_color)
     if group_by_gap:
         from rca.integrations.pull import parse_duration_ns
 
@@ -260,11 +371,10 @@ def batch(
         for u in units:
             u.input_format = input_format
     target = None if no_store else (store or default_store())
-    from rich.console import Console
     from rich.progress import Progress
 
-    console = Console(stderr=True)
-    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
+    console = _stderr_console()
+    with Progress(console=console, transient=True, disable=not console.is_terminal or SETTINGS["quiet"]) as progress:
         task = progress.add_task("analysing outages", total=len(units))
         results = batch_mod.run(units, engine=engine, scheduler=scheduler, store=target,
                                 on_result=lambda _r: progress.advance(task))
@@ -274,17 +384,21 @@ def batch(
     _write(render(results, fmt.value), output)
 
 
-@app.command(epilog=EPILOG)
+@app.command(epilog=EPILOG, cls=_Command)
 def history(
     fmt: Annotated[ReviewFormat, typer.Option("--format", "-f", help="text, md, json or csv.")] = ReviewFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="History store folder (default: $XDG_DATA_HOME/rca/history).")] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
+    no_color: NoColor = False,
+    debug: Debug = False,
 ) -> None:
     """List recorded incidents and the root causes that recur, with mean time to recovery."""
     from rca.history.store import default_store, load
     from rca.history.review import render_history
 
-    _configure_logging(False)
+    _configure_logging(debug, quiet, verbose, no_color)
     where = store or default_store()
     incidents = load(where).to_pylist()
     if not incidents:
@@ -309,16 +423,15 @@ def _window(since: str | None, from_: str | None, to: str | None) -> tuple[int, 
 
 def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int, resume: bool,
              token_file: Path | None, org_id: str | None) -> None:
-    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn
 
     from rca.integrations.pull import access_from_env, pull
     from rca.inputs.timestamps import format_rfc3339_ms
 
-    console = Console(stderr=True)
+    console = _stderr_console()
     access = access_from_env(loki, token_file, org_id)
     with Progress(TextColumn("pulling"), BarColumn(), TextColumn("{task.fields[lines]} lines, {task.fields[pages]} pages"),
-                  console=console, transient=True, disable=not console.is_terminal) as progress:
+                  console=console, transient=True, disable=not console.is_terminal or SETTINGS["quiet"]) as progress:
         task = progress.add_task("pull", total=end - start, lines=0, pages=0)
         stats = pull(access, query, start, end, out, limit=limit, resume=resume,
                      progress=lambda st, cursor: progress.update(task, completed=cursor - start, lines=st.lines,
@@ -327,7 +440,7 @@ def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int,
     what += f", {stats.retries} retries)" if stats.retries else ")"
     if stats.resumed_from_ns is not None:
         what += f", resumed from {format_rfc3339_ms(stats.resumed_from_ns)}"
-    sys.stderr.write(f"rca: pulled {what} into {out}\n")
+    _say(f"pulled {what} into {out}")
     for a, b, why in stats.incomplete:
         sys.stderr.write(f"rca: warning: window {format_rfc3339_ms(a)} .. {format_rfc3339_ms(b)} is incomplete: {why}\n")
     if stats.interrupted:
@@ -335,7 +448,7 @@ def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int,
         sys.exit(130)
 
 
-@app.command(epilog=EPILOG)
+@app.command(epilog=EPILOG, cls=_Command)
 def pull(
     loki: Annotated[str, typer.Option("--loki", envvar="LOKI_ADDR", help="Loki URL, Grafana Cloud Loki URL, or a Grafana datasource proxy URL.")],
     query: Annotated[str, typer.Option("--query", help="LogQL log query, e.g. '{component=\"jwt-pizza-service\"}'.")],
@@ -347,15 +460,18 @@ def pull(
     resume: Annotated[bool, typer.Option("--resume", help="Continue a partial output file.")] = False,
     token_file: Annotated[Path | None, typer.Option("--token-file", help="Bearer token file (else LOKI_TOKEN; or LOKI_USER/LOKI_PASSWORD).")] = None,
     org_id: Annotated[str | None, typer.Option("--org-id", help="X-Scope-OrgID for multi-tenant Loki (else LOKI_ORG_ID).")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
+    no_color: NoColor = False,
+    debug: Debug = False,
 ) -> None:
     """Fetch every line of a query from Loki, past the line limit, into a file."""
-    _configure_logging(debug)
+    _configure_logging(debug, quiet, verbose, no_color)
     start, end = _window(since, from_, to)
     _pull_to(loki, query, start, end, output, limit, resume, token_file, org_id)
 
 
-@app.command()
+@app.command(cls=_Command)
 def formats() -> None:
     """List the export formats rca reads."""
     width = max(len(n) for n in FORMATS)
@@ -363,7 +479,7 @@ def formats() -> None:
         typer.echo(f"{f.name.ljust(width)}  {f.description}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def version() -> None:
     """Print rca's version."""
     typer.echo(__version__)

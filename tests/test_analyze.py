@@ -214,7 +214,7 @@ def test_signature_ids_are_stable_across_runs_and_input_order(tmp_path):
 def test_terminal_summary_shows_the_link_in_full(rca):
     run = rca("analyze", "fixtures/chaos-fail/loki-query.json", "--tz", "America/Denver")
     assert run.code == 0
-    assert f"FOLLOW THIS LINK: https://pizza-factory.cs329.click/api/support/{API_KEY}/report/k3q9z7mf" in run.stdout
+    assert f"follow    https://pizza-factory.cs329.click/api/support/{API_KEY}/report/k3q9z7mf\n" in run.stdout
     assert "MST" in run.stdout
     assert "Routine failures set aside" in run.stdout
 

@@ -8,7 +8,7 @@ from rca.lazy import lazy_exports
 _EXPORTS = {
     "markdown": "rca.outputs.report",
     "findings_json": "rca.outputs.report",
-    "terminal": "rca.outputs.report",
+    "terminal": "rca.outputs.terminal",
     "page": "rca.outputs.html",
 }
 __getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,149 @@
+"""The on-call's terminal answer: for each incident the top cause, the link to follow and
+the window first; then what else was set aside, then the inputs read. Rendered with rich:
+colour only on a terminal (never with NO_COLOR / --no-color), lines wrapped to its width,
+the link never broken so it can be copied whole."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rca.findings.pipeline import Findings, IncidentFindings
+from rca.inputs.exports import InputSummary
+from rca.outputs.times import duration, stamp, window
+from rca.table.redact import clip
+
+LABEL_VALUES = 4      # values shown per label key
+LABEL_VALUE_CHARS = 40  # longer values (request bodies copied into labels) are summarised
+LABEL_KEYS = 8
+
+
+def _safe(text: object) -> str:
+    """Log text for a terminal: control characters (escape sequences) shown, not obeyed."""
+    return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in str(text))
+
+
+def _body_like(value: str) -> bool:
+    return len(value) > LABEL_VALUE_CHARS or any(ch in value for ch in '{"\n')
+
+
+def labels_line(labels: dict[str, list[str]]) -> str:
+    """`key=v1|v2` per label; a label holding request bodies or other long text (loggers that
+    copy every field into labels) is summarised by one short example instead of dumped."""
+    shown = []
+    for key, values in list(labels.items())[:LABEL_KEYS]:
+        if any(_body_like(v) for v in values):
+            example = min(values, key=len)
+            example = example if len(example) <= 24 else example[:24] + "…"
+            text = f"<{len(values)}{'+' if len(values) >= 5 else ''} long values, e.g. {example}>"
+        else:
+            text = "|".join(values[:LABEL_VALUES]) + (f"|+{len(values) - LABEL_VALUES} more"
+                                                     if len(values) > LABEL_VALUES else "")
+        shown.append(f"{clip(key, LABEL_VALUE_CHARS)}={text}")
+    hidden = len(labels) - LABEL_KEYS
+    if hidden > 0:
+        shown.append(f"+{hidden} more labels")
+    return _safe(", ".join(shown))
+
+
+KEY_WIDTH = 8
+
+
+def _rows(con: Any, rows: list[tuple[str, Any]], indent: int = 2) -> None:
+    """`key  value` rows; a long value wraps under itself, not under the key."""
+    from rich.padding import Padding
+    from rich.table import Table
+
+    if not rows:
+        return
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True, width=KEY_WIDTH)
+    grid.add_column()
+    for key, value in rows:
+        grid.add_row(key, value)
+    con.print(Padding(grid, (0, 0, 0, indent)))
+
+
+def _link(con: Any, key: str, link: str, style: str) -> None:
+    """The link on one line however long: the terminal folds it, copying gets it whole."""
+    from rich.text import Text
+
+    line = Text(" " * 2 + key.ljust(KEY_WIDTH + 2), style="bold")
+    line.append(_safe(link), style=style)
+    con.print(line, soft_wrap=True)
+
+
+def _incident(con: Any, i: IncidentFindings, tz: ZoneInfo | None) -> None:
+    from rich.text import Text
+
+    inc = i.incident
+    con.print(Text(f"INCIDENT {i.id}  {window(inc.start_ns, inc.end_ns, tz)}", style="bold red"))
+    top = i.causes[0] if i.causes else None
+    if top:
+        _rows(con, [("cause", Text(f"{_safe(top.summary)} (confidence {top.confidence:.2f})"))])
+        for link in top.urls:
+            _link(con, "follow", link, "bold cyan underline")
+    rows: list[tuple[str, Any]] = []
+    when = f"{stamp(inc.start_ns)} → {stamp(inc.end_ns)} ({duration(inc.end_ns - inc.start_ns)})"
+    if inc.recovery_ns is not None:
+        when += f"; first clean success {stamp(inc.recovery_ns)}"
+    rows.append(("window", when))
+    users = f", users {inc.affected_users}" if inc.affected_users is not None else ""
+    rows.append(("impact", f"{inc.affected_requests} of {inc.total_requests} requests affected, "
+                           f"{inc.failed_requests} failed{users}"))
+    if inc.resolution:
+        rows.append(("resolved", Text(f"{stamp(inc.resolution[0])}: {_safe(inc.resolution[1])}")))
+    if top and top.advice:
+        rows.append(("note", Text(_safe(top.advice))))
+    _rows(con, rows)
+    for c in i.causes[1:3]:
+        _rows(con, [(f"#{c.rank}", Text(f"{_safe(c.component)} / {_safe(c.kind)} (confidence {c.confidence:.2f}): "
+                                        f"{_safe(c.summary)}", style="dim"))])
+        for link in c.urls:
+            _link(con, "link", link, "dim")
+
+
+def _input(con: Any, s: InputSummary) -> None:
+    from rich.text import Text
+
+    if s.format == "unreadable":
+        _rows(con, [("input", Text(f"{_safe(s.path)} [unreadable]: {_safe('; '.join(s.warnings))}", style="yellow"))])
+        return
+    rows: list[tuple[str, Any]] = [
+        ("input", Text(f"{_safe(s.path)} [{s.format}]")),
+        ("", f"records {s.records}, rejected {s.rejected}, duplicates {s.duplicates}"),
+        ("", f"{stamp(s.first_ns)} .. {stamp(s.last_ns)}")]
+    if s.labels:
+        rows.append(("labels", Text(labels_line(s.labels), style="dim")))
+    if s.truncated:
+        rows.append(("!", Text(f"truncated: the {s.truncated_end} end is missing", style="yellow")))
+    _rows(con, rows)
+
+
+def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: bool = False) -> str:
+    """The terminal summary as text (ANSI styled when `colour`), wrapped at `width`."""
+    from rich.console import Console
+    from rich.text import Text
+
+    buf = io.StringIO()
+    con = Console(file=buf, width=width, color_system="standard" if colour else None, no_color=not colour,
+                  force_terminal=colour, highlight=False, markup=False, emoji=False)
+    if not f.incidents:
+        con.print(Text("No incident: nothing new or bursting.", style="bold green"))
+    for n, i in enumerate(f.incidents):
+        if n:
+            con.print()
+        _incident(con, i, tz)
+    routine = [c for c in f.clusters if c.routine]
+    if routine:
+        con.print()
+        con.print(Text("Routine failures set aside (not the cause):", style="bold"))
+        _rows(con, [(f"{c.count:>{KEY_WIDTH}}", Text(f"{_safe(c.signature)}  ({_safe(c.routine_reason)})", style="dim"))
+                    for c in routine])
+    con.print()
+    con.print(Text(f"Read {f.ingested.records} records from {len(f.ingested.inputs)} input(s): "
+                   f"{len(f.clusters)} signatures, {len(f.incidents)} incident(s)", style="bold"))
+    for s in f.ingested.inputs:
+        _input(con, s)
+    return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
