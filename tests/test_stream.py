@@ -9,7 +9,8 @@ import pytest
 from fixtures import generate
 from fixtures.generate import Chaos, Style
 from rca.findings.pipeline import analyze
-from rca.outputs.report import findings_json, markdown, terminal
+from rca.outputs.report import findings_json, markdown
+from rca.outputs.terminal import terminal
 
 SCENARIOS = {
     "factory failing": ([Chaos("fail", 300, 540)], generate.REFERENCE),

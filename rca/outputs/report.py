@@ -1,5 +1,5 @@
 """Render findings: the incident report's sections as Markdown, the `rca.findings/1` JSON
-document, and the terminal summary. Written artifacts are redacted unless asked otherwise."""
+document (the terminal summary is rca.outputs.terminal). Written artifacts are redacted unless asked otherwise."""
 
 from __future__ import annotations
 
