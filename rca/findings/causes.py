@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from rca.findings.incidents import Incident
 from rca.knowledge.pack import CauseRule, Pack
 from rca.table.redact import clip
-from rca.findings.signatures import Cluster
+from rca.findings.signatures import BODYLESS, Cluster
 from rca.inputs.timestamps import format_rfc3339_ms
 
 
@@ -58,9 +58,11 @@ def cause_for(c: Cluster, pack: Pack) -> tuple[str, str, str, float, str | None]
     g = pack.generic_cause
     if "slow" in c.flags and pack.generic_slow_cause:
         g = pack.generic_slow_cause
+    elif not c.has_link and c.template in BODYLESS and pack.generic_bodyless_cause:
+        g = pack.generic_bodyless_cause
     summary = g["summary"].format(endpoint=c.endpoint or c.component, status=c.status or "errors",
                                   message=c.template, latency_s=(c.median_latency_ms or 0) / 1000)
-    return c.component, g["kind"], summary, float(g["confidence"]), None
+    return c.component, g["kind"], summary, float(g["confidence"]), g.get("advice")
 
 
 def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_cluster,
@@ -94,6 +96,7 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
         latency = f", median latency {c.median_latency_ms / 1000:.1f} s" if c.median_latency_ms and "slow" in c.flags else ""
         cause.evidence.append(f"{in_incident} x {c.component} {c.endpoint or ''} {status} \"{c.template}\"{extra}"
                               f"{latency} ({span})".replace("  ", " "))
+        cause.evidence += [b.describe() for b in c.bursts if b.start_ns <= incident.end_ns and b.end_ns >= incident.start_ns]
         if c.examples:
             cause.evidence.append(f"example: {clip(c.examples[0], 400)}")
     causes = sorted(by_key.values(), key=lambda x: (-x.weight, -x.confidence, x.component))

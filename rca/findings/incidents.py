@@ -90,6 +90,7 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
     cols = _columns(table, decoded, traffic)
     ts = cols.ts
     affected = np.flatnonzero((row_cluster >= 0) & active[np.maximum(row_cluster, 0)])
+    affected = affected[_in_bursts(affected, row_cluster, clusters, ts)]
     if affected.size == 0:
         return []
     links = decoded.column("link").combine_chunks().take(pa.array(affected)).to_pylist()
@@ -108,7 +109,7 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
     if linkless.size:
         cuts = np.flatnonzero(np.diff(ts[linkless]) > split_gap_ns) + 1
         starts = np.array([s[0] for s in spans], dtype=np.int64)
-        for part in (_burst_core(p, ts) for p in np.split(linkless, cuts)):
+        for part in np.split(linkless, cuts):
             start, end = ts[part].min(), ts[part].max()
             host = None
             k = int(np.searchsorted(starts, end, side="right")) - 1
@@ -136,19 +137,20 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
     return incidents
 
 
-def _burst_core(rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """Drop stragglers at either end of a link-less burst: rows set apart from the rest by
-    more than three times its typical spacing are the signature's baseline, not the incident."""
-    while rows.size >= 4:
-        gaps = np.diff(ts[rows])
-        typical = float(np.median(gaps))
-        if gaps[0] > 3 * typical and gaps[0] > NS_MIN:
-            rows = rows[1:]
-        elif gaps[-1] > 3 * typical and gaps[-1] > NS_MIN:
-            rows = rows[:-1]
-        else:
-            break
-    return rows
+def _in_bursts(rows: np.ndarray, row_cluster: np.ndarray, clusters: list[Cluster], ts: np.ndarray) -> np.ndarray:
+    """Which rows count: all rows of a signature, or only those inside its bursts when its
+    rate rose above a baseline (the rest are its routine trickle)."""
+    keep = np.ones(rows.size, dtype=bool)
+    for ci, c in enumerate(clusters):
+        if not c.bursts:
+            continue
+        mine = row_cluster[rows] == ci
+        t = ts[rows[mine]]
+        inside = np.zeros(t.size, dtype=bool)
+        for b in c.bursts:
+            inside |= (t >= b.start_ns) & (t <= b.end_ns)
+        keep[np.flatnonzero(mine)[~inside]] = False
+    return keep
 
 
 def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:

@@ -20,6 +20,7 @@ from rca.findings.incidents import Incident, find_incidents
 from rca.inputs.exports import Ingested, ingest
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.redact import clip
+from rca.findings.rates import exposure
 from rca.findings.signatures import Cluster, build_clusters, infer_latency, mark_routine
 from rca.inputs.timestamps import format_rfc3339_ms
 from rca.findings.traffic import Traffic, traffic_of
@@ -82,7 +83,7 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
     span = traffic.span()
     if span is not None:
-        mark_routine(clusters, pack, span[0], span[1], ts)
+        mark_routine(clusters, pack, span[0], span[1], ts, exposure(traffic.ts[traffic.timed]))
     incidents = find_incidents(table, decoded, clusters, row_cluster, traffic, pack)
     is_http = decoded.column("category").combine_chunks().to_numpy(zero_copy_only=False) == "http"
     alerts = AlertContext(table, clusters, pack)

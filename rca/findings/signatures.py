@@ -15,10 +15,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rca.findings.rates import Burst, Exposure, burst_in_windows, confined, find_bursts
 from rca.knowledge.pack import Pack
 from rca.table.masking import template
 from rca.table.patterns import mine
 
+# Templates of signatures whose lines say nothing but endpoint and status: only their rate
+# can tell an incident from routine.
+BODYLESS = ("(body not logged)", "(no message)")
 _SQL = r"(?i)^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|REPLACE)\b"
 
 
@@ -43,6 +47,9 @@ class Cluster:
     users: list[str] = field(default_factory=list)
     routine: bool = False
     routine_reason: str | None = None
+    # Windows where the signature ran well above its own baseline (rca.findings.rates); when
+    # set, only rows inside them are affected, the rest are its routine trickle.
+    bursts: list[Burst] = field(default_factory=list)
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
@@ -177,7 +184,7 @@ def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.A
         if parts[3]:
             templates[tuple(parts)] = next(mined_iter)
         else:
-            templates[tuple(parts)] = "(body not logged)" if "body-lost" in parts else "(no message)"
+            templates[tuple(parts)] = BODYLESS[0] if "body-lost" in parts else BODYLESS[1]
     by_group: dict[tuple, list[str]] = {}
     for parts, tmpl in templates.items():
         by_group.setdefault((parts[0], parts[1], parts[2], *parts[4:]), []).append(tmpl)
@@ -254,45 +261,59 @@ def _fill_stats(clusters: list[Cluster], table: pa.Table, decoded: pa.Table, lat
         c.examples = examples
 
 
-def mark_routine(clusters: list[Cluster], pack: Pack, first_ns: int, last_ns: int, ts: np.ndarray) -> None:
-    """Routine = known noise from the pack, or a steady rate across the whole export.
+def mark_routine(clusters: list[Cluster], pack: Pack, first_ns: int, last_ns: int, ts: np.ndarray,
+                 exp: Exposure | None = None) -> None:
+    """Routine = known noise from the pack, or seen across the export with no significant
+    rise in rate against its own baseline (rca.findings.rates): neither in a window found by
+    scanning its counts, nor in a window other evidence established (a remediation link,
+    another signature's burst or first appearance). A signature absent from the first or
+    last quarter is new only when, at the rate it shows, it would almost surely have been
+    seen there; a single row cannot be told apart from routine and is kept.
 
     A cluster with a remediation link is never routine: the link is the incident.
     """
     span = max(last_ns - first_ns, 1)
+    steady: list[tuple[Cluster, np.ndarray]] = []
+    windows: list[tuple[int, int]] = []
     for c in clusters:
         if c.has_link:
+            windows.append((c.first_ns, c.last_ns))
             continue
-        for rule in pack.noise:
-            if rule.statuses and c.status not in rule.statuses:
-                continue
-            if rule.component and rule.component != c.component:
-                continue
-            if rule.message and not rule.message.search(c.template):
-                continue
-            if rule.has_link is not None and rule.has_link != c.has_link:
-                continue
-            c.routine, c.routine_reason = True, rule.name
-            break
-        if c.routine:
+        if _noise_rule(c, pack):
             continue
         times = np.sort(ts[c.rows])
-        if times.size < 3:
+        times = times[times >= first_ns]
+        if times.size < 2:
             continue
+        if exp is not None:
+            c.bursts = find_bursts(times, exp)
+            if c.bursts:
+                windows += [(b.start_ns, b.end_ns) for b in c.bursts]
+                continue
         early = times[0] <= first_ns + 0.25 * span
         late = times[-1] >= last_ns - 0.25 * span
-        if early and late and not bursty(times, span):
+        if (early and late) or (exp is not None and not confined(times, exp)):
+            steady.append((c, times))
+        else:
+            windows.append((int(times[0]), int(times[-1])))
+    windows = sorted(set(windows))
+    for c, times in steady:
+        c.bursts = burst_in_windows(times, exp, windows) if exp is not None else []
+        if not c.bursts:
             c.routine, c.routine_reason = True, "steady rate before, during and after"
 
 
-def bursty(times: np.ndarray, span: int, share: float = 0.2, ratio: float = 4.0) -> bool:
-    """Whether the busiest stretch (a fifth of the export) runs at `ratio` times the rate of
-    the rest: a burst on top of a baseline, not a steady rate."""
-    window = max(1, int(share * span))
-    inside = int(np.max(np.searchsorted(times, times + window, side="right") - np.arange(times.size)))
-    outside = times.size - inside
-    if inside < 4:
-        return False
-    rate_in = inside / window
-    rate_out = outside / max(1, span - window)
-    return rate_in >= ratio * rate_out
+def _noise_rule(c: Cluster, pack: Pack) -> bool:
+    """Mark `c` routine when a pack noise rule names it."""
+    for rule in pack.noise:
+        if rule.statuses and c.status not in rule.statuses:
+            continue
+        if rule.component and rule.component != c.component:
+            continue
+        if rule.message and not rule.message.search(c.template):
+            continue
+        if rule.has_link is not None and rule.has_link != c.has_link:
+            continue
+        c.routine, c.routine_reason = True, rule.name
+        return True
+    return False

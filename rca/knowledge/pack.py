@@ -62,6 +62,7 @@ class Pack:
     latency_anchor: dict[str, Any] | None = None
     outgoing_category: str = "outgoing"
     generic_slow_cause: dict[str, Any] | None = None
+    generic_bodyless_cause: dict[str, Any] | None = None
 
 
 def _compile_pack(raw: dict[str, Any]) -> Pack:
@@ -104,6 +105,7 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         latency_anchor=raw.get("latency_anchor"),
         outgoing_category=raw.get("outgoing_category", "outgoing"),
         generic_slow_cause=raw.get("generic_slow_cause"),
+        generic_bodyless_cause=raw.get("generic_bodyless_cause"),
     )
 
 

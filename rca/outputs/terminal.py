@@ -94,6 +94,9 @@ def _incident(con: Any, i: IncidentFindings, tz: ZoneInfo | None) -> None:
                            f"{inc.failed_requests} failed{users}"))
     if inc.resolution:
         rows.append(("resolved", Text(f"{stamp(inc.resolution[0])}: {_safe(inc.resolution[1])}")))
+    if top:
+        rows += [("rate", Text(_safe(e.removeprefix("rate change: ")))) for e in top.evidence
+                 if e.startswith("rate change:")]
     if top and top.advice:
         rows.append(("note", Text(_safe(top.advice))))
     _rows(con, rows)
