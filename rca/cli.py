@@ -107,6 +107,19 @@ NoColor = Annotated[bool, typer.Option("--no-color", help="No colour (also NO_CO
 Debug = Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")]
 
 
+Limit = Annotated[list[str] | None, typer.Option(
+    "--limit", metavar="NAME=VALUE",
+    help="Raise a safety limit: input-size=2G (decompressed or streamed bytes per input), ratio=200 "
+         "(decompression ratio), line-length=256K (longer lines are cut), read-timeout=60 (seconds a pipe may "
+         "stay silent; 0 waits forever). Repeatable.", show_default=False)]
+
+
+def _limits(settings: list[str] | None) -> None:
+    from rca.inputs.limits import apply
+
+    apply(settings)
+
+
 class OutputFormat(str, Enum):
     text = "text"
     md = "md"
@@ -175,10 +188,12 @@ def analyze(
     quiet: Quiet = False,
     verbose: Verbose = 0,
     no_color: NoColor = False,
+    limit: Limit = None,
     debug: Debug = False,
 ) -> None:
     """Find incidents in log exports: signatures, windows, ranked root causes, report sections."""
     _configure_logging(debug, quiet, verbose, no_color)
+    _limits(limit)
     if loki:
         import tempfile
 
@@ -247,6 +262,7 @@ def patterns(
     quiet: Quiet = False,
     verbose: Verbose = 0,
     no_color: NoColor = False,
+    limit: Limit = None,
     debug: Debug = False,
 ) -> None:
     """Mine log templates: variables become <*>, each template with a stable id."""
@@ -255,6 +271,7 @@ def patterns(
     from rca.outputs.patterns_output import as_csv, as_json, as_text
 
     _configure_logging(debug, quiet, verbose, no_color)
+    _limits(limit)
     ingested = ingest(inputs, input_format=input_format)
     for s in ingested.inputs:
         for w in s.warnings:
@@ -354,6 +371,7 @@ def batch(
     quiet: Quiet = False,
     verbose: Verbose = 0,
     no_color: NoColor = False,
+    limit: Limit = None,
     debug: Debug = False,
 ) -> None:
     """Review many past outages: a table per outage and the causes that recur."""
@@ -362,6 +380,7 @@ def batch(
     from rca.history.review import render
 
     _configure_logging(debug, quiet, verbose, no_color)
+    _limits(limit)
     if group_by_gap:
         from rca.integrations.pull import parse_duration_ns
 

@@ -46,8 +46,12 @@ def _units(paths: list[str]) -> list[Unit]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            files = sorted(f for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
-            subdirs = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
+            try:
+                entries = list(path.iterdir())
+            except PermissionError:
+                raise UsageError(f"{p}: permission denied (a folder rca cannot list)") from None
+            files = sorted(f for f in entries if f.is_file() and not f.name.startswith("."))
+            subdirs = sorted(d for d in entries if d.is_dir() and not d.name.startswith("."))
             if files and all(".part" in f.name for f in files):
                 units.append(Unit(path.name, [str(f) for f in files]))
             else:

@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from loguru import logger
+
+from rca.errors import RcaError
 
 SCHEMA = pa.schema([
     ("identity", pa.string()), ("outage", pa.string()), ("source", pa.string()),
@@ -35,8 +38,14 @@ def default_store() -> Path:
     return Path(base) / "rca" / "history"
 
 
+def _check_folder(store: Path) -> None:
+    if store.exists() and not store.is_dir():
+        raise RcaError(f"{store}: the history store must be a folder, and this is a file (choose another --store)")
+
+
 def record(store: Path, identity: str, rows: list[dict[str, Any]]) -> Path:
     """Write one export's incidents as `<identity>.parquet`, atomically."""
+    _check_folder(store)
     store.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist(rows, schema=SCHEMA) if rows else SCHEMA.empty_table()
     target = store / f"{identity}.parquet"
@@ -52,11 +61,18 @@ def record(store: Path, identity: str, rows: list[dict[str, Any]]) -> Path:
 
 
 def load(store: Path) -> pa.Table:
-    """Every recorded incident, oldest first (unfinished temporary files are ignored)."""
+    """Every recorded incident, oldest first (unfinished temporary files are ignored; a
+    corrupt or foreign Parquet file is skipped with a warning naming it)."""
+    _check_folder(store)
     if not store.exists():
         return SCHEMA.empty_table()
     files = sorted(p for p in store.glob("*.parquet") if not p.name.startswith("."))
-    tables = [pq.read_table(p, schema=SCHEMA) for p in files]
+    tables = []
+    for p in files:
+        try:
+            tables.append(pq.read_table(p, schema=SCHEMA))
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            logger.warning("{}: skipped, not an rca history file ({})", p, str(exc).splitlines()[0][:160])
     if not tables:
         return SCHEMA.empty_table()
     table = pa.concat_tables(tables)

@@ -23,7 +23,8 @@ from rca.inputs.detect import detect
 from rca.errors import InputError, InputErrors, UsageError
 from rca.inputs.formats import FORMATS
 from rca.inputs.readers import Context, ReadResult, logcli
-from rca.inputs.sniff import MAX_LINE, ZIP, decompress, is_plain_text, long_lines, to_utf8
+from rca.inputs import limits as input_limits
+from rca.inputs.sniff import MAX_LINE, ZIP, decompress, is_plain_text, long_lines, looks_binary, to_utf8
 from rca.inputs.records import concat, dedupe_across_sources, sort_by_time
 from rca.inputs.timestamps import format_rfc3339_ms
 
@@ -91,6 +92,9 @@ def expand_paths(paths: list[str]) -> tuple[list[tuple[str, bool]], list[InputEr
             continue
         path = Path(p)
         if path.is_dir():
+            if not os.access(path, os.R_OK | os.X_OK):
+                errors.append(InputError(p, "permission denied (a folder rca cannot list)"))
+                continue
             files = sorted(
                 str(f) for f in path.rglob("*")
                 if f.is_file() and not any(part.startswith(".") for part in f.relative_to(path).parts)
@@ -108,7 +112,7 @@ def expand_paths(paths: list[str]) -> tuple[list[tuple[str, bool]], list[InputEr
 def _members(path: str) -> list[tuple[str, bytes | None, bool]]:
     """A zip archive's files as inputs of their own (`archive.zip:member`); any other path
     as itself, read later."""
-    if path == STDIN:
+    if path == STDIN or input_limits.is_stream(path):
         return [(path, None, False)]
     try:
         with open(path, "rb") as fh:
@@ -125,7 +129,9 @@ def _members(path: str) -> list[tuple[str, bytes | None, bool]]:
                      and not any(p.startswith((".", "__MACOSX")) for p in i.filename.split("/"))]
             if not names:
                 raise InputError(path, "zip archive holds no files")
-            return [(f"{path}:{n}", archive.read(n), True) for n in sorted(names)]
+            caps = input_limits.current()
+            return [(f"{path}:{n}", input_limits.capped_member(archive, n, f"{path}:{n}", caps), True)
+                    for n in sorted(names)]
     except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
         raise InputError(path, f"broken zip archive ({exc})") from None
 
@@ -134,8 +140,16 @@ def _read_bytes(path: str) -> bytes:
     if path == STDIN:
         if sys.stdin is None or sys.stdin.isatty():
             raise InputError(path, "standard input is a terminal; pipe an export into rca")
+        if input_limits.is_stream("/dev/stdin"):
+            return input_limits.read_stream(sys.stdin.fileno(), path, input_limits.current(), looks_binary)
         return sys.stdin.buffer.read()
     try:
+        if input_limits.is_stream(path):
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            try:
+                return input_limits.read_stream(fd, path, input_limits.current(), looks_binary)
+            finally:
+                os.close(fd)
         with open(path, "rb") as fh:
             return fh.read()
     except PermissionError:
@@ -148,7 +162,7 @@ def _read_bytes(path: str) -> bytes:
 
 def _fast_path(path: str, input_format: str | None) -> ReadResult | None:
     """logcli JSONL in a plain, uncompressed UTF-8 file: let Arrow read the file itself."""
-    if path == STDIN or input_format not in (None, "logcli-jsonl"):
+    if path == STDIN or input_format not in (None, "logcli-jsonl") or input_limits.is_stream(path):
         return None
     try:
         with open(path, "rb") as fh:
@@ -210,9 +224,11 @@ def _summarise(path: str, name: str, result: ReadResult, compression: list[str],
         summary.warnings += [n for n in encoding if "invalid UTF-8" in n]
     if path.endswith(".part.tmp"):
         summary.warnings.append("an unfinished logcli part file (.part.tmp): its window may be incomplete")
-    n_long = long_lines(table.column("line")) if table.num_rows else 0
+    cap = input_limits.current().line_length
+    table, n_long = input_limits.cap_lines(table, cap)
     if n_long:
-        summary.warnings.append(f"{n_long} lines are longer than {MAX_LINE // (1 << 20)} MiB; they were kept")
+        summary.warnings.append(f"{n_long} lines were longer than {input_limits.human(cap)} and were cut to it "
+                                "(keep longer lines with --limit line-length=SIZE)")
     if table.num_rows == 0 and result.rejected == 0:
         raise InputError(path, f"no log records in this {name} export")
     if table.num_rows == 0:

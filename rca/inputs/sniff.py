@@ -3,8 +3,6 @@ strip BOMs, transcode UTF-16, and refuse binary data with a clear reason."""
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import lzma
 import zlib
 
@@ -28,63 +26,65 @@ def is_plain_text(head: bytes) -> bool:
 
 
 def decompress(raw: bytes, path: str) -> tuple[bytes, list[str]]:
-    """Undo gzip (multi-member), bzip2 and xz, repeatedly; name what was undone."""
+    """Undo gzip (multi-member), bzip2, xz and zstd, repeatedly, within the size and ratio
+    caps of `rca.inputs.limits`; name what was undone."""
+    from rca.inputs.limits import current
+
     notes: list[str] = []
+    limits = current()
     for _ in range(4):
-        if raw.startswith(GZIP):
-            try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError, zlib.error):
-                raw = _gunzip_salvage(raw, path)
-                notes.append("gzip stream is cut off; read what decompressed")
-            notes.append("gzip")
-        elif raw.startswith(BZIP2):
-            try:
-                raw = bz2.decompress(raw)
-            except (OSError, ValueError) as exc:
-                raise InputError(path, f"broken bzip2 data ({exc})") from None
-            notes.append("bzip2")
-        elif raw.startswith(XZ):
-            try:
-                raw = lzma.decompress(raw)
-            except lzma.LZMAError as exc:
-                raise InputError(path, f"broken xz data ({exc})") from None
-            notes.append("xz")
-        elif raw.startswith(ZSTD):
-            raw = _unzstd(raw, path)
-            notes.append("zstd")
-        elif raw.startswith(ZIP):
-            raise InputError(path, "a zip archive inside a compressed file; unzip it first")
-        elif raw.startswith(PARQUET):
-            raise InputError(path, "a Parquet file; export the logs as JSON instead")
-        else:
+        kind = next((k for k, magic in (("gzip", GZIP), ("bzip2", BZIP2), ("xz", XZ), ("zstd", ZSTD))
+                     if raw.startswith(magic)), None)
+        if kind is None:
+            if raw.startswith(ZIP):
+                raise InputError(path, "a zip archive inside a compressed file; unzip it first")
+            if raw.startswith(PARQUET):
+                raise InputError(path, "a Parquet file; export the logs as JSON instead")
             break
+        raw, cut = _inflate(raw, kind, path, limits)
+        if cut:
+            notes.append(f"{kind} stream is cut off; read what decompressed")
+        notes.append(kind)
     return raw, notes
 
 
-def _unzstd(raw: bytes, path: str) -> bytes:
-    try:
-        import zstandard
-    except ImportError:
-        raise InputError(path, "zstd-compressed; decompress it first (zstd -d FILE)") from None
-    import io
+def _inflate(raw: bytes, kind: str, path: str, limits) -> tuple[bytes, bool]:
+    from rca.inputs.limits import inflate
 
+    if kind == "zstd":
+        try:
+            import zstandard
+        except ImportError:
+            raise InputError(path, "zstd-compressed; decompress it first (zstd -d FILE)") from None
+        errors: tuple[type[BaseException], ...] = (zstandard.ZstdError,)
+    else:
+        errors = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
     try:
-        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw), read_across_frames=True) as reader:
-            return reader.read()
-    except zstandard.ZstdError as exc:
-        raise InputError(path, f"broken zstd data ({exc})") from None
+        out, cut = inflate(raw, kind, path, limits)
+    except errors as exc:
+        raise InputError(path, f"broken {kind} data ({exc})") from None
+    if cut and not out:
+        raise InputError(path, f"{kind} data is cut off before anything could be decompressed")
+    return out, cut
 
 
-def _gunzip_salvage(raw: bytes, path: str) -> bytes:
-    d = zlib.decompressobj(wbits=31)
-    try:
-        out = d.decompress(raw)
-    except zlib.error as exc:
-        raise InputError(path, f"broken gzip data ({exc})") from None
-    if not out:
-        raise InputError(path, "broken gzip data (nothing could be decompressed)")
-    return out
+def looks_binary(head: bytes) -> bool:
+    """Whether the first bytes of an uncompressed stream are binary rather than text."""
+    if head.startswith(_NOT_PLAIN) or _utf16_without_bom(head):
+        return False
+    controls = sum(head.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 27), *range(28, 32)))
+    return b"\x00" in head or controls > max(8, len(head) // 50)
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 text without a byte order mark: ASCII characters leave every other byte NUL."""
+    if len(raw) < 4:
+        return None
+    if raw[1:4:2] == b"\x00\x00" and raw[0] and raw[2]:
+        return "utf-16-le"
+    if raw[0:3:2] == b"\x00\x00" and raw[1] and raw[3]:
+        return "utf-16-be"
+    return None
 
 
 def to_utf8(raw: bytes, path: str) -> tuple[bytes, list[str]]:
@@ -97,9 +97,9 @@ def to_utf8(raw: bytes, path: str) -> tuple[bytes, list[str]]:
         enc = "utf-16-le" if raw.startswith(UTF16_LE_BOM) else "utf-16-be"
         raw = raw[2:].decode(enc, errors="replace").encode("utf-8")
         notes.append(f"decoded from {enc.upper()}")
-    elif len(raw) >= 4 and raw[1:4:2] == b"\x00\x00" and raw[0] and raw[2]:
-        raw = raw.decode("utf-16-le", errors="replace").encode("utf-8")
-        notes.append("decoded from UTF-16-LE (no byte order mark)")
+    elif enc := _utf16_without_bom(raw):
+        raw = raw.decode(enc, errors="replace").encode("utf-8")
+        notes.append(f"decoded from {enc.upper()} (no byte order mark)")
     if not raw or (not raw[: 1 << 16].strip() and raw.isspace()):
         raise InputError(path, "empty file" if not raw else "file holds only white space")
     sample = raw[: 1 << 16]

@@ -30,6 +30,7 @@ def render(f: Findings, fmt: str = "svg") -> bytes:
     import matplotlib.pyplot as plt
 
     matplotlib.rcParams["svg.hashsalt"] = "rca"  # stable ids: the same findings give the same SVG
+    matplotlib.rcParams["text.parse_math"] = False  # log text with "$" is text, never mathtext
     ts = f.row_ts if f.row_ts is not None else np.zeros(0, dtype=np.int64)
     valid = ts > 0
     if not valid.any():

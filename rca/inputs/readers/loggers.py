@@ -9,7 +9,7 @@ import regex
 from rca.inputs.fields import first
 from rca.inputs.readers import Context, ReadResult, fail, load_document, split_lines
 from rca.inputs.records import RecordBuilder
-from rca.inputs.timestamps import TimestampError, parse_any, parse_iso
+from rca.inputs.timestamps import TimestampError, TimestampOutOfRange, parse_any, parse_iso
 
 # Field names by role, in the order they are tried. Dotted names also match nested objects.
 TIME_KEYS = ("@timestamp", "timestamp", "time", "ts", "@t", "datetime", "date", "asctime",
@@ -53,9 +53,17 @@ def object_fields(obj: dict) -> tuple[int | None, str | None, dict[str, str], bo
                 naive = not had_zone
             else:
                 ns, precision = parse_any(stamp)
+        except TimestampOutOfRange:
+            raise
         except TimestampError:
             ns = None
     return ns, precision, parsed, naive
+
+
+def _out_of_range(warnings: list[str], count: int) -> None:
+    if count:
+        warnings.append(f"{count} records were rejected: their time is outside 1678..2261, "
+                        "which nanosecond timestamps cannot hold")
 
 
 def _finish(builder: RecordBuilder, ctx: Context, rejected: int, untimed: int, naive: int,
@@ -69,6 +77,19 @@ def _finish(builder: RecordBuilder, ctx: Context, rejected: int, untimed: int, n
     return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings)
 
 
+def _loads_non_standard(raw: bytes) -> object:
+    """JSON with NaN or Infinity (Python's and JavaScript's loggers write them), which
+    orjson refuses: the standard library reads them."""
+    if b"NaN" not in raw and b"Infinity" not in raw:
+        return None
+    import json
+
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
 def read_ndjson(data: bytes, ctx: Context) -> ReadResult:
     """One JSON object per line (non-JSON lines such as banners or stack traces are kept as
     continuation text of the record before them), or a single JSON array of objects."""
@@ -78,14 +99,14 @@ def read_ndjson(data: bytes, ctx: Context) -> ReadResult:
     builder = RecordBuilder()
     rejected = untimed = naive = 0
     warnings: list[str] = []
-    continuation = 0
+    continuation = out_of_range = 0
     for index, raw in enumerate(split_lines(data)):
         if not raw.strip():
             continue
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            obj = None
+            obj = _loads_non_standard(raw)
         text = raw.decode("utf-8", errors="replace")
         if not isinstance(obj, dict):
             if len(builder):
@@ -94,14 +115,20 @@ def read_ndjson(data: bytes, ctx: Context) -> ReadResult:
             else:
                 rejected += 1
             continue
-        ns, precision, parsed, was_naive = object_fields(obj)
+        try:
+            ns, precision, parsed, was_naive = object_fields(obj)
+        except TimestampOutOfRange:
+            rejected += 1
+            out_of_range += 1
+            continue
         untimed += ns is None
         naive += was_naive
         builder.add(ns, precision, text, index, parsed=parsed)
+    _out_of_range(warnings, out_of_range)
     if continuation:
         warnings.append(f"{continuation} non-JSON lines were kept as continuations of the record before them")
-    if rejected:
-        warnings.append(f"{rejected} lines before the first JSON record were not log records")
+    if rejected > out_of_range:
+        warnings.append(f"{rejected - out_of_range} lines before the first JSON record were not log records")
     return _finish(builder, ctx, rejected, untimed, naive, warnings)
 
 
@@ -110,15 +137,21 @@ def _read_array(data: bytes, ctx: Context) -> ReadResult:
     if not isinstance(doc, list):
         raise fail(ctx, "expected a JSON array of log records")
     builder = RecordBuilder()
-    untimed = naive = 0
+    untimed = naive = out_of_range = 0
     for index, obj in enumerate(doc):
         if not isinstance(obj, dict):
             rejected += 1
             continue
-        ns, precision, parsed, was_naive = object_fields(obj)
+        try:
+            ns, precision, parsed, was_naive = object_fields(obj)
+        except TimestampOutOfRange:
+            rejected += 1
+            out_of_range += 1
+            continue
         untimed += ns is None
         naive += was_naive
         builder.add(ns, precision, orjson.dumps(obj).decode(), index, parsed=parsed)
+    _out_of_range(warnings, out_of_range)
     return _finish(builder, ctx, rejected, untimed, naive, warnings)
 
 
@@ -133,7 +166,7 @@ def read_text(data: bytes, ctx: Context) -> ReadResult:
     """Plain lines (logcli `-o raw`, an application's own log file). A leading ISO time or a
     Kubernetes CRI prefix gives the record its time; CRI partial (`P`) lines are joined."""
     builder = RecordBuilder()
-    naive = untimed = 0
+    naive = untimed = out_of_range = 0
     partial: str | None = None
     for index, raw in enumerate(split_lines(data)):
         text = raw.decode("utf-8", errors="replace")
@@ -145,6 +178,9 @@ def read_text(data: bytes, ctx: Context) -> ReadResult:
             try:
                 ns, precision, had_zone = parse_iso(m["ts"])
                 naive += not had_zone
+            except TimestampOutOfRange:
+                out_of_range += 1
+                continue
             except TimestampError:
                 ns = None
         if m and m["cri"]:
@@ -156,4 +192,6 @@ def read_text(data: bytes, ctx: Context) -> ReadResult:
             text = body
         untimed += ns is None
         builder.add(ns, precision, text, index)
-    return _finish(builder, ctx, 0, untimed, naive, [])
+    warnings: list[str] = []
+    _out_of_range(warnings, out_of_range)
+    return _finish(builder, ctx, out_of_range, untimed, naive, warnings)
