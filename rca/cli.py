@@ -441,10 +441,10 @@ def _window(since: str | None, from_: str | None, to: str | None) -> tuple[int, 
 
 
 def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int, resume: bool,
-             token_file: Path | None, org_id: str | None) -> None:
+             token_file: Path | None, org_id: str | None, deadline: str | None = None) -> None:
     from rich.progress import BarColumn, Progress, TextColumn
 
-    from rca.integrations.pull import access_from_env, pull
+    from rca.integrations.pull import access_from_env, parse_duration_ns, pull
     from rca.inputs.timestamps import format_rfc3339_ms
 
     console = _stderr_console()
@@ -453,6 +453,7 @@ def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int,
                   console=console, transient=True, disable=not console.is_terminal or SETTINGS["quiet"]) as progress:
         task = progress.add_task("pull", total=end - start, lines=0, pages=0)
         stats = pull(access, query, start, end, out, limit=limit, resume=resume,
+                     deadline_s=parse_duration_ns(deadline) / 1e9 if deadline else None,
                      progress=lambda st, cursor: progress.update(task, completed=cursor - start, lines=st.lines,
                                                                  pages=st.pages))
     what = f"{stats.lines} lines in {stats.pages} pages (limit {stats.limit}"
@@ -479,6 +480,7 @@ def pull(
     resume: Annotated[bool, typer.Option("--resume", help="Continue a partial output file.")] = False,
     token_file: Annotated[Path | None, typer.Option("--token-file", help="Bearer token file (else LOKI_TOKEN; or LOKI_USER/LOKI_PASSWORD).")] = None,
     org_id: Annotated[str | None, typer.Option("--org-id", help="X-Scope-OrgID for multi-tenant Loki (else LOKI_ORG_ID).")] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", help="Give up when the whole pull takes longer than this, e.g. 10m (the file stays valid for --resume).")] = None,
     quiet: Quiet = False,
     verbose: Verbose = 0,
     no_color: NoColor = False,
@@ -487,7 +489,7 @@ def pull(
     """Fetch every line of a query from Loki, past the line limit, into a file."""
     _configure_logging(debug, quiet, verbose, no_color)
     start, end = _window(since, from_, to)
-    _pull_to(loki, query, start, end, output, limit, resume, token_file, org_id)
+    _pull_to(loki, query, start, end, output, limit, resume, token_file, org_id, deadline)
 
 
 @app.command(cls=_Command)

@@ -151,7 +151,11 @@ def test_ctrl_c_leaves_a_valid_file_that_resume_completes(tmp_path):
                "--to", TO, "-o", str(out), "--limit", "200"]
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 30
-        while (not out.exists() or out.stat().st_size < 20_000) and time.time() < deadline:
+
+        def written() -> int:  # pages go to a temporary file beside out until the pull ends
+            return sum(p.stat().st_size for p in tmp_path.glob(".interrupted.jsonl.*.rca-tmp"))
+
+        while written() < 20_000 and time.time() < deadline:
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rca.errors import RcaError
-from rca.integrations.http import Unreachable, fetch
+from rca.integrations.http import Unreachable, fetch, one_line
 
 IRM_PLUGINS = ("grafana-irm-app", "grafana-incident-app")
 
@@ -57,6 +57,8 @@ class Grafana:
         if query:
             url += "?" + urllib.parse.urlencode(query, doseq=True)
         request = Request(method, url, body)
+        # IRM's query methods are POSTs that change nothing: safe to send twice.
+        idempotent = method == "GET" or path.rsplit("/", 1)[-1].split(".")[-1].startswith(("Query", "Get"))
         if self.dry_run and method != "GET":
             self.sent.append(request)
             return {}
@@ -66,9 +68,9 @@ class Grafana:
             headers["Authorization"] = f"Bearer {self.token}"
         try:
             payload = fetch(url, headers=headers, timeout_s=self.timeout_s, retries=self.retries,
-                            backoff_s=self.backoff_s, method=method, data=data)
+                            backoff_s=self.backoff_s, method=method, data=data, idempotent=idempotent)
         except urllib.error.HTTPError as exc:
-            raise GrafanaError(_explain(exc.code, method, path, _detail(exc)), exc.code) from None
+            raise GrafanaError(_explain(exc.code, method, path, _detail(exc, self.token)), exc.code) from None
         except Unreachable as exc:
             raise GrafanaError(f"cannot reach Grafana at {self.url}: {exc.reason}") from None
         self.sent.append(request)
@@ -138,18 +140,18 @@ class Grafana:
         return self._call("POST", "/api/annotations", body)
 
 
-def _detail(exc: urllib.error.HTTPError) -> str:
+def _detail(exc: urllib.error.HTTPError, token: str | None) -> str:
     try:
-        text = exc.read().decode("utf-8", "replace")[:300]
+        text = exc.read(4096).decode("utf-8", "replace")
     except OSError:
         return ""
     try:
         parsed = json.loads(text)
         if isinstance(parsed, dict):
-            return str(parsed.get("error") or parsed.get("message") or text)
+            text = str(parsed.get("error") or parsed.get("message") or text)
     except ValueError:
         pass
-    return text.strip()
+    return one_line(text, [token])
 
 
 def _explain(status: int, method: str, path: str, detail: str) -> str:

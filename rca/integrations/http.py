@@ -1,20 +1,34 @@
-"""HTTP with retries, shared by the Grafana and Loki clients.
+"""HTTP that a hostile or broken server cannot turn against the user, shared by the
+Grafana and Loki clients.
 
-429 and 5xx answers (honouring Retry-After), network errors, and bodies `parse` refuses
-are tried again with exponential backoff; any other HTTP error is raised at once as
-`urllib.error.HTTPError`, its body unread, for the caller to explain.
+- Redirects are followed only for GET/HEAD and only within the same origin (scheme, host,
+  port), so credentials (Authorization, X-Scope-OrgID) never reach another host, and a POST
+  is never silently re-sent as a GET.
+- Each request has a socket timeout and a deadline for the whole answer, and the body is
+  read in pieces up to a size cap, so a slow-drip or endless answer cannot hang or fill
+  memory.
+- 429 and 5xx answers, network errors and unreadable bodies are retried with jittered
+  exponential backoff, honouring Retry-After up to a cap; a request that may already
+  have been applied (a POST answered 5xx or cut off) is never retried.
+- Any other HTTP error is raised at once as `urllib.error.HTTPError`, its body unread, for
+  the caller to explain in one line (`one_line` keeps HTML and secrets out of it).
 """
 
 from __future__ import annotations
 
+import email.utils
+import random
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 MAX_WAIT_S = 30.0
+MAX_BODY = 256 << 20
+DEADLINE_S = 300.0
 
 
 class Unreachable(Exception):
@@ -25,41 +39,124 @@ class Unreachable(Exception):
         self.reason = reason
 
 
-def _retry_after(exc: urllib.error.HTTPError, default: float) -> float:
-    value = exc.headers.get("Retry-After") if exc.headers else None
-    try:
-        return float(value) if value is not None else default
-    except ValueError:
+class Refused(Unreachable):
+    """rca refused to do what the server asked (a redirect elsewhere, an oversized answer);
+    never retried."""
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's API
+        target = urllib.parse.urljoin(req.full_url, newurl)
+        where = "{}://{}".format(*origin(target)[:2])
+        if req.get_method() not in ("GET", "HEAD"):
+            raise Refused(f"the server redirected the {req.get_method()} ({code}) to {where}; rca does not "
+                          "re-send it, so it was not applied")
+        if origin(target) != origin(req.full_url):
+            raise Refused(f"the server redirected to another host ({where}); rca does not follow it with "
+                          "your credentials (use that URL directly if you trust it)")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SameOriginRedirects)
+
+
+def retry_after(value: str | None, default: float) -> float:
+    """Seconds the server asked to wait (delta-seconds or an HTTP date), else `default`."""
+    if not value:
         return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _read(resp: Any, max_bytes: int, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the answer did not finish in time")
+        piece = resp.read1(1 << 16)
+        if not piece:
+            return b"".join(chunks)
+        size += len(piece)
+        if size > max_bytes:
+            raise Refused(f"the answer is larger than {max_bytes >> 20} MiB; refused")
+        chunks.append(piece)
+
+
+def _jitter(seconds: float) -> float:
+    return seconds * random.uniform(0.5, 1.0)
 
 
 def fetch(url: str, *, headers: dict[str, str], timeout_s: float, retries: int, backoff_s: float,
           method: str = "GET", data: bytes | None = None, parse: Callable[[bytes], Any] = bytes,
-          on_retry: Callable[[str], None] | None = None) -> Any:
-    """The parsed body of a successful answer."""
+          on_retry: Callable[[str], None] | None = None, idempotent: bool | None = None,
+          max_bytes: int = MAX_BODY, deadline_s: float = DEADLINE_S, give_up_at: float | None = None) -> Any:
+    """The parsed body of a successful answer.
+
+    `idempotent` (default: GET and HEAD) says whether the request may be sent twice; a
+    request that is not is retried only when the server certainly did not apply it (429,
+    or the connection was refused). `give_up_at` (time.monotonic) bounds all attempts.
+    """
+    safe = method in ("GET", "HEAD") if idempotent is None else idempotent
     for attempt in range(retries + 1):
         last = attempt == retries
-        delay = backoff_s * 2 ** attempt
+        delay = _jitter(backoff_s * 2 ** attempt)
+        deadline = time.monotonic() + deadline_s
+        if give_up_at is not None:
+            deadline = min(deadline, give_up_at)
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=timeout_s) as resp:
-                body = resp.read()
+            with _OPENER.open(req, timeout=max(0.1, min(timeout_s, deadline - time.monotonic()))) as resp:
+                body = _read(resp, max_bytes, deadline)
         except urllib.error.HTTPError as exc:
-            if exc.code not in RETRYABLE or last:
+            if exc.code not in RETRYABLE or last or (not safe and exc.code != 429):
                 raise
-            delay, why = _retry_after(exc, delay), f"HTTP {exc.code}"
+            delay, why = retry_after(exc.headers.get("Retry-After") if exc.headers else None, delay), f"HTTP {exc.code}"
+        except Refused:
+            raise
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            if last:
-                raise Unreachable(getattr(exc, "reason", exc)) from None
-            why = str(getattr(exc, "reason", exc))
+            reason = getattr(exc, "reason", exc)
+            refused = isinstance(reason, ConnectionRefusedError)
+            if last or (not safe and not refused):
+                raise Unreachable(reason if str(reason) else type(reason).__name__) from None
+            why = str(reason)
         else:
             try:
                 return parse(body)
             except ValueError as exc:  # e.g. a body cut off in transit
                 if last:
-                    raise Unreachable(f"unreadable answer ({exc})") from None
-                why = f"unreadable answer ({exc})"
+                    raise Unreachable(f"unreadable answer ({str(exc)[:120]})") from None
+                why = f"unreadable answer ({str(exc)[:120]})"
+        wait = min(delay, MAX_WAIT_S)
+        if give_up_at is not None and time.monotonic() + wait > give_up_at:
+            raise Unreachable(f"{why}, and the deadline leaves no time to try again")
         if on_retry:
             on_retry(why)
-        time.sleep(min(max(delay, 0.0), MAX_WAIT_S))
+        time.sleep(wait)
     raise Unreachable("no answer")
+
+
+def one_line(body: str, secrets: list[str | None] = ()) -> str:  # type: ignore[assignment]
+    """A server's error body as at most one short line: HTML pages are dropped, secrets the
+    request carried are masked."""
+    text = body.strip()
+    if not text or text.startswith("<") or "<html" in text[:200].lower():
+        return ""
+    line = text.splitlines()[0][:200]
+    for secret in secrets:
+        if secret:
+            line = line.replace(secret, "****")
+    return line

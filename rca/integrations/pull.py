@@ -15,6 +15,7 @@ import gzip
 import json
 import os
 import signal
+import time
 import urllib.error
 import urllib.parse
 import zlib
@@ -26,7 +27,7 @@ from typing import Any
 import regex
 
 from rca.errors import RcaError, UsageError
-from rca.integrations.http import Unreachable, fetch
+from rca.integrations.http import Unreachable, fetch, one_line
 from rca.inputs.timestamps import TimestampError, format_rfc3339_nano, parse_any
 
 QUERY_PATH = "/loki/api/v1/query_range"
@@ -113,6 +114,7 @@ class Client:
     retries: int = 5
     backoff_s: float = 0.5
     on_retry: Callable[[str], None] | None = None
+    give_up_at: float | None = None   # time.monotonic() by which the whole pull must end
 
     def query(self, query: str, start_ns: int, end_ns: int, limit: int) -> dict[str, Any]:
         params = urllib.parse.urlencode({"query": query, "start": str(start_ns), "end": str(end_ns),
@@ -120,13 +122,18 @@ class Client:
         url = f"{self.access.endpoint()}?{params}"
         try:
             return fetch(url, headers=self.access.headers(), timeout_s=self.timeout_s, retries=self.retries,
-                         backoff_s=self.backoff_s, parse=json.loads, on_retry=self.on_retry)
+                         backoff_s=self.backoff_s, parse=json.loads, on_retry=self.on_retry,
+                         give_up_at=self.give_up_at)
         except urllib.error.HTTPError as exc:
-            body = exc.read().decode("utf-8", "replace")[:500]
+            try:
+                body = exc.read(4096).decode("utf-8", "replace")
+            except OSError:
+                body = ""
             limit = _MAX_ENTRIES.search(body) if exc.code == 400 else None
             if limit:
                 raise LimitTooHigh(int(limit[2])) from None
-            raise PullError(_explain(exc.code, body)) from None
+            secrets = [self.access.token, self.access.password, self.access.org_id]
+            raise PullError(_explain(exc.code, one_line(body, secrets))) from None
         except Unreachable as exc:
             raise PullError(f"cannot reach Loki at {self.access.url}: {exc.reason}") from None
 
@@ -141,7 +148,7 @@ def _explain(status: int, body: str) -> str:
     what = {401: "rejected the credentials (401): check LOKI_TOKEN, --token-file or LOKI_USER/LOKI_PASSWORD",
             403: "refused the query (403): check the tenant (--org-id) and permissions",
             404: "has no query_range endpoint there (404): check --loki"}.get(status, f"answered HTTP {status}")
-    detail = body.strip().splitlines()[0] if body.strip() and status != 401 else ""
+    detail = body if status != 401 else ""
     return f"Loki {what}" + (f": {detail}" if detail else "")
 
 
@@ -209,24 +216,77 @@ def _resume_point(path: Path) -> tuple[int | None, list[tuple], int]:
 
 def pull(access: Access, query: str, start_ns: int, end_ns: int, out: Path, limit: int = 5000,
          resume: bool = False, progress: Callable[[PullStats, int], None] | None = None,
-         client: Client | None = None) -> PullStats:
-    """Fetch every line of `query` in [start, end) into `out`. Returns what happened."""
+         client: Client | None = None, deadline_s: float | None = None) -> PullStats:
+    """Fetch every line of `query` in [start, end) into `out`. Returns what happened.
+
+    Pages go to a temporary file beside `out`, renamed over it when the pull ends or is
+    interrupted (its content is then valid and `--resume` continues it); a failed pull
+    leaves an existing `out` as it was. A resumed pull starts from a copy of `out`'s
+    complete records, so the rename only ever adds to it.
+    """
     if end_ns <= start_ns:
         raise UsageError("the time range is empty: --from must be before --to")
     client = client or Client(access)
+    if deadline_s:
+        client.give_up_at = time.monotonic() + deadline_s
     stats = PullStats(limit=limit)
     skip: set[tuple] = set()
-    mode = "wb"
+    kept = b""
     if resume and out.exists() and out.stat().st_size:
         last, at_last, complete_bytes = _resume_point(out)
         if last is not None:
             start_ns = max(start_ns, last)
             skip = set(at_last)
             stats.resumed_from_ns = last
-        with open(out, "r+b") as fh:
-            fh.truncate(complete_bytes)
-        mode = "ab"
+        with open(out, "rb") as fh:
+            kept = fh.read(complete_bytes)
     gz = out.name.endswith(".gz")
+    with _Staged(out, kept, keep_on_failure=bool(kept) or not out.exists()) as fh:
+        _pages(client, query, start_ns, end_ns, fh, gz, stats, skip, progress)
+    return stats
+
+
+class _Staged:
+    """A temporary file beside `target`, renamed over it on success or interruption; on
+    failure renamed only when `keep_on_failure` (nothing of the user's is lost by it),
+    otherwise removed. Pipes and devices are written in place."""
+
+    def __init__(self, target: Path, initial: bytes, keep_on_failure: bool) -> None:
+        self.target, self.initial, self.keep = target, initial, keep_on_failure
+        self.tmp: str | None = None
+
+    def __enter__(self):
+        import stat
+        import tempfile
+
+        try:
+            regular = stat.S_ISREG(os.stat(self.target).st_mode)
+        except FileNotFoundError:
+            regular = True
+        if not regular:
+            self.fh = open(self.target, "wb")
+            return self.fh
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".rca-tmp",
+                                        dir=str(self.target.parent or "."))
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)
+        self.fh = os.fdopen(fd, "wb")
+        self.fh.write(self.initial)
+        return self.fh
+
+    def __exit__(self, kind, exc, tb) -> None:
+        self.fh.close()
+        if self.tmp is None:
+            return
+        if kind is None or self.keep or kind is KeyboardInterrupt:
+            os.replace(self.tmp, self.target)
+        else:
+            os.unlink(self.tmp)
+
+
+def _pages(client: Client, query: str, start_ns: int, end_ns: int, fh, gz: bool, stats: PullStats,
+           skip: set[tuple], progress: Callable[[PullStats, int], None] | None) -> None:
     stop = {"now": False}
 
     def on_sigint(signum: int, frame: object) -> None:
@@ -235,39 +295,39 @@ def pull(access: Access, query: str, start_ns: int, end_ns: int, out: Path, limi
     previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
     client.on_retry = lambda why: setattr(stats, "retries", stats.retries + 1)
     try:
-        with open(out, mode) as fh:
-            cursor = start_ns
-            while cursor < end_ns and not stop["now"]:
-                try:
-                    doc = client.query(query, cursor, end_ns, stats.limit)
-                except LimitTooHigh as exc:
-                    stats.limit = max(1, min(exc.allowed, stats.limit - 1))
-                    continue
-                stats.pages += 1
-                entries = _entries(doc)
-                if len(entries) < stats.limit:
-                    accepted, cursor = entries, end_ns
+        cursor = start_ns
+        while cursor < end_ns and not stop["now"]:
+            if client.give_up_at is not None and time.monotonic() > client.give_up_at:
+                raise PullError(f"the pull reached its --deadline after {stats.lines} lines")
+            try:
+                doc = client.query(query, cursor, end_ns, stats.limit)
+            except LimitTooHigh as exc:
+                stats.limit = max(1, min(exc.allowed, stats.limit - 1))
+                continue
+            stats.pages += 1
+            entries = _entries(doc)
+            if len(entries) < stats.limit:
+                accepted, cursor = entries, end_ns
+            else:
+                last = entries[-1][0]
+                if last == cursor:
+                    accepted, cursor = _one_nanosecond(client, query, cursor, stats)
                 else:
-                    last = entries[-1][0]
-                    if last == cursor:
-                        accepted, cursor = _one_nanosecond(client, query, cursor, stats)
-                    else:
-                        accepted = [e for e in entries if e[0] < last]
-                        cursor = last
-                if skip:
-                    accepted = [e for e in accepted if _key(*e) not in skip]
-                    skip = {k for k in skip if k[0] >= cursor}
-                data = _jsonl(accepted)
-                fh.write(gzip.compress(data, mtime=0) if gz and data else data)
-                fh.flush()
-                stats.lines += len(accepted)
-                if progress:
-                    progress(stats, cursor)
+                    accepted = [e for e in entries if e[0] < last]
+                    cursor = last
+            if skip:
+                accepted = [e for e in accepted if _key(*e) not in skip]
+                skip = {k for k in skip if k[0] >= cursor}
+            data = _jsonl(accepted)
+            fh.write(gzip.compress(data, mtime=0) if gz and data else data)
+            fh.flush()
+            stats.lines += len(accepted)
+            if progress:
+                progress(stats, cursor)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     stats.interrupted = stop["now"]
-    return stats
 
 
 def _one_nanosecond(client: Client, query: str, ts: int, stats: PullStats) -> tuple[list, int]:

@@ -1,0 +1,133 @@
+"""Servers that misbehave cannot steal credentials, fake a success, hang rca, fill its
+memory, clobber a file or put a page of HTML (or the token) into an error message."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+
+import pytest
+
+from rca.integrations import http
+from tests.fakes.hostile import HostileServer
+
+TOKEN = "glsa_secretTOKENvalue_0123456789"
+PULL = ["pull", "--query", '{app="x"}', "--from", "2025-01-01T00:00:00Z", "--to", "2025-01-01T01:00:00Z"]
+
+
+def _one_error(run) -> str:
+    lines = [line for line in run.stderr.strip().splitlines() if line]
+    assert len(lines) == 1, run.stderr
+    return lines[0]
+
+
+def test_pull_refuses_a_redirect_to_another_host_and_sends_it_no_credentials(rca, tmp_path):
+    with HostileServer() as elsewhere, HostileServer() as loki:
+        loki.behaviour.mode, loki.behaviour.location = "redirect", elsewhere.url
+        run = rca(*PULL, "--loki", loki.url, "--org-id", "tenant-a", "-o", str(tmp_path / "out.jsonl"),
+                  env={"LOKI_TOKEN": TOKEN})
+    assert run.code != 0
+    assert "redirected to another host" in _one_error(run)
+    assert elsewhere.requests == []
+
+
+def test_a_redirect_within_the_same_server_is_followed(rca, tmp_path):
+    with HostileServer() as loki:
+        loki.behaviour.mode, loki.behaviour.location = "redirect", loki.url + "/moved"
+        run = rca(*PULL, "--loki", loki.url, "-o", str(tmp_path / "out.jsonl"), env={"LOKI_TOKEN": TOKEN})
+    assert run.code == 0, run.stderr
+    assert [r["path"][:6] for r in loki.requests] == ["/loki/", "/moved"]
+    assert loki.requests[1]["headers"]["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_post_answered_with_a_redirect_is_not_counted_as_posted(rca, tmp_path):
+    findings = tmp_path / "findings.json"
+    from rca.findings.pipeline import analyze
+    from rca.outputs.report import findings_json
+
+    findings.write_text(json.dumps(findings_json(analyze(["fixtures/chaos-fail/loki-query.json"]))))
+    with HostileServer() as grafana:
+        grafana.behaviour.mode, grafana.behaviour.location = "redirect", grafana.url + "/moved"
+        run = rca("attach", str(findings), "--grafana-url", grafana.url, "--annotate", env={"GRAFANA_TOKEN": TOKEN})
+    assert run.code != 0
+    assert "FAILED" in run.stdout and "not applied" in run.stdout
+    assert [r["method"] for r in grafana.requests if r["path"].startswith("/moved")] == ["GET"]
+
+
+def test_a_slow_drip_answer_is_cut_off_by_the_deadline(rca, tmp_path):
+    with HostileServer(mode="drip") as loki:
+        started = time.monotonic()
+        run = rca(*PULL, "--loki", loki.url, "--deadline", "3s", "-o", str(tmp_path / "out.jsonl"))
+        took = time.monotonic() - started
+    assert run.code != 0 and took < 60
+    assert "Loki" in _one_error(run)
+
+
+def test_a_silent_server_is_given_up_on_at_the_deadline(rca, tmp_path):
+    with HostileServer(mode="silent") as loki:
+        started = time.monotonic()
+        run = rca(*PULL, "--loki", loki.url, "--deadline", "2s", "-o", str(tmp_path / "out.jsonl"))
+        took = time.monotonic() - started
+    assert run.code != 0 and took < 60
+    assert "Loki" in _one_error(run)
+
+
+def test_a_huge_answer_is_refused_at_the_size_cap_without_reading_it_all():
+    with HostileServer(mode="huge", huge_bytes=256 << 20) as server:
+        with pytest.raises(http.Refused, match="larger than 1 MiB"):
+            http.fetch(server.url, headers={}, timeout_s=10, retries=3, backoff_s=0, max_bytes=1 << 20)
+        assert len(server.requests) == 1
+
+
+def test_a_post_answered_500_is_not_sent_again():
+    with HostileServer(mode="status", status=500, body=b"oops") as server:
+        with pytest.raises(urllib.error.HTTPError):
+            http.fetch(server.url, headers={}, timeout_s=5, retries=3, backoff_s=0, method="POST", data=b"{}")
+        assert [r["method"] for r in server.requests] == ["POST"]
+
+
+def test_a_post_answered_429_is_sent_again():
+    with HostileServer(mode="ok", status=429, fail_first=1, retry_after="0") as server:
+        http.fetch(server.url, headers={}, timeout_s=5, retries=3, backoff_s=0, method="POST", data=b"{}")
+        assert [r["method"] for r in server.requests] == ["POST", "POST"]
+
+
+def test_retry_after_is_honoured_only_up_to_the_cap(monkeypatch):
+    monkeypatch.setattr(http, "MAX_WAIT_S", 0.2)
+    with HostileServer(mode="ok", status=503, fail_first=1, retry_after="3600") as server:
+        started = time.monotonic()
+        http.fetch(server.url, headers={}, timeout_s=5, retries=2, backoff_s=0)
+        assert time.monotonic() - started < 60
+        assert len(server.requests) == 2
+
+
+def test_retry_after_as_an_http_date_is_read():
+    assert 50 < http.retry_after(time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 60)), 1) <= 60
+
+
+def test_a_failed_pull_leaves_an_existing_output_untouched(rca, tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"labels":{},"line":"earlier pull","timestamp":"2025-01-01T00:00:00Z"}\n')
+    before = out.read_bytes()
+    with HostileServer(mode="status", status=403, body=b"forbidden") as loki:
+        run = rca(*PULL, "--loki", loki.url, "-o", str(out))
+    assert run.code != 0
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+
+
+def test_an_html_error_page_echoing_the_token_gives_one_clean_line(rca, tmp_path):
+    page = f"<!DOCTYPE html>\n<html><body><h1>Forbidden</h1><p>token {TOKEN}</p></body></html>".encode()
+    with HostileServer(mode="status", status=403, body=page) as loki:
+        run = rca(*PULL, "--loki", loki.url, "-o", str(tmp_path / "out.jsonl"), env={"LOKI_TOKEN": TOKEN})
+    line = _one_error(run)
+    assert run.code != 0 and "403" in line
+    assert "<" not in line and TOKEN not in run.stderr + run.stdout
+
+
+def test_a_text_error_echoing_the_token_is_masked(rca, tmp_path):
+    with HostileServer(mode="status", status=400, body=f"bad request from Bearer {TOKEN}\nsecond".encode()) as loki:
+        run = rca(*PULL, "--loki", loki.url, "-o", str(tmp_path / "out.jsonl"), env={"LOKI_TOKEN": TOKEN})
+    line = _one_error(run)
+    assert "bad request" in line and TOKEN not in run.stderr and "second" not in run.stderr
