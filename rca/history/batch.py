@@ -122,8 +122,10 @@ def incident_rows(findings: Any, identity: str, outage: str, sources: list[str])
     for found in findings.incidents:
         inc, top = found.incident, (found.causes[0] if found.causes else None)
         sig_ids = sorted({cid for c in found.causes for cid in c.clusters})
+        own = _sources_of(findings, inc.rows) if len(sources) > 1 else []
         rows.append({
-            "identity": identity, "outage": outage, "source": ", ".join(sources),
+            "identity": identity, "outage": ", ".join(Path(s).name for s in own) if own else outage,
+            "source": ", ".join(own or sources),
             "incident_id": found.id, "start_ns": inc.start_ns, "end_ns": inc.end_ns,
             "recovery_ns": inc.recovery_ns, "duration_s": round((inc.end_ns - inc.start_ns) / 1e9, 3),
             "component": top.component if top else "unknown", "kind": top.kind if top else "unknown",
@@ -134,6 +136,15 @@ def incident_rows(findings: Any, identity: str, outage: str, sources: list[str])
             "recorded_at_ns": 0,
         })
     return rows
+
+
+def _sources_of(findings: Any, rows: Any) -> list[str]:
+    """The input files an incident's records came from (a merged analysis reads several)."""
+    table = findings.ingested.table
+    if rows is None or not len(rows) or "source" not in table.column_names:
+        return []
+    taken = table.column("source").take(pa.array(np.asarray(rows, dtype=np.int64)))
+    return sorted(set(taken.to_pylist()) - {None})
 
 
 def remember(findings: Any, sources: list[str], store: Path) -> None:
@@ -161,10 +172,26 @@ def run_local(units: list[Unit], workers: int | None = None) -> Iterator[dict[st
     if len(units) == 1 or workers == 1:
         yield from run_serial(units)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(analyze_outage, u) for u in units]
         for future in as_completed(futures):
             yield future.result()
+
+
+def die_with_parent(parent: int) -> None:
+    """Make a pool worker exit when the batch process dies, even by kill -9 (Linux
+    PR_SET_PDEATHSIG); elsewhere a no-op."""
+    import signal
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def run_dask(units: list[Unit], scheduler: str | None = None, workers: int | None = None) -> Iterator[dict[str, Any]]:

@@ -33,6 +33,10 @@ SCHEMA = pa.schema([
 ])
 
 
+# Columns every history file rca wrote has; a Parquet file without them is someone else's.
+_CORE = {"identity", "incident_id", "start_ns", "end_ns", "component", "kind"}
+
+
 def default_store() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "rca" / "history"
@@ -70,13 +74,34 @@ def load(store: Path) -> pa.Table:
     tables = []
     for p in files:
         try:
+            missing = _CORE - set(pq.read_schema(p).names)
+            if missing:
+                raise ValueError(f"no {', '.join(sorted(missing))} column")
             tables.append(pq.read_table(p, schema=SCHEMA))
         except (OSError, ValueError, pa.ArrowException) as exc:
             logger.warning("{}: skipped, not an rca history file ({})", p, str(exc).splitlines()[0][:160])
     if not tables:
         return SCHEMA.empty_table()
-    table = pa.concat_tables(tables)
+    table = _one_per_incident(pa.concat_tables(tables))
     return table.sort_by([("start_ns", "ascending"), ("incident_id", "ascending")]) if table.num_rows else table
+
+
+def _one_per_incident(table: pa.Table) -> pa.Table:
+    """The same records analysed in two groupings (a file, then a folder or a gap split
+    holding it) are one incident: keep the latest row per incident identity — its window
+    and signatures — whatever export file it was recorded under."""
+    if table.num_rows < 2:
+        return table
+    keys = [(r["start_ns"], r["end_ns"], r["incident_id"], tuple(r["signature_ids"] or []))
+            for r in table.select(["start_ns", "end_ns", "incident_id", "signature_ids"]).to_pylist()]
+    recorded = table.column("recorded_at_ns").fill_null(0).to_pylist()
+    latest: dict[tuple, int] = {}
+    for i, key in enumerate(keys):
+        if key not in latest or recorded[i] >= recorded[latest[key]]:
+            latest[key] = i
+    if len(latest) == table.num_rows:
+        return table
+    return table.take(pa.array(sorted(latest.values()), pa.int64()))
 
 
 @dataclass

@@ -1,0 +1,115 @@
+"""The history store survives bad neighbours: foreign or corrupt files in it, the same
+records analysed in two groupings, merged inputs, and a batch killed with kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+EXPORT = "fixtures/chaos-fail/logcli.jsonl"
+SPLIT = "2025-12-02T17:40:00"
+
+
+@pytest.fixture
+def halves(tmp_path) -> list[Path]:
+    """The fixture export cut in two part files; the incident lies in the first."""
+    lines = Path(EXPORT).read_text().splitlines()
+    first = [ln for ln in lines if json.loads(ln)["timestamp"] < SPLIT]
+    second = [ln for ln in lines if json.loads(ln)["timestamp"] >= SPLIT]
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    paths = [folder / "export.part1.jsonl", folder / "export.part2.jsonl"]
+    for path, part in zip(paths, (first, second), strict=True):
+        path.write_text("\n".join(part) + "\n")
+    return paths
+
+
+def _history(rca, store) -> dict:
+    run = rca("history", "--store", str(store), "-f", "json")
+    assert run.code == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_a_corrupt_parquet_file_is_skipped_with_a_warning_naming_it(rca, tmp_path):
+    store = tmp_path / "history"
+    assert rca("batch", EXPORT, "--store", str(store)).code == 0
+    (store / "broken.parquet").write_bytes(b"PAR1 not really parquet")
+    doc = _history(rca, store)
+    assert len(doc["incidents"]) == 1
+    run = rca("history", "--store", str(store))
+    assert "broken.parquet: skipped" in run.stderr
+    run = rca("analyze", EXPORT, "--store", str(store))
+    assert run.code == 0 and "broken.parquet: skipped" in run.stderr
+
+
+def test_a_foreign_parquet_file_is_skipped(rca, tmp_path):
+    store = tmp_path / "history"
+    assert rca("batch", EXPORT, "--store", str(store)).code == 0
+    pq.write_table(pa.table({"x": [1, 2, 3]}), store / "someone-elses.parquet")
+    run = rca("history", "--store", str(store), "-f", "json")
+    assert run.code == 0 and "someone-elses.parquet: skipped" in run.stderr
+    assert len(json.loads(run.stdout)["incidents"]) == 1
+
+
+def test_the_same_records_in_two_groupings_are_stored_once(rca, tmp_path, halves):
+    store = tmp_path / "history"
+    assert rca("batch", *map(str, halves), "--store", str(store)).code == 0
+    assert rca("batch", str(halves[0].parent), "--store", str(store)).code == 0
+    doc = _history(rca, store)
+    assert len(doc["incidents"]) == 1
+    assert doc["recurring_causes"] == []
+
+
+def test_a_merged_analysis_labels_each_incident_with_its_own_file(rca, tmp_path, halves):
+    store = tmp_path / "history"
+    run = rca("analyze", str(halves[1]), str(halves[0]), "--store", str(store))
+    assert run.code == 0, run.stderr
+    (incident,) = _history(rca, store)["incidents"]
+    assert incident["outage"] == "export.part1.jsonl"
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_pool_workers_die_with_a_batch_killed_by_kill_9(tmp_path):
+    folder = tmp_path / "outages"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"outage-{i}.jsonl").write_bytes(Path(EXPORT).read_bytes())
+    proc = subprocess.Popen([sys.executable, "-m", "rca", "batch", str(folder), "--no-store"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    workers: list[int] = []
+    while time.time() < deadline and len(workers) < 2:
+        workers = _children(proc.pid)
+        time.sleep(0.1)
+    assert workers, "the batch started no pool workers"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    deadline = time.time() + 20
+    while time.time() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
