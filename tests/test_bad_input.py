@@ -124,7 +124,7 @@ def test_invalid_utf8_is_replaced_and_reported(tmp_path):
     assert any("invalid UTF-8" in w for w in result.inputs[0].warnings)
 
 
-def test_line_over_one_megabyte_is_kept_and_reported(tmp_path):
+def test_a_line_over_the_line_length_cap_is_cut_and_reported(tmp_path):
     big = "x" * (1_100_000)
     path = tmp_path / "big.jsonl"
     path.write_text(
@@ -133,8 +133,8 @@ def test_line_over_one_megabyte_is_kept_and_reported(tmp_path):
     )
     result = ingest([str(path)])
     assert result.records == 2
-    assert len(result.table.column("line")[0].as_py()) == 1_100_000
-    assert any("longer than 1 MiB" in w for w in result.inputs[0].warnings)
+    assert len(result.table.column("line")[0].as_py()) == 256 << 10
+    assert any("1 lines were longer than 256 KiB and were cut" in w for w in result.inputs[0].warnings)
 
 
 @pytest.mark.parametrize(
