@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rca.findings.incidents import Incident
+import numpy as np
+import pyarrow as pa
+
+from rca.findings.incidents import Incident, link_identity
 from rca.knowledge.pack import CauseRule, Pack
 from rca.table.redact import clip
 from rca.findings.signatures import BODYLESS, Cluster
@@ -65,15 +68,45 @@ def cause_for(c: Cluster, pack: Pack) -> tuple[str, str, str, float, str | None]
     return c.component, g["kind"], summary, float(g["confidence"]), g.get("advice")
 
 
-def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_cluster,
-                incident_links: set[str] | None = None) -> list[Cause]:
-    """Causes for one incident, best first. Links are those seen inside this incident."""
+@dataclass
+class RowViews:
+    """Row-aligned columns a cause's evidence is read from: time, original line, link, link key."""
+
+    ts: np.ndarray
+    lines: pa.Array
+    links: pa.Array
+    link_keys: pa.Array
+
+
+def row_views(table: pa.Table, decoded: pa.Table) -> RowViews:
+    return RowViews(table.column("ts_ns").combine_chunks().fill_null(0).to_numpy(),
+                    table.column("line").combine_chunks(), decoded.column("link").combine_chunks(),
+                    decoded.column("link_key").combine_chunks())
+
+
+def _examples(rows: np.ndarray, views: RowViews, n: int = 3) -> list[str]:
+    out: list[str] = []
+    for line in views.lines.take(pa.array(rows[:50])).to_pylist():
+        if line not in out:
+            out.append(line)
+        if len(out) == n:
+            break
+    return out
+
+
+def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_cluster: np.ndarray,
+                views: RowViews, refused: set[str] = frozenset()) -> list[Cause]:
+    """Causes for one incident, best first. Counts, times, examples and links come from this
+    incident's own rows, never from the signature's other incidents; a link whose identity
+    the factory refused (`refused`) is never offered."""
     by_key: dict[tuple[str, str], Cause] = {}
     members = incident.rows
+    member_cluster = row_cluster[members]
     kinds_seen = {(cause_for(clusters[ci], pack)[0], cause_for(clusters[ci], pack)[1]) for ci in incident.clusters}
     for ci in incident.clusters:
         c = clusters[ci]
-        in_incident = int((row_cluster[members] == ci).sum())
+        rows = members[member_cluster == ci]
+        take = pa.array(rows)
         component, kind, summary, confidence, advice = cause_for(c, pack)
         rule = _rule_for(c, pack)
         # An ambiguous signature (e.g. a link on a 200 from the factory's own line) joins the
@@ -87,18 +120,21 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
             cause.summary, cause.advice = summary, advice if advice is not None else cause.advice
         cause.confidence = max(cause.confidence, confidence)
         cause.clusters.append(c.id)
-        cause.urls += [u for u in c.links if u not in cause.urls
-                       and (incident_links is None or u in incident_links)]
-        cause.weight += in_incident * confidence
-        span = f"{format_rfc3339_ms(c.first_ns)} .. {format_rfc3339_ms(c.last_ns)}"
+        links = sorted(set(views.links.take(take).drop_null().to_pylist()))
+        cause.urls += [u for u in links if u not in cause.urls and link_identity(u, pack) not in refused]
+        cause.weight += rows.size * confidence
+        times = views.ts[rows]
+        span = f"{format_rfc3339_ms(int(times.min()))} .. {format_rfc3339_ms(int(times.max()))}"
         status = c.status if c.status is not None else "-"
-        extra = f" with {', '.join(c.link_keys)}" if c.link_keys else ""
+        keys = sorted(set(views.link_keys.take(take).drop_null().to_pylist()))
+        extra = f" with {', '.join(keys)}" if keys else ""
         latency = f", median latency {c.median_latency_ms / 1000:.1f} s" if c.median_latency_ms and "slow" in c.flags else ""
-        cause.evidence.append(f"{in_incident} x {c.component} {c.endpoint or ''} {status} \"{c.template}\"{extra}"
+        cause.evidence.append(f"{rows.size} x {c.component} {c.endpoint or ''} {status} \"{c.template}\"{extra}"
                               f"{latency} ({span})".replace("  ", " "))
         cause.evidence += [b.describe() for b in c.bursts if b.start_ns <= incident.end_ns and b.end_ns >= incident.start_ns]
-        if c.examples:
-            cause.evidence.append(f"example: {clip(c.examples[0], 400)}")
+        examples = _examples(rows, views, 1)
+        if examples:
+            cause.evidence.append(f"example: {clip(examples[0], 400)}")
     causes = sorted(by_key.values(), key=lambda x: (-x.weight, -x.confidence, x.component))
     total = sum(c.weight for c in causes) or 1.0
     for i, cause in enumerate(causes, 1):

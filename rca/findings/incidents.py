@@ -3,7 +3,8 @@
 Affected responses are the rows of non-routine signatures. Rows carrying the same link
 identity (e.g. one fix code) form one incident however long it lasts; a new identity is a
 new incident. Link-less anomalies split where the logs go quiet for `split_gap`, and join a
-link incident they overlap.
+link incident they overlap. Responders' own requests to a remediation link are never
+affected rows: they are attempts, attached to the incident they try to end.
 """
 
 from __future__ import annotations
@@ -17,6 +18,34 @@ import pyarrow.compute as pc
 from rca.knowledge.pack import Pack
 from rca.findings.signatures import Cluster
 from rca.findings.traffic import NS_MIN, Traffic
+from rca.table.decode import IDLE, REJECTED, RESOLVED
+
+_MEANING = {IDLE: " (no chaos was running by then)", REJECTED: " — rejected: this link does not end the incident"}
+
+
+@dataclass
+class Attempt:
+    """A responder's request to a remediation link, and what the link answered."""
+
+    ts_ns: int
+    outcome: str
+    link: str | None
+    status: int | None
+    answer: str | None
+    method: str | None = None
+
+    def describe(self) -> str:
+        what = f"{self.method or 'a request'} of the report link"
+        if self.link:
+            what += f" {self.link}"
+        if self.status is None and not self.answer:
+            return f"{what}; its answer was not logged"
+        status = f"{self.status} " if self.status is not None else ""
+        answer = f"\"{self.answer}\"" if self.answer else "(no message)"
+        return f"{what} answered {status}{answer}"
+
+    def summary(self) -> str:
+        return self.describe() + _MEANING.get(self.outcome, "")
 
 
 @dataclass
@@ -38,6 +67,8 @@ class Incident:
     first_link_ns: int | None = None
     endpoints: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+
 
 
 def link_identity(link: str | None, pack: Pack) -> str | None:
@@ -61,25 +92,22 @@ class _Columns:
     has_link: np.ndarray
     endpoint_codes: np.ndarray
     endpoint_names: list[str]
-    resolution_rows: np.ndarray
     links: pa.Array
     users: pa.Array
-    resolutions: pa.Array
     traffic: Traffic
 
 
 def _columns(table: pa.Table, decoded: pa.Table, traffic: Traffic) -> _Columns:
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
     is_http = pc.equal(decoded.column("category").combine_chunks(), "http").fill_null(False).to_numpy(zero_copy_only=False)
+    is_http = is_http & decoded.column("attempt").combine_chunks().is_null().to_numpy(zero_copy_only=False)
     status = decoded.column("status").combine_chunks().fill_null(0).to_numpy().astype(np.int64)
     links = decoded.column("link").combine_chunks()
     has_link = links.is_valid().to_numpy(zero_copy_only=False)
     endpoint = decoded.column("endpoint").combine_chunks().dictionary_encode()
     codes = endpoint.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    resolution = decoded.column("resolution").combine_chunks()
     return _Columns(ts, is_http, status, has_link, codes, endpoint.dictionary.to_pylist(),
-                    np.flatnonzero(resolution.is_valid().to_numpy(zero_copy_only=False)),
-                    links, decoded.column("user").combine_chunks(), resolution, traffic)
+                    links, decoded.column("user").combine_chunks(), traffic)
 
 
 def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], row_cluster: np.ndarray,
@@ -134,6 +162,7 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
                             clusters=sorted({int(row_cluster[r]) for r in members}))
         _measure(incident, pack, cols)
         incidents.append(incident)
+    _attach_attempts(incidents, decoded, ts, pack)
     return incidents
 
 
@@ -151,6 +180,54 @@ def _in_bursts(rows: np.ndarray, row_cluster: np.ndarray, clusters: list[Cluster
             inside |= (t >= b.start_ns) & (t <= b.end_ns)
         keep[np.flatnonzero(mine)[~inside]] = False
     return keep
+
+
+def refused_identities(incidents: list[Incident], pack: Pack) -> set[str]:
+    """Link identities the factory refused and never accepted: never the link to follow."""
+    attempts = [a for inc in incidents for a in inc.attempts if a.link]
+    rejected = {link_identity(a.link, pack) for a in attempts if a.outcome == REJECTED}
+    return rejected - {link_identity(a.link, pack) for a in attempts if a.outcome == RESOLVED}
+
+
+def _attach_attempts(incidents: list[Incident], decoded: pa.Table, ts: np.ndarray, pack: Pack) -> None:
+    """Each responder request goes to the incident whose link it names, else to the latest
+    incident that had begun by then (a mistyped fix code tries to end that one)."""
+    outcome = decoded.column("attempt").combine_chunks()
+    rows = np.flatnonzero(outcome.is_valid().to_numpy(zero_copy_only=False))
+    if not incidents or rows.size == 0:
+        return
+    rows = rows[np.argsort(ts[rows], kind="stable")]
+    take = pa.array(rows)
+    columns = {k: decoded.column(k).combine_chunks().take(take).to_pylist()
+               for k in ("attempt", "link", "status", "resolution", "method")}
+    starts = np.array([inc.start_ns for inc in incidents], dtype=np.int64)
+    by_identity = {inc.link_identity: inc for inc in incidents if inc.link_identity is not None}
+    for k, row in enumerate(rows.tolist()):
+        link = columns["link"][k]
+        attempt = Attempt(int(ts[row]), columns["attempt"][k], link, columns["status"][k],
+                          columns["resolution"][k], columns["method"][k])
+        inc = by_identity.get(link_identity(link, pack))
+        if inc is None:
+            begun = int(np.searchsorted(starts, attempt.ts_ns + NS_MIN, side="right")) - 1
+            inc = incidents[max(begun, 0)]
+        inc.attempts.append(attempt)
+        if inc.resolution is None and attempt.outcome == RESOLVED:
+            inc.resolution = (attempt.ts_ns, attempt.describe())
+
+
+def _burst_core(rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Drop stragglers at either end of a link-less burst: rows set apart from the rest by
+    more than three times its typical spacing are the signature's baseline, not the incident."""
+    while rows.size >= 4:
+        gaps = np.diff(ts[rows])
+        typical = float(np.median(gaps))
+        if gaps[0] > 3 * typical and gaps[0] > NS_MIN:
+            rows = rows[1:]
+        elif gaps[-1] > 3 * typical and gaps[-1] > NS_MIN:
+            rows = rows[:-1]
+        else:
+            break
+    return rows
 
 
 def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
@@ -182,14 +259,6 @@ def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
     inc.recovery_ns = int(ok_ts[after]) if after < ok_ts.size else None
     before = np.searchsorted(ok_ts, inc.start_ns, side="left")
     inc.last_ok_before_ns = int(ok_ts[before - 1]) if before > 0 else None
-    horizon = inc.recovery_ns if inc.recovery_ns is not None else inc.end_ns + 30 * NS_MIN
-    for r in cols.resolution_rows:
-        if inc.start_ns - NS_MIN <= ts[r] <= horizon:
-            link = cols.links[int(r)].as_py()
-            if inc.link_identity is None or link_identity(link, pack) == inc.link_identity:
-                answer = cols.resolutions[int(r)].as_py()
-                inc.resolution = (int(ts[r]), f"GET of the report link answered \"{answer}\"")
-                break
     if window_http.size > 1:
         steps = np.diff(window_http)
         for k in np.flatnonzero(steps > cols.traffic.quiet_ns()):

@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow as pa
 
 from rca.findings.alerts import AlertContext, propose_alert
-from rca.findings.causes import Cause, rank_causes
-from rca.table.decode import decode
-from rca.findings.incidents import Incident, find_incidents
+from rca.findings.causes import Cause, rank_causes, row_views
+from rca.table.decode import RESOLVED, decode
+from rca.findings.incidents import Incident, find_incidents, refused_identities
 from rca.inputs.exports import Ingested, ingest
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.redact import clip
@@ -87,9 +87,11 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     incidents = find_incidents(table, decoded, clusters, row_cluster, traffic, pack)
     is_http = decoded.column("category").combine_chunks().to_numpy(zero_copy_only=False) == "http"
     alerts = AlertContext(table, clusters, pack)
+    views = row_views(table, decoded)
+    refused = refused_identities(incidents, pack)
     results = []
     for inc in incidents:
-        causes = rank_causes(inc, clusters, pack, row_cluster, set(inc.links))
+        causes = rank_causes(inc, clusters, pack, row_cluster, views, refused)
         results.append(IncidentFindings(
             incident=inc,
             id=f"inc-{format_rfc3339_ms(inc.start_ns)[:19].replace(':', '').replace('-', '')}",
@@ -99,7 +101,7 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
                                 else inc.rows, ts),
             routine_in_window=_routine_in_window(inc, clusters, ts),
         ))
-    urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack, urls_elsewhere)
+    urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack, urls_elsewhere, refused)
     all_clusters = row_cluster
     if positions is not None:
         all_clusters = np.full(traffic.rows, -1, dtype=np.int64)
@@ -139,8 +141,10 @@ def _timeline(inc: Incident, decoded: pa.Table, ts: np.ndarray) -> list[tuple[in
     for start, end in inc.gaps:
         minutes = (end - start) / 60e9
         events.append((start, f"no requests logged for {minutes:.1f} min (until {format_rfc3339_ms(end)}): onset/end within it are uncertain"))
-    if inc.resolution:
-        events.append((inc.resolution[0], f"resolution: {inc.resolution[1]}"))
+    for attempt in inc.attempts:
+        is_fix = inc.resolution is not None and inc.resolution[0] == attempt.ts_ns and attempt.outcome == RESOLVED
+        events.append((attempt.ts_ns, f"resolution: {attempt.describe()}" if is_fix
+                       else f"resolution attempt: {attempt.summary()}"))
     last = int(inc.rows[np.argmax(ts[inc.rows])])
     events.append((int(ts[last]), f"last affected request: {_describe_row(last, decoded)}"))
     if inc.recovery_ns is not None:

@@ -123,10 +123,10 @@ def anomalous_mask(decoded: pa.Table, latency: pa.Array, pack: Pack) -> pa.Array
     error_line = pc.equal(category, "error")
     db_error = pc.and_(pc.equal(category, "db"),
                        pc.and_(pc.invert(pc.match_substring_regex(message, _SQL)), pc.not_equal(message, "")))
-    is_resolution = pc.is_valid(decoded.column("resolution").combine_chunks())
+    responder = pc.is_valid(decoded.column("attempt").combine_chunks())  # acting on an incident, not a symptom
     mask = pc.or_(pc.or_(error_status, has_link), pc.or_(decoded.column("bad_jwt").combine_chunks(), slow_answer))
     mask = pc.or_(mask, pc.or_(error_line, db_error))
-    return pc.and_(mask, pc.invert(is_resolution))
+    return pc.and_(mask, pc.invert(responder))
 
 
 def _stable_id(key: str) -> str:

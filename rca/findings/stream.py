@@ -74,7 +74,7 @@ def map_chunk(chunk: Chunk, pack: Pack | None = None) -> ChunkState:
     own = latency_from_anchors(facts.ts, np.sort(facts.ts[is_anchor]), want, facts.latency_ms, pack)
     may_be_slow = want & ~(own < pack.slow_latency_ms)  # NaN (no anchor here) may be slow too
     keep = anomalous_mask(decoded, pa.array(own, pa.float64(), from_pandas=True), pack).to_numpy(zero_copy_only=False)
-    keep = keep | may_be_slow | decoded.column("resolution").combine_chunks().is_valid().to_numpy(zero_copy_only=False)
+    keep = keep | may_be_slow | decoded.column("attempt").combine_chunks().is_valid().to_numpy(zero_copy_only=False)
     kept_index = np.flatnonzero(keep)
     rest = pa.array(np.flatnonzero(~keep))
     return ChunkState(

@@ -90,6 +90,7 @@ def row_facts(table: pa.Table, decoded: pa.Table) -> RowFacts:
     ts = ts_col.fill_null(0).to_numpy()
     timed = ts_col.is_valid().to_numpy(zero_copy_only=False)
     is_http = pc.equal(decoded.column("category").combine_chunks(), "http").fill_null(False).to_numpy(zero_copy_only=False)
+    is_http &= decoded.column("attempt").combine_chunks().is_null().to_numpy(zero_copy_only=False)  # a responder's own
     status = decoded.column("status").combine_chunks().fill_null(0).to_numpy().astype(np.int64)
     has_link = decoded.column("link").combine_chunks().is_valid().to_numpy(zero_copy_only=False)
     bad_jwt = decoded.column("bad_jwt").combine_chunks().fill_null(False).to_numpy(zero_copy_only=False)

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rca.findings.incidents import link_identity
 from rca.knowledge.pack import Pack
 
 
@@ -20,6 +21,7 @@ class UrlInfo:
     first_ns: int
     last_ns: int
     clusters: list[str] = field(default_factory=list)
+    refused: bool = False  # a remediation link the factory answered with a refusal
 
 
 @dataclass
@@ -56,7 +58,7 @@ def url_counts(table: pa.Table, decoded: pa.Table) -> UrlCounts:
 
 
 def collect_urls(table: pa.Table, decoded: pa.Table, row_cluster: np.ndarray, cluster_ids: list[str],
-                 pack: Pack, elsewhere: UrlCounts | None = None) -> list[UrlInfo]:
+                 pack: Pack, elsewhere: UrlCounts | None = None, refused: set[str] = frozenset()) -> list[UrlInfo]:
     urls = decoded.column("urls").combine_chunks()
     elsewhere = elsewhere or UrlCounts()
     flat = urls.flatten()
@@ -87,7 +89,8 @@ def collect_urls(table: pa.Table, decoded: pa.Table, row_cluster: np.ndarray, cl
             count += n
             first = lo if first is None else min(first, lo)
             last = hi if last is None else max(last, hi)
-        out.append(UrlInfo(url, role, count, first, last, cl))
+        out.append(UrlInfo(url, role, count, first, last, cl,
+                           refused=role == "remediation" and link_identity(url, pack) in refused))
     order = {"remediation": 0, "dependency": 1, "other": 2}
     out.sort(key=lambda u: (order[u.role], u.first_ns, u.url))
     return out

@@ -51,6 +51,9 @@ class Pack:
     link_identity: tuple[regex.Pattern[str], ...]
     dependency_keys: tuple[str, ...]
     resolution: regex.Pattern[str]
+    # The link's answers that end nothing: no chaos was running, or the link was refused.
+    resolution_idle: regex.Pattern[str]
+    resolution_rejected: regex.Pattern[str]
     secret_url: tuple[regex.Pattern[str], ...]
     bad_jwt_prefixes: tuple[str, ...]
     slow_latency_ms: float
@@ -63,6 +66,10 @@ class Pack:
     outgoing_category: str = "outgoing"
     generic_slow_cause: dict[str, Any] | None = None
     generic_bodyless_cause: dict[str, Any] | None = None
+
+
+def _any_of(messages: list[str]) -> regex.Pattern[str]:
+    return regex.compile("|".join(regex.escape(m) for m in messages) or "(?!)")
 
 
 def _compile_pack(raw: dict[str, Any]) -> Pack:
@@ -92,7 +99,9 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         remediation_url=regex.compile("|".join(raw.get("remediation_url_patterns", ["(?!)"]))),
         link_identity=tuple(regex.compile(p) for p in raw.get("link_identity_patterns", ())),
         dependency_keys=tuple(raw.get("dependency_keys", ())),
-        resolution=regex.compile("|".join(regex.escape(m) for m in raw.get("resolution_messages", [])) or "(?!)"),
+        resolution=_any_of(raw.get("resolution_messages", [])),
+        resolution_idle=_any_of(raw.get("resolution_idle_messages", [])),
+        resolution_rejected=_any_of(raw.get("resolution_rejected_messages", [])),
         secret_url=tuple(regex.compile(p) for p in raw.get("secret_url_patterns", ())),
         bad_jwt_prefixes=tuple(raw.get("bad_jwt_prefixes", ())),
         slow_latency_ms=float(raw.get("slow_latency_ms", 20000)),

@@ -65,7 +65,7 @@ def findings_json(f: Findings, reveal: bool = False) -> dict[str, Any]:
         } for c in f.clusters],
         "urls": [{
             "url": u.url, "role": u.role, "count": u.count, "first": format_rfc3339_ms(u.first_ns),
-            "last": format_rfc3339_ms(u.last_ns), "clusters": u.clusters,
+            "last": format_rfc3339_ms(u.last_ns), "clusters": u.clusters, "refused": u.refused,
         } for u in f.urls],
     }
     return doc if reveal else redact_obj(doc, f.pack)  # type: ignore[return-value]
@@ -211,6 +211,9 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
             out += ["", "Not the cause: " + "; ".join(f"{c.template} ({c.routine_reason})" for c in routine)
                     + " — these recur before, during and after the window."]
     out += ["", "## Resolution", ""]
+    tries = [a for a in inc.attempts if inc.resolution is None or a.ts_ns != inc.resolution[0]]
+    if tries:
+        out += [f"- Attempt at {when(a.ts_ns, tz)}: {a.summary()}" for a in tries] + [""]
     if inc.resolution:
         out.append(f"At {when(inc.resolution[0], tz)}: {inc.resolution[1]}.")
     elif top and top.urls:

@@ -35,8 +35,11 @@ COLUMNS = pa.schema([
     ("latency_ms", pa.float64()), ("link", pa.string()), ("link_key", pa.string()),
     ("urls", pa.list_(pa.string())), ("dependency", pa.string()), ("body_lost", pa.bool_()),
     ("bad_jwt", pa.bool_()), ("user", pa.string()), ("resolution", pa.string()),
-    ("items", pa.int32()),
+    ("items", pa.int32()), ("attempt", pa.string()),
 ])
+
+# What a responder's request to the remediation link achieved (the `attempt` column).
+RESOLVED, IDLE, REJECTED, UNANSWERED = "resolved", "no chaos running", "rejected", "answer not logged"
 
 
 @dataclass
@@ -57,11 +60,12 @@ class Decoded:
     user: str | None = None
     resolution: str | None = None
     items: int | None = None
+    attempt: str | None = None
 
     def row(self) -> tuple:
         return (self.category, self.component, self.method, self.endpoint, self.status, self.message,
                 self.latency_ms, self.link, self.link_key, self.urls or [], self.dependency, self.body_lost,
-                self.bad_jwt, self.user, self.resolution, self.items)
+                self.bad_jwt, self.user, self.resolution, self.items, self.attempt)
 
 
 def deep_decode(value: Any, depth: int = 0) -> Any:
@@ -206,6 +210,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
             d.method, d.status, d.category = m[1], int(m[3]), "http"
             d.endpoint = _endpoint(m[2], m[1], None, pack)
         _links_from_urls(d, pack)
+        _responder_request(d, m[2] if m and pack.remediation_url.search(m[2]) else None, pack)
         return d
     if not isinstance(obj, dict):
         d.message = clip(text, 500)
@@ -283,6 +288,9 @@ def decode_line(text: str, pack: Pack) -> Decoded:
                 if url not in d.urls:
                     d.urls.append(url)
     _links_from_urls(d, pack)
+    targets = [path, *(obj.get(k) for k in pack.dependency_keys)]
+    _responder_request(d, next((t for t in targets if isinstance(t, str) and pack.remediation_url.search(t)), None),
+                       pack)
     if d.category is None:
         # No label or field says what this line is: tell by its shape. A call to a full URL
         # on another host is an outgoing call; method + relative path + status is a request.
@@ -303,8 +311,23 @@ def _links_from_urls(d: Decoded, pack: Pack) -> None:
             if pack.remediation_url.search(url):
                 d.link = url
                 break
-    if d.link and d.message and pack.resolution.search(d.message) and (d.status is None or d.status < 400):
-        d.resolution = d.message
+
+
+def _responder_request(d: Decoded, target: str | None, pack: Pack) -> None:
+    """A request *to* the remediation link (its URL is what was called, not a link in an
+    answer), or the link's answer itself, is a responder acting on the incident: record the
+    outcome, never a symptom."""
+    message = d.message or ""
+    answer = next((outcome for outcome, pattern in ((REJECTED, pack.resolution_rejected), (IDLE, pack.resolution_idle),
+                                                     (RESOLVED, pack.resolution)) if pattern.search(message)), None)
+    if target is None and (answer is None or (d.link is None and d.status is None)):
+        return
+    if target is not None:
+        d.link = clean_url(target) if "://" in target else d.link or target
+    if (d.status or 0) >= 400:
+        answer = REJECTED
+    d.attempt = answer or UNANSWERED
+    d.resolution = message or None
 
 
 def _label_column(labels: pa.Array, present: set[str], keys: list[str]) -> pa.Array:
