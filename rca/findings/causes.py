@@ -23,6 +23,8 @@ class Cause:
     confidence: float
     clusters: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
+    # Links whose secret parts the export replaced with placeholders: evidence, not a link to follow.
+    redacted_urls: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     advice: str | None = None
     weight: float = 0.0
@@ -121,7 +123,11 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
         cause.confidence = max(cause.confidence, confidence)
         cause.clusters.append(c.id)
         links = sorted(set(views.links.take(take).drop_null().to_pylist()))
-        cause.urls += [u for u in links if u not in cause.urls and link_identity(u, pack) not in refused]
+        for u in links:
+            if pack.redacted_link.search(u):
+                cause.redacted_urls += [u] if u not in cause.redacted_urls else []
+            elif u not in cause.urls and link_identity(u, pack) not in refused:
+                cause.urls.append(u)
         cause.weight += rows.size * confidence
         times = views.ts[rows]
         span = f"{format_rfc3339_ms(int(times.min()))} .. {format_rfc3339_ms(int(times.max()))}"

@@ -22,6 +22,7 @@ class UrlInfo:
     last_ns: int
     clusters: list[str] = field(default_factory=list)
     refused: bool = False  # a remediation link the factory answered with a refusal
+    redacted: bool = False  # its secret parts were replaced by placeholders in the export
 
 
 @dataclass
@@ -74,7 +75,7 @@ def collect_urls(table: pa.Table, decoded: pa.Table, row_cluster: np.ndarray, cl
     out = []
     for url in sorted(set(here) | set(elsewhere.seen)):
         rows_np = np.array(here.get(url, []), dtype=np.int64)
-        if url in links or pack.remediation_url.search(url):
+        if url in links or pack.remediation_url.search(url) or pack.redacted_link.search(url):
             role = "remediation"
         elif url in deps:
             role = "dependency"
@@ -90,7 +91,8 @@ def collect_urls(table: pa.Table, decoded: pa.Table, row_cluster: np.ndarray, cl
             first = lo if first is None else min(first, lo)
             last = hi if last is None else max(last, hi)
         out.append(UrlInfo(url, role, count, first, last, cl,
-                           refused=role == "remediation" and link_identity(url, pack) in refused))
+                           refused=role == "remediation" and link_identity(url, pack) in refused,
+                           redacted=role == "remediation" and bool(pack.redacted_link.search(url))))
     order = {"remediation": 0, "dependency": 1, "other": 2}
     out.sort(key=lambda u: (order[u.role], u.first_ns, u.url))
     return out

@@ -49,6 +49,8 @@ class Pack:
     link_keys: tuple[str, ...]
     remediation_url: regex.Pattern[str]
     link_identity: tuple[regex.Pattern[str], ...]
+    # A link whose secret parts were replaced by placeholders: evidence of chaos, not a link to follow.
+    redacted_link: regex.Pattern[str]
     dependency_keys: tuple[str, ...]
     resolution: regex.Pattern[str]
     # The link's answers that end nothing: no chaos was running, or the link was refused.
@@ -97,6 +99,7 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         category_of=category_of,
         link_keys=tuple(raw.get("link_keys", ())),
         remediation_url=regex.compile("|".join(raw.get("remediation_url_patterns", ["(?!)"]))),
+        redacted_link=regex.compile("|".join(raw.get("redacted_link_patterns", ["(?!)"]))),
         link_identity=tuple(regex.compile(p) for p in raw.get("link_identity_patterns", ())),
         dependency_keys=tuple(raw.get("dependency_keys", ())),
         resolution=_any_of(raw.get("resolution_messages", [])),

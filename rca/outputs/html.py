@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.outputs.chart import render as render_chart
 from rca.table.redact import clip, redact
-from rca.outputs.report import duration, when
+from rca.outputs.report import REDACTED_LINK, duration, when
 
 CSS = """
 *{box-sizing:border-box}body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
@@ -83,6 +83,8 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> str:
                    f" <span class='conf'>confidence {c.confidence:.2f}</span><br>{_e(c.summary)}")
         for link in c.urls:
             out.append(f"<div class='link'>Remediation link: {_e(link)}</div>")
+        for link in c.redacted_urls:
+            out.append(f"<div class='muted'>Remediation link: {_e(REDACTED_LINK)} ({_e(link)})</div>")
         if c.advice:
             out.append(f"<div class='muted'>Note: {_e(c.advice)}</div>")
         out.append("<ul>" + "".join(f"<li class='ev'>{_e(clip(e, 400))}</li>" for e in c.evidence) + "</ul></div>")
@@ -110,6 +112,7 @@ def _signatures(f: Findings) -> str:
 
 
 def _urls(f: Findings) -> str:
-    body = "".join(f"<tr><td>{_e(u.role + (' (refused: not the link to follow)' if u.refused else ''))}</td><td class='link'>{_e(u.url)}</td><td>{u.count}</td></tr>" for u in f.urls)
+    body = "".join(f"<tr><td>{_e(u.role + (' (refused: not the link to follow)' if u.refused else '')
+                                       + (' (redacted in the export)' if u.redacted else ''))}</td><td class='link'>{_e(u.url)}</td><td>{u.count}</td></tr>" for u in f.urls)
     return (f"<section id='urls'><h2>URLs</h2><div class='scroll'><table><tr><th>role</th><th>url</th><th>count</th>"
             f"</tr>{body}</table></div></section>")

@@ -14,6 +14,7 @@ from rca.table.redact import redact, redact_obj
 from rca.inputs.timestamps import NS_PER_S, format_rfc3339_ms
 
 SCHEMA = "rca.findings/1"
+REDACTED_LINK = "link redacted in the export (not a link to follow; find it unredacted in the service's logs)"
 SECTIONS = ["Summary", "Detection", "Impact", "Timeline", "Response", "Root cause", "Resolution",
             "Prevention", "Action items"]
 
@@ -66,6 +67,7 @@ def findings_json(f: Findings, reveal: bool = False) -> dict[str, Any]:
         "urls": [{
             "url": u.url, "role": u.role, "count": u.count, "first": format_rfc3339_ms(u.first_ns),
             "last": format_rfc3339_ms(u.last_ns), "clusters": u.clusters, "refused": u.refused,
+            "redacted": u.redacted,
         } for u in f.urls],
     }
     return doc if reveal else redact_obj(doc, f.pack)  # type: ignore[return-value]
@@ -110,6 +112,7 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dic
         "root_causes": [{
             "rank": c.rank, "component": c.component, "kind": c.kind, "summary": c.summary,
             "confidence": c.confidence, "clusters": c.clusters, "urls": c.urls, "evidence": c.evidence,
+            "redacted_urls": c.redacted_urls,
         } for c in i.causes],
         "timeline": [{"time": format_rfc3339_ms(t), "event": e} for t, e in i.timeline],
         "title": title,
@@ -201,6 +204,8 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
         out += [f"- {e}" for e in top.evidence if not e.startswith("example:")]
         for link in top.urls:
             out.append(f"- Remediation link: {link}")
+        for link in top.redacted_urls:
+            out.append(f"- Remediation link: {REDACTED_LINK} (`{link}`)")
         if top.advice:
             out.append(f"- Caveat: {top.advice}")
         others = i.causes[1:]

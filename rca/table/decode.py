@@ -22,8 +22,10 @@ from rca.inputs.fields import first, lookup
 from rca.knowledge.pack import Pack
 from rca.table.redact import clip
 
-_URL = regex.compile(r"""https?://[^\s"'<>\\{}\[\]|^`]+""")
+# A URL; a placeholder such as <redacted> or [REDACTED] inside it stays part of it.
+_URL = regex.compile(r"""https?://(?:[^\s"'<>\\{}\[\]|^`]|<[\w -]{1,24}>|\[[\w -]{1,24}\]|\{[\w -]{1,24}\})+""")
 _URL_TRAIL = ".,;:)!?*'\""
+_PLACEHOLDER_END = regex.compile(r"[=/](?:\.{2,}|\*{2,}|…)$")  # "fixCode=..." keeps its placeholder
 _LOGFMT = regex.compile(r'(\w[\w.\-]*)=("(?:[^"\\]|\\.)*"|\S*)')
 _TEXT_HTTP = regex.compile(r"\b(GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD)\s+(/\S*)\s+(\d{3})\b")
 _SQL = regex.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|REPLACE)\b", regex.IGNORECASE)
@@ -114,7 +116,7 @@ def _as_ms(value: Any) -> float | None:
 
 def clean_url(url: str) -> str:
     url = url.replace("\\", "").strip("\"'{}")
-    while url and url[-1] in _URL_TRAIL:
+    while url and url[-1] in _URL_TRAIL and not _PLACEHOLDER_END.search(url):
         url = url[:-1]
     return url
 
@@ -308,7 +310,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
 def _links_from_urls(d: Decoded, pack: Pack) -> None:
     if d.link is None:
         for url in d.urls or []:
-            if pack.remediation_url.search(url):
+            if pack.remediation_url.search(url) or pack.redacted_link.search(url):
                 d.link = url
                 break
 

@@ -7,7 +7,7 @@ import orjson
 import regex
 
 from rca.inputs.fields import first
-from rca.inputs.readers import Context, ReadResult, fail, load_document, split_lines
+from rca.inputs.readers import Context, ReadResult, fail, iter_documents, load_document, split_lines
 from rca.inputs.records import RecordBuilder
 from rca.inputs.timestamps import TimestampError, TimestampOutOfRange, parse_any, parse_iso
 
@@ -96,6 +96,8 @@ def read_ndjson(data: bytes, ctx: Context) -> ReadResult:
     stripped = data[:4096].lstrip()
     if stripped.startswith(b"["):
         return _read_array(data, ctx)
+    if stripped.startswith(b"{") and not _first_line_is_object(stripped):
+        return _read_documents(data, ctx)
     builder = RecordBuilder()
     rejected = untimed = naive = 0
     warnings: list[str] = []
@@ -129,6 +131,32 @@ def read_ndjson(data: bytes, ctx: Context) -> ReadResult:
         warnings.append(f"{continuation} non-JSON lines were kept as continuations of the record before them")
     if rejected > out_of_range:
         warnings.append(f"{rejected - out_of_range} lines before the first JSON record were not log records")
+    return _finish(builder, ctx, rejected, untimed, naive, warnings)
+
+
+def _first_line_is_object(head: bytes) -> bool:
+    try:
+        return isinstance(orjson.loads(head.split(b"\n", 1)[0]), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _read_documents(data: bytes, ctx: Context) -> ReadResult:
+    """Pretty-printed JSON objects (as copied from Grafana's log details), one after another:
+    each object is a record."""
+    builder = RecordBuilder()
+    rejected = untimed = naive = 0
+    for index, (doc, _pos) in enumerate(iter_documents(data)):
+        records = doc if isinstance(doc, list) else [doc]
+        for obj in records:
+            if not isinstance(obj, dict):
+                rejected += 1
+                continue
+            ns, precision, parsed, was_naive = object_fields(obj)
+            untimed += ns is None
+            naive += was_naive
+            builder.add(ns, precision, orjson.dumps(obj).decode(), index, parsed=parsed)
+    warnings = [f"{rejected} stretches are not JSON records"] if rejected else []
     return _finish(builder, ctx, rejected, untimed, naive, warnings)
 
 
