@@ -323,7 +323,15 @@ def ingest(paths: list[str] | str, input_format: str | None = None) -> Ingested:
     tables: list[pa.Table] = []
     summaries: list[InputSummary] = []
     skipped_in_folders: list[InputError] = []
+    seen: dict[str, str] = {}
+    repeats: list[tuple[str, str]] = []
     for path, from_folder in files:
+        real = os.path.realpath(path) if path != STDIN else None
+        if real in seen:  # the same file given twice: its records are read once
+            repeats.append((path, seen[real]))
+            continue
+        if real is not None:
+            seen[real] = path
         for name, data, in_archive in _members(path):
             try:
                 table, summary = read_input(name, input_format, data=data)
@@ -342,4 +350,10 @@ def ingest(paths: list[str] | str, input_format: str | None = None) -> Ingested:
     merged, dups = dedupe_across_sources(merged)
     for s in summaries:
         s.duplicates = dups.get(s.path, 0)
+    for path, original in repeats:
+        for first in [s for s in summaries if s.path == original or s.path.startswith(f"{original}:")]:
+            summaries.append(InputSummary(path=first.path.replace(original, path, 1), format=first.format,
+                                          records=first.records, duplicates=first.records, first_ns=first.first_ns,
+                                          last_ns=first.last_ns,
+                                          warnings=[f"the same file as {first.path}: each record counted once"]))
     return Ingested(table=sort_by_time(merged), inputs=summaries)

@@ -272,24 +272,28 @@ def concat(tables: Iterable[pa.Table]) -> pa.Table:
     return pa.concat_tables(tables)
 
 
-def dedupe_across_sources(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
-    """Drop records that repeat exactly across different sources; count them per source.
+_UNIT_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 
-    Key: (ts_ns, labels ∪ metadata, line). Within one file identical records are legitimate,
-    so each key keeps the largest multiplicity any single file has, taken from the first
-    such file; copies in other files are counted as duplicates of those files.
+
+def dedupe_across_sources(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
+    """Drop records that repeat across different sources; count them per source.
+
+    Key: the time, at the coarsest precision the inputs share (a Grafana TXT download keeps
+    milliseconds, the API nanoseconds), and the line. Labels are not part of it: the same
+    entry exported with its Common labels and pasted without them is one record. Within one
+    file identical records are legitimate, so each key keeps the largest multiplicity any
+    single file has, taken from the first such file; copies in other files are counted as
+    duplicates of those files.
     """
     sources = pc.unique(table.column("source"))
     if len(sources) < 2 or table.num_rows == 0:
         return table, {}
-    sep = pa.scalar("\x1e", pa.large_string())
-    key = pc.binary_join_element_wise(
-        map_key_strings(table.column("labels")).cast(pa.large_string()),
-        map_key_strings(table.column("metadata")).cast(pa.large_string()),
-        sep,
-    )
-    ts_text = pc.cast(table.column("ts_ns").combine_chunks(), pa.large_string()).fill_null("")
-    key = pc.binary_join_element_wise(ts_text, key, sep)
+    precisions = pc.unique(table.column("precision").combine_chunks().drop_null()).to_pylist()
+    unit = max((_UNIT_NS.get(p, _UNIT_NS["s"]) for p in precisions), default=1)
+    ts = table.column("ts_ns").combine_chunks()
+    if unit > 1:
+        ts = pc.multiply(pc.divide(ts, unit), unit)  # integer division: floor for times after 1970
+    key = pc.cast(ts, pa.large_string()).fill_null("")
     work = pa.table(
         {
             "key": key,

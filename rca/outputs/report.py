@@ -138,7 +138,8 @@ def _inputs_line(f: Findings) -> str:
     parts = []
     for s in f.ingested.inputs:
         trunc = f", truncated: the {s.truncated_end} end is missing" if s.truncated else ""
-        parts.append(f"`{s.path}` ({s.format}, {s.records} records, {when(s.first_ns)} to {when(s.last_ns)}{trunc})")
+        dups = f", {s.duplicates} duplicates dropped" if s.duplicates else ""
+        parts.append(f"`{s.path}` ({s.format}, {s.records} records{dups}, {when(s.first_ns)} to {when(s.last_ns)}{trunc})")
     return "; ".join(parts)
 
 
