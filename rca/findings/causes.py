@@ -11,7 +11,7 @@ from rca.findings.incidents import Incident, link_identity
 from rca.knowledge.pack import CauseRule, Pack
 from rca.table.redact import clip
 from rca.findings.signatures import BODYLESS, Cluster
-from rca.inputs.timestamps import format_rfc3339_ms
+from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, time_text
 
 
 @dataclass
@@ -130,7 +130,8 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
                 cause.urls.append(u)
         cause.weight += rows.size * confidence
         times = views.ts[rows]
-        span = f"{format_rfc3339_ms(int(times.min()))} .. {format_rfc3339_ms(int(times.max()))}"
+        times = times[times != NO_TIME]
+        span = f"{time_text(int(times.min()))} .. {time_text(int(times.max()))}" if times.size else NO_TIME_TEXT
         status = c.status if c.status is not None else "-"
         keys = sorted(set(views.link_keys.take(take).drop_null().to_pylist()))
         extra = f" with {', '.join(keys)}" if keys else ""

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from rca.knowledge.pack import Pack
 from rca.findings.signatures import Cluster
 from rca.findings.traffic import NS_MIN, Traffic
+from rca.inputs.timestamps import NO_TIME
 from rca.table.decode import IDLE, REJECTED, RESOLVED
 
 _MEANING = {IDLE: " (no chaos was running by then)", REJECTED: " — rejected: this link does not end the incident"}
@@ -235,11 +236,21 @@ def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
     members = inc.rows
     responses = members[cols.is_http[members]]
     counted = responses if responses.size else members  # count requests, not lines
-    inc.start_ns, inc.end_ns = int(ts[counted].min()), int(ts[counted].max())
+    timed = ts[counted][ts[counted] != NO_TIME]  # rows without a time bound nothing
+    inc.start_ns, inc.end_ns = (int(timed.min()), int(timed.max())) if timed.size else (NO_TIME, NO_TIME)
     inc.affected_requests = int(counted.size)
     inc.failed_requests = int(np.count_nonzero(cols.status[counted] >= 500))
     codes = np.unique(cols.endpoint_codes[counted])
     inc.endpoints = sorted(cols.endpoint_names[c] for c in codes if c >= 0)
+    users = cols.users.take(pa.array(members)).drop_null().to_pylist()
+    inc.affected_users = len(set(users)) if users else None
+    link_rows = members[cols.has_link[members]]
+    inc.links = sorted(set(cols.links.take(pa.array(link_rows)).to_pylist()))
+    link_ts = ts[link_rows][ts[link_rows] != NO_TIME]
+    inc.first_link_ns = int(link_ts.min()) if link_ts.size else None
+    if inc.start_ns == NO_TIME:  # times not in the export: no window, recovery or gaps to tell
+        inc.total_requests = int(counted.size)
+        return
     http_ts = cols.traffic.http_ts
     if http_ts.size:
         lo = np.searchsorted(http_ts, inc.start_ns, side="left")
@@ -247,13 +258,8 @@ def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
         window_http = http_ts[lo:hi]
         inc.total_requests = int(window_http.size)
     else:
-        window_http = np.sort(ts[members])
+        window_http = np.sort(ts[members][ts[members] != NO_TIME])
         inc.total_requests = int(counted.size)
-    users = cols.users.take(pa.array(members)).drop_null().to_pylist()
-    inc.affected_users = len(set(users)) if users else None
-    link_rows = members[cols.has_link[members]]
-    inc.first_link_ns = int(ts[link_rows].min()) if link_rows.size else None
-    inc.links = sorted(set(cols.links.take(pa.array(link_rows)).to_pylist()))
     ok_ts = cols.traffic.ok_times(inc.endpoints)
     after = np.searchsorted(ok_ts, inc.end_ns, side="right")
     inc.recovery_ns = int(ok_ts[after]) if after < ok_ts.size else None

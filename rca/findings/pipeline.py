@@ -94,7 +94,7 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
         causes = rank_causes(inc, clusters, pack, row_cluster, views, refused)
         results.append(IncidentFindings(
             incident=inc,
-            id=f"inc-{format_rfc3339_ms(inc.start_ns)[:19].replace(':', '').replace('-', '')}",
+            id=_incident_id(inc),
             causes=causes,
             timeline=_timeline(inc, decoded, ts),
             alert=propose_alert(alerts, inc.clusters, requests if (requests := inc.rows[is_http[inc.rows]]).size
@@ -109,6 +109,11 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     return Findings(ingested, clusters, results, urls, pack, total_requests=traffic.requests,
                     row_ts=traffic.ts, row_cluster=all_clusters, row_is_request=traffic.is_http,
                     row_latency_ms=traffic.latency_ms)
+
+
+def _incident_id(inc: Incident) -> str:
+    stamp = format_rfc3339_ms(inc.start_ns)
+    return f"inc-{stamp[:19].replace(':', '').replace('-', '')}" if stamp else f"inc-untimed-{inc.index + 1}"
 
 
 def _routine_in_window(inc: Incident, clusters: list[Cluster], ts: np.ndarray) -> dict[str, int]:

@@ -50,7 +50,7 @@ class Traffic:
     @property
     def http_ts(self) -> np.ndarray:
         if self._http_ts is None:
-            self._http_ts = np.sort(self.ts[self.is_http])
+            self._http_ts = np.sort(self.ts[self.is_http & self.timed])
         return self._http_ts
 
     def quiet_ns(self) -> float:
@@ -64,7 +64,7 @@ class Traffic:
         """Sorted times of clean successful requests, to these endpoints when given."""
         key = tuple(endpoints)
         if key not in self._ok_cache:
-            mask = self.ok
+            mask = self.ok & self.timed
             if endpoints:
                 wanted = [i for i, name in enumerate(self.endpoint_names) if name in endpoints]
                 mask = mask & np.isin(self.endpoint_codes, wanted)

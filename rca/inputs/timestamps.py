@@ -174,13 +174,24 @@ def iso_array_to_ns(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, int]:
     return pa.array(out, pa.int64()), failures
 
 
+# Row views fill a missing time with 0 (NO_TIME); it is never rendered as a 1970 date.
+NO_TIME = 0
+NO_TIME_TEXT = "time not in the export"
+
+
 def format_rfc3339_ms(ns: int | None) -> str | None:
-    """Render ns as RFC 3339 UTC with milliseconds and Z, the findings' time format."""
-    if ns is None:
+    """Render ns as RFC 3339 UTC with milliseconds and Z, the findings' time format; None
+    when the time is unknown (None, or NO_TIME)."""
+    if ns is None or ns == NO_TIME:
         return None
     secs, rem = divmod(ns, NS_PER_S)
     tm = time.gmtime(secs)
     return f"{tm.tm_year:04d}-{tm.tm_mon:02d}-{tm.tm_mday:02d}T{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d}.{rem // 1_000_000:03d}Z"
+
+
+def time_text(ns: int | None) -> str:
+    """A time for people to read: RFC 3339, or that the export did not carry it."""
+    return format_rfc3339_ms(ns) or NO_TIME_TEXT
 
 
 def format_rfc3339_nano(ns: int) -> str:

@@ -112,7 +112,11 @@ def _signatures(f: Findings) -> str:
 
 
 def _urls(f: Findings) -> str:
-    body = "".join(f"<tr><td>{_e(u.role + (' (refused: not the link to follow)' if u.refused else '')
-                                       + (' (redacted in the export)' if u.redacted else ''))}</td><td class='link'>{_e(u.url)}</td><td>{u.count}</td></tr>" for u in f.urls)
+    def role(u) -> str:
+        return u.role + (" (refused: not the link to follow)" if u.refused else "") + \
+            (" (redacted in the export)" if u.redacted else "")
+
+    body = "".join(f"<tr><td>{_e(role(u))}</td><td class='link'>{_e(u.url)}</td><td>{u.count}</td></tr>"
+                   for u in f.urls)
     return (f"<section id='urls'><h2>URLs</h2><div class='scroll'><table><tr><th>role</th><th>url</th><th>count</th>"
             f"</tr>{body}</table></div></section>")

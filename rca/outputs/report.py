@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.errors import UsageError
 from rca.table.redact import redact, redact_obj
-from rca.inputs.timestamps import NS_PER_S, format_rfc3339_ms
+from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, NS_PER_S, format_rfc3339_ms
 
 SCHEMA = "rca.findings/1"
 REDACTED_LINK = "link redacted in the export (not a link to follow; find it unredacted in the service's logs)"
@@ -31,6 +31,8 @@ def zone(name: str | None) -> ZoneInfo | None:
 def when(ns: int | None, tz: ZoneInfo | None = None) -> str:
     if ns is None:
         return "unknown"
+    if ns == NO_TIME:
+        return NO_TIME_TEXT
     text = format_rfc3339_ms(ns) or "unknown"
     if tz is not None:
         local = datetime.fromtimestamp(ns / NS_PER_S, tz=UTC).astimezone(tz)
@@ -104,7 +106,7 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dic
         "id": i.id,
         "start": format_rfc3339_ms(inc.start_ns),
         "end": format_rfc3339_ms(inc.end_ns),
-        "duration_s": round((inc.end_ns - inc.start_ns) / NS_PER_S, 3),
+        "duration_s": None if inc.start_ns == NO_TIME else round((inc.end_ns - inc.start_ns) / NS_PER_S, 3),
         "recovery": format_rfc3339_ms(inc.recovery_ns),
         "resolution": {"time": format_rfc3339_ms(inc.resolution[0]), "action": inc.resolution[1]} if inc.resolution else None,
         "impact": {"affected_requests": inc.affected_requests, "failed_requests": inc.failed_requests,
@@ -139,7 +141,8 @@ def _inputs_line(f: Findings) -> str:
     for s in f.ingested.inputs:
         trunc = f", truncated: the {s.truncated_end} end is missing" if s.truncated else ""
         dups = f", {s.duplicates} duplicates dropped" if s.duplicates else ""
-        parts.append(f"`{s.path}` ({s.format}, {s.records} records{dups}, {when(s.first_ns)} to {when(s.last_ns)}{trunc})")
+        span = f"{when(s.first_ns)} to {when(s.last_ns)}" if s.first_ns is not None else NO_TIME_TEXT
+        parts.append(f"`{s.path}` ({s.format}, {s.records} records{dups}, {span}{trunc})")
     return "; ".join(parts)
 
 
@@ -164,11 +167,14 @@ def _no_incident_md(f: Findings, tz: ZoneInfo | None) -> str:
 def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: str | None = None) -> str:
     inc = i.incident
     top = i.causes[0] if i.causes else None
-    title = datetime.fromtimestamp(inc.start_ns / NS_PER_S, tz=UTC).strftime("%Y-%m-%d %H-%M-%S")
-    span = duration(inc.end_ns - inc.start_ns)
+    untimed = inc.start_ns == NO_TIME
+    title = NO_TIME_TEXT if untimed else \
+        datetime.fromtimestamp(inc.start_ns / NS_PER_S, tz=UTC).strftime("%Y-%m-%d %H-%M-%S")
+    span = "unknown" if untimed else duration(inc.end_ns - inc.start_ns)
     out = [f"# Incident: {title}", "", "## Summary", ""]
-    summary = (f"From {when(inc.start_ns, tz)} to {when(inc.end_ns, tz)} ({span}), "
-               f"{inc.affected_requests} of {inc.total_requests} requests were affected"
+    when_text = ("Times are not in the export;" if untimed
+                 else f"From {when(inc.start_ns, tz)} to {when(inc.end_ns, tz)} ({span}),")
+    summary = (f"{when_text} {inc.affected_requests} of {inc.total_requests} requests were affected"
                f" ({inc.failed_requests} failed) on {', '.join(inc.endpoints) or 'the service'}.")
     if top:
         summary += f" {top.summary.rstrip('.')} (confidence {top.confidence:.2f})."

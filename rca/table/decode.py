@@ -226,7 +226,8 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     if isinstance(category, str):
         d.category = pack.category_of.get(category.lower())
     level_field = obj.get("level")
-    if d.category is None and isinstance(level_field, str):
+    from_level = d.category is None and isinstance(level_field, str)
+    if from_level:
         d.category = pack.category_of.get(level_field.lower())
     component = first(obj, fields.get("component", []))
     if isinstance(component, str):
@@ -293,7 +294,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     targets = [path, *(obj.get(k) for k in pack.dependency_keys)]
     _responder_request(d, next((t for t in targets if isinstance(t, str) and pack.remediation_url.search(t)), None),
                        pack)
-    if d.category is None:
+    if d.category is None or (from_level and d.category == "error"):  # level=error is a severity here
         # No label or field says what this line is: tell by its shape. A call to a full URL
         # on another host is an outgoing call; method + relative path + status is a request.
         if d.dependency and ((isinstance(path, str) and "://" in path) or d.method is None):

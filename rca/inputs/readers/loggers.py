@@ -190,9 +190,25 @@ _LEADING_TIME = regex.compile(
 )
 
 
+_LOGFMT_TIME = regex.compile(r'(?:^|\s)(?:ts|time|timestamp|@timestamp|t)=(?:"(?P<v>[^"]+)"|(?P<v>\S+))')
+
+
+def _logfmt_time(value: str) -> tuple[int | None, str | None, bool]:
+    """A logfmt `ts=`/`time=`/`timestamp=` value: RFC 3339 or epoch digits."""
+    try:
+        if "-" in value[1:8]:
+            ns, precision, had_zone = parse_iso(value)
+            return ns, precision, not had_zone
+        ns, precision = parse_any(value)
+        return ns, precision, False
+    except TimestampError:
+        return None, None, False
+
+
 def read_text(data: bytes, ctx: Context) -> ReadResult:
-    """Plain lines (logcli `-o raw`, an application's own log file). A leading ISO time or a
-    Kubernetes CRI prefix gives the record its time; CRI partial (`P`) lines are joined."""
+    """Plain lines (logcli `-o raw`, an application's own log file). A leading ISO time, a
+    logfmt `ts=`/`time=`/`timestamp=` field or a Kubernetes CRI prefix gives the record its
+    time; CRI partial (`P`) lines are joined."""
     builder = RecordBuilder()
     naive = untimed = out_of_range = 0
     partial: str | None = None
@@ -211,6 +227,9 @@ def read_text(data: bytes, ctx: Context) -> ReadResult:
                 continue
             except TimestampError:
                 ns = None
+        elif (kv := _LOGFMT_TIME.search(text)) is not None:
+            ns, precision, was_naive = _logfmt_time(kv["v"])
+            naive += was_naive
         if m and m["cri"]:
             body = (partial or "") + m["rest"]
             if m["tag"] == "P":
