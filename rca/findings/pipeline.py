@@ -24,6 +24,7 @@ from rca.findings.rates import exposure
 from rca.findings.signatures import Cluster, build_clusters, infer_latency, mark_routine
 from rca.inputs.timestamps import format_rfc3339_ms
 from rca.findings.traffic import Traffic, traffic_of
+from rca.findings.scope import filtered_to_errors
 from rca.findings.urls import UrlCounts, UrlInfo, collect_urls
 
 
@@ -52,6 +53,8 @@ class Findings:
     row_cluster: np.ndarray | None = None
     row_is_request: np.ndarray | None = None
     row_latency_ms: np.ndarray | None = None
+    # Why the export holds only errors (so total requests are unknown), or None.
+    filtered: str | None = None
 
 
 def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack: Pack | None = None,
@@ -108,7 +111,7 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
         all_clusters[positions] = row_cluster
     return Findings(ingested, clusters, results, urls, pack, total_requests=traffic.requests,
                     row_ts=traffic.ts, row_cluster=all_clusters, row_is_request=traffic.is_http,
-                    row_latency_ms=traffic.latency_ms)
+                    row_latency_ms=traffic.latency_ms, filtered=filtered_to_errors(ingested.inputs, pack))
 
 
 def _incident_id(inc: Incident) -> str:

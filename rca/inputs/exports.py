@@ -49,6 +49,10 @@ class InputSummary:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     labels: dict[str, list[str]] = field(default_factory=dict)
+    # Labels every record carries with one value (Grafana's "Common labels"), and the query
+    # the export names: what the export was filtered by.
+    common_labels: dict[str, str] = field(default_factory=dict)
+    query: str | None = None
     order: str | None = None
     seconds: float = 0.0
 
@@ -217,7 +221,8 @@ def _summarise(path: str, name: str, result: ReadResult, compression: list[str],
                started: float) -> tuple[pa.Table, InputSummary]:
     fmt = FORMATS[name]
     table = result.table
-    summary = InputSummary(path=path, format=name, records=table.num_rows, rejected=result.rejected)
+    summary = InputSummary(path=path, format=name, records=table.num_rows, rejected=result.rejected,
+                           query=result.query)
     summary.notes = [f"compression: {c}" for c in compression] + encoding
     summary.warnings += [n for n in compression if "cut off" in n] + result.warnings
     if any("invalid UTF-8" in n for n in encoding):
@@ -250,22 +255,27 @@ def _describe(table: pa.Table, summary: InputSummary) -> None:
         diffs = np.diff(arr.to_numpy())
         down, up = int(np.count_nonzero(diffs < 0)), int(np.count_nonzero(diffs > 0))
         summary.order = "backward" if down > up else "forward" if up > down else None
-    summary.labels = labels_seen(table)
+    summary.labels, summary.common_labels = labels_seen(table)
 
 
-def labels_seen(table: pa.Table, per_key: int = 5) -> dict[str, list[str]]:
-    """Label keys with up to `per_key` of their most common values."""
+def labels_seen(table: pa.Table, per_key: int = 5) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Label keys with up to `per_key` of their most common values, and the labels every
+    row carries with the same value."""
     maps = table.column("labels").combine_chunks()
     if len(maps.keys) == 0:
-        return {}
+        return {}, {}
     pairs = pa.table({"k": maps.keys, "v": maps.items}).group_by(["k", "v"]).aggregate([([], "count_all")])
     pairs = pairs.sort_by([("k", "ascending"), ("count_all", "descending"), ("v", "ascending")])
     out: dict[str, list[str]] = {}
-    for k, v in zip(pairs.column("k").to_pylist(), pairs.column("v").to_pylist(), strict=True):
+    common: dict[str, str] = {}
+    for k, v, n in zip(pairs.column("k").to_pylist(), pairs.column("v").to_pylist(),
+                       pairs.column("count_all").to_pylist(), strict=True):
         values = out.setdefault(k, [])
         if len(values) < per_key:
             values.append(v)
-    return out
+        if n == table.num_rows:
+            common[k] = v
+    return out, common
 
 
 def streamed_summary(path: str, records: int, ts: np.ndarray, label_counts: dict[tuple[str, str], int],
@@ -281,10 +291,12 @@ def streamed_summary(path: str, records: int, ts: np.ndarray, label_counts: dict
         down, up = int(np.count_nonzero(diffs < 0)), int(np.count_nonzero(diffs > 0))
         summary.order = "backward" if down > up else "forward" if up > down else None
     ranked = sorted(label_counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1]))
-    for (k, v), _ in ranked:
+    for (k, v), n in ranked:
         values = summary.labels.setdefault(k, [])
         if len(values) < 5:
             values.append(v)
+        if n == records:
+            summary.common_labels[k] = v
     _check_truncation(summary, None, None, None, FORMATS["logcli-jsonl"].default_order)
     summary.seconds = seconds
     return summary

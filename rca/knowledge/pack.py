@@ -68,6 +68,9 @@ class Pack:
     outgoing_category: str = "outgoing"
     generic_slow_cause: dict[str, Any] | None = None
     generic_bodyless_cause: dict[str, Any] | None = None
+    # Labels every record shares, or a query, that show an export was filtered to errors.
+    error_filter_labels: tuple[tuple[str, regex.Pattern[str]], ...] = ()
+    error_filter_query: regex.Pattern[str] | None = None
 
 
 def _any_of(messages: list[str]) -> regex.Pattern[str]:
@@ -118,6 +121,9 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         outgoing_category=raw.get("outgoing_category", "outgoing"),
         generic_slow_cause=raw.get("generic_slow_cause"),
         generic_bodyless_cause=raw.get("generic_bodyless_cause"),
+        error_filter_labels=tuple((k, regex.compile(v)) for k, v in raw.get("error_filter", {}).get("labels", {}).items()),
+        error_filter_query=regex.compile("|".join(raw["error_filter"]["query"]))
+        if raw.get("error_filter", {}).get("query") else None,
     )
 
 

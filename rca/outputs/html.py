@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.outputs.chart import render as render_chart
 from rca.table.redact import clip, redact
-from rca.outputs.report import REDACTED_LINK, duration, when
+from rca.outputs.report import REDACTED_LINK, affected_of, duration, when
 
 CSS = """
 *{box-sizing:border-box}body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
@@ -66,8 +66,8 @@ def _summary(f: Findings, tz: ZoneInfo | None) -> str:
         inc = i.incident
         top = i.causes[0] if i.causes else None
         out.append(f"<p><b>{_e(i.id)}</b>: {_e(when(inc.start_ns, tz))} to {_e(when(inc.end_ns, tz))} "
-                   f"({_e(duration(inc.end_ns - inc.start_ns))}), {inc.affected_requests} of {inc.total_requests} "
-                   f"requests affected. {_e(top.summary) if top else ''}</p>")
+                   f"({_e(duration(inc.end_ns - inc.start_ns))}), {_e(affected_of(f, inc))} "
+                   f"affected. {_e(top.summary) if top else ''}</p>")
     return "\n".join(out)
 
 

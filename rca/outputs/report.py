@@ -40,6 +40,16 @@ def when(ns: int | None, tz: ZoneInfo | None = None) -> str:
     return text
 
 
+FILTERED = "unknown (export filtered to errors; total requests unknown)"
+
+
+def affected_of(f: Findings, inc) -> str:
+    """"N of M requests", or N with why M is unknown when the export holds only errors."""
+    if f.filtered:
+        return f"{inc.affected_requests} requests (export filtered to errors; total requests unknown)"
+    return f"{inc.affected_requests} of {inc.total_requests} requests"
+
+
 def duration(ns: int) -> str:
     seconds = max(0, ns) / NS_PER_S
     if seconds < 60:
@@ -110,7 +120,8 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dic
         "recovery": format_rfc3339_ms(inc.recovery_ns),
         "resolution": {"time": format_rfc3339_ms(inc.resolution[0]), "action": inc.resolution[1]} if inc.resolution else None,
         "impact": {"affected_requests": inc.affected_requests, "failed_requests": inc.failed_requests,
-                   "affected_users": inc.affected_users, "total_requests": inc.total_requests},
+                   "affected_users": inc.affected_users,
+                   "total_requests": None if f.filtered else inc.total_requests},
         "root_causes": [{
             "rank": c.rank, "component": c.component, "kind": c.kind, "summary": c.summary,
             "confidence": c.confidence, "clusters": c.clusters, "urls": c.urls, "evidence": c.evidence,
@@ -174,7 +185,7 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
     out = [f"# Incident: {title}", "", "## Summary", ""]
     when_text = ("Times are not in the export;" if untimed
                  else f"From {when(inc.start_ns, tz)} to {when(inc.end_ns, tz)} ({span}),")
-    summary = (f"{when_text} {inc.affected_requests} of {inc.total_requests} requests were affected"
+    summary = (f"{when_text} {affected_of(f, inc)} were affected"
                f" ({inc.failed_requests} failed) on {', '.join(inc.endpoints) or 'the service'}.")
     if top:
         summary += f" {top.summary.rstrip('.')} (confidence {top.confidence:.2f})."
@@ -193,7 +204,7 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
     out += ["", "## Impact", ""]
     users = inc.affected_users if inc.affected_users is not None else "unknown (no user field in the affected lines)"
     out += [f"- Affected requests: {inc.affected_requests} (failed: {inc.failed_requests})",
-            f"- Requests in the window: {inc.total_requests}",
+            f"- Requests in the window: {FILTERED if f.filtered else inc.total_requests}",
             f"- Affected users: {users}",
             f"- Duration: {span} (first to last affected request)"]
     routine_in = [f"`{c.signature}`: {i.routine_in_window.get(c.id, 0)}" for c in routine if i.routine_in_window.get(c.id)]

@@ -27,6 +27,8 @@ class ReadResult:
     truncation_reason: str | None = None
     # The limit the export declares, when it declares one (Grafana "Line limit").
     declared_limit: int | None = None
+    # The query that produced the export, when the export names it (Grafana frames).
+    query: str | None = None
 
 
 @dataclass

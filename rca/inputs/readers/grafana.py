@@ -239,6 +239,7 @@ def read_frames(data: bytes, ctx: Context) -> ReadResult:
     builder = RecordBuilder()
     counter = 0
     log_frames = 0
+    queries: list[str] = []
     for frame in frames:
         fields, values, nanos = _frame_columns(frame)
         names = [f.get("name") if isinstance(f, dict) else None for f in fields]
@@ -254,6 +255,8 @@ def read_frames(data: bytes, ctx: Context) -> ReadResult:
                                 " re-export a logs query")
             continue
         log_frames += 1
+        if isinstance(meta, dict) and isinstance(meta.get("executedQueryString"), str):
+            queries.append(meta["executedQueryString"])
         ns_i = names.index("tsNs") if "tsNs" in names else None
         labels_i = next((i for i, n in enumerate(names) if n in ("labels", "attributes")), None)
         types_i = names.index("labelTypes") if "labelTypes" in names else None
@@ -298,4 +301,5 @@ def read_frames(data: bytes, ctx: Context) -> ReadResult:
             builder.add(ns, precision, line, index, labels=labels, metadata=metadata, parsed=parsed)
     if log_frames == 0:
         raise fail(ctx, "no log frames (with Time and Line fields) in these Grafana data frames")
-    return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings)
+    return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings,
+                      query="; ".join(dict.fromkeys(queries)) or None)
