@@ -114,3 +114,28 @@ def _detect_document(head: bytes) -> tuple[str | None, str]:
     if regex.search(rb'"gridPos"\s*:', head) and regex.search(rb'"targets"\s*:', head):
         return "grafana-frames", "panel JSON"
     return "ndjson", "JSON records"
+
+
+_JSON_FORMATS = {"loki-query", "loki-push", "logcli-jsonl", "grafana-json", "grafana-frames", "ndjson",
+                 "cloudwatch", "elasticsearch"}
+_MD_HEADING = regex.compile(rb"^#{1,6} \S")
+_MD_BLOCK = regex.compile(rb"^(?:#{1,6} |[-*+] |\d+\. |> |```|\|.*\|$|<!--)")
+_LEADING_TIME = regex.compile(rb"^\[?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\d{10,19}\b|[A-Z][a-z]{2} [ \d]\d \d\d:)")
+
+
+def not_a_log(data: bytes, forced: bool) -> str | None:
+    """What a text input looks like when it is not a log, or None: JSON forced through the
+    text reader, or a Markdown document (an incident report given as input)."""
+    if forced:
+        name, _ = detect(data)
+        if name in _JSON_FORMATS:
+            return f"every line is JSON (looks like {name}), not plain text: try without --input-format"
+    lines = _first_lines(data, 400)
+    if not lines:
+        return None
+    headings = sum(1 for line in lines if _MD_HEADING.match(line))
+    blocks = sum(1 for line in lines if _MD_BLOCK.match(line))
+    timed = sum(1 for line in lines if _LEADING_TIME.match(line))
+    if headings >= 2 and blocks >= 0.3 * len(lines) and timed < 0.2 * len(lines):
+        return "looks like a Markdown document, not a log export"
+    return None

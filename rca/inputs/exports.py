@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from loguru import logger
 
-from rca.inputs.detect import detect
+from rca.inputs.detect import detect, not_a_log
 from rca.errors import InputError, InputErrors, UsageError
 from rca.inputs.formats import FORMATS
 from rca.inputs.readers import Context, ReadResult, logcli
@@ -205,6 +205,8 @@ def read_input(path: str, input_format: str | None = None, data: bytes | None = 
         logger.debug("{}: detected {} ({})", path, name, reason)
     else:
         name = input_format
+    if name == "text" and (problem := not_a_log(text, forced=input_format is not None)):
+        raise InputError(path, problem)
     fmt = FORMATS[name]
     ctx = Context(path=path, format=name)
     try:

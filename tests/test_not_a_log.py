@@ -1,0 +1,48 @@
+"""Not a log, not an incident: JSON forced through the text reader, or a Markdown incident
+report given as input, is named for what it looks like (one line on stderr, exit 2), never
+turned into a made-up incident."""
+
+from __future__ import annotations
+
+from fixtures import generate
+from fixtures.generate import Chaos
+from rca.findings.pipeline import analyze
+from rca.outputs.report import markdown
+
+
+def _one_line(run) -> str:
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
+    return lines[0]
+
+
+def test_json_forced_through_the_text_reader_says_try_without_input_format(rca, tmp_path):
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(generate.logcli_jsonl(generate.simulate(minutes=3)))
+    run = rca("analyze", str(path), "--input-format", "text")
+    assert run.code == 2
+    assert "every line is JSON" in _one_line(run) and "try without --input-format" in run.stderr
+
+
+def test_an_incident_report_given_as_input_is_named_a_markdown_document(rca, tmp_path):
+    events = generate.simulate(chaos=[Chaos("fail", 120, 300)], minutes=8)
+    report = tmp_path / "incident.md"
+    report.write_text(markdown(analyze([_write(tmp_path, events)]), reveal=False))
+    run = rca("analyze", str(report))
+    assert run.code == 2
+    assert "looks like a Markdown document, not a log export" in _one_line(run)
+    assert "INCIDENT" not in run.stdout
+
+
+def test_a_plain_text_log_with_a_markdown_like_line_is_still_a_log(rca, tmp_path):
+    path = tmp_path / "app.log"
+    lines = [f"2025-12-02T17:{m:02d}:00.000Z GET /api/order/menu 200" for m in range(30)]
+    path.write_text("# service started\n## build 42\n" + "\n".join(lines) + "\n")
+    run = rca("analyze", str(path))
+    assert run.code == 0, run.stderr
+
+
+def _write(tmp_path, events):
+    path = tmp_path / "export.json"
+    path.write_bytes(generate.loki_query(events))
+    return str(path)
