@@ -180,9 +180,9 @@ def analyze(
     chart: Annotated[Path | None, typer.Option("--chart", help="Also write the chart alone (.svg or .png); md output links it under Timeline.")] = None,
     loki: Annotated[str | None, typer.Option("--loki", help="Pull from this Loki instead of reading files.", rich_help_panel="Loki")] = None,
     query: Annotated[str | None, typer.Option("--query", help="LogQL log query for --loki.", rich_help_panel="Loki")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="With --loki: how far back, e.g. 1h.", rich_help_panel="Loki")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="With --loki: start time.", rich_help_panel="Loki")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="With --loki: end time (default now).", rich_help_panel="Loki")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="How far back, e.g. 1h: from now with --loki, from the export's newest record on files.", rich_help_panel="Time window")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="Start time (RFC 3339 or epoch): what --loki pulls, or where the analysis of files starts.", rich_help_panel="Time window")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="End time, exclusive: with --loki default now; on files the analysis stops there.", rich_help_panel="Time window")] = None,
     token_file: Annotated[Path | None, typer.Option("--token-file", help="With --loki: bearer token file.", rich_help_panel="Loki")] = None,
     org_id: Annotated[str | None, typer.Option("--org-id", help="With --loki: X-Scope-OrgID.", rich_help_panel="Loki")] = None,
     quiet: Quiet = False,
@@ -207,9 +207,16 @@ def analyze(
         raise UsageError("give export files (or - for stdin), or --loki URL --query LOGQL")
     local = zone(tz)
     knowledge = load_pack(pack) if pack else default_pack()
+<<<<<<< HEAD
     findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
     logger.info("read {} records from {} input(s): {} signatures, {} incident(s)", findings.ingested.records,
                 len(findings.ingested.inputs), len(findings.clusters), len(findings.incidents))
+=======
+    if not loki and (since or from_ or to):  # on files the window clips the analysis
+        findings = run_analysis(_clipped(inputs, input_format, since, from_, to), pack=knowledge)
+    else:
+        findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
+>>>>>>> eb071a0 (--from/--to/--since on files clip the analysis and say so; --tz reaches every time a person reads)
     if store is not None:
         from rca.history.batch import remember
 
@@ -423,6 +430,25 @@ def history(
     if not incidents:
         logger.warning("the history at {} holds no incidents yet (rca batch or rca analyze --store add them)", where)
     _write(render_history(incidents, fmt.value), output)
+
+
+def _clipped(inputs: list[str], input_format: str | None, since: str | None, from_: str | None,
+             to: str | None):
+    """The inputs read and clipped to --from/--to, or to --since back from their newest record."""
+    from rca.inputs.exports import ingest
+    from rca.inputs.window import clip_to, newest
+    from rca.integrations.pull import parse_duration_ns, parse_time
+
+    if since and (from_ or to):
+        raise UsageError("give --since or --from/--to, not both")
+    ingested = ingest(inputs, input_format=input_format)
+    last = newest(ingested)
+    if since:
+        if last is None:
+            raise UsageError("--since: the export has no times to count back from")
+        return clip_to(ingested, last - parse_duration_ns(since), None)
+    now = last if last is not None else 0
+    return clip_to(ingested, parse_time(from_, now) if from_ else None, parse_time(to, now) if to else None)
 
 
 def _window(since: str | None, from_: str | None, to: str | None) -> tuple[int, int]:

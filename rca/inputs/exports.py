@@ -79,6 +79,8 @@ class Ingested:
     inputs: list[InputSummary]
     total: int | None = None
     identity: str | None = None
+    # Set when the analysis was clipped to a time window (rca.inputs.window).
+    window_note: str | None = None
 
     @property
     def records(self) -> int:

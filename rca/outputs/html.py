@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.outputs.chart import render as render_chart
 from rca.table.redact import clip, redact
-from rca.outputs.report import REDACTED_LINK, affected_of, duration, when
+from rca.outputs.report import REDACTED_LINK, affected_of, duration, localise, when
 
 CSS = """
 *{box-sizing:border-box}body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
@@ -60,6 +60,8 @@ def _summary(f: Findings, tz: ZoneInfo | None) -> str:
         trunc = f" <span class='tag'>truncated: {_e(s.truncated_end)} end missing</span>" if s.truncated else ""
         out.append(f"<p class='muted'>{_e(s.path)} ({_e(s.format)}), {s.records} records, "
                    f"{_e(when(s.first_ns, tz))} to {_e(when(s.last_ns, tz))}{trunc}</p>")
+    if f.ingested.window_note:
+        out.append(f"<p class='muted'>{_e(localise(f.ingested.window_note, tz))}</p>")
     if not f.incidents:
         out.append("<p>No incident: nothing new or bursting in this export.</p>")
     for i in f.incidents:
@@ -87,9 +89,10 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> str:
             out.append(f"<div class='muted'>Remediation link: {_e(REDACTED_LINK)} ({_e(link)})</div>")
         if c.advice:
             out.append(f"<div class='muted'>Note: {_e(c.advice)}</div>")
-        out.append("<ul>" + "".join(f"<li class='ev'>{_e(clip(e, 400))}</li>" for e in c.evidence) + "</ul></div>")
+        out.append("<ul>" + "".join(f"<li class='ev'>{_e(clip(e if e.startswith('example:') else localise(e, tz), 400))}</li>"
+                                    for e in c.evidence) + "</ul></div>")
     out.append("<h3>Timeline</h3><div class='scroll'><table><tr><th>time (UTC)</th><th>event</th></tr>")
-    out += [f"<tr><td>{_e(when(t, tz))}</td><td class='ev'>{_e(e)}</td></tr>" for t, e in i.timeline]
+    out += [f"<tr><td>{_e(when(t, tz))}</td><td class='ev'>{_e(localise(e, tz))}</td></tr>" for t, e in i.timeline]
     out.append("</table></div>")
     if i.alert:
         out.append(f"<h3>Alert that would have fired</h3><p><code>{_e(i.alert)}</code></p>")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+
+import regex
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -48,6 +50,22 @@ def affected_of(f: Findings, inc) -> str:
     if f.filtered:
         return f"{inc.affected_requests} requests (export filtered to errors; total requests unknown)"
     return f"{inc.affected_requests} of {inc.total_requests} requests"
+
+
+_STAMP = regex.compile(r"\b(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z(?! \()")
+
+
+def localise(text: str, tz: ZoneInfo | None) -> str:
+    """Every UTC time rca wrote into a sentence, with its local time beside it (--tz)."""
+    if tz is None:
+        return text
+
+    def local(m: regex.Match[str]) -> str:
+        y, mo, d, h, mi, sec, ms = (int(g) for g in m.groups())
+        ns = int(datetime(y, mo, d, h, mi, sec, tzinfo=UTC).timestamp()) * NS_PER_S + ms * 1_000_000
+        return when(ns, tz)
+
+    return _STAMP.sub(local, text)
 
 
 def duration(ns: int) -> str:
@@ -147,14 +165,15 @@ def markdown(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, char
     return text if reveal else redact(text, f.pack)
 
 
-def _inputs_line(f: Findings) -> str:
+def _inputs_line(f: Findings, tz: ZoneInfo | None = None) -> str:
     parts = []
     for s in f.ingested.inputs:
         trunc = f", truncated: the {s.truncated_end} end is missing" if s.truncated else ""
         dups = f", {s.duplicates} duplicates dropped" if s.duplicates else ""
-        span = f"{when(s.first_ns)} to {when(s.last_ns)}" if s.first_ns is not None else NO_TIME_TEXT
+        span = f"{when(s.first_ns, tz)} to {when(s.last_ns, tz)}" if s.first_ns is not None else NO_TIME_TEXT
         parts.append(f"`{s.path}` ({s.format}, {s.records} records{dups}, {span}{trunc})")
-    return "; ".join(parts)
+    clipped = f" ({localise(f.ingested.window_note, tz)})" if f.ingested.window_note else ""
+    return "; ".join(parts) + clipped
 
 
 def _routine_lines(f: Findings, counts: dict[str, int] | None = None) -> list[str]:
@@ -168,7 +187,7 @@ def _routine_lines(f: Findings, counts: dict[str, int] | None = None) -> list[st
 
 def _no_incident_md(f: Findings, tz: ZoneInfo | None) -> str:
     lines = ["# No incident found", "", "## Summary", "",
-             f"rca found no new or bursting failure in {_inputs_line(f)}."]
+             f"rca found no new or bursting failure in {_inputs_line(f, tz)}."]
     routine = _routine_lines(f)
     if routine:
         lines += ["", "Routine failures seen at a steady rate (not an incident):", "", *routine]
@@ -192,7 +211,7 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
     if inc.recovery_ns is not None:
         summary += f" Requests succeeded again from {when(inc.recovery_ns, tz)}."
     out += [summary, "", "## Detection", ""]
-    out.append(f"Found by rca in {_inputs_line(f)}.")
+    out.append(f"Found by rca in {_inputs_line(f, tz)}.")
     routine = [c for c in f.clusters if c.routine]
     if routine:
         out.append(f"The export also holds {sum(c.count for c in routine)} routine failures "
@@ -211,7 +230,7 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
     if routine_in:
         out.append(f"- Routine failures inside the window, not counted above: {'; '.join(routine_in)}")
     out += ["", "## Timeline", "", "All times UTC" + (" (local time in brackets)." if tz else "."), ""]
-    out += [f"- **{when(t, tz)}** — {event}" for t, event in i.timeline]
+    out += [f"- **{when(t, tz)}** — {localise(event, tz)}" for t, event in i.timeline]
     if chart:
         out += ["", f"![Requests per minute by signature, incident window shaded]({chart})"]
     out += ["", "## Response", "", "_Draft for the responders to complete: who was paged or noticed, when, "
@@ -219,7 +238,7 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
     if top:
         out.append(top.summary)
         out.append("")
-        out += [f"- {e}" for e in top.evidence if not e.startswith("example:")]
+        out += [f"- {localise(e, tz)}" for e in top.evidence if not e.startswith("example:")]
         for link in top.urls:
             out.append(f"- Remediation link: {link}")
         for link in top.redacted_urls:
