@@ -207,16 +207,12 @@ def analyze(
         raise UsageError("give export files (or - for stdin), or --loki URL --query LOGQL")
     local = zone(tz)
     knowledge = load_pack(pack) if pack else default_pack()
-<<<<<<< HEAD
-    findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
-    logger.info("read {} records from {} input(s): {} signatures, {} incident(s)", findings.ingested.records,
-                len(findings.ingested.inputs), len(findings.clusters), len(findings.incidents))
-=======
     if not loki and (since or from_ or to):  # on files the window clips the analysis
         findings = run_analysis(_clipped(inputs, input_format, since, from_, to), pack=knowledge)
     else:
         findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
->>>>>>> eb071a0 (--from/--to/--since on files clip the analysis and say so; --tz reaches every time a person reads)
+    logger.info("read {} records from {} input(s): {} signatures, {} incident(s)", findings.ingested.records,
+                len(findings.ingested.inputs), len(findings.clusters), len(findings.incidents))
     if store is not None:
         from rca.history.batch import remember
 

@@ -10,7 +10,7 @@ from fixtures import generate
 from fixtures.generate import Chaos, Event
 from rca import ingest
 from rca.findings.pipeline import analyze
-from rca.outputs.report import terminal
+from rca.outputs.terminal import terminal
 
 CHAOS = Chaos("fail", 300, 540)
 
@@ -38,7 +38,7 @@ def test_the_same_path_twice_is_summarised_as_all_duplicates(tmp_path, chaos_eve
     result = ingest([path, path])
     assert [(s.records, s.duplicates) for s in result.inputs] == [(len(chaos_events), 0),
                                                                     (len(chaos_events), len(chaos_events))]
-    assert f"{len(chaos_events)} duplicates dropped" in terminal(analyze([path, path]))
+    assert f"{len(chaos_events)} duplicates dropped" in terminal(analyze([path, path]), width=400)
 
 
 def test_an_entry_with_and_without_common_labels_counts_once(tmp_path, chaos_events):

@@ -10,7 +10,8 @@ import pytest
 from fixtures import generate
 from fixtures.generate import Chaos, Event
 from rca.findings.pipeline import analyze
-from rca.outputs.report import findings_json, markdown, terminal
+from rca.outputs.report import findings_json, markdown
+from rca.outputs.terminal import terminal
 
 CHAOS = Chaos("fail", 300, 540)
 UNKNOWN = "export filtered to errors; total requests unknown"
@@ -33,8 +34,8 @@ def _txt(tmp_path, events, extra_labels):
 @pytest.mark.parametrize("labels", [{"level": "error"}, {"statusCode": "500"}], ids=["level", "statusCode"])
 def test_common_error_labels_make_total_requests_unknown(tmp_path, failing, labels):
     f = _txt(tmp_path, failing, labels)
-    assert UNKNOWN in terminal(f)
-    assert f"{len(failing)} of {len(failing)} requests" not in terminal(f)
+    assert UNKNOWN in terminal(f, width=400)
+    assert f"{len(failing)} of {len(failing)} requests" not in terminal(f, width=400)
 
 
 def test_filtered_export_says_so_in_the_report_and_json(tmp_path, failing):
@@ -49,7 +50,7 @@ def test_an_errors_query_in_grafana_frames_makes_total_requests_unknown(tmp_path
     frame["schema"]["meta"]["executedQueryString"] = 'Expr: {component="jwt-pizza-service"} |= "error"'
     path = tmp_path / "frames.json"
     path.write_text(json.dumps(doc))
-    assert UNKNOWN in terminal(analyze([str(path)]))
+    assert UNKNOWN in terminal(analyze([str(path)]), width=400)
 
 
 def test_an_unfiltered_export_counts_its_requests(tmp_path):
@@ -58,4 +59,4 @@ def test_an_unfiltered_export_counts_its_requests(tmp_path):
     path.write_bytes(generate.grafana_txt(events))
     f = analyze([str(path)])
     assert f.filtered is None
-    assert UNKNOWN not in terminal(f)
+    assert UNKNOWN not in terminal(f, width=400)

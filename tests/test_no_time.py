@@ -13,7 +13,8 @@ from fixtures import generate
 from fixtures.generate import Chaos
 from rca.findings.pipeline import analyze
 from rca.outputs.html import page
-from rca.outputs.report import findings_json, markdown, terminal
+from rca.outputs.report import findings_json, markdown
+from rca.outputs.terminal import terminal
 
 CHAOS = Chaos("fail", 300, 540)
 

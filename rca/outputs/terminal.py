@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.inputs.exports import InputSummary
+from rca.inputs.timestamps import NO_TIME
+from rca.outputs.report import REDACTED_LINK, affected_of, localise
 from rca.outputs.times import duration, stamp, window
 from rca.table.redact import clip
 
@@ -74,7 +76,7 @@ def _link(con: Any, key: str, link: str, style: str) -> None:
     con.print(line, soft_wrap=True)
 
 
-def _incident(con: Any, i: IncidentFindings, tz: ZoneInfo | None) -> None:
+def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> None:
     from rich.text import Text
 
     inc = i.incident
@@ -84,18 +86,25 @@ def _incident(con: Any, i: IncidentFindings, tz: ZoneInfo | None) -> None:
         _rows(con, [("cause", Text(f"{_safe(top.summary)} (confidence {top.confidence:.2f})"))])
         for link in top.urls:
             _link(con, "follow", link, "bold cyan underline")
+        for link in top.redacted_urls:
+            _rows(con, [("link", Text(f"{REDACTED_LINK}: {_safe(link)}", style="yellow"))])
     rows: list[tuple[str, Any]] = []
-    when = f"{stamp(inc.start_ns)} → {stamp(inc.end_ns)} ({duration(inc.end_ns - inc.start_ns)})"
+    if inc.start_ns == NO_TIME:
+        when = stamp(NO_TIME)
+    else:
+        when = f"{stamp(inc.start_ns, tz)} → {stamp(inc.end_ns, tz)} ({duration(inc.end_ns - inc.start_ns)})"
     if inc.recovery_ns is not None:
-        when += f"; first clean success {stamp(inc.recovery_ns)}"
+        when += f"; first clean success {stamp(inc.recovery_ns, tz)}"
     rows.append(("window", when))
     users = f", users {inc.affected_users}" if inc.affected_users is not None else ""
-    rows.append(("impact", f"{inc.affected_requests} of {inc.total_requests} requests affected, "
-                           f"{inc.failed_requests} failed{users}"))
+    rows.append(("impact", f"{affected_of(f, inc)} affected, {inc.failed_requests} failed{users}"))
     if inc.resolution:
-        rows.append(("resolved", Text(f"{stamp(inc.resolution[0])}: {_safe(inc.resolution[1])}")))
+        rows.append(("resolved", Text(f"{stamp(inc.resolution[0], tz)}: {_safe(localise(inc.resolution[1], tz))}")))
+    for a in inc.attempts:
+        if inc.resolution is None or a.ts_ns != inc.resolution[0]:
+            rows.append(("attempt", Text(f"{stamp(a.ts_ns, tz)}: {_safe(a.summary())}")))
     if top:
-        rows += [("rate", Text(_safe(e.removeprefix("rate change: ")))) for e in top.evidence
+        rows += [("rate", Text(_safe(localise(e.removeprefix("rate change: "), tz)))) for e in top.evidence
                  if e.startswith("rate change:")]
     if top and top.advice:
         rows.append(("note", Text(_safe(top.advice))))
@@ -107,7 +116,7 @@ def _incident(con: Any, i: IncidentFindings, tz: ZoneInfo | None) -> None:
             _link(con, "link", link, "dim")
 
 
-def _input(con: Any, s: InputSummary) -> None:
+def _input(con: Any, s: InputSummary, tz: ZoneInfo | None) -> None:
     from rich.text import Text
 
     if s.format == "unreadable":
@@ -116,7 +125,7 @@ def _input(con: Any, s: InputSummary) -> None:
     rows: list[tuple[str, Any]] = [
         ("input", Text(f"{_safe(s.path)} [{s.format}]")),
         ("", f"records {s.records}, rejected {s.rejected}, duplicates {s.duplicates}"),
-        ("", f"{stamp(s.first_ns)} .. {stamp(s.last_ns)}")]
+        ("", f"{stamp(s.first_ns, tz)} .. {stamp(s.last_ns, tz)}" if s.first_ns is not None else stamp(NO_TIME))]
     if s.labels:
         rows.append(("labels", Text(labels_line(s.labels), style="dim")))
     if s.truncated:
@@ -137,7 +146,7 @@ def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: 
     for n, i in enumerate(f.incidents):
         if n:
             con.print()
-        _incident(con, i, tz)
+        _incident(con, f, i, tz)
     routine = [c for c in f.clusters if c.routine]
     if routine:
         con.print()
@@ -145,8 +154,14 @@ def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: 
         _rows(con, [(f"{c.count:>{KEY_WIDTH}}", Text(f"{_safe(c.signature)}  ({_safe(c.routine_reason)})", style="dim"))
                     for c in routine])
     con.print()
-    con.print(Text(f"Read {f.ingested.records} records from {len(f.ingested.inputs)} input(s): "
-                   f"{len(f.clusters)} signatures, {len(f.incidents)} incident(s)", style="bold"))
+    dropped = sum(s.duplicates for s in f.ingested.inputs)
+    con.print(Text(f"Read {f.ingested.records} records from {len(f.ingested.inputs)} input(s)"
+                   + (f" ({dropped} duplicates dropped)" if dropped else "")
+                   + f": {len(f.clusters)} signatures, {len(f.incidents)} incident(s)", style="bold"))
+    notes = [localise(f.ingested.window_note, tz)] if f.ingested.window_note else []
+    if f.filtered:
+        notes.append(f"export filtered to errors ({f.filtered}): total requests unknown")
+    _rows(con, [("!", Text(_safe(n), style="yellow")) for n in notes])
     for s in f.ingested.inputs:
-        _input(con, s)
+        _input(con, s, tz)
     return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from rca.inputs.timestamps import NS_PER_S, format_rfc3339_ms
+from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, NS_PER_S, format_rfc3339_ms
 
 
 def _dt(ns: int, tz: ZoneInfo | None) -> datetime:
@@ -40,6 +40,8 @@ def day(ns: int, tz: ZoneInfo | None = None) -> str:
 
 def window(start: int, end: int, tz: ZoneInfo | None = None) -> str:
     """'2025-12-05 08:32–08:44 MST (15:32–15:44 UTC), 12 min' — local first when a zone is given."""
+    if start == NO_TIME:
+        return NO_TIME_TEXT
     utc = _clock_span(start, end, None)
     if tz is None:
         text = f"{day(start)} {utc}" if day(start) == day(end) else utc
@@ -53,6 +55,8 @@ def clock(ns: int | None, tz: ZoneInfo | None = None) -> str:
     """'08:44 MST (15:44 UTC)' for prose."""
     if ns is None:
         return "unknown"
+    if ns == NO_TIME:
+        return NO_TIME_TEXT
     utc = f"{_dt(ns, None):%H:%M} UTC"
     return f"{_dt(ns, tz):%H:%M %Z} ({utc})" if tz is not None else utc
 
@@ -61,6 +65,8 @@ def stamp(ns: int | None, tz: ZoneInfo | None = None) -> str:
     """The exact instant: RFC 3339 UTC to the millisecond, local time in brackets."""
     if ns is None:
         return "unknown"
+    if ns == NO_TIME:
+        return NO_TIME_TEXT
     text = format_rfc3339_ms(ns) or "unknown"
     if tz is not None:
         text += f" ({_dt(ns, tz):%Y-%m-%d %H:%M:%S.%f}"[:-3] + f" {_dt(ns, tz):%Z})"
