@@ -530,7 +530,32 @@ def version() -> None:
 
 def main() -> None:
     """Console entry point: one-line errors and documented exit codes, never a traceback
-    unless --debug."""
+    unless --debug; then a deterministic exit (`_leave`)."""
+    code = 0
+    try:
+        _run()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, int) and exc.code is not None:
+            sys.stderr.write(f"{exc.code}\n")
+    _leave(code)
+
+
+def _leave(code: int) -> None:
+    """Flush what was written and leave without interpreter teardown. Arrow's native thread
+    pools live until the static destructors run at exit; one still busy then (e.g. read-ahead
+    left behind by a reader that gave up) aborts the process with `terminate called without
+    an active exception`. Everything rca writes is complete and flushed by now, and its own
+    thread and process pools are closed when their `with` blocks end, so nothing is lost."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1 if stream is sys.stdout else code
+    os._exit(code)
+
+
+def _run() -> None:
     debug = "--debug" in sys.argv or os.environ.get("RCA_DEBUG") == "1"
     try:
         app(standalone_mode=False)
