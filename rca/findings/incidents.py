@@ -34,10 +34,13 @@ class Attempt:
     status: int | None
     answer: str | None
     method: str | None = None
+    code: str | None = None  # the link's identity (its fix code), which tells links apart
 
     def describe(self) -> str:
         what = f"{self.method or 'a request'} of the report link"
-        if self.link:
+        if self.code:
+            what += f" with fix code {self.code}"
+        elif self.link:
             what += f" {self.link}"
         if self.status is None and not self.answer:
             return f"{what}; its answer was not logged"
@@ -205,9 +208,10 @@ def _attach_attempts(incidents: list[Incident], decoded: pa.Table, ts: np.ndarra
     by_identity = {inc.link_identity: inc for inc in incidents if inc.link_identity is not None}
     for k, row in enumerate(rows.tolist()):
         link = columns["link"][k]
+        code = link_identity(link, pack)
         attempt = Attempt(int(ts[row]), columns["attempt"][k], link, columns["status"][k],
-                          columns["resolution"][k], columns["method"][k])
-        inc = by_identity.get(link_identity(link, pack))
+                          columns["resolution"][k], columns["method"][k], code if code != link else None)
+        inc = by_identity.get(code)
         if inc is None:
             begun = int(np.searchsorted(starts, attempt.ts_ns + NS_MIN, side="right")) - 1
             inc = incidents[max(begun, 0)]

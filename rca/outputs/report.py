@@ -254,8 +254,6 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
                     + " — these recur before, during and after the window."]
     out += ["", "## Resolution", ""]
     tries = [a for a in inc.attempts if inc.resolution is None or a.ts_ns != inc.resolution[0]]
-    if tries:
-        out += [f"- Attempt at {when(a.ts_ns, tz)}: {a.summary()}" for a in tries] + [""]
     if inc.resolution:
         out.append(f"At {when(inc.resolution[0], tz)}: {inc.resolution[1]}.")
     elif top and top.urls:
@@ -265,6 +263,8 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
         out.append("The logs do not show what ended the incident.")
     if inc.recovery_ns is not None:
         out.append(f"Last affected request {when(inc.end_ns, tz)}; first clean success {when(inc.recovery_ns, tz)}.")
+    if tries:
+        out += ["", "Other attempts to end it:", ""] + [f"- At {when(a.ts_ns, tz)}: {a.summary()}" for a in tries]
     out += ["", "## Prevention", ""]
     out += _prevention(f, i)
     out += ["", "## Action items", ""]
