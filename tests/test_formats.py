@@ -251,7 +251,7 @@ def test_elasticsearch_total_beyond_hits_marks_truncation(tmp_path):
 
 def test_forced_input_format_overrides_detection(tmp_path):
     path = tmp_path / "x.log"
-    path.write_bytes(b'{"labels":{},"line":"x","timestamp":"2024-06-01T12:00:00Z"}\n')
+    path.write_bytes(b"Time,Line\n2024-06-01T12:00:00Z GET /api/order/menu 200\n")  # looks like a Grafana CSV
     assert ingest([str(path)], input_format="text").inputs[0].format == "text"
 
 
