@@ -185,6 +185,7 @@ def analyze(
     to: Annotated[str | None, typer.Option("--to", help="End time, exclusive: with --loki default now; on files the analysis stops there.", rich_help_panel="Time window")] = None,
     token_file: Annotated[Path | None, typer.Option("--token-file", help="With --loki: bearer token file.", rich_help_panel="Loki")] = None,
     org_id: Annotated[str | None, typer.Option("--org-id", help="With --loki: X-Scope-OrgID.", rich_help_panel="Loki")] = None,
+    keep_pull: Annotated[Path | None, typer.Option("--keep-pull", metavar="FILE", help="With --loki: keep the pulled lines in this file (else the temporary pull is removed when done).", rich_help_panel="Loki")] = None,
     quiet: Quiet = False,
     verbose: Verbose = 0,
     no_color: NoColor = False,
@@ -194,58 +195,68 @@ def analyze(
     """Find incidents in log exports: signatures, windows, ranked root causes, report sections."""
     _configure_logging(debug, quiet, verbose, no_color)
     _limits(limit)
+    scratch: Path | None = None
     if loki:
         import tempfile
 
         if not query:
             raise UsageError("--loki needs --query")
         start, end = _window(since, from_, to)
-        pulled = Path(tempfile.mkdtemp(prefix="rca-pull-")) / "loki.jsonl"
-        _pull_to(loki, query, start, end, pulled, 5000, False, token_file, org_id)
+        # The pull may hold secrets (tokens in URLs, JWTs): a scratch copy goes once analysed.
+        scratch = None if keep_pull else Path(tempfile.mkdtemp(prefix="rca-pull-"))
+        pulled = keep_pull or scratch / "loki.jsonl"  # type: ignore[operator]
         inputs = [*(inputs or []), str(pulled)]
-    if not inputs:
-        raise UsageError("give export files (or - for stdin), or --loki URL --query LOGQL")
-    local = zone(tz)
-    knowledge = load_pack(pack) if pack else default_pack()
-    if not loki and (since or from_ or to):  # on files the window clips the analysis
-        findings = run_analysis(_clipped(inputs, input_format, since, from_, to), pack=knowledge)
-    else:
-        findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
-    logger.info("read {} records from {} input(s): {} signatures, {} incident(s)", findings.ingested.records,
-                len(findings.ingested.inputs), len(findings.clusters), len(findings.incidents))
-    if store is not None:
-        from rca.history.batch import remember
+    try:
+        if loki:
+            _pull_to(loki, query or "", start, end, pulled, 5000, False, token_file, org_id)
+        if not inputs:
+            raise UsageError("give export files (or - for stdin), or --loki URL --query LOGQL")
+        local = zone(tz)
+        knowledge = load_pack(pack) if pack else default_pack()
+        if not loki and (since or from_ or to):  # on files the window clips the analysis
+            findings = run_analysis(_clipped(inputs, input_format, since, from_, to), pack=knowledge)
+        else:
+            findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
+        logger.info("read {} records from {} input(s): {} signatures, {} incident(s)", findings.ingested.records,
+                    len(findings.ingested.inputs), len(findings.clusters), len(findings.incidents))
+        if store is not None:
+            from rca.history.batch import remember
 
-        remember(findings, inputs, store)
-    for s in findings.ingested.inputs:
-        for w in s.warnings:
-            logger.warning("{}: {}", s.path, w)
-    chart_link = None
-    if chart is not None:
-        from rca.outputs.chart import render as render_chart
-        kind = chart.suffix.lower().lstrip(".")
-        if kind not in ("svg", "png"):
-            raise UsageError(f"--chart {chart}: the chart is written as .svg or .png")
-        _write_bytes(render_chart(findings, kind), chart)
-        chart_link = os.path.relpath(chart, output.parent if output else Path.cwd())
-    if fmt is OutputFormat.json:
-        text = orjson.dumps(findings_json(findings, reveal=reveal_secrets), option=orjson.OPT_INDENT_2).decode() + "\n"
-    elif fmt is OutputFormat.html:
-        from rca.outputs.html import page
+            remember(findings, inputs, store)
+        for s in findings.ingested.inputs:
+            for w in s.warnings:
+                logger.warning("{}: {}", s.path, w)
+        chart_link = None
+        if chart is not None:
+            from rca.outputs.chart import render as render_chart
+            kind = chart.suffix.lower().lstrip(".")
+            if kind not in ("svg", "png"):
+                raise UsageError(f"--chart {chart}: the chart is written as .svg or .png")
+            _write_bytes(render_chart(findings, kind), chart)
+            chart_link = os.path.relpath(chart, output.parent if output else Path.cwd())
+        if fmt is OutputFormat.json:
+            text = orjson.dumps(findings_json(findings, reveal=reveal_secrets), option=orjson.OPT_INDENT_2).decode() + "\n"
+        elif fmt is OutputFormat.html:
+            from rca.outputs.html import page
 
-        text = page(findings, local, reveal=reveal_secrets)
-    elif fmt is OutputFormat.md:
-        text = markdown(findings, local, reveal=reveal_secrets, chart=chart_link)
-    else:
-        from rca.outputs.console import wants_colour, width_for
-        from rca.outputs.terminal import terminal
+            text = page(findings, local, reveal=reveal_secrets)
+        elif fmt is OutputFormat.md:
+            text = markdown(findings, local, reveal=reveal_secrets, chart=chart_link)
+        else:
+            from rca.outputs.console import wants_colour, width_for
+            from rca.outputs.terminal import terminal
 
-        stream = sys.stdout if output is None else open(os.devnull, "w")  # noqa: SIM115 - a file gets no colour
-        text = terminal(findings, local, width=width_for(stream) if output is None else 100,
-                        colour=output is None and wants_colour(stream, no_color))
-        if output is not None and not reveal_secrets:
-            text = redact(text, findings.pack)  # a file is a written artifact; the terminal shows the link
-    _write(text, output)
+            stream = sys.stdout if output is None else open(os.devnull, "w")  # noqa: SIM115 - a file gets no colour
+            text = terminal(findings, local, width=width_for(stream) if output is None else 100,
+                            colour=output is None and wants_colour(stream, no_color))
+            if output is not None and not reveal_secrets:
+                text = redact(text, findings.pack)  # a file is a written artifact; the terminal shows the link
+        _write(text, output)
+    finally:
+        if scratch is not None:
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 class PatternFormat(str, Enum):

@@ -212,6 +212,43 @@ def test_analyze_straight_from_loki(rca, tmp_path):
     assert doc["inputs"][0]["records"] == len(events)
 
 
+def test_analyze_from_loki_removes_its_temporary_pull(rca, tmp_path):
+    from fixtures import generate
+    from fixtures.generate import Chaos
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    events = generate.simulate(chaos=[Chaos("fail", 300, 540)])
+    with FakeLoki([(e.ts_ns, e.labels, e.line) for e in events]) as fake:
+        run = rca("analyze", "--loki", fake.url, "--query", '{component="jwt-pizza-service"}', "--from", FROM,
+                  "--to", TO, "-f", "md", "-o", str(tmp_path / "report.md"), env={"TMPDIR": str(scratch)})
+    assert run.code == 0, run.stderr
+    assert "## Root cause" in (tmp_path / "report.md").read_text()
+    assert list(scratch.iterdir()) == []
+
+
+def test_analyze_from_loki_removes_its_temporary_pull_when_the_analysis_fails(rca, tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    with FakeLoki([(T0 + i * 1_000_000_000, {"app": "x"}, "not a log line at all") for i in range(3)]) as fake:
+        run = rca("analyze", "--loki", fake.url, "--query", QUERY, "--from", FROM, "--to", TO,
+                  "--chart", str(tmp_path / "chart.gif"), env={"TMPDIR": str(scratch)})
+    assert run.code == 2
+    assert list(scratch.iterdir()) == []
+
+
+def test_analyze_from_loki_keeps_the_pull_where_asked(rca, tmp_path):
+    from fixtures import generate
+
+    events = generate.simulate(minutes=3)
+    kept = tmp_path / "pulled.jsonl"
+    with FakeLoki([(e.ts_ns, e.labels, e.line) for e in events]) as fake:
+        run = rca("analyze", "--loki", fake.url, "--query", '{component="jwt-pizza-service"}', "--from", FROM,
+                  "--to", TO, "--keep-pull", str(kept))
+    assert run.code == 0, run.stderr
+    assert len(kept.read_text().splitlines()) == len(events)
+
+
 def test_time_range_flags_are_validated(rca, tmp_path):
     run = rca("pull", "--loki", "http://127.0.0.1:9", "--query", QUERY, "-o", str(tmp_path / "x.jsonl"))
     assert run.code == 2 and "time range" in run.stderr
