@@ -1,6 +1,13 @@
 """Template-mining accuracy on the Loghub-2k systems: GA, FGA, PA and FTA.
 
     python bench/patterns_accuracy.py [--data ../shared/data/loghub2k] [--systems Apache,HDFS]
+    python bench/patterns_accuracy.py --leave-one-out
+
+`--leave-one-out` is the figure that says how the miner does on logs it has never seen: for
+each system, every rule and threshold (`rca.table.patterns.Config`, a grid of candidates)
+is chosen on the other systems only (best mean of GA, FGA, PA and FTA there), then that
+one configuration scores the held-out system. The in-sample row (the shipped default
+configuration on all systems) is printed beside it, labelled as such.
 
 Input is each system's `*_2k.log_structured_corrected.csv` `Content` column (the content
 part of the `*_2k.log` lines, as the Loghub parsers see it); ground truth is its
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import sys
 import time
 from collections import Counter, defaultdict
@@ -22,12 +30,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rca.table.patterns import mine  # noqa: E402
+from rca.table.patterns import DEFAULT, Config, mine  # noqa: E402
 
 # Tuned Drain's published GA on Loghub-2.0's 2k set (prior-art doc §2.4).
 DRAIN_GA = {"Apache": 1.000, "BGL": 0.963, "HDFS": 0.998, "HealthApp": 0.780, "OpenSSH": 0.789,
             "Spark": 0.922, "Zookeeper": 0.967}
-TARGETS = {"GA": 0.95, "FGA": 0.90, "PA": 0.75, "FTA": 0.70}
+TARGETS = {"GA": 0.93, "FGA": 0.90, "PA": 0.80, "FTA": 0.78}  # on held-out systems (issue 14)
+METRICS = ("GA", "FGA", "PA", "FTA")
+# The candidates leave-one-out chooses from: every knob of Config, a few values each.
+GRID = {
+    "min_variants": (2, 3, 4),
+    "word_guard": (True, False),
+    "constant_share": (0.34, 0.5, 0.67),
+    "default_words": (True, False),
+}
+
+
+def candidates() -> list[Config]:
+    keys = list(GRID)
+    return [Config(**dict(zip(keys, values, strict=True))) for values in itertools.product(*GRID.values())]
 
 
 def load(data: Path, system: str) -> tuple[list[str], list[str]]:
@@ -64,12 +85,53 @@ def scores(predicted: list[str], truth: list[str]) -> dict[str, float]:
     }
 
 
+def _row(name: str, s: dict[str, float], extra: str = "") -> str:
+    return f"{name:<11}" + "".join(f"{s[k]:>7.3f}" for k in METRICS) + extra
+
+
+def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {k: sum(r[k] for r in rows) / len(rows) for k in METRICS}
+
+
+def leave_one_out(data: Path, systems: list[str]) -> None:
+    """Choose the configuration on all systems but one, score it on that one."""
+    grid = candidates()
+    loaded = {s: load(data, s) for s in systems}
+    table: dict[tuple[int, str], dict[str, float]] = {}
+    for c, config in enumerate(grid):
+        for system, (messages, truth) in loaded.items():
+            table[c, system] = scores(mine(messages, config).templates, truth)
+
+    def fitness(c: int, on: list[str]) -> float:
+        return sum(sum(table[c, s].values()) for s in on) / (4 * len(on))
+
+    print(f"{len(grid)} candidate configurations; each chosen without the held-out system\n")
+    print(f"{'held out':<11}{'GA':>7}{'FGA':>7}{'PA':>7}{'FTA':>7}  chosen on the other {len(systems) - 1}")
+    held = []
+    for system in systems:
+        train = [s for s in systems if s != system]
+        best = max(range(len(grid)), key=lambda c: (fitness(c, train), -c))
+        held.append(table[best, system])
+        changed = {k: v for k, v in vars(grid[best]).items() if v != getattr(DEFAULT, k)}
+        print(_row(system, table[best, system], f"  {changed or 'default'}"))
+    print(_row("held-out", _mean(held)) + "  <- average on systems never used to choose")
+    default = grid.index(DEFAULT) if DEFAULT in grid else None
+    if default is not None:
+        print(_row("in-sample", _mean([table[default, s] for s in systems]))
+              + "  <- the shipped default on all systems (rules were written looking at them)")
+    print("targets    " + "".join(f"{TARGETS[k]:>7.2f}" for k in METRICS) + "  (held-out)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "loghub2k")
     parser.add_argument("--systems", default=",".join(DRAIN_GA))
     parser.add_argument("--show-misses", type=int, default=0, help="print this many wrong templates per system")
+    parser.add_argument("--leave-one-out", action="store_true", help="choose the configuration without each system")
     args = parser.parse_args()
+    if args.leave_one_out:
+        leave_one_out(args.data, args.systems.split(","))
+        return
     totals: dict[str, float] = defaultdict(float)
     systems = args.systems.split(",")
     print(f"{'system':<11}{'GA':>7}{'FGA':>7}{'PA':>7}{'FTA':>7}{'Drain GA':>10}{'seconds':>9}")
@@ -91,7 +153,7 @@ def main() -> None:
     avg = {k: v / len(systems) for k, v in totals.items()}
     print(f"{'average':<11}{avg['GA']:>7.3f}{avg['FGA']:>7.3f}{avg['PA']:>7.3f}{avg['FTA']:>7.3f}"
           f"{sum(DRAIN_GA[s] for s in systems) / len(systems):>10.3f}")
-    print("targets    " + "".join(f"{TARGETS[k]:>7.2f}" for k in ("GA", "FGA", "PA", "FTA")))
+    print("targets    " + "".join(f"{TARGETS[k]:>7.2f}" for k in METRICS) + "  (held-out targets; this is in-sample)")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ Work is per distinct masked message, never per line.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -47,6 +48,20 @@ _HEXISH = regex.compile(r"^(?=[0-9a-f]*\d)[0-9a-f]{8,}$")
 _PATH = regex.compile(r"^(?:[A-Za-z]+:)?/(?:[^/\s]+/)*[^/\s]*$|^(?:\.{1,2}|~)/\S+$|^[A-Za-z]:\\\S+$")
 _BOOLEAN = {"true", "false"}
 _DEFAULTS = {"null", "root", "admin"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every rule and threshold of the miner, so a benchmark can choose them on some systems
+    and score them on others (bench/patterns_accuracy.py --leave-one-out)."""
+
+    min_variants: int = 3          # values a position needs before it can be a variable
+    word_guard: bool = True        # a few plain words at a position are different events
+    constant_share: float = 0.5    # share of the other tokens that must stay constant text
+    default_words: bool = True     # null/root/admin are values, not event words
+
+
+DEFAULT = Config()
 _SPACES = regex.compile(r"  +")
 _URL = regex.compile(r"\b([A-Za-z][\w.+-]*)://[^\s,;\]\)]+")
 _SIGNED = regex.compile(r"(?<=[\s=(:,\[]|^)-(?=<\*>)")
@@ -65,10 +80,12 @@ def _split_sub(text: str, splitter: regex.Pattern[str], fn) -> str:
 _LONG_DIGITS = regex.compile(r"\d{3,}")
 
 
-def _token_rule(token: str) -> str:
+def _token_rule(token: str, config: Config = DEFAULT) -> str:
     if not token:
         return token
-    if _DIGITS.match(token) or token.lower() in _BOOLEAN or token in _DEFAULTS or _HEXISH.match(token):
+    if _DIGITS.match(token) or token.lower() in _BOOLEAN or _HEXISH.match(token):
+        return VAR
+    if config.default_words and token in _DEFAULTS:
         return VAR
     if _LONG_DIGITS.search(token):
         return VAR  # an id or a number glued to a word (blk_4292…, 10000ms, attempt_2017…)
@@ -91,12 +108,12 @@ def _path_rule(token: str) -> str:
     return token
 
 
-def normalise(message: str) -> str:
+def normalise(message: str, config: Config = DEFAULT) -> str:
     """Apply the template-correction rules to one (already masked) message."""
     text = _SPACES.sub(" ", message.strip())
     text = _URL.sub(lambda m: f"{m[1]}://{VAR}", text)
     text = _split_sub(text, _PATH_SPLIT, _path_rule)
-    text = _split_sub(text, _TOKEN_SPLIT, _token_rule)
+    text = _split_sub(text, _TOKEN_SPLIT, lambda t: _token_rule(t, config))
     text = _SIGNED.sub("", text)
     text = _UNIT.sub(VAR, text)
     text = _split_sub(text, _PATH_SPLIT, _path_rule)
@@ -173,7 +190,7 @@ def _generalise(values: list[str]) -> str:
     return f"{head}{VAR}{tail}"
 
 
-def merge_variable_positions(counts: Counter[str], min_variants: int = 3) -> dict[str, str]:
+def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> dict[str, str]:
     """Map each template to its merged form: positions where templates of the same length
     and otherwise equal tokens take `min_variants` or more values become `<*>`."""
     mapping = {t: t for t in counts}
@@ -196,12 +213,13 @@ def merge_variable_positions(counts: Counter[str], min_variants: int = 3) -> dic
         replace: dict[str, str] = {}
         for (_, p, before, after), members in by_key.items():
             values = [_tokens(m)[p] for m in members]
-            if len(members) < min_variants:
+            if len(members) < config.min_variants:
                 continue
-            if len(members) <= min_variants + 1 and all(_WORDLIKE.match(v) for v in values):
+            if config.word_guard and len(members) <= config.min_variants + 1 \
+                    and all(_WORDLIKE.match(v) for v in values):
                 continue  # a few plain words (LOOKING / LEADING / FOLLOWING): different events
             constants = [t for t in (*before, *after) if t != VAR and regex.search(r"[A-Za-z]{2}", t)]
-            if len(constants) < max(1, (len(before) + len(after) + 1) // 2):
+            if len(constants) < max(1, math.ceil((len(before) + len(after)) * config.constant_share - 1e-9)):
                 continue  # too little constant text left to call it one event
             merged = " ".join([*before, _generalise(values), *after])
             for m in members:
@@ -211,7 +229,7 @@ def merge_variable_positions(counts: Counter[str], min_variants: int = 3) -> dic
             for t in mapping:
                 new = replace.get(mapping[t])
                 if new and new != mapping[t]:
-                    mapping[t] = normalise(new)
+                    mapping[t] = normalise(new, config)
                     changed = True
     return mapping
 
@@ -248,7 +266,7 @@ def mask_array(messages: pa.Array) -> pa.Array:
     return pa.concat_arrays(parts)
 
 
-def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, min_variants: int = 3) -> Mined:
+def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = DEFAULT) -> Mined:
     """Templates for every message (in input order) and how many messages each covers."""
     if isinstance(messages, pa.ChunkedArray):
         messages = messages.combine_chunks()
@@ -261,12 +279,12 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, min_variants: int
     encoded = pa.DictionaryArray.from_arrays(
         masked_distinct.indices.take(raw.indices), masked_distinct.dictionary)
     distinct = encoded.dictionary.to_pylist()
-    normalised = [normalise(m) for m in distinct]
+    normalised = [normalise(m, config) for m in distinct]
     sizes = Counter()
     index_counts = pc.value_counts(encoded.indices).to_pylist()
     for item in index_counts:
         sizes[normalised[item["values"]]] += item["counts"]
-    mapping = merge_variable_positions(sizes, min_variants)
+    mapping = merge_variable_positions(sizes, config)
     merge_variable_lists(mapping)
     final = pa.array([mapping[t] for t in normalised], pa.string())
     per_message = final.take(encoded.indices)
@@ -295,14 +313,14 @@ class PatternReport:
     missing_field: int = 0        # lines without the --field asked for
 
 
-def patterns_of(table: pa.Table, field: str | None = None, min_variants: int = 3) -> PatternReport:
+def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFAULT) -> PatternReport:
     """Templates of a canonical table's lines (JSON lines: their message, or `field`)."""
     lines = table.column("line").combine_chunks().cast(pa.string())
     distinct = lines.dictionary_encode()
     messages = pa.array([message_of(line, field) for line in distinct.dictionary.to_pylist()], pa.string())
     per_row = messages.take(distinct.indices)
     missing = int(pc.sum(pc.equal(per_row, MISSING)).as_py() or 0) if field else 0
-    mined = mine(per_row, min_variants)
+    mined = mine(per_row, config)
     templates = pa.array(mined.templates, pa.string())
     ts = table.column("ts_ns").combine_chunks()
     grouped = pa.table({"t": templates, "ts": ts, "row": pa.array(range(len(templates)), pa.int64())}) \
