@@ -19,7 +19,7 @@ import hashlib
 import math
 import os
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -28,17 +28,31 @@ import pyarrow.compute as pc
 import regex
 
 from rca.inputs.fields import lookup
+from rca.table import identity
 
 VAR = "<*>"
 
 # RE2 patterns for pyarrow.compute: boundary-safe without look-around.
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+_ZONE = r"(?: +(?:UTC|GMT|[A-Z]{1,3}[SD]?T|[+-]\d{4}))?"
+# Dates and clock times are one variable, whatever their shape: a weekday or month name next
+# to a clock time is part of the date, not an event word.
+_DATE_MASKS = [
+    rf"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? +)?{_MONTH} +\d{{1,2}},?(?: +\d{{4}})? +{_CLOCK}{_ZONE}(?: +\d{{4}})?\b",
+    rf"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? +)?\d{{1,2}} +{_MONTH} +\d{{4}}(?: +{_CLOCK}{_ZONE})?\b",
+    rf"\b\d{{1,2}}/{_MONTH}/\d{{4}}(?::\d{{2}}){{3}}(?: [+-]\d{{4}})?",
+    r"\b\d{4}[-/]\d{2}[-/]\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b",
+    r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b",
+]
+# RE2 patterns for pyarrow.compute: boundary-safe without look-around.
 _VECTOR_MASKS = [
-    (r"0[xX][0-9a-fA-F]+", VAR),
-    (r"\b(?:[0-9A-Fa-f]{2}:){3,}[0-9A-Fa-f]{2}\b", VAR),
-    (r"\b(?:\d{1,3}\.){3}\d{1,3}\b", VAR),
-    (r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b", VAR),
-    (r"\b\d+\b", VAR),
-    (r"\d{3,}", VAR),
+    r"0[xX][0-9a-fA-F]+",
+    r"\b(?:[0-9A-Fa-f]{2}:){3,}[0-9A-Fa-f]{2}\b",
+    r"\b(?:\d{1,3}\.){3}\d{1,3}\b",
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
+    r"\b\d+\b",
+    r"\d{3,}",
 ]
 
 _PATH_SPLIT = regex.compile(r"""([\s,!;:=|"'\[\](){}]+)""")
@@ -59,6 +73,11 @@ class Config:
     word_guard: bool = True        # a few plain words at a position are different events
     constant_share: float = 0.5    # share of the other tokens that must stay constant text
     default_words: bool = True     # null/root/admin are values, not event words
+    word_spread: float = 0.5       # plain words are values when distinct/messages reaches this
+    dates: bool = True             # dates and clock times are one variable by shape
+    hosts: bool = True             # host and domain names are variables by shape
+    lists: bool = True             # [a, b, c] and a,b,c are one variable by shape
+    align: bool = True             # a variable span may cover zero or more tokens
 
 
 DEFAULT = Config()
@@ -92,10 +111,28 @@ def _token_rule(token: str, config: Config = DEFAULT) -> str:
     return token
 
 
-def _path_rule(token: str) -> str:
+_TLDS = {"com", "net", "org", "io", "edu", "gov", "mil", "int", "info", "biz", "co", "us", "uk", "de",
+         "fr", "jp", "cn", "ru", "nl", "eu", "local", "internal", "lan", "localdomain", "cloud", "dev", "app"}
+_DOTTED = regex.compile(r"^(?:[A-Za-z0-9_<>*-]+\.)+([A-Za-z0-9_<>*-]+)\.?$")
+
+
+def _is_host(token: str) -> bool:
+    """A domain name by shape: dot-separated labels ending in a top-level domain, or three or
+    more lower-case labels of which one carries a number (node-4.rack2.dc)."""
+    m = _DOTTED.match(token)
+    if not m or token.startswith(VAR + "."):
+        return False
+    if m[1].lower() in _TLDS and not token[:1].isupper():
+        return True
+    return token.count(".") >= 2 and token == token.lower() and bool(regex.search(r"\d|<\*>", token))
+
+
+def _path_rule(token: str, config: Config = DEFAULT) -> str:
     if not token or token == VAR:
         return token
     if "/" in token and _PATH.match(token) and len(token) > 1:
+        return VAR
+    if config.hosts and "." in token and _is_host(token):
         return VAR
     if VAR in token and regex.search(r"[A-Za-z0-9_]", token.replace(VAR, "")):
         # a word glued to a variable (blk_<*>, user<*>, R<*>-M<*>): the whole token varies;
@@ -108,15 +145,24 @@ def _path_rule(token: str) -> str:
     return token
 
 
+# A list of values (not of key=value pairs, not of already-masked numbers).
+_BRACKET_LIST = regex.compile(r"([\[{])[^\[\]{}\s,=<]+(?:, ?[^\[\]{}\s,=<]+)+([\]}])")
+_BARE_LIST = regex.compile(r"(?<=[\s=:]|^)[^\s,=:<\[\](){}]+(?:,[^\s,=:<\[\](){}]+){2,}(?=[\s.;]|$)")
+
+
 def normalise(message: str, config: Config = DEFAULT) -> str:
     """Apply the template-correction rules to one (already masked) message."""
     text = _SPACES.sub(" ", message.strip())
     text = _URL.sub(lambda m: f"{m[1]}://{VAR}", text)
-    text = _split_sub(text, _PATH_SPLIT, _path_rule)
+    if config.lists:
+        text = _BRACKET_LIST.sub(lambda m: f"{m[1]}{VAR}{m[2]}", text)
+        text = _BARE_LIST.sub(VAR, text)
+    path_rule = (lambda t: _path_rule(t, config))
+    text = _split_sub(text, _PATH_SPLIT, path_rule)
     text = _split_sub(text, _TOKEN_SPLIT, lambda t: _token_rule(t, config))
     text = _SIGNED.sub("", text)
     text = _UNIT.sub(VAR, text)
-    text = _split_sub(text, _PATH_SPLIT, _path_rule)
+    text = _split_sub(text, _PATH_SPLIT, path_rule)
     for _ in range(3):
         before = text
         text = _DOT_VARS.sub(VAR, text)
@@ -130,9 +176,9 @@ MESSAGE_KEYS = ("msg", "message", "@m", "log", "event", "textPayload")
 MISSING = "(field missing)"
 
 
-def message_of(line: str, field: str | None = None) -> str:
+def message_of(line: str, field: str | None = None, skip: Collection[str] = ()) -> str:
     """What to template in a line: a JSON line's message field (or `field`), else its
-    key=value rendering with keys kept; logfmt and text lines as they are."""
+    key=value rendering with keys kept (but those in `skip`); logfmt and text lines as they are."""
     s = line.strip()
     if s.startswith('"') and s.endswith('"'):
         try:
@@ -154,7 +200,8 @@ def message_of(line: str, field: str | None = None) -> str:
     for key in MESSAGE_KEYS:
         if isinstance(obj.get(key), str) and obj[key].strip():
             return obj[key]
-    return " ".join(f"{k}={v if isinstance(v, str) else orjson.dumps(v).decode()}" for k, v in obj.items())
+    return " ".join(f"{k}={v if isinstance(v, str) else orjson.dumps(v).decode()}"
+                    for k, v in obj.items() if k not in skip)
 
 
 def template_id(template: str) -> str:
@@ -216,8 +263,9 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
             if len(members) < config.min_variants:
                 continue
             if config.word_guard and len(members) <= config.min_variants + 1 \
-                    and all(_WORDLIKE.match(v) for v in values):
-                continue  # a few plain words (LOOKING / LEADING / FOLLOWING): different events
+                    and all(_WORDLIKE.match(v) for v in values) \
+                    and len(members) < config.word_spread * sum(current[m] for m in members):
+                continue  # a few plain words that repeat (LOOKING / LEADING / FOLLOWING): events
             constants = [t for t in (*before, *after) if t != VAR and regex.search(r"[A-Za-z]{2}", t)]
             if len(constants) < max(1, math.ceil((len(before) + len(after)) * config.constant_share - 1e-9)):
                 continue  # too little constant text left to call it one event
@@ -247,22 +295,78 @@ def merge_variable_lists(mapping: dict[str, str]) -> None:
                     mapping[t] = short
 
 
-# One RE2 pass: alternatives are tried in order at each position (IP before digits).
-_VECTOR_MASK = "|".join(f"(?:{p})" for p, _ in _VECTOR_MASKS)
+def _skeleton(template: str) -> tuple[str, ...]:
+    """The constant words of a template in order: tokens with word characters once their
+    variables are taken out."""
+    return tuple(c for c in (tok.replace(VAR, "") for tok in _tokens(template)) if regex.search(r"\w", c))
 
 
-def mask_array(messages: pa.Array) -> pa.Array:
+def _gaps(template: str) -> tuple[list[str], list[list[str]]]:
+    """A template's word tokens and the runs of variable/punctuation tokens around them."""
+    words: list[str] = []
+    gaps: list[list[str]] = [[]]
+    for tok in _tokens(template):
+        if regex.search(r"\w", tok.replace(VAR, "")):
+            words.append(tok)
+            gaps.append([])
+        else:
+            gaps[-1].append(tok)
+    return words, gaps
+
+
+def merge_optional_spans(mapping: dict[str, str], config: Config = DEFAULT) -> None:
+    """Templates with the same constant words that differ only in variable spans are one
+    event: a variable may cover zero or more tokens (`<*> bytes sent` and
+    `<*> bytes (<*>) sent`; `"GET <*> <*>"` and `"GET <*>"`)."""
+    by_skeleton: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for t in sorted(set(mapping.values())):
+        by_skeleton[_skeleton(t)].append(t)
+    merged: dict[str, str] = {}
+    for members in by_skeleton.values():
+        if len(members) < 2:
+            continue
+        split = [_gaps(m) for m in members]
+        out: list[str] = []
+        ok = True
+        for i in range(len(split[0][1])):
+            options = {tuple(g[i]) for _, g in split}
+            if len(options) > 1:
+                with_var = sorted((o for o in options if any(VAR in t for t in o)), key=lambda o: (len(o), o))
+                if not with_var:
+                    ok = False  # differing punctuation with no variable: not this rule's case
+                    break
+                out += [VAR] if () in options else list(with_var[0])
+            else:
+                out += list(next(iter(options)))
+            if i < len(split[0][0]):
+                words = sorted({w[i] for w, _ in split}, key=lambda w: (VAR not in w, w))
+                out.append(words[0])
+        if ok:
+            target = normalise(" ".join(out), config)
+            for m in members:
+                merged[m] = target
+    for t, m in mapping.items():
+        mapping[t] = merged.get(m, m)
+
+
+def _vector_mask(config: Config) -> str:
+    """One RE2 pass: alternatives are tried in order at each position (dates, IPs before digits)."""
+    return "|".join(f"(?:{p})" for p in [*(_DATE_MASKS if config.dates else []), *_VECTOR_MASKS])
+
+
+def mask_array(messages: pa.Array, config: Config = DEFAULT) -> pa.Array:
     """The vectorised masks over an Arrow string array, in parallel slices."""
     n = len(messages)
+    pattern = _vector_mask(config)
     if n < 200_000:
-        return pc.replace_substring_regex(messages, _VECTOR_MASK, VAR)
+        return pc.replace_substring_regex(messages, pattern, VAR)
     from concurrent.futures import ThreadPoolExecutor
 
     workers = max(2, min(8, os.cpu_count() or 2))
     step = -(-n // workers)
     slices = [messages.slice(i, step) for i in range(0, n, step)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(lambda a: pc.replace_substring_regex(a, _VECTOR_MASK, VAR), slices))
+        parts = list(pool.map(lambda a: pc.replace_substring_regex(a, pattern, VAR), slices))
     return pa.concat_arrays(parts)
 
 
@@ -275,7 +379,7 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = 
     messages = messages.cast(pa.string()).fill_null("")
     # Distinct raw lines first (a hash pass), then mask only those, then distinct masked ones.
     raw = messages.dictionary_encode()
-    masked_distinct = mask_array(raw.dictionary).dictionary_encode()
+    masked_distinct = mask_array(raw.dictionary, config).dictionary_encode()
     encoded = pa.DictionaryArray.from_arrays(
         masked_distinct.indices.take(raw.indices), masked_distinct.dictionary)
     distinct = encoded.dictionary.to_pylist()
@@ -286,6 +390,8 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = 
         sizes[normalised[item["values"]]] += item["counts"]
     mapping = merge_variable_positions(sizes, config)
     merge_variable_lists(mapping)
+    if config.align:
+        merge_optional_spans(mapping, config)
     final = pa.array([mapping[t] for t in normalised], pa.string())
     per_message = final.take(encoded.indices)
     templates = per_message.to_pylist()
@@ -313,15 +419,39 @@ class PatternReport:
     missing_field: int = 0        # lines without the --field asked for
 
 
+def _structured_messages(lines: list[str], total: int, config: Config) -> tuple[list[str], list[str]]:
+    """Each distinct line's message and identity (its categorical keys, `k=v …`)."""
+    rows = [identity.fields_of(line) for line in lines]
+    keys = {k: m for k, m in identity.categorical_keys(rows, total, lambda a: mask_array(a, config)).items()
+            if k not in MESSAGE_KEYS}
+    masked = identity.masked_values(rows, keys, lambda a: mask_array(a, config))
+    messages = []
+    for line, fields in zip(lines, rows, strict=True):
+        if fields is not None and not line.lstrip().startswith("{"):
+            messages.append(identity.without_keys(line, keys))
+        else:
+            messages.append(message_of(line, skip=keys))
+    return messages, [identity.identity_of(f, keys, masked) for f in rows]
+
+
 def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFAULT) -> PatternReport:
-    """Templates of a canonical table's lines (JSON lines: their message, or `field`)."""
+    """Templates of a canonical table's lines (JSON lines: their message, or `field`; the
+    categorical keys of JSON and logfmt lines stay as the event's identity)."""
     lines = table.column("line").combine_chunks().cast(pa.string())
     distinct = lines.dictionary_encode()
-    messages = pa.array([message_of(line, field) for line in distinct.dictionary.to_pylist()], pa.string())
-    per_row = messages.take(distinct.indices)
+    if field:
+        messages = [message_of(line, field) for line in distinct.dictionary.to_pylist()]
+        identities = None
+    else:
+        messages, identities = _structured_messages(distinct.dictionary.to_pylist(), len(lines), config)
+    per_row = pa.array(messages, pa.string()).take(distinct.indices)
     missing = int(pc.sum(pc.equal(per_row, MISSING)).as_py() or 0) if field else 0
     mined = mine(per_row, config)
     templates = pa.array(mined.templates, pa.string())
+    if identities and any(identities):
+        ident = pa.array(identities, pa.string()).take(distinct.indices)
+        templates = pc.if_else(pc.equal(ident, ""), templates,
+                               pc.binary_join_element_wise(ident, templates, " "))
     ts = table.column("ts_ns").combine_chunks()
     grouped = pa.table({"t": templates, "ts": ts, "row": pa.array(range(len(templates)), pa.int64())}) \
         .group_by("t").aggregate([("ts", "min"), ("ts", "max"), ("row", "min"), ("row", "count")])
@@ -330,4 +460,4 @@ def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFA
                                             ("t", "ts_min", "ts_max", "row_min", "row_count")), strict=True):
         patterns.append(Pattern(template_id(t), t, count, first, last, lines[row].as_py()))
     patterns.sort(key=lambda p: (-p.count, p.template))
-    return PatternReport(patterns, mined.templates, len(templates), missing)
+    return PatternReport(patterns, templates.to_pylist(), len(templates), missing)

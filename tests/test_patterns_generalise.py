@@ -1,0 +1,103 @@
+"""The miner's general failure classes (issue 14), each on small synthetic logs made for the
+case: variability at a position, dates and host names and value lists by shape, variable
+spans of zero or more tokens, and categorical keys of structured lines as event identity."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from rca.table.patterns import mine
+
+
+def templates(messages: list[str]) -> set[str]:
+    return set(mine(messages).templates)
+
+
+def test_words_seen_once_each_at_one_position_are_a_variable():
+    assert templates([f"session opened for user {u}" for u in ("alice", "bob", "carol")]) == \
+        {"session opened for user <*>"}
+
+
+def test_words_that_repeat_at_one_position_stay_separate_events():
+    msgs = [f"replica role {r} confirmed" for r in ("PRIMARY", "STANDBY", "WITNESS") for _ in range(6)]
+    assert len(templates(msgs)) == 3
+
+
+def test_a_date_with_weekday_and_month_names_is_one_variable():
+    msgs = [f"snapshot taken at {d} {m} {i + 3} 0{i}:15:22 UTC 2024"
+            for i, (d, m) in enumerate([("Mon", "Mar"), ("Tue", "Apr"), ("Sat", "Jun")])]
+    assert templates(msgs) == {"snapshot taken at <*>"}
+
+
+def test_iso_timestamps_and_clock_times_inside_messages_are_variables():
+    assert templates(["lease renewed until 2024-05-01T10:00:00Z", "lease renewed until 2024-06-11 23:59:58.120"]) == \
+        {"lease renewed until <*>"}
+    assert templates(["retry scheduled for 14:02:09"]) == {"retry scheduled for <*>"}
+
+
+def test_host_and_domain_names_are_variables():
+    msgs = [f"fetched bundle from edge{i}.static-cdn.net:8443" for i in range(1, 4)] + ["fetched bundle from media.example.org:443"]
+    assert templates(msgs) == {"fetched bundle from <*>:<*>"}
+    assert templates(["gossip from db-7.zone2.cluster"]) == {"gossip from <*>"}
+
+
+def test_dotted_class_and_file_names_are_not_host_names():
+    assert templates(["com.acme.billing.InvoiceJob started", "reloaded settings.yaml"]) == \
+        {"com.acme.billing.InvoiceJob started", "reloaded settings.yaml"}
+
+
+def test_value_lists_of_any_length_are_one_variable():
+    msgs = ["evicted members [kiwi, plum]", "evicted members [fig, lime, pear, date]",
+            "labels red,green,blue attached", "labels a1,b2,c3,d4 attached"]
+    assert templates(msgs) == {"evicted members [<*>]", "labels <*> attached"}
+
+
+def test_an_optional_variable_span_does_not_split_an_event():
+    assert len(templates(["1024 bytes sent", "2048 bytes (2 KB) sent", "96 bytes sent"])) == 1
+
+
+def test_a_variable_may_cover_one_or_two_tokens():
+    assert templates(['"GET /index.html 200"', '"GET /about"', '"GET /img/4.png 304"']) == {'"GET <*>"'}
+
+
+def test_spans_that_differ_in_words_or_bare_punctuation_stay_apart():
+    assert len(templates(["disk full on sda", "disk nearly full on sda"])) == 2
+    assert len(templates(["cache miss!", "cache miss."])) == 2
+
+
+def _json_lines(n: int) -> str:
+    rng = random.Random(7)
+    out = []
+    for i in range(n):
+        path = rng.choice(["/api/order", "/api/franchise", f"/api/user/{rng.randint(1, 999)}"])
+        status = rng.choice([200, 200, 200, 503])
+        out.append(json.dumps({"level": "info", "msg": "request done", "method": "GET", "path": path,
+                               "statusCode": status, "durationMs": rng.randint(1, 900),
+                               "reqId": f"{rng.getrandbits(48):012x}"}))
+    return "\n".join(out) + "\n"
+
+
+def test_json_categorical_keys_stay_event_identity(rca, tmp_path):
+    path = tmp_path / "service.jsonl"
+    path.write_text(_json_lines(400))
+    run = rca("patterns", str(path), "-f", "json")
+    assert run.code == 0, run.stderr
+    found = {t["template"] for t in json.loads(run.stdout)["templates"]}
+    assert "path=/api/order statusCode=503 request done" in found
+    assert "path=/api/order statusCode=200 request done" in found
+    assert "path=/api/user/<*> statusCode=200 request done" in found
+    assert len(found) == 6  # three endpoints × two statuses; durations and request ids vary inside
+
+
+def test_logfmt_categorical_keys_stay_event_identity(rca, tmp_path):
+    rng = random.Random(5)
+    lines = [f"at=info method={rng.choice(['GET', 'POST'])} status={rng.choice([200, 502])} "
+             f"dur={rng.randint(1, 500)}ms req={rng.getrandbits(40):010x} msg=\"handled\"" for _ in range(300)]
+    path = tmp_path / "router.log"
+    path.write_text("\n".join(lines) + "\n")
+    run = rca("patterns", str(path), "-f", "json")
+    assert run.code == 0, run.stderr
+    found = {t["template"] for t in json.loads(run.stdout)["templates"]}
+    assert 'method=GET status=502 at=info dur=<*> req=<*> msg="handled"' in found
+    assert len(found) == 4
