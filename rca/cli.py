@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -152,11 +153,21 @@ def _say(message: str) -> None:
         sys.stderr.write(f"rca: {message}\n")
 
 
-def _write_bytes(data: bytes, output: Path) -> None:
+def _write_bytes(data: bytes | Iterable[bytes], output: Path) -> None:
     try:
         write_atomically(output, data)
     except OSError as exc:
         raise RcaError(f"{output}: cannot write ({exc.strerror or exc})") from None
+
+
+def _write_chunks(chunks: Iterable[str], output: Path | None) -> None:
+    """Stream text chunks to stdout or (atomically) to a file, never holding all of them."""
+    if output is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+        return
+    _write_bytes((c.encode("utf-8") for c in chunks), output)
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -272,6 +283,7 @@ def patterns(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     field: Annotated[str | None, typer.Option("--field", help="Template this JSON field of each line (dotted path) instead of its message.")] = None,
     min_count: Annotated[int, typer.Option("--min-count", min=1, help="Leave out templates seen fewer times (text and json).")] = 1,
+    top: Annotated[int, typer.Option("--top", min=1, help="Show this many templates in the text view.")] = 50,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format (see 'rca formats').")] = None,
     quiet: Quiet = False,
     verbose: Verbose = 0,
@@ -297,11 +309,9 @@ def patterns(
         logger.warning("{} of {} lines have no field {!r}; they are counted as '(field missing)'",
                        report.missing_field, report.total, field)
     if fmt is PatternFormat.csv:
-        text = as_csv(report, ingested.table)
-    elif fmt is PatternFormat.json:
-        text = as_json(report, min_count)
-    else:
-        text = as_text(report, min_count)
+        _write_chunks(as_csv(report, ingested.table), output)
+        return
+    text = as_json(report, min_count) if fmt is PatternFormat.json else as_text(report, min_count, top)
     _write(text, output)
 
 

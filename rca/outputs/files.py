@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from rca.errors import RcaError
@@ -39,14 +40,15 @@ def _in_place(path: Path, real: Path, st: os.stat_result | None) -> bool:
     return str(path).startswith(("/dev/", "/proc/")) or str(real).startswith(("/dev/", "/proc/"))
 
 
-def _temporary(folder: Path, name: str, data: bytes, mode: int) -> str:
+def _temporary(folder: Path, name: str, data: bytes | Iterable[bytes], mode: int) -> str:
     """A finished, fsynced file in `folder` under a temporary name.
 
     Written as an unnamed O_TMPFILE first where the system has it, so a process killed
-    mid-write (kill -9) leaves nothing behind; it gets its name only once complete.
+    mid-write (kill -9) leaves nothing behind; it gets its name only once complete. Chunks
+    (which can be read only once) go straight to a named temporary file.
     """
     tmp = tempfile.mktemp(prefix=f".{name}.", suffix=".rca-tmp", dir=str(folder))
-    flag = getattr(os, "O_TMPFILE", 0)
+    flag = getattr(os, "O_TMPFILE", 0) if isinstance(data, bytes | bytearray) else 0
     if flag:
         try:
             fd = os.open(str(folder), flag | os.O_WRONLY, 0o600)
@@ -72,10 +74,11 @@ def _temporary(folder: Path, name: str, data: bytes, mode: int) -> str:
     return tmp
 
 
-def _fill(fd: int, data: bytes, mode: int) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+def _fill(fd: int, data: bytes | Iterable[bytes], mode: int) -> None:
+    for chunk in [data] if isinstance(data, bytes | bytearray) else data:
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(fd, view):]
     os.fchmod(fd, mode)
     os.fsync(fd)
 
@@ -87,7 +90,7 @@ def _remove(path: str) -> None:
         pass
 
 
-def _replace_with(target: Path, data: bytes, mode: int, before_rename=None) -> None:
+def _replace_with(target: Path, data: bytes | Iterable[bytes], mode: int, before_rename=None) -> None:
     tmp = _temporary(target.parent, target.name, data, mode)
     try:
         if before_rename is not None:
@@ -98,7 +101,7 @@ def _replace_with(target: Path, data: bytes, mode: int, before_rename=None) -> N
         raise
 
 
-def write_atomically(path: Path, data: bytes, keep_backup: bool = False,
+def write_atomically(path: Path, data: bytes | Iterable[bytes], keep_backup: bool = False,
                      expect: bytes | None = None) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never half.
 
@@ -116,7 +119,8 @@ def write_atomically(path: Path, data: bytes, keep_backup: bool = False,
         st = None
     if _in_place(path, real, st):
         with open(path, "wb") as fh:
-            fh.write(data)
+            for chunk in [data] if isinstance(data, bytes | bytearray) else data:
+                fh.write(chunk)
         return
     if st is not None and (not st.st_mode & 0o222 or not os.access(real, os.W_OK)):
         raise ReadOnlyTarget(f"{path}: the file is read-only; rca will not replace it "

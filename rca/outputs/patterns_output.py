@@ -1,26 +1,58 @@
-"""Render `rca patterns` results as text, JSON or CSV."""
+"""Render `rca patterns` results as text, JSON or CSV (the CSV streamed in chunks)."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from rca.table.patterns import PatternReport, template_id
-from rca.table.redact import clip, redact
 from rca.inputs.timestamps import format_rfc3339_ms
+from rca.table.patterns import MINUTE_NS, Pattern, PatternReport, template_id
+from rca.table.redact import clip, redact
+
+BARS = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 40
+CSV_CHUNK_ROWS = 20_000
+
+
+def _span(patterns: list[Pattern]) -> tuple[int, int] | None:
+    """The first and last minute of the export, so every sparkline shares one time axis."""
+    minutes = [m for p in patterns if p.per_minute for m in (p.per_minute[0][0], p.per_minute[-1][0])]
+    return (min(minutes), max(minutes)) if minutes else None
+
+
+def sparkline(points: list[tuple[int, int]], span: tuple[int, int], width: int = SPARK_WIDTH) -> str:
+    """Lines per time slot as bars, on the export's whole time axis (a slot is one minute or
+    more, so the line is at most `width` wide); a space is a slot with none."""
+    minutes = (span[1] - span[0]) // MINUTE_NS + 1
+    per_slot = -(-minutes // width)
+    slots = [0] * -(-minutes // per_slot)
+    for minute, n in points:
+        slots[(minute - span[0]) // MINUTE_NS // per_slot] += n
+    top = max(slots) or 1
+    return "".join(" " if n == 0 else BARS[min(len(BARS) - 1, (n * len(BARS) - 1) // top)] for n in slots)
 
 
 def as_text(report: PatternReport, min_count: int = 1, top: int = 50) -> str:
     shown = [p for p in report.patterns if p.count >= min_count][:top]
     out = [f"{len(report.patterns)} templates over {report.total} lines"
            + (f" (showing {len(shown)})" if len(shown) < len(report.patterns) else "")]
+    span = _span(report.patterns)
+    if span:
+        minutes = (span[1] - span[0]) // MINUTE_NS + 1
+        per_slot = -(-minutes // SPARK_WIDTH)
+        out.append(f"per-minute volume from {format_rfc3339_ms(span[0])}, "
+                   f"one bar per {per_slot} minute{'s' if per_slot > 1 else ''}")
     for p in shown:
         share = 100 * p.count / report.total if report.total else 0
         out.append(f"\n{p.count:>8}  {share:5.1f}%  {p.id}  {p.template}")
         out.append(f"          first {format_rfc3339_ms(p.first_ns) or '-'}  last {format_rfc3339_ms(p.last_ns) or '-'}")
+        if span and p.per_minute:
+            out.append(f"          |{sparkline(p.per_minute, span)}|  peak {max(n for _, n in p.per_minute)}/min")
         out.append(f"          e.g. {clip(redact(p.example), 200)}")
     return "\n".join(out) + "\n"
 
@@ -32,22 +64,30 @@ def as_json(report: PatternReport, min_count: int = 1) -> str:
         "templates": [{
             "id": p.id, "template": p.template, "count": p.count,
             "first": format_rfc3339_ms(p.first_ns), "last": format_rfc3339_ms(p.last_ns),
+            "per_minute": [[format_rfc3339_ms(m), n] for m, n in p.per_minute],
             "examples": [redact(p.example)],
         } for p in report.patterns if p.count >= min_count],
     }
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
-def as_csv(report: PatternReport, table: pa.Table) -> str:
-    """One row per input line in input order: `line,template_id,template` (line 1-based)."""
-    sources = table.column("source").to_pylist()
-    records = table.column("record").to_pylist()
-    order = sorted(range(len(records)), key=lambda i: (sources[i], records[i]))
+def _csv_tail(template: str) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["line", "template_id", "template"])
-    cache: dict[str, str] = {}
-    for i in order:
-        t = report.row_templates[i]
-        writer.writerow([records[i] + 1, cache.setdefault(t, template_id(t)), t])
+    csv.writer(buf, lineterminator="\n").writerow([template_id(template), template])
     return buf.getvalue()
+
+
+def as_csv(report: PatternReport, table: pa.Table) -> Iterator[str]:
+    """One row per input line in input order: `line,template_id,template` (line 1-based),
+    yielded a chunk of rows at a time so no output-sized string is ever built."""
+    yield "line,template_id,template\n"
+    order = pc.sort_indices(pa.table({"s": table.column("source"), "r": table.column("record")}),
+                            sort_keys=[("s", "ascending"), ("r", "ascending")])
+    records = table.column("record").combine_chunks().take(order)
+    encoded = report.row_templates.dictionary_encode()
+    tails = [_csv_tail(t) for t in encoded.dictionary.to_pylist()]
+    indices = encoded.indices.take(order)
+    for start in range(0, len(order), CSV_CHUNK_ROWS):
+        rec = records.slice(start, CSV_CHUNK_ROWS).to_pylist()
+        idx = indices.slice(start, CSV_CHUNK_ROWS).to_pylist()
+        yield "".join(f"{r + 1},{tails[i]}" for r, i in zip(rec, idx, strict=True))

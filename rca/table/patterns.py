@@ -21,6 +21,7 @@ import os
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 import orjson
 import pyarrow as pa
@@ -401,6 +402,9 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = 
     return Mined(templates, dict(counts))
 
 
+MINUTE_NS = 60_000_000_000
+
+
 @dataclass
 class Pattern:
     id: str
@@ -409,12 +413,13 @@ class Pattern:
     first_ns: int | None
     last_ns: int | None
     example: str
+    per_minute: list[tuple[int, int]] = dc_field(default_factory=list)  # (minute start ns, lines), sparse
 
 
 @dataclass
 class PatternReport:
     patterns: list[Pattern]       # most frequent first
-    row_templates: list[str]      # per table row, in the table's order
+    row_templates: pa.Array       # per table row, in the table's order
     total: int
     missing_field: int = 0        # lines without the --field asked for
 
@@ -432,6 +437,21 @@ def _structured_messages(lines: list[str], total: int, config: Config) -> tuple[
         else:
             messages.append(message_of(line, skip=keys))
     return messages, [identity.identity_of(f, keys, masked) for f in rows]
+
+
+def _per_minute(templates: pa.Array, ts: pa.Array) -> dict[str, list[tuple[int, int]]]:
+    """Lines per template per minute (minutes with none left out), one Arrow group-by."""
+    known = pc.is_valid(ts)
+    if not pc.any(known).as_py():
+        return {}
+    minute = pc.multiply(pc.divide(pc.filter(ts, known), MINUTE_NS), MINUTE_NS)
+    grouped = pa.table({"t": pc.filter(templates, known), "m": minute}).group_by(["t", "m"]).aggregate([([], "count_all")])
+    series: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for t, m, n in zip(*(grouped.column(c).to_pylist() for c in ("t", "m", "count_all")), strict=True):
+        series[t].append((m, n))
+    for points in series.values():
+        points.sort()
+    return series
 
 
 def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFAULT) -> PatternReport:
@@ -455,9 +475,10 @@ def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFA
     ts = table.column("ts_ns").combine_chunks()
     grouped = pa.table({"t": templates, "ts": ts, "row": pa.array(range(len(templates)), pa.int64())}) \
         .group_by("t").aggregate([("ts", "min"), ("ts", "max"), ("row", "min"), ("row", "count")])
+    series = _per_minute(templates, ts)
     patterns = []
     for t, first, last, row, count in zip(*(grouped.column(c).to_pylist() for c in
                                             ("t", "ts_min", "ts_max", "row_min", "row_count")), strict=True):
-        patterns.append(Pattern(template_id(t), t, count, first, last, lines[row].as_py()))
+        patterns.append(Pattern(template_id(t), t, count, first, last, lines[row].as_py(), series.get(t, [])))
     patterns.sort(key=lambda p: (-p.count, p.template))
-    return PatternReport(patterns, templates.to_pylist(), len(templates), missing)
+    return PatternReport(patterns, templates, len(templates), missing)
