@@ -89,3 +89,13 @@ def test_csv_is_yielded_in_chunks_in_input_order(monkeypatch):
     assert rows[0] == ["line", "template_id", "template"]
     assert [int(r[0]) for r in rows[1:]] == [*range(1, 26), *range(1, 26)]
     assert Counter(r[2] for r in rows[1:]) == Counter({"job <*> done": 25, "idle": 25})
+
+
+def test_csv_to_a_file_is_the_same_as_to_stdout(rca, tmp_path):
+    source = _export(tmp_path)
+    out = tmp_path / "rows.csv"
+    to_file = rca("patterns", str(source), "-f", "csv", "-o", str(out))
+    to_stdout = rca("patterns", str(source), "-f", "csv")
+    assert to_file.code == 0 and to_stdout.code == 0, to_file.stderr
+    assert out.read_text() == to_stdout.stdout
+    assert len(to_stdout.stdout.splitlines()) == 30 + 15 + 1
