@@ -48,6 +48,9 @@ _DATE_MASKS = [
 ]
 # RE2 patterns for pyarrow.compute: boundary-safe without look-around.
 _VECTOR_MASKS = [
+    r"\beyJ[\w-]+\.[\w-]+\.[\w-]*",                      # JWT
+    r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+",                   # e-mail
+    r"\b[0-9a-f]{8,}\b|\b[0-9A-F]{8,}\b",                # hex ids, before digit runs eat them
     r"0[xX][0-9a-fA-F]+",
     r"\b(?:[0-9A-Fa-f]{2}:){3,}[0-9A-Fa-f]{2}\b",
     r"\b(?:\d{1,3}\.){3}\d{1,3}\b",
