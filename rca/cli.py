@@ -197,6 +197,8 @@ def analyze(
     token_file: Annotated[Path | None, typer.Option("--token-file", help="With --loki: bearer token file.", rich_help_panel="Loki")] = None,
     org_id: Annotated[str | None, typer.Option("--org-id", help="With --loki: X-Scope-OrgID.", rich_help_panel="Loki")] = None,
     keep_pull: Annotated[Path | None, typer.Option("--keep-pull", metavar="FILE", help="With --loki: keep the pulled lines in this file (else the temporary pull is removed when done).", rich_help_panel="Loki")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="local, or dask: one logcli JSONL export read in byte ranges by Dask workers.")] = "local",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="With --engine dask: the scheduler address; without it a local cluster is started.")] = None,
     quiet: Quiet = False,
     verbose: Verbose = 0,
     no_color: NoColor = False,
@@ -225,9 +227,11 @@ def analyze(
         local = zone(tz)
         knowledge = load_pack(pack) if pack else default_pack()
         if not loki and (since or from_ or to):  # on files the window clips the analysis
+            if engine != "local":
+                raise UsageError("--engine dask analyses the whole export; --from/--to/--since on files need the local engine")
             findings = run_analysis(_clipped(inputs, input_format, since, from_, to), pack=knowledge)
         else:
-            findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
+            findings = _analysis(inputs, input_format, knowledge, engine, scheduler)
         logger.info("read {} records from {} input(s): {} signatures, {} incident(s)", findings.ingested.records,
                     len(findings.ingested.inputs), len(findings.clusters), len(findings.incidents))
         if store is not None:
@@ -268,6 +272,23 @@ def analyze(
             import shutil
 
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _analysis(inputs: list[str], input_format: str | None, knowledge, engine: str, scheduler: str | None):
+    if engine == "local":
+        if scheduler:
+            raise UsageError("--scheduler needs --engine dask")
+        return run_analysis(inputs, input_format=input_format, pack=knowledge)
+    if engine != "dask":
+        raise UsageError(f"unknown engine {engine!r}: use local or dask")
+    from rca.findings.stream import dask_client, dask_mapper
+    from rca.inputs.chunks import streamable
+
+    if len(inputs) != 1 or not streamable(inputs[0], input_format):
+        raise UsageError("--engine dask reads one plain logcli JSONL export (as rca pull writes it); "
+                         "for many exports use rca batch --engine dask")
+    with dask_client(scheduler) as client:
+        return run_analysis(inputs, input_format=input_format, pack=knowledge, mapper=dask_mapper(client))
 
 
 class PatternFormat(str, Enum):

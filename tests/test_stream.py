@@ -3,6 +3,8 @@ the whole export read at once, while holding full rows only for the lines that m
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -88,3 +90,40 @@ def test_other_formats_are_read_whole_whatever_the_chunk_size():
     chunked = analyze(["fixtures/chaos-fail/loki-query.json"], chunk_bytes=10_000)
     assert chunked.ingested.table.num_rows == whole.ingested.records
     assert _comparable(chunked) == _comparable(whole)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      memory_limit="1GiB") as cluster:
+        yield cluster
+
+
+@pytest.mark.parametrize("name", ["two windows, one resolved", "slow factory, older logger"])
+def test_dask_workers_mapping_byte_ranges_give_the_local_findings(tmp_path, dask_cluster, name):
+    from dask.distributed import Client
+
+    from rca.findings.stream import dask_mapper
+
+    path = _export(tmp_path, name)
+    with Client(dask_cluster.scheduler_address) as client:
+        on_dask = analyze([path], chunk_bytes=20_000, mapper=dask_mapper(client))
+    _assert_same(analyze([path]), on_dask)
+
+
+def test_rca_analyze_engine_dask_prints_the_local_json_findings(tmp_path, dask_cluster, rca):
+    path = _export(tmp_path, "factory failing")
+    local = rca("analyze", path, "-f", "json")
+    on_dask = rca("analyze", path, "-f", "json", "--engine", "dask", "--scheduler", dask_cluster.scheduler_address)
+    assert (local.code, on_dask.code) == (0, 0), on_dask.stderr
+    assert {k: v for k, v in json.loads(on_dask.stdout).items() if k != "generated_at"} == \
+        {k: v for k, v in json.loads(local.stdout).items() if k != "generated_at"}
+
+
+def test_engine_dask_refuses_inputs_it_cannot_split_in_one_line(rca):
+    result = rca("analyze", "fixtures/chaos-fail/loki-query.json", "--engine", "dask")
+    assert result.code == 2
+    assert result.stderr.strip().count("\n") == 0 and "logcli JSONL" in result.stderr

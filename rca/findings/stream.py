@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rca.errors import UsageError
 from rca.findings.signatures import anomalous_mask, latency_anchors, latency_from_anchors
 from rca.findings.traffic import RowFacts, row_facts, traffic_from
 from rca.findings.urls import UrlCounts, url_counts
@@ -187,6 +189,46 @@ Mapper = Callable[[Callable[..., ChunkState], list[Chunk], Pack], Iterable[Chunk
 def map_local(fn: Callable[..., ChunkState], chunks: list[Chunk], pack: Pack) -> Iterable[ChunkState]:
     for chunk in chunks:
         yield fn(chunk, pack)
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
+    """A client of the scheduler at `scheduler`, or of a local cluster started for the run."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("the dask engine needs the dask extra: pip install 'rca[dask]'") from None
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
+    else:
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 2, threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def dask_mapper(client: Any) -> Mapper:
+    """Map byte ranges on a Dask cluster: each worker reads its ranges from the file (the
+    path must be readable there, e.g. a shared volume); states come back as they finish."""
+
+    def run(fn: Callable[..., ChunkState], chunks: list[Chunk], pack: Pack) -> Iterable[ChunkState]:
+        from dask.distributed import as_completed
+
+        futures = client.map(fn, chunks, pack=pack, pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+            future.release()
+
+    return run
 
 
 def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, chunk_bytes: int | None = None,
