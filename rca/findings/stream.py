@@ -116,7 +116,6 @@ def reduce_chunks(states: list[ChunkState], path: str, pack: Pack, seconds: floa
     states = sorted(states, key=lambda s: s.index)
     if not all(s.readable for s in states) or sum(s.rows for s in states) == 0:
         return None
-    names: list[str] = []
     code_of: dict[str, int] = {}
     codes = []
     for s in states:
@@ -127,18 +126,25 @@ def reduce_chunks(states: list[ChunkState], path: str, pack: Pack, seconds: floa
         s.facts.endpoint_codes = None
     names = list(code_of)
 
-    def column(get: Callable[[ChunkState], np.ndarray]) -> np.ndarray:
-        return np.concatenate([get(s) for s in states])
+    n = sum(s.rows for s in states)
+    offsets = np.cumsum([0] + [s.rows for s in states])
+    kept_file = np.concatenate([s.kept_index + offsets[i] for i, s in enumerate(states)])
 
-    ts, timed = column(lambda s: s.facts.ts), column(lambda s: s.facts.timed)
+    def column(name: str) -> np.ndarray:
+        """One per-row column of every range in file order; the ranges' copies are let go."""
+        parts = []
+        for s in states:
+            holder = s if name in ("is_anchor", "want") else s.facts
+            parts.append(getattr(holder, name))
+            setattr(holder, name, None)
+        return np.concatenate(parts)
+
+    ts, timed = column("ts"), column("timed")
     order, turned = read_order(ts, timed)
 
     def ordered(values: np.ndarray) -> np.ndarray:
         return values if order is None else values[order]
 
-    n = ts.size
-    offsets = np.cumsum([0] + [s.rows for s in states])
-    kept_file = np.concatenate([s.kept_index + offsets[i] for i, s in enumerate(states)])
     if order is None:
         positions = kept_file
     else:
@@ -149,11 +155,11 @@ def reduce_chunks(states: list[ChunkState], path: str, pack: Pack, seconds: floa
     summary = streamed_summary(path, n, ts[::-1] if turned else ts, _merged_labels(states),
                                sum(s.long_lines for s in states), seconds)
     ts, timed = ordered(ts), ordered(timed)
-    facts = RowFacts(ts, timed, ordered(column(lambda s: s.facts.is_http)),
-                     ordered(column(lambda s: s.facts.ok_but_latency)), ordered(column(lambda s: s.facts.latency_ms)),
-                     ordered(np.concatenate(codes)), names)
+    endpoint_codes = ordered(np.concatenate(codes))
     del codes
-    is_anchor, want = ordered(column(lambda s: s.is_anchor)), ordered(column(lambda s: s.want))
+    facts = RowFacts(ts, timed, ordered(column("is_http")), ordered(column("ok_but_latency")),
+                     ordered(column("latency_ms")), endpoint_codes, names)
+    is_anchor, want = ordered(column("is_anchor")), ordered(column("want"))
     latency = facts.latency_ms
     if pack.latency_anchor:
         latency = latency_from_anchors(ts, ts[is_anchor], want, latency, pack)

@@ -1,0 +1,132 @@
+"""Memory of `rca analyze` as exports grow: peak RSS and time for 1M and 10M-line logcli JSONL.
+
+    python bench/memory.py [--lines 1000000,10000000] [--keep DIR]
+
+The export is written as a stream (never held in memory): hours of simulated JWT Pizza
+traffic, newest first, every request line distinct (a trace id and a fresh session token
+in each), with a factory chaos window (its own fix code) in a few of the hours. Each
+analysis runs in a fresh process, so its peak RSS is its own. The parse floor is Arrow's
+streaming JSON reader over the same file in the same minute (bounded memory, like rca's
+streamed path). Target: 10M lines (3.7 GB) in <= 2 GB peak, time growing linearly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import measure  # noqa: E402
+from fixtures import generate  # noqa: E402
+
+CHILD = r"""
+import json, resource, sys, time
+kind, path = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+if kind == "baseline":
+    import pyarrow.json as pj
+    rows, incidents = 0, None
+    for batch in pj.open_json(path, read_options=pj.ReadOptions(block_size=1 << 24)):
+        rows += batch.num_rows
+else:
+    from rca.findings.pipeline import analyze
+    f = analyze([path])
+    rows, incidents = f.ingested.records, len(f.incidents)
+print(json.dumps({"rows": rows, "incidents": incidents, "seconds": time.perf_counter() - t0,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+HOUR_NS = 3600 * generate.S
+CHAOS_EVERY = 400  # hours between chaos windows: a handful of incidents in a long export
+
+
+def _hours() -> tuple[list[generate.Event], list[generate.Event]]:
+    calm = generate.simulate(minutes=60, seed=3)
+    chaotic = generate.simulate(minutes=60, seed=5, chaos=[generate.Chaos("fail", 1200, 1440)])
+    return calm, chaotic
+
+
+REPEATED = ('\\"traceId\\":\\"0000000000000000\\",\\"session\\":\\"eyJhbGciOiJIUzI1NiJ9.' + "0" * 40 + "." + "0" * 32
+            + '\\",')
+
+
+def _rendered(events: list[generate.Event]) -> list[tuple[int, str, str]]:
+    """Each event newest first as (time, JSON before the line's body, the body's rest):
+    JSON escaping done once, so only the variable parts are written per record."""
+    out = []
+    for e in sorted(events, key=lambda e: e.ts_ns, reverse=True):
+        labels = json.dumps(e.labels, separators=(",", ":"), sort_keys=True)
+        body = json.dumps(e.line)[1:-1]
+        if e.line.startswith("{"):
+            out.append((e.ts_ns, f'{{"labels":{labels},"line":"{{', body[1:]))
+        else:
+            out.append((e.ts_ns, f'{{"labels":{labels},"line":"', body))
+    return out
+
+
+def write_export(path: Path, lines: int, seed: int = 1, distinct: float = 1.0) -> int:
+    """Write `lines` records newest first (the last hour cut short); returns the bytes.
+    Request lines get a trace id and a session token: a fresh one for a `distinct` share
+    of them (1.0: no two alike), a repeated one of the same length for the rest."""
+    import numpy as np
+
+    calm, chaotic = (_rendered(events) for events in _hours())
+    rng = random.Random(seed)
+    blocks: list[list[tuple[int, str, str]]] = []
+    total = 0
+    while total < lines:
+        hour = len(blocks)
+        events = chaotic if hour % CHAOS_EVERY == CHAOS_EVERY // 2 else calm
+        blocks.append(events[len(events) - min(len(events), lines - total):])  # the hour's oldest part
+        total += len(blocks[-1])
+    with open(path, "w", encoding="utf-8") as out:
+        for hour in range(len(blocks) - 1, -1, -1):
+            code = f"k3q9{hour:04d}"
+            stamps = np.array([t + hour * HOUR_NS for t, _, _ in blocks[hour]], dtype="datetime64[ns]")
+            texts = np.datetime_as_string(stamps, unit="ms")
+            for (_, head, body), stamp in zip(blocks[hour], texts, strict=True):
+                if head.endswith("{") and (distinct >= 1 or rng.random() < distinct):
+                    variable = (f'\\"traceId\\":\\"{rng.getrandbits(64):016x}\\",\\"session\\":\\"eyJhbGciOiJIUzI1NiJ9.'
+                                f'{rng.getrandbits(160):040x}.{rng.getrandbits(128):032x}\\",')
+                    head = head + variable
+                elif head.endswith("{"):
+                    head = head + REPEATED
+                out.write(f'{head}{body.replace("k3q9z7mf", code)}","timestamp":"{stamp}Z"}}\n')
+    return path.stat().st_size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", default="1000000,10000000")
+    parser.add_argument("--keep", help="write the exports into this folder and keep them")
+    parser.add_argument("--distinct", type=float, default=1.0,
+                        help="share of request lines made unique (1.0: all; lower runs faster)")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.lines.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.keep or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        print(f"distinct request lines: {args.distinct:.0%}")
+        print(f"{'lines':>11}{'file MB':>9}{'floor s':>9}{'floor MB':>9}{'rca s':>8}{'rca MB':>8}"
+              f"{'lines/s':>10}{'ratio':>7}{'incidents':>10}")
+        for n in sizes:
+            path = folder / f"export-{n}-{args.distinct:g}.jsonl"
+            size = path.stat().st_size if args.keep and path.exists() else write_export(path, n, distinct=args.distinct)
+            base = measure("baseline", path, 1, CHILD)
+            got = measure("rca", path, 1, CHILD)
+            assert got["rows"] == n == base["rows"], (got, base)
+            print(f"{n:>11,}{size / 1e6:>9.0f}{base['seconds']:>9.1f}{base['peak_mb']:>9.0f}"
+                  f"{got['seconds']:>8.1f}{got['peak_mb']:>8.0f}{n / got['seconds']:>10,.0f}"
+                  f"{got['seconds'] / base['seconds']:>7.1f}{got['incidents']:>10}", flush=True)
+            if not args.keep:
+                path.unlink()
+
+
+if __name__ == "__main__":
+    main()
