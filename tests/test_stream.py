@@ -62,6 +62,14 @@ def test_findings_do_not_depend_on_where_ranges_cut_lines(tmp_path, chunk_bytes)
     _assert_same(analyze([path]), analyze([path], chunk_bytes=chunk_bytes))
 
 
+def test_an_export_out_of_time_order_is_put_in_order_as_the_whole_reader_does(tmp_path):
+    lines = open(_export(tmp_path, "two windows, one resolved"), "rb").read().splitlines(keepends=True)
+    third = len(lines) // 3
+    shuffled = tmp_path / "parts-concatenated.jsonl"
+    shuffled.write_bytes(b"".join(lines[third:2 * third] + lines[2 * third:] + lines[:third]))
+    _assert_same(analyze([str(shuffled)]), analyze([str(shuffled)], chunk_bytes=9_000))
+
+
 def test_the_committed_logcli_fixture_streams_to_the_same_findings(tmp_path):
     path = "fixtures/chaos-fail/logcli.jsonl"
     _assert_same(analyze([path]), analyze([path], chunk_bytes=10_000))

@@ -79,11 +79,14 @@ def map_chunk(chunk: Chunk, pack: Pack | None = None) -> ChunkState:
     keep = keep | may_be_slow | decoded.column("attempt").combine_chunks().is_valid().to_numpy(zero_copy_only=False)
     kept_index = np.flatnonzero(keep)
     rest = pa.array(np.flatnonzero(~keep))
-    return ChunkState(
+    state = ChunkState(
         chunk.index, True, read.digest, facts, is_anchor, want, kept_index,
         table.take(pa.array(kept_index)), decoded.take(pa.array(kept_index)),
         url_counts(table.take(rest), decoded.take(rest)), _label_counts(table), long_lines(table.column("line")),
     )
+    del table, decoded, read
+    pa.default_memory_pool().release_unused()  # the range's buffers go back to the system
+    return state
 
 
 def _label_counts(table: pa.Table) -> dict[tuple[str, str], int]:
@@ -167,9 +170,7 @@ def reduce_chunks(states: list[ChunkState], path: str, pack: Pack, seconds: floa
     traffic = traffic_from(facts, latency, pack)
     by_position = np.argsort(positions, kind="stable")
     positions = positions[by_position]
-    take = pa.array(by_position)
-    kept = pa.concat_tables([s.kept for s in states]).take(take)
-    kept_decoded = pa.concat_tables([s.kept_decoded for s in states]).take(take)
+    kept, kept_decoded = _kept_in_order(states, by_position, turned and order is not None)
     record = (n - 1 - kept_file[by_position]) if turned else kept_file[by_position]
     kept = kept.set_column(kept.schema.get_field_index("record"), "record", pa.array(record, pa.int64()))
     urls = UrlCounts()
@@ -179,6 +180,41 @@ def reduce_chunks(states: list[ChunkState], path: str, pack: Pack, seconds: floa
     ingested = Ingested(kept, [summary], total=n, identity=identity)
     kept_latency = pa.array(latency[positions], pa.float64(), from_pandas=True)
     return findings_from(ingested, kept_decoded, kept_latency, pack, traffic, positions, urls)
+
+
+def _kept_in_order(states: list[ChunkState], by_position: np.ndarray, turned: bool) -> tuple[pa.Table, pa.Table]:
+    """The ranges' kept rows in analysis order, each range's copy let go once taken. A file
+    in time order, or newest first, needs no global reordering: ranges are turned around."""
+    rows: list[pa.Table] = []
+    decoded: list[pa.Table] = []
+    in_range_order = turned or np.array_equal(by_position, np.arange(by_position.size))
+    for s in (reversed(states) if turned else states):
+        if turned:
+            flip = pa.array(np.arange(s.kept.num_rows - 1, -1, -1))
+            rows.append(s.kept.take(flip))
+            decoded.append(s.kept_decoded.take(flip))
+        else:
+            rows.append(s.kept)
+            decoded.append(s.kept_decoded)
+        s.kept = s.kept_decoded = None
+    kept, kept_decoded = _combined(rows), _combined(decoded)
+    if not in_range_order:
+        take = pa.array(by_position)
+        kept, kept_decoded = kept.take(take), kept_decoded.take(take)
+    return kept, kept_decoded
+
+
+def _combined(tables: list[pa.Table]) -> pa.Table:
+    """One table of contiguous columns, built a column at a time while the pieces go."""
+    schema = tables[0].schema
+    parts = {name: [c for t in tables for c in t.column(name).chunks] for name in schema.names}
+    tables.clear()
+    columns = []
+    for f in schema:
+        chunks = parts.pop(f.name)
+        columns.append(pa.concat_arrays(chunks) if chunks else pa.array([], f.type))
+        del chunks
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _merged_labels(states: list[ChunkState]) -> dict[tuple[str, str], int]:
