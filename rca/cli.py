@@ -15,16 +15,11 @@ from typing import Annotated, Any
 import orjson
 import typer
 from typer.core import TyperCommand, TyperGroup
-from loguru import logger
 
+import rca
 from rca import __version__
 from rca.errors import EXIT_INTERNAL, InputErrors, RcaError, UsageError
-from rca.findings.pipeline import analyze as run_analysis
 from rca.outputs.files import write_atomically
-from rca.table.redact import redact
-from rca.inputs.formats import FORMATS
-from rca.knowledge.pack import default_pack, load_pack
-from rca.outputs.report import findings_json, markdown, zone
 
 EPILOG = "Exit codes: 0 ok, 1 internal error, 2 usage error or unusable input, 130 interrupted."
 ATTACH_EPILOG = ("Exit codes: 0 every target attached, 1 error, 2 usage error or unusable input, "
@@ -130,9 +125,22 @@ class OutputFormat(str, Enum):
 SETTINGS = {"quiet": False, "no_color": False}
 
 
+class _LazyLogger:
+    """loguru's logger, imported on first use (it costs a third of `rca --help`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from loguru import logger as real
+
+        return getattr(real, name)
+
+
+logger = _LazyLogger()
+
+
 def _configure_logging(debug: bool, quiet: bool = False, verbose: int = 0, no_color: bool = False) -> None:
     """stderr says warnings by default, errors only with -q, steps with -v, everything with -vv or --debug."""
     SETTINGS.update(quiet=quiet, no_color=no_color)
+    rca.diagnostics_enabled = True
     level = "DEBUG" if debug or verbose >= 2 else "INFO" if verbose == 1 else "ERROR" if quiet else "WARNING"
     logger.remove()
     logger.enable("rca")
@@ -192,6 +200,12 @@ def analyze(
     debug: Debug = False,
 ) -> None:
     """Find incidents in log exports: signatures, windows, ranked root causes, report sections."""
+    # The analysis stack (pyarrow, numpy) loads here, not at import: `rca --help` stays fast.
+    from rca.findings.pipeline import analyze as run_analysis
+    from rca.knowledge.pack import default_pack, load_pack
+    from rca.outputs.report import findings_json, markdown, zone
+    from rca.table.redact import redact
+
     _configure_logging(debug, quiet, verbose, no_color)
     _limits(limit)
     if loki:
@@ -495,6 +509,8 @@ def pull(
 @app.command(cls=_Command)
 def formats() -> None:
     """List the export formats rca reads."""
+    from rca.inputs.formats import FORMATS
+
     width = max(len(n) for n in FORMATS)
     for f in FORMATS.values():
         typer.echo(f"{f.name.ljust(width)}  {f.description}")

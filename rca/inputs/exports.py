@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from loguru import logger
 
+import rca
 from rca.inputs.detect import detect
 from rca.errors import InputError, InputErrors, UsageError
 from rca.inputs.formats import FORMATS
@@ -27,6 +28,9 @@ from rca.inputs import limits as input_limits
 from rca.inputs.sniff import MAX_LINE, ZIP, decompress, is_plain_text, long_lines, looks_binary, to_utf8
 from rca.inputs.records import concat, dedupe_across_sources, sort_by_time
 from rca.inputs.timestamps import format_rfc3339_ms
+
+if not rca.diagnostics_enabled:  # a library stays quiet unless the CLI asked for diagnostics
+    logger.disable("rca")
 
 # Line limits that tools apply by default: logcli 30, Loki API 100, Grafana 1000, Loki max 5000.
 DEFAULT_LIMITS = (30, 100, 1000, 5000)
