@@ -328,18 +328,86 @@ def _label_column(labels: pa.Array, present: set[str], keys: list[str]) -> pa.Ar
     return values.take(pa.array(slot, mask=slot < 0)).cast(pa.string())
 
 
+_MASK = "RCAVAR"
+# Values that vary per request and that decoding reads only to copy into text: JWTs, IPv4
+# addresses, ISO timestamps, long hex ids. If one is copied, the shape is decoded per line.
+_VARIABLE = (r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
+             r"|\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"
+             r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+             r"|\b[0-9a-fA-F]{16,}\b")
+_NUMBER_VALUE = r'(\\*":\s*)-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?'
+_KEEP = "\x01"
+_FEW = 3000  # below this many distinct lines, masking costs more than it saves
+
+
+def _consulted_keys(pack: Pack) -> list[str]:
+    """Every key whose value decoding reads: numbers under these keys are never masked."""
+    keys = {"status", "statusCode", "level", "jwt", "items"}
+    for names in pack.fields.values():
+        keys.update(str(name).rsplit(".", 1)[-1] for name in names)
+    for names in pack.label_keys.values():
+        keys.update(names)
+    keys.update(pack.link_keys)
+    keys.update(pack.dependency_keys)
+    return sorted(k for k in keys if regex.fullmatch(r"[\w.-]+", k))
+
+
+def _maskable(pack: Pack) -> bool:
+    """Masking cannot change what this pack's rules see (their texts hold no maskable value)."""
+    probes = [str(r.get("request_contains", "")) for r in pack.endpoint_rules] + list(pack.bad_jwt_prefixes)
+    masker = regex.compile(_VARIABLE)
+    return not any(masker.search(p) or p.startswith("eyJ") or regex.search(r"\d", p) for p in probes)
+
+
+def shapes(lines: pa.Array, pack: Pack) -> pa.Array:
+    """Each JSON object line with its per-request values masked (other lines, and lines
+    holding the marker, are kept whole: their text is what decoding returns)."""
+    keys = "|".join(regex.escape(k) for k in _consulted_keys(pack))
+    masked = pc.replace_substring_regex(lines, _VARIABLE, _MASK)
+    masked = pc.replace_substring_regex(masked, rf'(\\*"(?:{keys})\\*":\s*)(-?\d)', rf"\1{_KEEP}\2")
+    masked = pc.replace_substring_regex(masked, _NUMBER_VALUE, r"\10")  # RE2: group 1, then "0"
+    masked = pc.replace_substring(masked, _KEEP, "")
+    untouchable = pc.or_(pc.or_(pc.match_substring(lines, _KEEP), pc.match_substring(lines, _MASK)),
+                         pc.invert(pc.starts_with(lines, "{")))
+    return pc.if_else(untouchable, lines, masked)
+
+
+def _shows_mask(row: tuple) -> bool:
+    return any(isinstance(v, str) and _MASK in v for v in row) or any(_MASK in u for u in row[9] or [])
+
+
+def _decode_distinct(uniques: pa.Array, pack: Pack) -> tuple[pa.Table, np.ndarray]:
+    """Decoded rows for the distinct lines: a table and, per distinct line, its row in it."""
+    if len(uniques) < _FEW or not _maskable(pack):
+        rows = [decode_line(text, pack).row() for text in uniques.to_pylist()]
+        return _rows_table(rows), np.arange(len(uniques))
+    shape = shapes(uniques, pack).dictionary_encode()
+    shape_index = shape.indices.to_numpy(zero_copy_only=False)
+    rows = [decode_line(text, pack).row() for text in shape.dictionary.to_pylist()]
+    unsafe = np.array([_shows_mask(r) for r in rows], dtype=bool)
+    index = shape_index.astype(np.int64)
+    if unsafe.any():
+        lines_of_unsafe = np.flatnonzero(unsafe[shape_index])
+        texts = uniques.take(pa.array(lines_of_unsafe)).to_pylist()
+        index[lines_of_unsafe] = len(rows) + np.arange(len(texts))
+        rows += [decode_line(text, pack).row() for text in texts]
+    return _rows_table(rows), index
+
+
+def _rows_table(rows: list[tuple]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in COLUMNS]
+    return pa.table([pa.array(col, f.type) for col, f in zip(columns, COLUMNS, strict=True)], schema=COLUMNS)
+
+
 def decode(table: pa.Table, pack: Pack) -> pa.Table:
     """Decoded columns for every row of a canonical table (same length, same order)."""
     n = table.num_rows
     if n == 0:
         return COLUMNS.empty_table()
     encoded = table.column("line").combine_chunks().dictionary_encode()
-    uniques = encoded.dictionary.to_pylist()
-    decoded = [decode_line(text, pack).row() for text in uniques]
-    columns = list(zip(*decoded, strict=True)) if decoded else [[] for _ in COLUMNS]
-    unique_table = pa.table([pa.array(col, f.type) for col, f in zip(columns, COLUMNS, strict=True)],
-                            schema=COLUMNS)
-    out = unique_table.take(encoded.indices)
+    distinct_table, index = _decode_distinct(encoded.dictionary, pack)
+    rows = index[encoded.indices.to_numpy(zero_copy_only=False)]
+    out = distinct_table.take(pa.array(rows))
     # Labels fill what the line did not say: component, category, status.
     labels = table.column("labels").combine_chunks()
     present = set(pc.unique(labels.keys).to_pylist()) if len(labels.keys) else set()
