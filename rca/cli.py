@@ -38,7 +38,7 @@ def _plain_type(param: Any) -> None:
     such as <bool> or <list[str]>; flags, counts and arguments show none."""
     if getattr(param, "param_type_name", "") == "argument" or getattr(param, "is_flag", False) \
             or getattr(param, "count", False):
-        param.display_type_rich = lambda ctx: None
+        param.display_type_rich = param.display_type = lambda ctx: None
         return
     if param.metavar:
         return
@@ -48,7 +48,7 @@ def _plain_type(param: Any) -> None:
         name = typed(param, ctx).strip("<>")
         return _VALUE_NAMES.get(name, name if "|" in name else "TEXT")
 
-    param.display_type_rich = shown
+    param.display_type_rich = param.display_type = shown
 
 
 class _PlainHelp:
@@ -76,6 +76,9 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
+    # Click's plain help: rich's help renderer (rich.markdown, markdown_it) cost more than the
+    # rest of `rca --help`.
+    rich_markup_mode=None,
     epilog=APP_EPILOG,
     cls=_Group,
 )
