@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -157,6 +159,32 @@ def _stderr_console() -> Any:
     return make_console(sys.stderr, no_color=SETTINGS["no_color"])
 
 
+@contextmanager
+def _progress() -> Iterator[None]:
+    """The phase and the bytes read, on stderr while the block runs: on a terminal, unless
+    --quiet; nothing at all otherwise."""
+    from rca.inputs.progress import listening
+
+    console = _stderr_console()
+    if SETTINGS["quiet"] or not console.is_terminal:
+        yield
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def show(phase: str, done: int, total: int) -> None:
+            if total:
+                bar.update(task, description=phase, completed=done, total=total)
+            else:
+                bar.update(task, description=phase)
+
+        with listening(show):
+            yield
+
+
 def _say(message: str) -> None:
     """A progress note on stderr, unless --quiet."""
     if not SETTINGS["quiet"]:
@@ -224,7 +252,8 @@ def analyze(
         raise UsageError("give export files (or - for stdin), or --loki URL --query LOGQL")
     local = zone(tz)
     knowledge = load_pack(pack) if pack else default_pack()
-    findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
+    with _progress():
+        findings = run_analysis(inputs, input_format=input_format, pack=knowledge)
     logger.info("read {} records from {} input(s): {} signatures, {} incident(s)", findings.ingested.records,
                 len(findings.ingested.inputs), len(findings.clusters), len(findings.incidents))
     if store is not None:
@@ -287,13 +316,18 @@ def patterns(
     from rca.table.patterns import patterns_of
     from rca.outputs.patterns_output import as_csv, as_json, as_text
 
+    from rca.inputs import progress
+
     _configure_logging(debug, quiet, verbose, no_color)
     _limits(limit)
-    ingested = ingest(inputs, input_format=input_format)
+    with _progress():
+        ingested = ingest(inputs, input_format=input_format)
     for s in ingested.inputs:
         for w in s.warnings:
             logger.warning("{}: {}", s.path, w)
-    report = patterns_of(ingested.table, field)
+    with _progress():
+        progress.report("mining templates")
+        report = patterns_of(ingested.table, field)
     if field and report.missing_field == report.total:
         raise UsageError(f"no line has the field {field!r} (JSON lines, dotted path such as payload.msg)")
     if report.missing_field:

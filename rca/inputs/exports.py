@@ -25,6 +25,7 @@ from rca.errors import InputError, InputErrors, UsageError
 from rca.inputs.formats import FORMATS
 from rca.inputs.readers import Context, ReadResult, logcli
 from rca.inputs import limits as input_limits
+from rca.inputs.progress import report, size_of
 from rca.inputs.sniff import MAX_LINE, ZIP, decompress, is_plain_text, long_lines, looks_binary, to_utf8
 from rca.inputs.records import concat, dedupe_across_sources, sort_by_time
 from rca.inputs.timestamps import format_rfc3339_ms
@@ -327,7 +328,10 @@ def ingest(paths: list[str] | str, input_format: str | None = None) -> Ingested:
     tables: list[pa.Table] = []
     summaries: list[InputSummary] = []
     skipped_in_folders: list[InputError] = []
+    total, done = sum(size_of(path) for path, _ in files), 0
     for path, from_folder in files:
+        report("reading", done, total)
+        done += size_of(path)
         for name, data, in_archive in _members(path):
             try:
                 table, summary = read_input(name, input_format, data=data)
@@ -336,6 +340,7 @@ def ingest(paths: list[str] | str, input_format: str | None = None) -> Ingested:
                 continue
             tables.append(table)
             summaries.append(summary)
+    report("reading", done, total)
     if errors:
         raise InputErrors(errors)
     if not tables:
