@@ -40,8 +40,17 @@ def test_request_lines_differing_in_tokens_and_ids_share_a_shape():
 
 
 def test_values_decoding_reads_are_not_masked():
-    lines = ['{"statusCode":500,"latency":12}', '{"statusCode":200,"latency":870}']
+    lines = ['{"statusCode":500,"request":{"diner":{"id":3}}}', '{"statusCode":200,"diner.id":7}']
     assert shapes(pa.array(lines), PACK).to_pylist() == lines
+
+
+def test_lines_differing_only_in_latency_share_a_shape_and_keep_their_own_latency():
+    lines = [f'{{"type":"http","path":"/api/order/menu","statusCode":200,"latency":{i % 700},'
+             f'"payload":{{"n":{i}}}}}' for i in range(_FEW + 10)]
+    assert len(set(shapes(pa.array(lines), PACK).to_pylist())) == 1
+    out = decode(_table(lines), PACK)
+    assert out.column("latency_ms").to_pylist()[:3] == [0.0, 1.0, 2.0]
+    assert out.column("latency_ms").to_pylist()[701] == 1.0
 
 
 def test_a_masked_value_that_reaches_a_message_is_decoded_from_its_own_line():

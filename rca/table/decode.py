@@ -8,7 +8,9 @@ Each distinct line is decoded once; rows take their line's result.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -183,14 +185,22 @@ def _endpoint(path: str | None, method: str | None, request: Any, pack: Pack) ->
     path = path.split("?", 1)[0]
     req_text = orjson.dumps(request).decode() if isinstance(request, (dict, list)) else str(request or "")
     for rule in pack.endpoint_rules:
-        if not regex.search(rule["path"], path):
+        if not _compiled(rule["path"]).search(path):
             continue
         if rule.get("method") and rule["method"] != (method or "").upper():
             continue
         if rule.get("request_contains") and rule["request_contains"] not in req_text:
             continue
         return rule["endpoint"]
-    return regex.sub(r"/(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36})(?=/|$)", "/:id", path)
+    return _PATH_ID.sub("/:id", path)
+
+
+_PATH_ID = regex.compile(r"/(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36})(?=/|$)")
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> regex.Pattern:
+    return regex.compile(pattern)
 
 
 def decode_line(text: str, pack: Pack) -> Decoded:
@@ -340,11 +350,34 @@ _KEEP = "\x01"
 _FEW = 3000  # below this many distinct lines, masking costs more than it saves
 
 
-def _consulted_keys(pack: Pack) -> list[str]:
-    """Every key whose value decoding reads: numbers under these keys are never masked."""
-    keys = {"status", "statusCode", "level", "jwt", "items"}
+def _last(names: list[str]) -> set[str]:
+    """The keys decoding reads as they are (a dotted path is also read as one flat key)."""
+    return {str(name) for name in names}
+
+
+def _dotted(pack: Pack) -> list[tuple[str, str]]:
+    """(parent, key) of the dotted paths decoding reads (e.g. diner.id): numbers under that
+    key are kept inside that parent only."""
+    pairs = set()
     for names in pack.fields.values():
-        keys.update(str(name).rsplit(".", 1)[-1] for name in names)
+        for name in map(str, names):
+            parts = name.split(".")
+            if len(parts) >= 2 and all(regex.fullmatch(r"[\w-]+", p) for p in parts[-2:]):
+                pairs.add((parts[-2], parts[-1]))
+    return sorted(pairs)
+
+
+def _latency_keys(pack: Pack) -> list[str]:
+    return sorted(k for k in _last(pack.fields.get("latency_ms", [])) if regex.fullmatch(r"[\w.-]+", k))
+
+
+def _consulted_keys(pack: Pack) -> list[str]:
+    """Every key whose value decoding reads: numbers under these keys are never masked.
+    Latency keys are the exception: their numbers are masked and read back line by line."""
+    keys = {"status", "statusCode", "level", "jwt", "items"}
+    for kind, names in pack.fields.items():
+        if kind != "latency_ms":
+            keys.update(_last(names))
     for names in pack.label_keys.values():
         keys.update(names)
     keys.update(pack.link_keys)
@@ -361,10 +394,24 @@ def _maskable(pack: Pack) -> bool:
 
 def shapes(lines: pa.Array, pack: Pack) -> pa.Array:
     """Each JSON object line with its per-request values masked (other lines, and lines
-    holding the marker, are kept whole: their text is what decoding returns)."""
-    keys = "|".join(regex.escape(k) for k in _consulted_keys(pack))
+    holding the marker, are kept whole: their text is what decoding returns). Two halves
+    run on two threads: Arrow's kernels release the GIL."""
+    if len(lines) < 2 * _FEW:
+        return _shapes(lines, pack)
+    half = len(lines) // 2
+    with ThreadPoolExecutor(2) as pool:
+        parts = list(pool.map(lambda part: _shapes(part, pack), [lines.slice(0, half), lines.slice(half)]))
+    return pa.concat_arrays(parts)
+
+
+def _shapes(lines: pa.Array, pack: Pack) -> pa.Array:
+    keys = "|".join(regex.escape(k) for k in _consulted_keys(pack) if k not in _latency_only(pack))
     masked = pc.replace_substring_regex(lines, _VARIABLE, _MASK)
     masked = pc.replace_substring_regex(masked, rf'(\\*"(?:{keys})\\*":\s*)(-?\d)', rf"\1{_KEEP}\2")
+    nested = "|".join(rf'\\*"{regex.escape(a)}\\*":\s*\{{[^{{}}]*?\\*"{regex.escape(b)}\\*":\s*'
+                      for a, b in _dotted(pack))
+    if nested:
+        masked = pc.replace_substring_regex(masked, rf"((?:{nested}))(-?\d)", rf"\1{_KEEP}\2")
     masked = pc.replace_substring_regex(masked, _NUMBER_VALUE, r"\10")  # RE2: group 1, then "0"
     masked = pc.replace_substring(masked, _KEEP, "")
     untouchable = pc.or_(pc.or_(pc.match_substring(lines, _KEEP), pc.match_substring(lines, _MASK)),
@@ -372,26 +419,55 @@ def shapes(lines: pa.Array, pack: Pack) -> pa.Array:
     return pc.if_else(untouchable, lines, masked)
 
 
+def _latency_only(pack: Pack) -> set[str]:
+    others = set().union(*(_last(v) for k, v in pack.fields.items() if k != "latency_ms"))
+    return set(_latency_keys(pack)) - others - {"status", "statusCode", "level", "jwt", "items"}
+
+
 def _shows_mask(row: tuple) -> bool:
     return any(isinstance(v, str) and _MASK in v for v in row) or any(_MASK in u for u in row[9] or [])
 
 
-def _decode_distinct(uniques: pa.Array, pack: Pack) -> tuple[pa.Table, np.ndarray]:
-    """Decoded rows for the distinct lines: a table and, per distinct line, its row in it."""
+def _latencies(lines: pa.Array, pack: Pack) -> pa.Array:
+    """Each line's latency number when exactly one latency key appears in it (else null):
+    what decoding reads from a line whose shape masked it."""
+    keys = "|".join(regex.escape(k) for k in _latency_keys(pack))
+    once = pc.equal(pc.count_substring_regex(lines, rf'\\*"(?:{keys})\\*":'), 1)
+    found = pc.extract_regex(lines, rf'\\*"(?:{keys})\\*":\s*(?P<v>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)[,}}\\\s]')
+    value = pc.cast(pc.struct_field(found, [0]), pa.float64())
+    return pc.if_else(once, value, pa.scalar(None, pa.float64()))
+
+
+def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
+    """Decoded columns for the distinct lines (one row each)."""
     if len(uniques) < _FEW or not _maskable(pack):
-        rows = [decode_line(text, pack).row() for text in uniques.to_pylist()]
-        return _rows_table(rows), np.arange(len(uniques))
+        return _rows_table([decode_line(text, pack).row() for text in uniques.to_pylist()])
     shape = shapes(uniques, pack).dictionary_encode()
     shape_index = shape.indices.to_numpy(zero_copy_only=False)
     rows = [decode_line(text, pack).row() for text in shape.dictionary.to_pylist()]
     unsafe = np.array([_shows_mask(r) for r in rows], dtype=bool)
+    # A latency of 0 may be the masked number: read each line's own, or decode the line.
+    masked_latency = np.array([r[6] == 0.0 for r in rows], dtype=bool) & ~unsafe
     index = shape_index.astype(np.int64)
-    if unsafe.any():
-        lines_of_unsafe = np.flatnonzero(unsafe[shape_index])
-        texts = uniques.take(pa.array(lines_of_unsafe)).to_pylist()
-        index[lines_of_unsafe] = len(rows) + np.arange(len(texts))
+    latency = np.full(len(uniques), np.nan)
+    redo = unsafe[shape_index]
+    lines_with_latency = np.flatnonzero(masked_latency[shape_index])
+    if lines_with_latency.size:
+        own = _latencies(uniques.take(pa.array(lines_with_latency)), pack)
+        known = own.is_valid().to_numpy(zero_copy_only=False)
+        latency[lines_with_latency[known]] = own.to_numpy(zero_copy_only=False)[known]
+        redo[lines_with_latency[~known]] = True
+    lines_to_redo = np.flatnonzero(redo)
+    if lines_to_redo.size:
+        texts = uniques.take(pa.array(lines_to_redo)).to_pylist()
+        index[lines_to_redo] = len(rows) + np.arange(len(texts))
         rows += [decode_line(text, pack).row() for text in texts]
-    return _rows_table(rows), index
+    latency[lines_to_redo] = np.nan
+    out = _rows_table(rows).take(pa.array(index))
+    column = out.column("latency_ms").combine_chunks()
+    own_latency = pa.array(latency, pa.float64(), mask=np.isnan(latency))
+    merged = pc.if_else(own_latency.is_valid(), own_latency, column)
+    return out.set_column(out.schema.get_field_index("latency_ms"), "latency_ms", merged)
 
 
 def _rows_table(rows: list[tuple]) -> pa.Table:
@@ -405,9 +481,7 @@ def decode(table: pa.Table, pack: Pack) -> pa.Table:
     if n == 0:
         return COLUMNS.empty_table()
     encoded = table.column("line").combine_chunks().dictionary_encode()
-    distinct_table, index = _decode_distinct(encoded.dictionary, pack)
-    rows = index[encoded.indices.to_numpy(zero_copy_only=False)]
-    out = distinct_table.take(pa.array(rows))
+    out = _decode_distinct(encoded.dictionary, pack).take(encoded.indices)
     # Labels fill what the line did not say: component, category, status.
     labels = table.column("labels").combine_chunks()
     present = set(pc.unique(labels.keys).to_pylist()) if len(labels.keys) else set()
