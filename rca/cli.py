@@ -162,11 +162,11 @@ def _stderr_console() -> Any:
 @contextmanager
 def _progress() -> Iterator[None]:
     """The phase and the bytes read, on stderr while the block runs: on a terminal, unless
-    --quiet; nothing at all otherwise."""
+    --quiet or no colour is wanted (a live bar is cursor escapes); nothing at all otherwise."""
     from rca.inputs.progress import listening
 
     console = _stderr_console()
-    if SETTINGS["quiet"] or not console.is_terminal:
+    if SETTINGS["quiet"] or not console.is_terminal or console.no_color:
         yield
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
