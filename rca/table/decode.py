@@ -347,7 +347,7 @@ _VARIABLE = (r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
              r"|\b[0-9a-fA-F]{16,}\b")
 _NUMBER_VALUE = r'(\\*":\s*)-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?'
 _KEEP = "\x01"
-_FEW = 3000  # below this many distinct lines, masking costs more than it saves
+_FEW = 500  # below this many distinct lines, masking costs more than it saves
 
 
 def _last(names: list[str]) -> set[str]:
