@@ -46,7 +46,7 @@ def test_values_decoding_reads_are_not_masked():
 
 def test_lines_differing_only_in_latency_share_a_shape_and_keep_their_own_latency():
     lines = [f'{{"type":"http","path":"/api/order/menu","statusCode":200,"latency":{i % 700},'
-             f'"payload":{{"n":{i}}}}}' for i in range(_FEW + 10)]
+             f'"payload":{{"n":{i}}}}}' for i in range(max(2000, _FEW + 10))]
     assert len(set(shapes(pa.array(lines), PACK).to_pylist())) == 1
     out = decode(_table(lines), PACK)
     assert out.column("latency_ms").to_pylist()[:3] == [0.0, 1.0, 2.0]
