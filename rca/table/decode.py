@@ -444,10 +444,11 @@ def _latencies(lines: pa.Array, pack: Pack) -> pa.Array:
         return pa.concat_arrays(list(pool.map(read, [lines.slice(0, half), lines.slice(half)])))
 
 
-def _latency_key_count(text: str, pack: Pack) -> int:
+def _latency_key_counter(pack: Pack):
     """How many latency keys a line (or its shape: keys are never masked) holds."""
     keys = "|".join(regex.escape(k) for k in _latency_keys(pack))
-    return len(_compiled(rf'\\*"(?:{keys})\\*":').findall(text))
+    pattern = regex.compile(rf'\\*"(?:{keys})\\*":')
+    return lambda text: len(pattern.findall(text))
 
 
 def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
@@ -462,7 +463,8 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     # A latency of 0 may be the masked number: read each line's own where the shape holds one
     # latency key, else decode the line.
     zero = np.array([r[6] == 0.0 for r in rows], dtype=bool)
-    unsafe |= zero & np.array([_latency_key_count(t, pack) != 1 for t in texts], dtype=bool)
+    count = _latency_key_counter(pack)
+    unsafe |= zero & np.array([count(t) != 1 for t in texts], dtype=bool)
     masked_latency = zero & ~unsafe
     index = shape_index.astype(np.int64)
     latency = np.full(len(uniques), np.nan)
