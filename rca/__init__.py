@@ -6,12 +6,12 @@ Library API:
     findings = analyze(["logs.json"])   # -> Findings(incidents=[...], ...)
 """
 
-from loguru import logger
-
 from rca.lazy import lazy_exports
 
-# A library stays quiet; the CLI enables rca's diagnostics and chooses where they go.
-logger.disable("rca")
+# A library stays quiet; the CLI enables rca's diagnostics and chooses where they go. loguru
+# is imported by the module that logs (rca.inputs.exports), not here, so `rca --help` does
+# not pay for it; that module reads this flag when it loads.
+diagnostics_enabled = False
 
 __version__ = "0.1.0"
 

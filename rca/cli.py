@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,16 +18,11 @@ from typing import Annotated, Any
 import orjson
 import typer
 from typer.core import TyperCommand, TyperGroup
-from loguru import logger
 
+import rca
 from rca import __version__
 from rca.errors import EXIT_INTERNAL, InputErrors, RcaError, UsageError
-from rca.findings.pipeline import analyze as run_analysis
 from rca.outputs.files import write_atomically
-from rca.table.redact import redact
-from rca.inputs.formats import FORMATS
-from rca.knowledge.pack import default_pack, load_pack
-from rca.outputs.report import findings_json, markdown, zone
 
 EPILOG = "Exit codes: 0 ok, 1 internal error, 2 usage error or unusable input, 130 interrupted."
 ATTACH_EPILOG = ("Exit codes: 0 every target attached, 1 error, 2 usage error or unusable input, "
@@ -44,7 +41,7 @@ def _plain_type(param: Any) -> None:
     such as <bool> or <list[str]>; flags, counts and arguments show none."""
     if getattr(param, "param_type_name", "") == "argument" or getattr(param, "is_flag", False) \
             or getattr(param, "count", False):
-        param.display_type_rich = lambda ctx: None
+        param.display_type_rich = param.display_type = lambda ctx: None
         return
     if param.metavar:
         return
@@ -54,7 +51,7 @@ def _plain_type(param: Any) -> None:
         name = typed(param, ctx).strip("<>")
         return _VALUE_NAMES.get(name, name if "|" in name else "TEXT")
 
-    param.display_type_rich = shown
+    param.display_type_rich = param.display_type = shown
 
 
 class _PlainHelp:
@@ -82,6 +79,9 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
+    # Click's plain help: rich's help renderer (rich.markdown, markdown_it) cost more than the
+    # rest of `rca --help`.
+    rich_markup_mode=None,
     epilog=APP_EPILOG,
     cls=_Group,
 )
@@ -131,9 +131,22 @@ class OutputFormat(str, Enum):
 SETTINGS = {"quiet": False, "no_color": False}
 
 
+class _LazyLogger:
+    """loguru's logger, imported on first use (it costs a third of `rca --help`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from loguru import logger as real
+
+        return getattr(real, name)
+
+
+logger = _LazyLogger()
+
+
 def _configure_logging(debug: bool, quiet: bool = False, verbose: int = 0, no_color: bool = False) -> None:
     """stderr says warnings by default, errors only with -q, steps with -v, everything with -vv or --debug."""
     SETTINGS.update(quiet=quiet, no_color=no_color)
+    rca.diagnostics_enabled = True
     level = "DEBUG" if debug or verbose >= 2 else "INFO" if verbose == 1 else "ERROR" if quiet else "WARNING"
     logger.remove()
     logger.enable("rca")
@@ -145,6 +158,32 @@ def _stderr_console() -> Any:
     from rca.outputs.console import make_console
 
     return make_console(sys.stderr, no_color=SETTINGS["no_color"])
+
+
+@contextmanager
+def _progress() -> Iterator[None]:
+    """The phase and the bytes read, on stderr while the block runs: on a terminal, unless
+    --quiet or no colour is wanted (a live bar is cursor escapes); nothing at all otherwise."""
+    from rca.inputs.progress import listening
+
+    console = _stderr_console()
+    if SETTINGS["quiet"] or not console.is_terminal or console.no_color:
+        yield
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def show(phase: str, done: int, total: int) -> None:
+            if total:
+                bar.update(task, description=phase, completed=done, total=total)
+            else:
+                bar.update(task, description=phase)
+
+        with listening(show):
+            yield
 
 
 def _say(message: str) -> None:
@@ -206,6 +245,12 @@ def analyze(
     debug: Debug = False,
 ) -> None:
     """Find incidents in log exports: signatures, windows, ranked root causes, report sections."""
+    # The analysis stack (pyarrow, numpy) loads here, not at import: `rca --help` stays fast.
+    from rca.findings.pipeline import analyze as run_analysis
+    from rca.knowledge.pack import default_pack, load_pack
+    from rca.outputs.report import findings_json, markdown, zone
+    from rca.table.redact import redact
+
     _configure_logging(debug, quiet, verbose, no_color)
     _limits(limit)
     scratch: Path | None = None
@@ -226,12 +271,13 @@ def analyze(
             raise UsageError("give export files (or - for stdin), or --loki URL --query LOGQL")
         local = zone(tz)
         knowledge = load_pack(pack) if pack else default_pack()
-        if not loki and (since or from_ or to):  # on files the window clips the analysis
-            if engine != "local":
-                raise UsageError("--engine dask analyses the whole export; --from/--to/--since on files need the local engine")
-            findings = run_analysis(_clipped(inputs, input_format, since, from_, to), pack=knowledge)
-        else:
-            findings = _analysis(inputs, input_format, knowledge, engine, scheduler)
+        with _progress():
+            if not loki and (since or from_ or to):  # on files the window clips the analysis
+                if engine != "local":
+                    raise UsageError("--engine dask analyses the whole export; --from/--to/--since on files need the local engine")
+                findings = run_analysis(_clipped(inputs, input_format, since, from_, to), pack=knowledge)
+            else:
+                findings = _analysis(inputs, input_format, knowledge, engine, scheduler)
         logger.info("read {} records from {} input(s): {} signatures, {} incident(s)", findings.ingested.records,
                     len(findings.ingested.inputs), len(findings.clusters), len(findings.incidents))
         if store is not None:
@@ -275,6 +321,8 @@ def analyze(
 
 
 def _analysis(inputs: list[str], input_format: str | None, knowledge, engine: str, scheduler: str | None):
+    from rca.findings.pipeline import analyze as run_analysis
+
     if engine == "local":
         if scheduler:
             raise UsageError("--scheduler needs --engine dask")
@@ -317,13 +365,18 @@ def patterns(
     from rca.table.patterns import patterns_of
     from rca.outputs.patterns_output import as_csv, as_json, as_text
 
+    from rca.inputs import progress
+
     _configure_logging(debug, quiet, verbose, no_color)
     _limits(limit)
-    ingested = ingest(inputs, input_format=input_format)
+    with _progress():
+        ingested = ingest(inputs, input_format=input_format)
     for s in ingested.inputs:
         for w in s.warnings:
             logger.warning("{}: {}", s.path, w)
-    report = patterns_of(ingested.table, field)
+    with _progress():
+        progress.report("mining templates")
+        report = patterns_of(ingested.table, field)
     if field and report.missing_field == report.total:
         raise UsageError(f"no line has the field {field!r} (JSON lines, dotted path such as payload.msg)")
     if report.missing_field:
@@ -559,6 +612,8 @@ def pull(
 @app.command(cls=_Command)
 def formats() -> None:
     """List the export formats rca reads."""
+    from rca.inputs.formats import FORMATS
+
     width = max(len(n) for n in FORMATS)
     for f in FORMATS.values():
         typer.echo(f"{f.name.ljust(width)}  {f.description}")

@@ -18,6 +18,7 @@ from rca.findings.causes import Cause, rank_causes, row_views
 from rca.table.decode import RESOLVED, decode
 from rca.findings.incidents import Incident, find_incidents, refused_identities
 from rca.inputs.exports import Ingested, ingest
+from rca.inputs.progress import report
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.redact import clip
 from rca.findings.rates import exposure
@@ -71,8 +72,10 @@ def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack:
             return streamed
     ingested = inputs if isinstance(inputs, Ingested) else ingest(inputs, input_format=input_format)
     table = ingested.table
+    report("decoding")
     decoded = decode(table, pack)
     latency = infer_latency(table, decoded, pack)
+    report("finding incidents")
     return findings_from(ingested, decoded, latency, pack, traffic_of(table, decoded, latency, pack))
 
 

@@ -2,8 +2,8 @@
 template (+ whether a link, a forged JWT or a slow answer came with it).
 
 Rows are marked anomalous with Arrow expressions; only the distinct signature keys (a
-handful) go through Python, where templates are mined and near-duplicates merged with
-scikit-learn. Signature ids hash the normalised key, so they are stable across runs.
+handful) go through Python, where templates are mined and near-duplicates merged
+(TF-IDF cosine, average linkage: `rca.table.similarity`). Signature ids hash the normalised key, so they are stable across runs.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from rca.findings.rates import Burst, Exposure, burst_in_windows, confined, find
 from rca.knowledge.pack import Pack
 from rca.table.masking import template
 from rca.table.patterns import mine
+from rca.table.similarity import average_linkage, tfidf
 
 # Templates of signatures whose lines say nothing but endpoint and status: only their rate
 # can tell an incident from routine.
@@ -134,19 +135,14 @@ def _stable_id(key: str) -> str:
 
 
 def _merge_templates(templates: list[str]) -> dict[str, str]:
-    """Map each template to the representative of its near-duplicate group (TF-IDF +
-    agglomerative clustering); the representative is the smallest template, so stable."""
+    """Map each template to the representative of its near-duplicate group (TF-IDF cosine,
+    average linkage); the representative is the smallest template, so stable."""
     if len(templates) < 2:
         return {t: t for t in templates}
-    from sklearn.cluster import AgglomerativeClustering
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    try:
-        vectors = TfidfVectorizer(token_pattern=r"[^\s<>*\"'(),:;=]+", lowercase=True).fit_transform(templates)
-    except ValueError:
+    vectors = tfidf(templates, r"[^\s<>*\"'(),:;=]+")
+    if vectors.shape[1] == 0:
         return {t: t for t in templates}
-    labels = AgglomerativeClustering(n_clusters=None, distance_threshold=0.3, metric="cosine",
-                                     linkage="average").fit_predict(vectors.toarray())
+    labels = average_linkage(vectors, 0.3)
     groups: dict[int, list[str]] = {}
     for t, label in zip(templates, labels, strict=True):
         groups.setdefault(int(label), []).append(t)

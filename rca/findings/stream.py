@@ -33,6 +33,7 @@ from rca.findings.traffic import RowFacts, row_facts, traffic_from
 from rca.findings.urls import UrlCounts, url_counts
 from rca.inputs.chunks import CHUNK_BYTES, Chunk, plan, read_chunk, streamable
 from rca.inputs.exports import Ingested, streamed_summary
+from rca.inputs.progress import report
 from rca.inputs.sniff import long_lines
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.decode import decode
@@ -285,8 +286,12 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
     started = time.perf_counter()
     chunks = plan(path, chunk_bytes or CHUNK_BYTES)
     states = []
+    total = os.path.getsize(path)
+    report("reading and decoding", 0, total)
     for state in (mapper or map_local)(map_chunk, chunks, pack):
         if not state.readable:
             return None
         states.append(state)
+        report("reading and decoding", min(total, sum(c.end - c.start for c in chunks[:len(states)])), total)
+    report("finding incidents")
     return reduce_chunks(states, path, pack, time.perf_counter() - started)

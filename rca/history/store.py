@@ -22,6 +22,8 @@ from loguru import logger
 
 from rca.errors import RcaError
 
+from rca.table.similarity import cosine
+
 SCHEMA = pa.schema([
     ("identity", pa.string()), ("outage", pa.string()), ("source", pa.string()),
     ("incident_id", pa.string()), ("start_ns", pa.int64()), ("end_ns", pa.int64()),
@@ -133,15 +135,7 @@ class Recurrence:
 def _similar(a: list[str], b: list[str], threshold: float = 0.5) -> bool:
     if not a or not b:
         return False
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.metrics.pairwise import cosine_similarity
-
-    docs = [" ".join(a), " ".join(b)]
-    try:
-        vectors = TfidfVectorizer(token_pattern=r"[A-Za-z][A-Za-z0-9_]+").fit_transform(docs)
-    except ValueError:
-        return False
-    return float(cosine_similarity(vectors[0], vectors[1])[0, 0]) >= threshold
+    return cosine(a, b, r"[A-Za-z][A-Za-z0-9_]+") >= threshold
 
 
 def recurrences(incidents: list[dict[str, Any]]) -> list[Recurrence]:

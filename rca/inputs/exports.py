@@ -24,9 +24,13 @@ from rca.errors import InputError, InputErrors, UsageError
 from rca.inputs.formats import FORMATS
 from rca.inputs.readers import Context, ReadResult, logcli
 from rca.inputs import limits as input_limits
+from rca.inputs.progress import report, size_of
 from rca.inputs.sniff import MAX_LINE, ZIP, decompress, is_plain_text, long_lines, looks_binary, to_utf8
 from rca.inputs.records import concat, dedupe_across_sources, sort_by_time
 from rca.inputs.timestamps import format_rfc3339_ms
+
+if not rca.diagnostics_enabled:  # a library stays quiet unless the CLI asked for diagnostics
+    logger.disable("rca")
 
 # Line limits that tools apply by default: logcli 30, Loki API 100, Grafana 1000, Loki max 5000.
 DEFAULT_LIMITS = (30, 100, 1000, 5000)
@@ -341,7 +345,10 @@ def ingest(paths: list[str] | str, input_format: str | None = None) -> Ingested:
     skipped_in_folders: list[InputError] = []
     seen: dict[str, str] = {}
     repeats: list[tuple[str, str]] = []
+    total, done = sum(size_of(path) for path, _ in files), 0
     for path, from_folder in files:
+        report("reading", done, total)
+        done += size_of(path)
         real = os.path.realpath(path) if path != STDIN else None
         if real in seen:  # the same file given twice: its records are read once
             repeats.append((path, seen[real]))
@@ -356,6 +363,7 @@ def ingest(paths: list[str] | str, input_format: str | None = None) -> Ingested:
                 continue
             tables.append(table)
             summaries.append(summary)
+    report("reading", done, total)
     if errors:
         raise InputErrors(errors)
     if not tables:

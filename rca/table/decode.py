@@ -8,7 +8,9 @@ Each distinct line is decoded once; rows take their line's result.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -189,14 +191,22 @@ def _endpoint(path: str | None, method: str | None, request: Any, pack: Pack) ->
     path = path.split("?", 1)[0]
     req_text = orjson.dumps(request).decode() if isinstance(request, (dict, list)) else str(request or "")
     for rule in pack.endpoint_rules:
-        if not regex.search(rule["path"], path):
+        if not _compiled(rule["path"]).search(path):
             continue
         if rule.get("method") and rule["method"] != (method or "").upper():
             continue
         if rule.get("request_contains") and rule["request_contains"] not in req_text:
             continue
         return rule["endpoint"]
-    return regex.sub(r"/(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36})(?=/|$)", "/:id", path)
+    return _PATH_ID.sub("/:id", path)
+
+
+_PATH_ID = regex.compile(r"/(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36})(?=/|$)")
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> regex.Pattern:
+    return regex.compile(pattern)
 
 
 def decode_line(text: str, pack: Pack) -> Decoded:
@@ -354,18 +364,168 @@ def _label_column(labels: pa.Array, present: set[str], keys: list[str]) -> pa.Ar
     return values.take(pa.array(slot, mask=slot < 0)).cast(pa.string())
 
 
+_MASK = "RCAVAR"
+# Values that vary per request and that decoding reads only to copy into text: JWTs, IPv4
+# addresses, ISO timestamps, long hex ids. If one is copied, the shape is decoded per line.
+_VARIABLE = (r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
+             r"|\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"
+             r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+             r"|\b[0-9a-fA-F]{16,}\b")
+_NUMBER_VALUE = r'(\\*":\s*)-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?'
+_KEEP = "\x01"
+_FEW = 500  # below this many distinct lines, masking costs more than it saves
+
+
+def _last(names: list[str]) -> set[str]:
+    """The keys decoding reads as they are (a dotted path is also read as one flat key)."""
+    return {str(name) for name in names}
+
+
+def _dotted(pack: Pack) -> list[tuple[str, str]]:
+    """(parent, key) of the dotted paths decoding reads (e.g. diner.id): numbers under that
+    key are kept inside that parent only."""
+    pairs = set()
+    for names in pack.fields.values():
+        for name in map(str, names):
+            parts = name.split(".")
+            if len(parts) >= 2 and all(regex.fullmatch(r"[\w-]+", p) for p in parts[-2:]):
+                pairs.add((parts[-2], parts[-1]))
+    return sorted(pairs)
+
+
+def _latency_keys(pack: Pack) -> list[str]:
+    return sorted(k for k in _last(pack.fields.get("latency_ms", [])) if regex.fullmatch(r"[\w.-]+", k))
+
+
+def _consulted_keys(pack: Pack) -> list[str]:
+    """Every key whose value decoding reads: numbers under these keys are never masked.
+    Latency keys are the exception: their numbers are masked and read back line by line."""
+    keys = {"status", "statusCode", "level", "jwt", "items"}
+    for kind, names in pack.fields.items():
+        if kind != "latency_ms":
+            keys.update(_last(names))
+    for names in pack.label_keys.values():
+        keys.update(names)
+    keys.update(pack.link_keys)
+    keys.update(pack.dependency_keys)
+    return sorted(k for k in keys if regex.fullmatch(r"[\w.-]+", k))
+
+
+def _maskable(pack: Pack) -> bool:
+    """Masking cannot change what this pack's rules see (their texts hold no maskable value)."""
+    probes = [str(r.get("request_contains", "")) for r in pack.endpoint_rules] + list(pack.bad_jwt_prefixes)
+    masker = regex.compile(_VARIABLE)
+    return not any(masker.search(p) or p.startswith("eyJ") or regex.search(r"\d", p) for p in probes)
+
+
+def shapes(lines: pa.Array, pack: Pack) -> pa.Array:
+    """Each JSON object line with its per-request values masked (other lines, and lines
+    holding the marker, are kept whole: their text is what decoding returns). Two halves
+    run on two threads: Arrow's kernels release the GIL."""
+    if len(lines) < 2 * _FEW:
+        return _shapes(lines, pack)
+    half = len(lines) // 2
+    with ThreadPoolExecutor(2) as pool:
+        parts = list(pool.map(lambda part: _shapes(part, pack), [lines.slice(0, half), lines.slice(half)]))
+    return pa.concat_arrays(parts)
+
+
+def _shapes(lines: pa.Array, pack: Pack) -> pa.Array:
+    keys = "|".join(regex.escape(k) for k in _consulted_keys(pack) if k not in _latency_only(pack))
+    masked = pc.replace_substring_regex(lines, _VARIABLE, _MASK)
+    masked = pc.replace_substring_regex(masked, rf'(\\*"(?:{keys})\\*":\s*)(-?\d)', rf"\1{_KEEP}\2")
+    nested = "|".join(rf'\\*"{regex.escape(a)}\\*":\s*\{{[^{{}}]*?\\*"{regex.escape(b)}\\*":\s*'
+                      for a, b in _dotted(pack))
+    if nested:
+        masked = pc.replace_substring_regex(masked, rf"((?:{nested}))(-?\d)", rf"\1{_KEEP}\2")
+    masked = pc.replace_substring_regex(masked, _NUMBER_VALUE, r"\10")  # RE2: group 1, then "0"
+    masked = pc.replace_substring(masked, _KEEP, "")
+    untouchable = pc.or_(pc.or_(pc.match_substring(lines, _KEEP), pc.match_substring(lines, _MASK)),
+                         pc.invert(pc.starts_with(lines, "{")))
+    return pc.if_else(untouchable, lines, masked)
+
+
+def _latency_only(pack: Pack) -> set[str]:
+    others = set().union(*(_last(v) for k, v in pack.fields.items() if k != "latency_ms"))
+    return set(_latency_keys(pack)) - others - {"status", "statusCode", "level", "jwt", "items"}
+
+
+def _shows_mask(row: tuple) -> bool:
+    return any(isinstance(v, str) and _MASK in v for v in row) or any(_MASK in u for u in row[9] or [])
+
+
+def _latencies(lines: pa.Array, pack: Pack) -> pa.Array:
+    """Each line's latency number (null when there is none to read): what decoding reads from
+    a line whose shape masked it and holds one latency key. Two halves on two threads."""
+    keys = "|".join(regex.escape(k) for k in _latency_keys(pack))
+    pattern = rf'\\*"(?:{keys})\\*":\s*(?P<v>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)[,}}\\\s]'
+
+    def read(part: pa.Array) -> pa.Array:
+        return pc.cast(pc.struct_field(pc.extract_regex(part, pattern), [0]), pa.float64())
+
+    if len(lines) < 2 * _FEW:
+        return read(lines)
+    half = len(lines) // 2
+    with ThreadPoolExecutor(2) as pool:
+        return pa.concat_arrays(list(pool.map(read, [lines.slice(0, half), lines.slice(half)])))
+
+
+def _latency_key_counter(pack: Pack):
+    """How many latency keys a line (or its shape: keys are never masked) holds."""
+    keys = "|".join(regex.escape(k) for k in _latency_keys(pack))
+    pattern = regex.compile(rf'\\*"(?:{keys})\\*":')
+    return lambda text: len(pattern.findall(text))
+
+
+def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
+    """Decoded columns for the distinct lines (one row each)."""
+    if len(uniques) < _FEW or not _maskable(pack):
+        return _rows_table([decode_line(text, pack).row() for text in uniques.to_pylist()])
+    shape = shapes(uniques, pack).dictionary_encode()
+    shape_index = shape.indices.to_numpy(zero_copy_only=False)
+    texts = shape.dictionary.to_pylist()
+    rows = [decode_line(text, pack).row() for text in texts]
+    unsafe = np.array([_shows_mask(r) for r in rows], dtype=bool)
+    # A latency of 0 may be the masked number: read each line's own where the shape holds one
+    # latency key, else decode the line.
+    zero = np.array([r[6] == 0.0 for r in rows], dtype=bool)
+    count = _latency_key_counter(pack)
+    unsafe |= zero & np.array([count(t) != 1 for t in texts], dtype=bool)
+    masked_latency = zero & ~unsafe
+    index = shape_index.astype(np.int64)
+    latency = np.full(len(uniques), np.nan)
+    redo = unsafe[shape_index]
+    lines_with_latency = np.flatnonzero(masked_latency[shape_index])
+    if lines_with_latency.size:
+        own = _latencies(uniques.take(pa.array(lines_with_latency)), pack)
+        known = own.is_valid().to_numpy(zero_copy_only=False)
+        latency[lines_with_latency[known]] = own.to_numpy(zero_copy_only=False)[known]
+        redo[lines_with_latency[~known]] = True
+    lines_to_redo = np.flatnonzero(redo)
+    if lines_to_redo.size:
+        texts = uniques.take(pa.array(lines_to_redo)).to_pylist()
+        index[lines_to_redo] = len(rows) + np.arange(len(texts))
+        rows += [decode_line(text, pack).row() for text in texts]
+    latency[lines_to_redo] = np.nan
+    out = _rows_table(rows).take(pa.array(index))
+    column = out.column("latency_ms").combine_chunks()
+    own_latency = pa.array(latency, pa.float64(), mask=np.isnan(latency))
+    merged = pc.if_else(own_latency.is_valid(), own_latency, column)
+    return out.set_column(out.schema.get_field_index("latency_ms"), "latency_ms", merged)
+
+
+def _rows_table(rows: list[tuple]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in COLUMNS]
+    return pa.table([pa.array(col, f.type) for col, f in zip(columns, COLUMNS, strict=True)], schema=COLUMNS)
+
+
 def decode(table: pa.Table, pack: Pack) -> pa.Table:
     """Decoded columns for every row of a canonical table (same length, same order)."""
     n = table.num_rows
     if n == 0:
         return COLUMNS.empty_table()
     encoded = table.column("line").combine_chunks().dictionary_encode()
-    uniques = encoded.dictionary.to_pylist()
-    decoded = [decode_line(text, pack).row() for text in uniques]
-    columns = list(zip(*decoded, strict=True)) if decoded else [[] for _ in COLUMNS]
-    unique_table = pa.table([pa.array(col, f.type) for col, f in zip(columns, COLUMNS, strict=True)],
-                            schema=COLUMNS)
-    out = unique_table.take(encoded.indices)
+    out = _decode_distinct(encoded.dictionary, pack).take(encoded.indices)
     # Labels fill what the line did not say: component, category, status.
     labels = table.column("labels").combine_chunks()
     present = set(pc.unique(labels.keys).to_pylist()) if len(labels.keys) else set()
@@ -383,10 +543,10 @@ def decode(table: pa.Table, pack: Pack) -> pa.Table:
     status = pc.coalesce(out.column("status"), status_from_label)
     component = pc.coalesce(out.column("component"), label_component)
     # What answered: the factory for factory-call lines, the database for SQL, else the service.
-    category_np = category.to_numpy(zero_copy_only=False)
-    answered = np.where(category_np == "factory", "pizza-factory",
-                        np.where(category_np == "db", "database", None))
-    component = pc.coalesce(pa.array(answered, pa.string()), component)
+    none = pa.scalar(None, pa.string())
+    answered = pc.if_else(pc.fill_null(pc.equal(category, "factory"), False), "pizza-factory",
+                          pc.if_else(pc.fill_null(pc.equal(category, "db"), False), "database", none))
+    component = pc.coalesce(answered, component)
     out = out.set_column(out.schema.get_field_index("category"), "category", category.fill_null("other"))
     out = out.set_column(out.schema.get_field_index("status"), "status", status)
     out = out.set_column(out.schema.get_field_index("component"), "component", component)

@@ -1,0 +1,60 @@
+"""Decoding once per shape gives exactly the columns decoding each line gives."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from bench.pizza_export import iter_varied
+from rca.knowledge.pack import default_pack
+from rca.table.decode import COLUMNS, _FEW, decode, decode_line, shapes
+
+PACK = default_pack()
+
+
+def _table(lines: list[str], labels: list[dict[str, str]] | None = None) -> pa.Table:
+    labels = labels or [{"component": "jwt-pizza-service"}] * len(lines)
+    return pa.table({"line": pa.array(lines),
+                     "labels": pa.array([list(d.items()) for d in labels], pa.map_(pa.string(), pa.string()))})
+
+
+def _per_line(table: pa.Table) -> pa.Table:
+    rows = [decode_line(text, PACK).row() for text in table.column("line").to_pylist()]
+    columns = list(zip(*rows, strict=True))
+    return pa.table([pa.array(c, f.type) for c, f in zip(columns, COLUMNS, strict=True)], schema=COLUMNS)
+
+
+def test_a_varied_export_decodes_by_shape_to_the_per_line_columns():
+    events = list(iter_varied(3 * _FEW))
+    table = _table([text for _, _, text in events], [labels for _, labels, _ in events])
+    by_shape = decode(table, PACK)
+    expected = _per_line(table)
+    for name in ("method", "endpoint", "status", "message", "latency_ms", "link", "urls", "user",
+                 "bad_jwt", "items", "body_lost", "resolution", "dependency"):
+        assert by_shape.column(name).equals(expected.column(name)), name
+
+
+def test_request_lines_differing_in_tokens_and_ids_share_a_shape():
+    a = '{"path":"/api/order","statusCode":200,"ip":"10.0.0.7","sessionId":"eyJhbGc.eyJ1c2Vy.c2ln","orderId":17}'
+    b = '{"path":"/api/order","statusCode":200,"ip":"10.3.9.1","sessionId":"eyJhbGc.eyJvdGhl.c2ln","orderId":912}'
+    assert len(set(shapes(pa.array([a, b]), PACK).to_pylist())) == 1
+
+
+def test_values_decoding_reads_are_not_masked():
+    lines = ['{"statusCode":500,"request":{"diner":{"id":3}}}', '{"statusCode":200,"diner.id":7}']
+    assert shapes(pa.array(lines), PACK).to_pylist() == lines
+
+
+def test_lines_differing_only_in_latency_share_a_shape_and_keep_their_own_latency():
+    lines = [f'{{"type":"http","path":"/api/order/menu","statusCode":200,"latency":{i % 700},'
+             f'"payload":{{"n":{i}}}}}' for i in range(max(2000, _FEW + 10))]
+    assert len(set(shapes(pa.array(lines), PACK).to_pylist())) == 1
+    out = decode(_table(lines), PACK)
+    assert out.column("latency_ms").to_pylist()[:3] == [0.0, 1.0, 2.0]
+    assert out.column("latency_ms").to_pylist()[701] == 1.0
+
+
+def test_a_masked_value_that_reaches_a_message_is_decoded_from_its_own_line():
+    lines = [f'{{"type":"http","statusCode":500,"message":"connect ECONNREFUSED 10.0.3.{i % 250}:3306",'
+             f'"requestId":{i}}}' for i in range(_FEW + 10)]
+    out = decode(_table(lines), PACK)
+    assert out.column("message").to_pylist()[7] == "connect ECONNREFUSED 10.0.3.7:3306"

@@ -1,0 +1,25 @@
+"""The command line starts without the heavy libraries: each command imports what it needs."""
+
+import json
+import subprocess
+import sys
+
+HEAVY = {"pyarrow", "numpy", "sklearn", "scipy", "matplotlib", "dask", "distributed", "jsonschema",
+         "pandas", "loguru"}
+
+
+def _imported_after(code: str) -> set[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def test_importing_the_cli_loads_no_heavy_library():
+    assert _imported_after("import rca.cli") & HEAVY == set()
+
+
+def test_analysing_an_export_does_not_load_scikit_learn_matplotlib_or_dask():
+    loaded = _imported_after("from rca.findings.pipeline import analyze\n"
+                             "analyze(['fixtures/chaos-fail/logcli.jsonl'])")
+    assert "pyarrow" in loaded
+    assert loaded & {"sklearn", "scipy", "matplotlib", "dask", "distributed", "jsonschema"} == set()
