@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from loguru import logger
 
+import rca
 from rca.inputs.detect import detect, not_a_log
 from rca.errors import InputError, InputErrors, UsageError
 from rca.inputs.formats import FORMATS
