@@ -63,6 +63,10 @@ class Pack:
     outgoing_category: str = "outgoing"
     generic_slow_cause: dict[str, Any] | None = None
     generic_bodyless_cause: dict[str, Any] | None = None
+    # Plain-text lines: what marks a failure (level words, exceptions, network errors) and
+    # where a status code is written.
+    text_failure: regex.Pattern[str] | None = None
+    text_status: regex.Pattern[str] | None = None
 
 
 def _compile_pack(raw: dict[str, Any]) -> Pack:
@@ -106,7 +110,15 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         outgoing_category=raw.get("outgoing_category", "outgoing"),
         generic_slow_cause=raw.get("generic_slow_cause"),
         generic_bodyless_cause=raw.get("generic_bodyless_cause"),
+        text_failure=regex.compile("|".join(_scoped(p) for p in raw["text_failures"]), regex.MULTILINE)
+        if raw.get("text_failures") else None,
+        text_status=regex.compile(raw["text_status"]) if raw.get("text_status") else None,
     )
+
+
+def _scoped(pattern: str) -> str:
+    """One alternative of a combined pattern, its leading (?i) kept to itself."""
+    return f"(?i:{pattern[4:]})" if pattern.startswith("(?i)") else f"(?:{pattern})"
 
 
 @cache

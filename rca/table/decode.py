@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import regex
 
 from rca.inputs.fields import first, lookup
+from rca.inputs.timestamps import strip_leading_time
 from rca.knowledge.pack import Pack
 from rca.table.redact import clip
 
@@ -198,6 +199,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     obj = _parse_line(text)
     d.urls = find_urls(text)
     if isinstance(obj, str):
+        obj = strip_leading_time(obj)
         d.message = clip(obj, 500)
         if _SQL.match(obj):
             d.category = "db"
@@ -205,6 +207,8 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         if m:
             d.method, d.status, d.category = m[1], int(m[3]), "http"
             d.endpoint = _endpoint(m[2], m[1], None, pack)
+        else:
+            _text_failure(d, obj, pack)
         _links_from_urls(d, pack)
         return d
     if not isinstance(obj, dict):
@@ -218,7 +222,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     category = first(obj, fields.get("category", []))
     if isinstance(category, str):
         d.category = pack.category_of.get(category.lower())
-    level_field = obj.get("level")
+    level_field = first(obj, fields.get("level", ["level"]))
     if d.category is None and isinstance(level_field, str):
         d.category = pack.category_of.get(level_field.lower())
     component = first(obj, fields.get("component", []))
@@ -297,6 +301,17 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     return d
 
 
+def _text_failure(d: Decoded, text: str, pack: Pack) -> None:
+    """A plain-text line is a failure when the pack's words say so (a level word, an
+    exception, a network error) or it writes an error status (`Status: 500`)."""
+    if pack.text_status is not None:
+        m = pack.text_status.search(text)
+        if m:
+            d.status = int(m[1])
+    if d.category is None and ((d.status or 0) >= 500 or (pack.text_failure is not None and pack.text_failure.search(text))):
+        d.category = "error"
+
+
 def _links_from_urls(d: Decoded, pack: Pack) -> None:
     if d.link is None:
         for url in d.urls or []:
@@ -328,6 +343,27 @@ def _label_column(labels: pa.Array, present: set[str], keys: list[str]) -> pa.Ar
     return values.take(pa.array(slot, mask=slot < 0)).cast(pa.string())
 
 
+def _service_of(source: str) -> str | None:
+    """The service a plain log file is named for: `logs/jwt-pizza-service.log.gz` →
+    `jwt-pizza-service` (nothing for standard input)."""
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    while "." in name and name.rsplit(".", 1)[1].lower() in _LOG_SUFFIXES:
+        name = name.rsplit(".", 1)[0]
+    return name or None if source != "-" else None
+
+
+_LOG_SUFFIXES = {"log", "txt", "gz", "zst", "bz2", "xz", "out", "err", "json", "jsonl", "ndjson", "1", "2"}
+
+
+def _file_component(table: pa.Table) -> pa.Array:
+    """Each row's component by its file's name: the last resort when neither line nor labels name one."""
+    if "source" not in table.column_names or table.num_rows == 0:
+        return pa.nulls(table.num_rows, pa.string())
+    encoded = table.column("source").combine_chunks().dictionary_encode()
+    names = pa.array([_service_of(s) if s else None for s in encoded.dictionary.to_pylist()], pa.string())
+    return names.take(encoded.indices)
+
+
 def decode(table: pa.Table, pack: Pack) -> pa.Table:
     """Decoded columns for every row of a canonical table (same length, same order)."""
     n = table.num_rows
@@ -355,7 +391,7 @@ def decode(table: pa.Table, pack: Pack) -> pa.Table:
         pc.if_else(pc.match_substring_regex(label_status.fill_null(""), r"^[1-5]\d\d$"), label_status,
                    pa.scalar(None, pa.string())), pa.int32())
     status = pc.coalesce(out.column("status"), status_from_label)
-    component = pc.coalesce(out.column("component"), label_component)
+    component = pc.coalesce(out.column("component"), label_component, _file_component(table))
     # What answered: the factory for factory-call lines, the database for SQL, else the service.
     category_np = category.to_numpy(zero_copy_only=False)
     answered = np.where(category_np == "factory", "pizza-factory",

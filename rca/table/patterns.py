@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import regex
 
 from rca.inputs.fields import lookup
+from rca.inputs.timestamps import strip_leading_time
 
 VAR = "<*>"
 
@@ -115,7 +116,8 @@ MISSING = "(field missing)"
 
 def message_of(line: str, field: str | None = None) -> str:
     """What to template in a line: a JSON line's message field (or `field`), else its
-    key=value rendering with keys kept; logfmt and text lines as they are."""
+    key=value rendering with keys kept; logfmt and text lines as they are, less a leading
+    timestamp (the record's time, not its message)."""
     s = line.strip()
     if s.startswith('"') and s.endswith('"'):
         try:
@@ -124,7 +126,7 @@ def message_of(line: str, field: str | None = None) -> str:
             return line
         return decoded if isinstance(decoded, str) else line
     if not s.startswith("{"):
-        return line
+        return strip_leading_time(line)
     try:
         obj = orjson.loads(s)
     except orjson.JSONDecodeError:
