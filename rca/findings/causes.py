@@ -58,8 +58,11 @@ def _rule_for(c: Cluster, pack: Pack) -> CauseRule | None:
 def cause_for(c: Cluster, pack: Pack) -> tuple[str, str, str, float, str | None]:
     """(component, kind, summary, confidence, advice) for one signature."""
     rule = _rule_for(c, pack)
-    if rule is not None:
+    if rule is not None and rule.component:
         return rule.component, rule.kind, rule.summary, rule.confidence, rule.advice
+    if rule is not None:  # a rule for any component: the signature's own, named in the summary
+        summary = rule.summary.format(component=c.component, message=clip(c.template, 160))
+        return c.component, rule.kind, summary, rule.confidence, rule.advice
     g = pack.generic_cause
     if "slow" in c.flags and pack.generic_slow_cause:
         g = pack.generic_slow_cause

@@ -21,6 +21,7 @@ from rca.inputs.exports import Ingested, ingest
 from rca.inputs.progress import report
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.redact import clip
+from rca.findings.contributors import Contributor, contributors
 from rca.findings.rates import exposure
 from rca.findings.signatures import Cluster, build_clusters, infer_latency, mark_routine
 from rca.inputs.timestamps import format_rfc3339_ms
@@ -37,6 +38,8 @@ class IncidentFindings:
     timeline: list[tuple[int, str]]
     alert: str | None
     routine_in_window: dict[str, int] = field(default_factory=dict)
+    # Field values over-represented in the window against the rest (rca.findings.contributors).
+    contributors: list[Contributor] = field(default_factory=list)
 
 
 @dataclass
@@ -107,6 +110,11 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
                                 else inc.rows, ts),
             routine_in_window=_routine_in_window(inc, clusters, ts),
         ))
+    signatures = pa.array([c.signature for c in clusters], pa.string()).take(
+        pa.array(row_cluster, mask=row_cluster < 0)) if clusters else pa.nulls(table.num_rows, pa.string())
+    found = contributors(table, decoded, signatures, ts, [(r.incident.start_ns, r.incident.end_ns) for r in results])
+    for r, top in zip(results, found, strict=True):
+        r.contributors = top
     urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack, urls_elsewhere, refused)
     all_clusters = row_cluster
     if positions is not None:

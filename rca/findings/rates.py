@@ -51,6 +51,8 @@ class Burst:
     def describe(self) -> str:
         minutes = max(1.0, (self.end_ns - self.start_ns) / (60 * NS_S))
         how = ", tested in the window of the incident's other signatures" if self.corroborated else ""
+        if self.baseline_per_hour <= 0:
+            return f"rate change: {self.count} in {minutes:.0f} min, none before or after (p = {self.p_value:.1g})"
         return (f"rate change: {self.count} in {minutes:.0f} min where its baseline of "
                 f"{self.baseline_per_hour:.1f}/h predicts {self.expected:.1f} (p = {self.p_value:.1g}{how})")
 

@@ -200,3 +200,14 @@ def format_rfc3339_nano(ns: int) -> str:
     base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
     fraction = f"{frac:09d}".rstrip("0")
     return f"{base}.{fraction}Z" if fraction else f"{base}Z"
+
+
+_LEADING_STAMP = regex.compile(
+    r"^\s*[\[(]?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+    r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d)[\])]?(?:\s+|$)")
+
+
+def strip_leading_time(text: str) -> str:
+    """A plain-text line without its leading timestamp (ISO or syslog), which is the
+    record's time, not part of its message."""
+    return _LEADING_STAMP.sub("", text, count=1)

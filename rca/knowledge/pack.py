@@ -68,6 +68,10 @@ class Pack:
     outgoing_category: str = "outgoing"
     generic_slow_cause: dict[str, Any] | None = None
     generic_bodyless_cause: dict[str, Any] | None = None
+    # Plain-text lines: what marks a failure (level words, exceptions, network errors) and
+    # where a status code is written.
+    text_failure: regex.Pattern[str] | None = None
+    text_status: regex.Pattern[str] | None = None
     # Labels every record shares, or a query, that show an export was filtered to errors.
     error_filter_labels: tuple[tuple[str, regex.Pattern[str]], ...] = ()
     error_filter_query: regex.Pattern[str] | None = None
@@ -124,7 +128,15 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         error_filter_labels=tuple((k, regex.compile(v)) for k, v in raw.get("error_filter", {}).get("labels", {}).items()),
         error_filter_query=regex.compile("|".join(raw["error_filter"]["query"]))
         if raw.get("error_filter", {}).get("query") else None,
+        text_failure=regex.compile("|".join(_scoped(p) for p in raw["text_failures"]), regex.MULTILINE)
+        if raw.get("text_failures") else None,
+        text_status=regex.compile(raw["text_status"]) if raw.get("text_status") else None,
     )
+
+
+def _scoped(pattern: str) -> str:
+    """One alternative of a combined pattern, its leading (?i) kept to itself."""
+    return f"(?i:{pattern[4:]})" if pattern.startswith("(?i)") else f"(?:{pattern})"
 
 
 @cache

@@ -149,6 +149,8 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dic
         "title": title,
         "sections": sections,
         "components": sorted({c.component for c in i.causes}),
+        "contributors": [{"field": c.field, "value": c.value, "in_window": c.in_window, "baseline": c.baseline,
+                          "score": c.score} for c in i.contributors],
     }
 
 
@@ -249,6 +251,10 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
         if others:
             out += ["", "Other candidates:", ""]
             out += [f"{c.rank}. {c.component} / {c.kind} (confidence {c.confidence:.2f}): {c.summary}" for c in others]
+        if i.contributors:
+            out += ["", "What changed in the window (log lines with each value inside it and outside it; "
+                    "score = -log10 p of its over-representation):", ""]
+            out += [f"- {c.describe()}" for c in i.contributors]
         if routine:
             out += ["", "Not the cause: " + "; ".join(f"{c.template} ({c.routine_reason})" for c in routine)
                     + " — these recur before, during and after the window."]

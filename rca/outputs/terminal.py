@@ -108,6 +108,8 @@ def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -
                  if e.startswith("rate change:")]
     if top and top.advice:
         rows.append(("note", Text(_safe(top.advice))))
+    for n, c in enumerate(i.contributors[:3]):
+        rows.append(("changed" if n == 0 else "", Text(_safe(c.describe()))))
     _rows(con, rows)
     for c in i.causes[1:3]:
         _rows(con, [(f"#{c.rank}", Text(f"{_safe(c.component)} / {_safe(c.kind)} (confidence {c.confidence:.2f}): "

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import regex
 
 from rca.inputs.fields import first, lookup
+from rca.inputs.timestamps import strip_leading_time
 from rca.knowledge.pack import Pack
 from rca.table.redact import clip
 
@@ -214,6 +215,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     obj = _parse_line(text)
     d.urls = find_urls(text)
     if isinstance(obj, str):
+        obj = strip_leading_time(obj)
         d.message = clip(obj, 500)
         if _SQL.match(obj):
             d.category = "db"
@@ -221,6 +223,8 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         if m:
             d.method, d.status, d.category = m[1], int(m[3]), "http"
             d.endpoint = _endpoint(m[2], m[1], None, pack)
+        else:
+            _text_failure(d, obj, pack)
         _links_from_urls(d, pack)
         _responder_request(d, m[2] if m and pack.remediation_url.search(m[2]) else None, pack)
         return d
@@ -235,7 +239,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     category = first(obj, fields.get("category", []))
     if isinstance(category, str):
         d.category = pack.category_of.get(category.lower())
-    level_field = obj.get("level")
+    level_field = first(obj, fields.get("level", ["level"]))
     from_level = d.category is None and isinstance(level_field, str)
     if from_level:
         d.category = pack.category_of.get(level_field.lower())
@@ -316,6 +320,17 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         if m:
             d.status = int(m[3])
     return d
+
+
+def _text_failure(d: Decoded, text: str, pack: Pack) -> None:
+    """A plain-text line is a failure when the pack's words say so (a level word, an
+    exception, a network error) or it writes an error status (`Status: 500`)."""
+    if pack.text_status is not None:
+        m = pack.text_status.search(text)
+        if m:
+            d.status = int(m[1])
+    if d.category is None and ((d.status or 0) >= 500 or (pack.text_failure is not None and pack.text_failure.search(text))):
+        d.category = "error"
 
 
 def _links_from_urls(d: Decoded, pack: Pack) -> None:
@@ -517,6 +532,25 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
 def _rows_table(rows: list[tuple]) -> pa.Table:
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in COLUMNS]
     return pa.table([pa.array(col, f.type) for col, f in zip(columns, COLUMNS, strict=True)], schema=COLUMNS)
+def _service_of(source: str) -> str | None:
+    """The service a plain log file is named for: `logs/jwt-pizza-service.log.gz` →
+    `jwt-pizza-service` (nothing for standard input)."""
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    while "." in name and name.rsplit(".", 1)[1].lower() in _LOG_SUFFIXES:
+        name = name.rsplit(".", 1)[0]
+    return name or None if source != "-" else None
+
+
+_LOG_SUFFIXES = {"log", "txt", "gz", "zst", "bz2", "xz", "out", "err", "json", "jsonl", "ndjson", "1", "2"}
+
+
+def _file_component(table: pa.Table) -> pa.Array:
+    """Each row's component by its file's name: the last resort when neither line nor labels name one."""
+    if "source" not in table.column_names or table.num_rows == 0:
+        return pa.nulls(table.num_rows, pa.string())
+    encoded = table.column("source").combine_chunks().dictionary_encode()
+    names = pa.array([_service_of(s) if s else None for s in encoded.dictionary.to_pylist()], pa.string())
+    return names.take(encoded.indices)
 
 
 def decode(table: pa.Table, pack: Pack) -> pa.Table:
@@ -541,7 +575,7 @@ def decode(table: pa.Table, pack: Pack) -> pa.Table:
         pc.if_else(pc.match_substring_regex(label_status.fill_null(""), r"^[1-5]\d\d$"), label_status,
                    pa.scalar(None, pa.string())), pa.int32())
     status = pc.coalesce(out.column("status"), status_from_label)
-    component = pc.coalesce(out.column("component"), label_component)
+    component = pc.coalesce(out.column("component"), label_component, _file_component(table))
     # What answered: the factory for factory-call lines, the database for SQL, else the service.
     none = pa.scalar(None, pa.string())
     answered = pc.if_else(pc.fill_null(pc.equal(category, "factory"), False), "pizza-factory",

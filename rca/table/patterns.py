@@ -30,6 +30,7 @@ import regex
 
 from rca.inputs.fields import lookup
 from rca.table import identity
+from rca.inputs.timestamps import strip_leading_time
 
 VAR = "<*>"
 
@@ -182,7 +183,8 @@ MISSING = "(field missing)"
 
 def message_of(line: str, field: str | None = None, skip: Collection[str] = ()) -> str:
     """What to template in a line: a JSON line's message field (or `field`), else its
-    key=value rendering with keys kept (but those in `skip`); logfmt and text lines as they are."""
+    key=value rendering with keys kept (but those in `skip`); logfmt and text lines as they are,
+    less a leading timestamp (the record's time, not its message)."""
     s = line.strip()
     if s.startswith('"') and s.endswith('"'):
         try:
@@ -191,7 +193,7 @@ def message_of(line: str, field: str | None = None, skip: Collection[str] = ()) 
             return line
         return decoded if isinstance(decoded, str) else line
     if not s.startswith("{"):
-        return line
+        return strip_leading_time(line)
     try:
         obj = orjson.loads(s)
     except orjson.JSONDecodeError:

@@ -1,0 +1,69 @@
+"""What changed in the window: the field values over-represented in an incident's window
+against the rest of the export, with counts in and out and a score, shown as evidence in
+every output and as `contributors[]` in the JSON."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import jsonschema
+
+from fixtures import generate
+from fixtures.generate import Chaos
+from fixtures.rates import RateBurst, simulate_rates
+from rca.findings.pipeline import analyze
+from rca.outputs.html import page
+from rca.outputs.report import findings_json, markdown
+from rca.outputs.terminal import terminal
+
+
+def _analyze(tmp_path, events):
+    path = tmp_path / "export.json"
+    path.write_bytes(generate.loki_query(events))
+    return analyze([str(path)])
+
+
+def test_chaos_window_is_explained_by_its_status_and_signature(tmp_path):
+    f = _analyze(tmp_path, generate.simulate(chaos=[Chaos("fail", 300, 540)], minutes=16))
+    top = f.incidents[0].contributors
+    assert top and top[0].score >= 3
+    found = {(c.field, c.value) for c in top}
+    assert ("status", "500") in found
+    assert all(c.in_window >= 2 and c.score >= 3 for c in top)
+    assert [c.score for c in top] == sorted((c.score for c in top), reverse=True)
+
+
+def test_routine_failures_are_not_contributors(tmp_path):
+    f = _analyze(tmp_path, generate.simulate(chaos=[Chaos("fail", 300, 540)], minutes=16))
+    values = " ".join(c.value for c in f.incidents[0].contributors)
+    assert "unknown user" not in values and "404" not in values
+
+
+def test_held_out_rate_burst_names_its_signature_and_user_free_fields(tmp_path):
+    export = simulate_rates(hours=6, per_min=10, trickle_per_hour=4, bursts=[RateBurst(200, 15, 2)],
+                            noise_per_hour=3, seed=61)
+    f = _analyze(tmp_path, export.events)
+    top = f.incidents[0].contributors
+    sig = next(c for c in top if c.field == "signature")
+    assert "/api/order 500" in sig.value and "franchise" not in sig.value
+    assert sig.in_window >= len(export.burst_times[0]) - 2
+
+
+def test_contributors_are_in_the_json_schema_and_every_output(tmp_path):
+    f = _analyze(tmp_path, generate.simulate(chaos=[Chaos("fail", 300, 540)], minutes=16))
+    doc = findings_json(f)
+    schema = json.loads(resources.files("rca.outputs.schemas").joinpath("findings-1.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    first = doc["incidents"][0]["contributors"][0]
+    assert set(first) == {"field", "value", "in_window", "baseline", "score"}
+    del doc["incidents"][0]["contributors"]
+    jsonschema.validate(doc, schema)  # optional: documents without it stay rca.findings/1
+    assert "What changed in the window" in markdown(f)
+    assert "What changed in the window" in page(f)
+    assert "changed" in terminal(f) and "in the window" in terminal(f)
+
+
+def test_no_incident_no_contributors(tmp_path):
+    f = _analyze(tmp_path, generate.simulate(minutes=15))
+    assert f.incidents == [] and findings_json(f)["incidents"] == []

@@ -1,0 +1,89 @@
+"""Plain-text service logs: level words, `Status: NNN`, exceptions, stack frames and network
+errors are failures; a burst of them is an incident of the service the file is named for,
+with the dominant signature as cause and no link invented. `rca patterns` templates the
+message, not the line's timestamp."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fixtures.textlogs import NETWORK, REGISTER, service_log
+from rca.findings.pipeline import analyze
+from rca.knowledge.pack import default_pack
+from rca.table.decode import decode_line
+
+MIN = 60
+
+
+def _write(tmp_path, text, name="jwt-pizza-service.log"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("line", [
+    "2024-12-12T08:21:26.304Z [ERROR]: Failed to register user: u@x | Status: 500 | Message: logger.warn is not a function",
+    "[ERROR]: Network error while fetching http://localhost:3001/api/auth: fetch failed",
+    "2024-12-12 08:21:26,304 ERROR worker: job 7 failed",
+    "ts=2024-12-12T08:21:26Z level=error msg=\"queue full\"",
+    "severity=ERROR component=billing",
+    "Dec 12 08:21:26 host app: TypeError: Cannot read properties of undefined (reading 'id')",
+    "    at Object.register (/usr/src/app/routes/authRouter.js:88:17)",
+    "connect ECONNREFUSED 10.0.3.17:5432",
+    "upstream request ETIMEDOUT after 30000ms",
+    "request done status=503 path=/x",
+])
+def test_failure_words_make_a_text_line_a_failure(line):
+    d = decode_line(line, default_pack())
+    assert d.category == "error" or (d.status or 0) >= 500
+
+
+@pytest.mark.parametrize("line", [
+    "2024-12-12T08:21:26.304Z [INFO]: Server started on port 3000",
+    "[WARN]: Slow query took 512ms: SELECT * FROM menu",
+    "INFO nightly check: no errors today",
+    "request done status=200 path=/api/order/menu",
+])
+def test_ordinary_text_lines_are_not_failures(line):
+    d = decode_line(line, default_pack())
+    assert d.category != "error" and (d.status or 0) < 400
+
+
+def test_a_burst_of_text_failures_is_an_incident_of_the_service_with_no_invented_link(tmp_path):
+    text, failures = service_log(hours=3, burst=(140, 155), burst_lines=(REGISTER, REGISTER, NETWORK))
+    f = analyze([_write(tmp_path, text)])
+    assert len(f.incidents) == 1
+    inc = f.incidents[0].incident
+    assert abs(inc.start_ns / 1e9 - failures[0].timestamp()) <= 3 * MIN
+    assert abs(inc.end_ns / 1e9 - failures[-1].timestamp()) <= 3 * MIN
+    top = f.incidents[0].causes[0]
+    assert top.component == "jwt-pizza-service"
+    assert (top.kind, top.component) == ("code error", "jwt-pizza-service")
+    assert "logger.warn is not a function" in top.summary
+    assert all(c.urls == [] for c in f.incidents[0].causes)
+    assert [u for u in f.urls if u.role == "remediation"] == []
+
+
+def test_network_errors_to_another_service_are_not_blamed_on_the_factory(tmp_path):
+    text, _ = service_log(hours=2, burst=(60, 70), burst_lines=(NETWORK,), seed=5)
+    f = analyze([_write(tmp_path, text, "frontend.log")])
+    top = f.incidents[0].causes[0]
+    assert (top.component, top.kind) == ("frontend", "unreachable")
+
+
+def test_steady_text_errors_alone_are_routine(tmp_path):
+    text, _ = service_log(hours=4, seed=7)
+    f = analyze([_write(tmp_path, text)])
+    assert f.incidents == []
+    assert any("metrics to Grafana" in c.template for c in f.clusters if c.routine)
+
+
+def test_patterns_of_a_text_log_leave_its_timestamps_out(rca, tmp_path):
+    text, _ = service_log(hours=1, burst=(20, 30), burst_lines=(REGISTER,), seed=9)
+    run = rca("patterns", _write(tmp_path, text), "-f", "json")
+    assert run.code == 0
+    templates = [t["template"] for t in json.loads(run.stdout)["templates"]]
+    assert templates and all(not t.startswith(("2024", "<*>")) for t in templates)
+    assert any(t.startswith("[ERROR]: Failed to register user:") for t in templates)
