@@ -110,9 +110,13 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
                                 else inc.rows, ts),
             routine_in_window=_routine_in_window(inc, clusters, ts),
         ))
+    # Compared among the rows that fall in a signature: a streamed analysis keeps exactly
+    # those, so the whole and the streamed export rank the same contributors.
+    in_signature = pa.array(np.flatnonzero(row_cluster >= 0))
     signatures = pa.array([c.signature for c in clusters], pa.string()).take(
-        pa.array(row_cluster, mask=row_cluster < 0)) if clusters else pa.nulls(table.num_rows, pa.string())
-    found = contributors(table, decoded, signatures, ts, [(r.incident.start_ns, r.incident.end_ns) for r in results])
+        pa.array(row_cluster[row_cluster >= 0])) if clusters else pa.array([], pa.string())
+    found = contributors(table.take(in_signature), decoded.take(in_signature), signatures,
+                         ts[row_cluster >= 0], [(r.incident.start_ns, r.incident.end_ns) for r in results])
     for r, top in zip(results, found, strict=True):
         r.contributors = top
     urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack, urls_elsewhere, refused)
