@@ -127,6 +127,14 @@ class OutputFormat(str, Enum):
     html = "html"
 
 
+def _for_stderr(message: object) -> str:
+    """A message for stderr: secrets masked, on one line, no terminal control sequences."""
+    from rca.outputs.escape import term_text
+    from rca.table.redact import redact
+
+    return term_text(redact(str(message)))
+
+
 SETTINGS = {"quiet": False, "no_color": False}
 
 
@@ -136,8 +144,9 @@ def _configure_logging(debug: bool, quiet: bool = False, verbose: int = 0, no_co
     level = "DEBUG" if debug or verbose >= 2 else "INFO" if verbose == 1 else "ERROR" if quiet else "WARNING"
     logger.remove()
     logger.enable("rca")
-    logger.add(sys.stderr, level=level, diagnose=False,
-               backtrace=debug, format=lambda record: "rca: " + record["level"].name.lower() + ": {message}\n")
+    logger.add(sys.stderr, level=level, diagnose=False, backtrace=debug,
+               format=lambda record: "rca: " + record["level"].name.lower() + ": {extra[safe]}\n",
+               filter=lambda record: record["extra"].update(safe=_for_stderr(record["message"])) or True)
 
 
 def _stderr_console() -> Any:
@@ -149,7 +158,7 @@ def _stderr_console() -> Any:
 def _say(message: str) -> None:
     """A progress note on stderr, unless --quiet."""
     if not SETTINGS["quiet"]:
-        sys.stderr.write(f"rca: {message}\n")
+        sys.stderr.write(f"rca: {_for_stderr(message)}\n")
 
 
 def _write_bytes(data: bytes, output: Path) -> None:
@@ -462,7 +471,8 @@ def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int,
         what += f", resumed from {format_rfc3339_ms(stats.resumed_from_ns)}"
     _say(f"pulled {what} into {out}")
     for a, b, why in stats.incomplete:
-        sys.stderr.write(f"rca: warning: window {format_rfc3339_ms(a)} .. {format_rfc3339_ms(b)} is incomplete: {why}\n")
+        sys.stderr.write(f"rca: warning: window {format_rfc3339_ms(a)} .. {format_rfc3339_ms(b)} is incomplete: "
+                         f"{_for_stderr(why)}\n")
     if stats.interrupted:
         sys.stderr.write(f"rca: interrupted: {out} holds every line up to the interruption; continue with --resume\n")
         sys.exit(130)
@@ -515,7 +525,7 @@ def main() -> None:
     except RcaError as exc:
         errors = exc.errors if isinstance(exc, InputErrors) else [exc]
         for e in errors:
-            sys.stderr.write(f"rca: error: {e}\n")
+            sys.stderr.write(f"rca: error: {_for_stderr(e)}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("rca: interrupted\n")
@@ -526,11 +536,11 @@ def main() -> None:
         if _is_usage_error(exc):
             message = _usage_message(exc)
             if message:
-                sys.stderr.write(f"rca: error: {message}\n")
+                sys.stderr.write(f"rca: error: {_for_stderr(message)}\n")
             sys.exit(2)
         if debug:
             raise
-        sys.stderr.write(f"rca: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)\n")
+        sys.stderr.write(f"rca: internal error: {type(exc).__name__}: {_for_stderr(exc)} (rerun with --debug for details)\n")
         sys.exit(EXIT_INTERNAL)
 
 

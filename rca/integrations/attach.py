@@ -13,6 +13,7 @@ from typing import Any
 from rca.errors import RcaError, UsageError
 from rca.integrations.grafana import Grafana, GrafanaError
 from rca.table.redact import redact
+from rca.outputs.escape import web_url
 from rca.outputs.reportfile import HumanEditError, attach_to_report
 from rca.inputs.timestamps import TimestampError, parse_iso
 
@@ -97,7 +98,7 @@ def notes_for(incident: dict[str, Any], reveal: bool) -> list[tuple[str, str, st
         body = (f"Root cause (rca, confidence {top['confidence']:.2f}): {top['summary']}\n"
                 f"Window {incident['start']} .. {incident['end']}; "
                 f"{incident['impact']['affected_requests']} affected requests.")
-        for url in top.get("urls") or []:
+        for url in filter(web_url, top.get("urls") or []):
             body += f"\nRemediation link: {url}"
         key = marker(incident, "root-cause")
         notes.append((key, _safe(body, reveal) + f"\n\n{key}", incident["start"]))
@@ -116,8 +117,9 @@ def annotation_for(incident: dict[str, Any], dashboard_uid: str | None, reveal: 
         tags.append(top["component"])
         tags += top.get("clusters", [])[:5]
     text = f"rca: {top['summary']}" if top else "rca: incident window"
-    if top and top.get("urls"):
-        text += f" Link: {top['urls'][0]}"
+    links = [u for u in (top.get("urls") or []) if web_url(u)] if top else []
+    if links:
+        text += f" Link: {links[0]}"
     body: dict[str, Any] = {"time": _ms(incident["start"]), "timeEnd": _ms(incident["end"]),
                             "tags": list(dict.fromkeys(tags)), "text": _safe(text, reveal)}
     if dashboard_uid:

@@ -8,6 +8,7 @@ import io
 import orjson
 import pyarrow as pa
 
+from rca.outputs.escape import term_text
 from rca.table.patterns import PatternReport, template_id
 from rca.table.redact import clip, redact
 from rca.inputs.timestamps import format_rfc3339_ms
@@ -19,9 +20,9 @@ def as_text(report: PatternReport, min_count: int = 1, top: int = 50) -> str:
            + (f" (showing {len(shown)})" if len(shown) < len(report.patterns) else "")]
     for p in shown:
         share = 100 * p.count / report.total if report.total else 0
-        out.append(f"\n{p.count:>8}  {share:5.1f}%  {p.id}  {p.template}")
+        out.append(f"\n{p.count:>8}  {share:5.1f}%  {p.id}  {term_text(p.template)}")
         out.append(f"          first {format_rfc3339_ms(p.first_ns) or '-'}  last {format_rfc3339_ms(p.last_ns) or '-'}")
-        out.append(f"          e.g. {clip(redact(p.example), 200)}")
+        out.append(f"          e.g. {term_text(clip(redact(p.example), 200))}")
     return "\n".join(out) + "\n"
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.inputs.exports import InputSummary
+from rca.outputs.escape import web_url
 from rca.outputs.times import duration, stamp, window
 from rca.table.redact import clip
 
@@ -82,7 +83,7 @@ def _incident(con: Any, i: IncidentFindings, tz: ZoneInfo | None) -> None:
     top = i.causes[0] if i.causes else None
     if top:
         _rows(con, [("cause", Text(f"{_safe(top.summary)} (confidence {top.confidence:.2f})"))])
-        for link in top.urls:
+        for link in filter(web_url, top.urls):  # only an http(s) URL is ever the link to follow
             _link(con, "follow", link, "bold cyan underline")
     rows: list[tuple[str, Any]] = []
     when = f"{stamp(inc.start_ns)} → {stamp(inc.end_ns)} ({duration(inc.end_ns - inc.start_ns)})"
@@ -103,7 +104,7 @@ def _incident(con: Any, i: IncidentFindings, tz: ZoneInfo | None) -> None:
     for c in i.causes[1:3]:
         _rows(con, [(f"#{c.rank}", Text(f"{_safe(c.component)} / {_safe(c.kind)} (confidence {c.confidence:.2f}): "
                                         f"{_safe(c.summary)}", style="dim"))])
-        for link in c.urls:
+        for link in filter(web_url, c.urls):
             _link(con, "link", link, "dim")
 
 

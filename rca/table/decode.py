@@ -22,7 +22,8 @@ from rca.inputs.fields import first, lookup
 from rca.knowledge.pack import Pack
 from rca.table.redact import clip
 
-_URL = regex.compile(r"""https?://[^\s"'<>\\{}\[\]|^`]+""")
+_WEB = regex.compile(r"(?i)https?://[^\s/?#@]")  # only http(s) is ever a link or a dependency
+_URL = regex.compile(r"""https?://[^\s"'<>\\{}\[\]|^`\x00-\x1f\x7f-\x9f]+""")
 _URL_TRAIL = ".,;:)!?*'\""
 _LOGFMT = regex.compile(r'(\w[\w.\-]*)=("(?:[^"\\]|\\.)*"|\S*)')
 _TEXT_HTTP = regex.compile(r"\b(GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD)\s+(/\S*)\s+(\d{3})\b")
@@ -239,7 +240,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     d.endpoint = _endpoint(path, d.method, request, pack)
     for key in pack.dependency_keys:
         value = obj.get(key)
-        if isinstance(value, str) and value.startswith("http") and not pack.remediation_url.search(value):
+        if isinstance(value, str) and _WEB.match(value) and not pack.remediation_url.search(value):
             d.dependency = clean_url(value)
             break
     if response_present and (response in ({}, []) or (isinstance(response, str) and response.strip() in _LOST)):
@@ -274,8 +275,8 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     if isinstance(items, list):
         d.items = len(items)
     for key, value in _walk(obj):
-        if key in pack.link_keys and isinstance(value, str) and "://" in value:
-            d.link, d.link_key = clean_url(value), key
+        if key in pack.link_keys and isinstance(value, str) and _WEB.match(value.strip()) and (found := find_urls(value)):
+            d.link, d.link_key = found[0], key
             break
     for s in _strings(obj):
         if "://" in s:
