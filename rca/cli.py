@@ -130,7 +130,6 @@ class OutputFormat(str, Enum):
 def _for_stderr(message: object) -> str:
     """A message for stderr: secrets masked, on one line, no terminal control sequences."""
     from rca.outputs.escape import term_text
-    from rca.table.redact import redact
 
     return term_text(redact(str(message)))
 
@@ -226,31 +225,34 @@ def analyze(
     for s in findings.ingested.inputs:
         for w in s.warnings:
             logger.warning("{}: {}", s.path, w)
+    from rca.findings.redacted import shown
+
+    public = shown(findings, reveal_secrets)  # the one redaction pass every output below renders
     chart_link = None
     if chart is not None:
         from rca.outputs.chart import render as render_chart
         kind = chart.suffix.lower().lstrip(".")
         if kind not in ("svg", "png"):
             raise UsageError(f"--chart {chart}: the chart is written as .svg or .png")
-        _write_bytes(render_chart(findings, kind), chart)
+        _write_bytes(render_chart(public, kind), chart)
         chart_link = os.path.relpath(chart, output.parent if output else Path.cwd())
     if fmt is OutputFormat.json:
-        text = orjson.dumps(findings_json(findings, reveal=reveal_secrets), option=orjson.OPT_INDENT_2).decode() + "\n"
+        text = orjson.dumps(findings_json(public, reveal=reveal_secrets), option=orjson.OPT_INDENT_2).decode() + "\n"
     elif fmt is OutputFormat.html:
         from rca.outputs.html import page
 
-        text = page(findings, local, reveal=reveal_secrets)
+        text = page(public, local, reveal=reveal_secrets)
     elif fmt is OutputFormat.md:
-        text = markdown(findings, local, reveal=reveal_secrets, chart=chart_link)
+        text = markdown(public, local, reveal=reveal_secrets, chart=chart_link)
     else:
         from rca.outputs.console import wants_colour, width_for
         from rca.outputs.terminal import terminal
 
         stream = sys.stdout if output is None else open(os.devnull, "w")  # noqa: SIM115 - a file gets no colour
-        text = terminal(findings, local, width=width_for(stream) if output is None else 100,
-                        colour=output is None and wants_colour(stream, no_color))
-        if output is not None and not reveal_secrets:
-            text = redact(text, findings.pack)  # a file is a written artifact; the terminal shows the link
+        # A file is a written artifact: masked whole. The user's terminal shows the link to follow in full.
+        text = terminal(public if output is not None else findings, local,
+                        width=width_for(stream) if output is None else 100,
+                        colour=output is None and wants_colour(stream, no_color), reveal=reveal_secrets)
     _write(text, output)
 
 
@@ -268,6 +270,7 @@ def patterns(
     field: Annotated[str | None, typer.Option("--field", help="Template this JSON field of each line (dotted path) instead of its message.")] = None,
     min_count: Annotated[int, typer.Option("--min-count", min=1, help="Leave out templates seen fewer times (text and json).")] = 1,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format (see 'rca formats').")] = None,
+    reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask API keys, JWTs, tokens and passwords in templates and examples.")] = False,
     quiet: Quiet = False,
     verbose: Verbose = 0,
     no_color: NoColor = False,
@@ -292,11 +295,11 @@ def patterns(
         logger.warning("{} of {} lines have no field {!r}; they are counted as '(field missing)'",
                        report.missing_field, report.total, field)
     if fmt is PatternFormat.csv:
-        text = as_csv(report, ingested.table)
+        text = as_csv(report, ingested.table, reveal=reveal_secrets)
     elif fmt is PatternFormat.json:
-        text = as_json(report, min_count)
+        text = as_json(report, min_count, reveal=reveal_secrets)
     else:
-        text = as_text(report, min_count)
+        text = as_text(report, min_count, reveal=reveal_secrets)
     _write(text, output)
 
 
@@ -349,11 +352,11 @@ def attach(
             outcomes.append(attach_annotation(grafana, incident, dashboard_uid, reveal_secrets))
         if dry_run:
             for request in grafana.sent:
-                typer.echo(request.describe())
-    for o in outcomes:
-        typer.echo(f"{'ok' if o.ok else 'FAILED'}  {o.target}: {o.message}")
+                typer.echo(redact(request.describe()))
+    for o in outcomes:  # a server's answer may echo the token back: masked before it is printed
+        typer.echo(f"{'ok' if o.ok else 'FAILED'}  {o.target}: {redact(o.message)}")
         for d in o.details:
-            typer.echo(d, nl=False)
+            typer.echo(d if reveal_secrets else redact(d), nl=False)
     failed = [o for o in outcomes if not o.ok]
     if failed:
         sys.exit(4 if len(failed) < len(outcomes) else (failed[0].exit_code if len(outcomes) == 1 else 1))
@@ -458,6 +461,10 @@ def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int,
 
     console = _stderr_console()
     access = access_from_env(loki, token_file, org_id)
+    from rca.table.redact import remember_secret
+
+    remember_secret(access.token)
+    remember_secret(access.password)
     with Progress(TextColumn("pulling"), BarColumn(), TextColumn("{task.fields[lines]} lines, {task.fields[pages]} pages"),
                   console=console, transient=True, disable=not console.is_terminal or SETTINGS["quiet"]) as progress:
         task = progress.add_task("pull", total=end - start, lines=0, pages=0)

@@ -247,3 +247,155 @@ def test_a_file_name_with_a_newline_stays_on_one_terminal_line(tmp_path):
     export = hostile_export(tmp_path / "a\nINCIDENT fake.json")
     text = terminal(analyze([str(export)]))
     assert not any(line.startswith("INCIDENT fake") for line in text.splitlines())
+
+
+# ------------------------------------------------- one redaction pass, every channel
+
+# Fake secrets of every kind rca must mask, as they show up in request dumps and messages.
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpQIBAAKCAQEAplantedPemBody7Qx\n-----END RSA PRIVATE KEY-----"
+PLANTED = {
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGFudGVkIn0.cGxhbnRlZFNpZ25hdHVyZQ",
+    "bearer": "Bearer pl4ntedBearerT0ken9x",
+    "json-password": '{"password":"Hunt3rPlantedPw"}',
+    "aws-key-id": "AKIAQ3EGUJX7PLANTED2",
+    "aws-secret": "aws_secret_access_key=wJalrXUtnFEMIK7MDENGbPxRfiPLANTED1",
+    "cookie": "Cookie: session=s3ss10nPlantedValue",
+    "pem": PEM,
+    "password-is": "the password is Tr0ub4dorPlanted",
+    "pass-colon": "pass: C0rrectHorsePlanted",
+    "grafana-sa": "glsa_PlantedServiceAccountToken0123456789_0a1b2c3d",
+    "grafana-cloud": "glc_eyJvIjoiUGxhbnRlZENsb3VkVG9rZW4iLCJuIjoieCJ9",
+    "url-userinfo": "https://admin:Us3rinfoPlanted@grafana.example/api/health",
+    "url-query": "https://auth.example/login?user=d&password=QueryPlantedPw",
+    "env-token": "EnvPlantedGrafanaToken77",
+}
+# The part of each that must never be written.
+SECRET = {
+    "jwt": "cGxhbnRlZFNpZ25hdHVyZQ", "bearer": "pl4ntedBearerT0ken9x", "json-password": "Hunt3rPlantedPw",
+    "aws-key-id": "AKIAQ3EGUJX7PLANTED2", "aws-secret": "wJalrXUtnFEMIK7MDENGbPxRfiPLANTED1",
+    "cookie": "s3ss10nPlantedValue", "pem": "plantedPemBody7Qx", "password-is": "Tr0ub4dorPlanted",
+    "pass-colon": "C0rrectHorsePlanted", "grafana-sa": "PlantedServiceAccountToken0123456789",
+    "grafana-cloud": "eyJvIjoiUGxhbnRlZENsb3VkVG9rZW4iLCJuIjoieCJ9", "url-userinfo": "Us3rinfoPlanted",
+    "url-query": "QueryPlantedPw", "env-token": "EnvPlantedGrafanaToken77",
+}
+ENV = {"GRAFANA_TOKEN": PLANTED["env-token"]}
+
+
+def secret_export(path: Path) -> Path:
+    """The chaos-fail traffic whose failing responses each dump two of the planted secrets."""
+    kinds = list(PLANTED)
+    events, n = [], 0
+    for e in generate.simulate(chaos=CHAOS_FAIL):
+        line, labels = e.line, dict(e.labels)
+        if "followLinkToEndChaos" in line and "Failed to fulfill" in line:
+            body = json.loads(line)
+            res = json.loads(body["resBody"])
+            res["message"] = f"{PLANTED[kinds[n % len(kinds)]]} failed; {PLANTED[kinds[(n + 1) % len(kinds)]]}"
+            body["resBody"] = json.dumps(res)
+            line = json.dumps(body)
+            labels["session"] = SECRET["cookie"]
+            n += 2
+        events.append(generate.Event(e.ts_ns, labels, line))
+    assert n >= len(kinds)
+    path.write_bytes(generate.loki_query(events))
+    return path
+
+
+def leaks(text: str | bytes) -> list[str]:
+    data = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return [kind for kind, secret in SECRET.items() if secret in data]
+
+
+@pytest.fixture(scope="module")
+def channels(tmp_path_factory):
+    """Every channel rca writes to, produced from the secret-laden export as a user would."""
+    from tests.conftest import run_rca
+
+    d = tmp_path_factory.mktemp("secrets")
+    export = secret_export(d / "logs.json")
+    out: dict[str, str | bytes] = {}
+    term = run_rca("analyze", str(export), env=ENV)
+    out["terminal"], out["terminal stderr"] = term.stdout, term.stderr
+    for fmt in ("md", "json", "html"):
+        run = run_rca("analyze", str(export), "-f", fmt, "-o", str(d / f"report.{fmt}"), "--chart",
+                      str(d / f"chart-{fmt}.svg"), env=ENV)
+        assert run.code == 0, run.stderr
+        out[fmt] = (d / f"report.{fmt}").read_text()
+        out[f"chart svg ({fmt})"] = (d / f"chart-{fmt}.svg").read_bytes()
+    run_rca("analyze", str(export), "-o", str(d / "summary.txt"), env=ENV)
+    out["terminal -o"] = (d / "summary.txt").read_text()
+    for fmt in ("text", "json", "csv"):
+        run = run_rca("patterns", str(export), "-f", fmt, env=ENV)
+        assert run.code == 0, run.stderr
+        out[f"patterns {fmt}"] = run.stdout
+    report = d / "incident.md"
+    dry = run_rca("attach", str(export), "--report", str(report), "--dry-run", env=ENV)
+    out["attach dry run"] = dry.stdout + dry.stderr
+    assert run_rca("attach", str(export), "--report", str(report), env=ENV).code == 0
+    out["attached report"] = report.read_text()
+    store = d / "history"
+    bad = d / "outages" / "broken.log"
+    bad.parent.mkdir()
+    (d / "outages" / "logs.json").write_bytes(export.read_bytes())
+    bad.write_bytes(b"\x00\x01" + f"{PLANTED['jwt']} {PLANTED['bearer']}\n".encode() + bytes(range(0, 32)) * 40)
+    batch = run_rca("batch", str(d / "outages"), "--store", str(store), "--engine", "serial", "-f", "md", env=ENV)
+    out["batch"], out["batch stderr"] = batch.stdout, batch.stderr
+    out["history parquet"] = b"".join(p.read_bytes() for p in sorted(store.glob("*.parquet")))
+    for fmt in ("text", "md", "json", "csv"):
+        out[f"history {fmt}"] = run_rca("history", "--store", str(store), "-f", fmt, env=ENV).stdout
+    error = run_rca("analyze", str(bad), env=ENV)
+    out["error message"] = error.stderr
+    revealed = run_rca("analyze", str(export), "-f", "json", "--reveal-secrets", env=ENV)
+    out["revealed json"] = revealed.stdout
+    return out
+
+
+def test_every_planted_secret_reaches_the_findings_when_revealed(channels):
+    assert sorted(leaks(channels["revealed json"])) == sorted(SECRET)
+
+
+@pytest.mark.parametrize("channel", [
+    "terminal", "terminal stderr", "terminal -o", "md", "json", "html", "chart svg (md)", "chart svg (json)",
+    "chart svg (html)", "patterns text", "patterns json", "patterns csv", "attach dry run", "attached report",
+    "batch", "batch stderr", "history parquet", "history text", "history md", "history json", "history csv",
+    "error message"])
+def test_no_planted_secret_reaches(channels, channel):
+    assert leaks(channels[channel]) == []
+
+
+def test_the_chart_legend_is_drawn_from_the_redacted_findings(tmp_path, monkeypatch):
+    from rca.findings.redacted import redacted
+    from rca.outputs.chart import render
+
+    monkeypatch.setenv("GRAFANA_TOKEN", PLANTED["env-token"])
+    findings = analyze([str(secret_export(tmp_path / "logs.json"))])
+    assert render(findings, "png") == render(redacted(findings), "png", reveal=True)
+    assert leaks(render(findings, "svg", reveal=True)) and not leaks(render(findings, "svg"))
+
+
+def test_html_masks_before_it_escapes(tmp_path, monkeypatch):
+    from rca.outputs.html import page
+
+    monkeypatch.setenv("GRAFANA_TOKEN", PLANTED["env-token"])
+    text = page(analyze([str(secret_export(tmp_path / "logs.json"))]))
+    assert "Hunt3rPlantedPw" not in text and "&quot;password&quot;" in text
+
+
+def test_a_token_rca_was_given_is_masked_where_a_server_echoes_it():
+    from rca.table.redact import redact, remember_secret
+
+    remember_secret("tokenFromAFileNotTheEnv42")
+    assert "tokenFromAFileNotTheEnv42" not in redact("401 Unauthorized: invalid token tokenFromAFileNotTheEnv42")
+
+
+@pytest.mark.parametrize("kind", sorted(set(PLANTED) - {"env-token"}))
+def test_the_catalogue_masks(kind):
+    from rca.table.redact import redact
+
+    assert SECRET[kind] not in redact(f"request failed: {PLANTED[kind]} (retrying)")
+
+
+def test_the_catalogue_is_data():
+    from rca.table.redact import CATALOGUE
+
+    assert len(CATALOGUE["rules"]) >= 15 and all({"kind", "from", "pattern", "replace"} <= set(r) for r in CATALOGUE["rules"])

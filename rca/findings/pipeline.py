@@ -52,6 +52,8 @@ class Findings:
     row_cluster: np.ndarray | None = None
     row_is_request: np.ndarray | None = None
     row_latency_ms: np.ndarray | None = None
+    # Set on the copy rca.findings.redacted made: every string in it is already masked.
+    redacted: bool = False
 
 
 def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack: Pack | None = None,

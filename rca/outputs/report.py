@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.errors import UsageError
 from rca.outputs.escape import md_code, md_fence, md_text, md_url
-from rca.table.redact import redact, redact_obj
+from rca.findings.redacted import shown
 from rca.inputs.timestamps import NS_PER_S, format_rfc3339_ms
 
 SCHEMA = "rca.findings/1"
@@ -53,6 +53,7 @@ def duration(ns: int) -> str:
 
 
 def findings_json(f: Findings, reveal: bool = False) -> dict[str, Any]:
+    f = shown(f, reveal)
     ids = {i: c.id for i, c in enumerate(f.clusters)}
     doc = {
         "schema": SCHEMA,
@@ -69,7 +70,7 @@ def findings_json(f: Findings, reveal: bool = False) -> dict[str, Any]:
             "last": format_rfc3339_ms(u.last_ns), "clusters": u.clusters,
         } for u in f.urls],
     }
-    return doc if reveal else redact_obj(doc, f.pack)  # type: ignore[return-value]
+    return doc
 
 
 def split_sections(markdown_text: str) -> tuple[str, dict[str, str]]:
@@ -123,13 +124,14 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dic
 
 
 def markdown(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, chart: str | None = None) -> str:
+    f = shown(f, reveal)
     if not f.incidents:
         text = _no_incident_md(f, tz)
         if chart:
             text += f"\n![Requests per minute by signature]({_md_path(chart)})\n"
     else:
         text = "\n---\n\n".join(_incident_md(f, i, tz, chart) for i in f.incidents)
-    return text if reveal else redact(text, f.pack)
+    return text
 
 
 def _md_path(path: str) -> str:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.inputs.exports import InputSummary
+from rca.findings.redacted import shown
 from rca.outputs.escape import web_url
 from rca.outputs.times import duration, stamp, window
 from rca.table.redact import clip
@@ -125,11 +126,24 @@ def _input(con: Any, s: InputSummary) -> None:
     _rows(con, rows)
 
 
-def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: bool = False) -> str:
-    """The terminal summary as text (ANSI styled when `colour`), wrapped at `width`."""
+def _links_in_full(raw: Findings, safe: Findings) -> Findings:
+    """The redacted findings with each cause's link as the logs gave it: following it is the fix."""
+    if safe is raw:
+        return safe
+    for raw_inc, safe_inc in zip(raw.incidents, safe.incidents, strict=True):
+        for raw_cause, safe_cause in zip(raw_inc.causes, safe_inc.causes, strict=True):
+            safe_cause.urls = list(raw_cause.urls)
+    return safe
+
+
+def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: bool = False,
+             reveal: bool = False) -> str:
+    """The terminal summary as text (ANSI styled when `colour`), wrapped at `width`. Secrets
+    are masked unless `reveal`, except in the links to follow of findings not yet redacted."""
     from rich.console import Console
     from rich.text import Text
 
+    f = _links_in_full(f, shown(f, reveal))
     buf = io.StringIO()
     con = Console(file=buf, width=width, color_system="standard" if colour else None, no_color=not colour,
                   force_terminal=colour, highlight=False, markup=False, emoji=False)
