@@ -128,6 +128,14 @@ class OutputFormat(str, Enum):
     html = "html"
 
 
+def _for_stderr(message: object) -> str:
+    """A message for stderr: secrets masked, on one line, no terminal control sequences."""
+    from rca.outputs.escape import term_text
+    from rca.table.redact import redact
+
+    return term_text(redact(str(message)))
+
+
 SETTINGS = {"quiet": False, "no_color": False}
 
 
@@ -150,8 +158,9 @@ def _configure_logging(debug: bool, quiet: bool = False, verbose: int = 0, no_co
     level = "DEBUG" if debug or verbose >= 2 else "INFO" if verbose == 1 else "ERROR" if quiet else "WARNING"
     logger.remove()
     logger.enable("rca")
-    logger.add(sys.stderr, level=level, diagnose=False,
-               backtrace=debug, format=lambda record: "rca: " + record["level"].name.lower() + ": {message}\n")
+    logger.add(sys.stderr, level=level, diagnose=False, backtrace=debug,
+               format=lambda record: "rca: " + record["level"].name.lower() + ": {extra[safe]}\n",
+               filter=lambda record: record["extra"].update(safe=_for_stderr(record["message"])) or True)
 
 
 def _stderr_console() -> Any:
@@ -189,7 +198,7 @@ def _progress() -> Iterator[None]:
 def _say(message: str) -> None:
     """A progress note on stderr, unless --quiet."""
     if not SETTINGS["quiet"]:
-        sys.stderr.write(f"rca: {message}\n")
+        sys.stderr.write(f"rca: {_for_stderr(message)}\n")
 
 
 def _write_bytes(data: bytes | Iterable[bytes], output: Path) -> None:
@@ -249,7 +258,6 @@ def analyze(
     from rca.findings.pipeline import analyze as run_analysis
     from rca.knowledge.pack import default_pack, load_pack
     from rca.outputs.report import findings_json, markdown, zone
-    from rca.table.redact import redact
 
     _configure_logging(debug, quiet, verbose, no_color)
     _limits(limit)
@@ -287,31 +295,34 @@ def analyze(
         for s in findings.ingested.inputs:
             for w in s.warnings:
                 logger.warning("{}: {}", s.path, w)
+        from rca.findings.redacted import shown
+
+        public = shown(findings, reveal_secrets)  # the one redaction pass every output below renders
         chart_link = None
         if chart is not None:
             from rca.outputs.chart import render as render_chart
             kind = chart.suffix.lower().lstrip(".")
             if kind not in ("svg", "png"):
                 raise UsageError(f"--chart {chart}: the chart is written as .svg or .png")
-            _write_bytes(render_chart(findings, kind), chart)
+            _write_bytes(render_chart(public, kind), chart)
             chart_link = os.path.relpath(chart, output.parent if output else Path.cwd())
         if fmt is OutputFormat.json:
-            text = orjson.dumps(findings_json(findings, reveal=reveal_secrets), option=orjson.OPT_INDENT_2).decode() + "\n"
+            text = orjson.dumps(findings_json(public, reveal=reveal_secrets), option=orjson.OPT_INDENT_2).decode() + "\n"
         elif fmt is OutputFormat.html:
             from rca.outputs.html import page
 
-            text = page(findings, local, reveal=reveal_secrets)
+            text = page(public, local, reveal=reveal_secrets)
         elif fmt is OutputFormat.md:
-            text = markdown(findings, local, reveal=reveal_secrets, chart=chart_link)
+            text = markdown(public, local, reveal=reveal_secrets, chart=chart_link)
         else:
             from rca.outputs.console import wants_colour, width_for
             from rca.outputs.terminal import terminal
 
             stream = sys.stdout if output is None else open(os.devnull, "w")  # noqa: SIM115 - a file gets no colour
-            text = terminal(findings, local, width=width_for(stream) if output is None else 100,
-                            colour=output is None and wants_colour(stream, no_color))
-            if output is not None and not reveal_secrets:
-                text = redact(text, findings.pack)  # a file is a written artifact; the terminal shows the link
+            # A file is a written artifact: masked whole. The user's terminal shows the link to follow in full.
+            text = terminal(public if output is not None else findings, local,
+                            width=width_for(stream) if output is None else 100,
+                            colour=output is None and wants_colour(stream, no_color), reveal=reveal_secrets)
         _write(text, output)
     finally:
         if scratch is not None:
@@ -354,6 +365,7 @@ def patterns(
     min_count: Annotated[int, typer.Option("--min-count", min=1, help="Leave out templates seen fewer times (text and json).")] = 1,
     top: Annotated[int, typer.Option("--top", min=1, help="Show this many templates in the text view.")] = 50,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format (see 'rca formats').")] = None,
+    reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask API keys, JWTs, tokens and passwords in templates and examples.")] = False,
     quiet: Quiet = False,
     verbose: Verbose = 0,
     no_color: NoColor = False,
@@ -383,9 +395,10 @@ def patterns(
         logger.warning("{} of {} lines have no field {!r}; they are counted as '(field missing)'",
                        report.missing_field, report.total, field)
     if fmt is PatternFormat.csv:
-        _write_chunks(as_csv(report, ingested.table), output)
+        _write_chunks(as_csv(report, ingested.table, reveal=reveal_secrets), output)
         return
-    text = as_json(report, min_count) if fmt is PatternFormat.json else as_text(report, min_count, top)
+    text = (as_json(report, min_count, reveal=reveal_secrets) if fmt is PatternFormat.json
+            else as_text(report, min_count, top, reveal=reveal_secrets))
     _write(text, output)
 
 
@@ -413,6 +426,7 @@ def attach(
     """Attach findings to the incident report file and to Grafana."""
     from rca.integrations.attach import attach_annotation, attach_incident, attach_report, load_findings, pick_incident, read_token
     from rca.integrations.grafana import Grafana
+    from rca.table.redact import redact
 
     _configure_logging(debug, quiet, verbose, no_color)
     wants_grafana = incident_id is not None or create_incident or annotate
@@ -438,11 +452,11 @@ def attach(
             outcomes.append(attach_annotation(grafana, incident, dashboard_uid, reveal_secrets))
         if dry_run:
             for request in grafana.sent:
-                typer.echo(request.describe())
-    for o in outcomes:
-        typer.echo(f"{'ok' if o.ok else 'FAILED'}  {o.target}: {o.message}")
+                typer.echo(redact(request.describe()))
+    for o in outcomes:  # a server's answer may echo the token back: masked before it is printed
+        typer.echo(f"{'ok' if o.ok else 'FAILED'}  {o.target}: {redact(o.message)}")
         for d in o.details:
-            typer.echo(d, nl=False)
+            typer.echo(d if reveal_secrets else redact(d), nl=False)
     failed = [o for o in outcomes if not o.ok]
     if failed:
         sys.exit(4 if len(failed) < len(outcomes) else (failed[0].exit_code if len(outcomes) == 1 else 1))
@@ -566,6 +580,10 @@ def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int,
 
     console = _stderr_console()
     access = access_from_env(loki, token_file, org_id)
+    from rca.table.redact import remember_secret
+
+    remember_secret(access.token)
+    remember_secret(access.password)
     with Progress(TextColumn("pulling"), BarColumn(), TextColumn("{task.fields[lines]} lines, {task.fields[pages]} pages"),
                   console=console, transient=True, disable=not console.is_terminal or SETTINGS["quiet"]) as progress:
         task = progress.add_task("pull", total=end - start, lines=0, pages=0)
@@ -579,7 +597,8 @@ def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int,
         what += f", resumed from {format_rfc3339_ms(stats.resumed_from_ns)}"
     _say(f"pulled {what} into {out}")
     for a, b, why in stats.incomplete:
-        sys.stderr.write(f"rca: warning: window {format_rfc3339_ms(a)} .. {format_rfc3339_ms(b)} is incomplete: {why}\n")
+        sys.stderr.write(f"rca: warning: window {format_rfc3339_ms(a)} .. {format_rfc3339_ms(b)} is incomplete: "
+                         f"{_for_stderr(why)}\n")
     if stats.interrupted:
         sys.stderr.write(f"rca: interrupted: {out} holds every line up to the interruption; continue with --resume\n")
         sys.exit(130)
@@ -659,7 +678,7 @@ def _run() -> None:
     except RcaError as exc:
         errors = exc.errors if isinstance(exc, InputErrors) else [exc]
         for e in errors:
-            sys.stderr.write(f"rca: error: {e}\n")
+            sys.stderr.write(f"rca: error: {_for_stderr(e)}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("rca: interrupted\n")
@@ -670,11 +689,11 @@ def _run() -> None:
         if _is_usage_error(exc):
             message = _usage_message(exc)
             if message:
-                sys.stderr.write(f"rca: error: {message}\n")
+                sys.stderr.write(f"rca: error: {_for_stderr(message)}\n")
             sys.exit(2)
         if debug:
             raise
-        sys.stderr.write(f"rca: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)\n")
+        sys.stderr.write(f"rca: internal error: {type(exc).__name__}: {_for_stderr(exc)} (rerun with --debug for details)\n")
         sys.exit(EXIT_INTERNAL)
 
 

@@ -60,7 +60,7 @@ def grafana():
 def _strip_blocks(text: str) -> str:
     import regex
 
-    return regex.sub(r"\n?<!-- rca:begin ([a-z-]+)[^>]*-->.*?<!-- rca:end \1 -->\n", "", text, flags=regex.DOTALL)
+    return regex.sub(r"\n?<!-- rca:begin ([a-z-]+)[^>]*-->.*?<!-- rca:end \1[^>]*-->\n", "", text, flags=regex.DOTALL)
 
 
 # ------------------------------------------------------------------------------ report file

@@ -51,7 +51,7 @@ class AlertContext:
         if not common:
             return '{job=~".+"}'
         key, value = sorted(common.items())[0]
-        return f'{{{key}="{value}"}}'
+        return f'{{{key}="{_logql_string(value)}"}}'
 
 
 WINDOW_NS = 5 * 60 * 1_000_000_000
@@ -66,7 +66,7 @@ def _busiest_window(ts: np.ndarray) -> int:
 
 
 def _logql_string(token: str) -> str:
-    return token.replace("\\", "\\\\").replace('"', '\\"')
+    return token.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
 
 
 def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndarray,

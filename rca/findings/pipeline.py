@@ -59,6 +59,8 @@ class Findings:
     row_latency_ms: np.ndarray | None = None
     # Why the export holds only errors (so total requests are unknown), or None.
     filtered: str | None = None
+    # Set on the copy rca.findings.redacted made: every string in it is already masked.
+    redacted: bool = False
 
 
 def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack: Pack | None = None,

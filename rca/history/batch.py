@@ -107,16 +107,21 @@ def analyze_outage(unit: Unit) -> dict[str, Any]:
         else:
             findings = analyze(unit.paths, input_format=unit.input_format)
     except RcaError as exc:
-        return {"outage": unit.name, "sources": unit.paths, "error": str(exc), "incidents": [], "lines": 0,
+        # The message may quote the file's first line, tokens and all.
+        return {"outage": redact(unit.name), "sources": unit.paths, "error": redact(str(exc)), "incidents": [], "lines": 0,
                 "identity": None, "seconds": time.perf_counter() - started}
     identity = findings.ingested.identity or content_identity(findings.ingested.table)
     incidents = incident_rows(findings, identity, unit.name, unit.paths)
-    return {"outage": unit.name, "sources": unit.paths, "identity": identity, "incidents": incidents,
+    return {"outage": redact(unit.name), "sources": unit.paths, "identity": identity, "incidents": incidents,
             "lines": findings.ingested.records, "error": None, "seconds": time.perf_counter() - started}
 
 
 def incident_rows(findings: Any, identity: str, outage: str, sources: list[str]) -> list[dict[str, Any]]:
     """History rows (rca.history.store.SCHEMA) for each incident of a findings object, redacted."""
+    from rca.findings.redacted import redacted
+
+    findings = redacted(findings)
+    outage, sources = redact(outage), [redact(s) for s in sources]
     templates = {c.id: c.template for c in findings.clusters}
     rows = []
     for found in findings.incidents:
@@ -129,10 +134,10 @@ def incident_rows(findings: Any, identity: str, outage: str, sources: list[str])
             "incident_id": found.id, "start_ns": inc.start_ns, "end_ns": inc.end_ns,
             "recovery_ns": inc.recovery_ns, "duration_s": round((inc.end_ns - inc.start_ns) / 1e9, 3),
             "component": top.component if top else "unknown", "kind": top.kind if top else "unknown",
-            "summary": redact(top.summary) if top else "", "confidence": top.confidence if top else 0.0,
+            "summary": top.summary if top else "", "confidence": top.confidence if top else 0.0,
             "affected_requests": inc.affected_requests,
-            "remediation": redact(top.urls[0]) if top and top.urls else None,
-            "signature_ids": sig_ids, "templates": [redact(templates[s]) for s in sig_ids if s in templates],
+            "remediation": top.urls[0] if top and top.urls else None,
+            "signature_ids": sig_ids, "templates": [templates[s] for s in sig_ids if s in templates],
             "recorded_at_ns": 0,
         })
     return rows

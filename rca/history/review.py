@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from rca.history.store import Recurrence, recurrences
+from rca.outputs.escape import md_text, term_text
 from rca.inputs.timestamps import format_rfc3339_ms
 
 
@@ -68,17 +69,21 @@ def _render(rows: list[dict[str, Any]], groups: list[dict[str, Any]], fmt: str, 
         out = ["| outage | window | duration | top cause | affected | remediation | signatures |",
                "|---|---|---|---|---|---|---|"]
         for r in rows:
-            window = f"{r['start']} – {r['end']}" if r["start"] else r["note"]
-            cause = f"{r['component']} / {r['kind']}" if r["component"] else ""
+            m = {k: md_text(v) if isinstance(v, str) else v for k, v in r.items()}
+            window = f"{m['start']} – {m['end']}" if r["start"] else m["note"]
+            cause = f"{m['component']} / {m['kind']}" if r["component"] else ""
             dur = f"{r['duration_s']:.0f} s" if r["duration_s"] is not None else ""
-            out.append(f"| {r['outage']} | {window} | {dur} | {cause} | {r['affected_requests'] or ''} | "
-                       f"{r['remediation'] or ''} | {r['signatures']} |")
+            out.append(f"| {m['outage']} | {window} | {dur} | {cause} | {r['affected_requests'] or ''} | "
+                       f"{m['remediation'] or ''} | {m['signatures']} |")
         out += ["", "## Recurring causes", ""]
-        out += [f"- **{g['component']} / {g['kind']}**: {g['count']} incidents, first {g['first_seen']}, last "
-                f"{g['last_seen']}, mean time to recovery {g['mttr_s']:.0f} s — {g['summary']}" for g in groups] \
+        out += [f"- **{md_text(g['component'])} / {md_text(g['kind'])}**: {g['count']} incidents, first {g['first_seen']},"
+                f" last {g['last_seen']}, mean time to recovery {g['mttr_s']:.0f} s — {md_text(g['summary'])}"
+                for g in groups] \
             or ["No cause recurred."]
         return "\n".join(out) + "\n"
     out = [f"{len(rows)} {what}"]
+    rows = [{k: term_text(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+    groups = [{k: term_text(v) if isinstance(v, str) else v for k, v in g.items()} for g in groups]
     for r in rows:
         if r["start"] is None:
             out.append(f"  {r['outage']}: {r['note']}")

@@ -12,7 +12,8 @@ from typing import Any
 
 from rca.errors import RcaError, UsageError
 from rca.integrations.grafana import Grafana, GrafanaError
-from rca.table.redact import redact
+from rca.table.redact import redact, redact_obj, remember_secret
+from rca.outputs.escape import web_url
 from rca.outputs.reportfile import HumanEditError, attach_to_report
 from rca.inputs.timestamps import TimestampError, parse_iso
 
@@ -51,7 +52,7 @@ def load_findings(sources: list[str], input_format: str | None, reveal: bool) ->
             merged["incidents"] = merged.get("incidents", []) + d.get("incidents", [])  # type: ignore[union-attr]
         if any("sections" not in i for i in merged.get("incidents", [])):
             raise UsageError("this findings JSON has no report sections; re-run rca analyze -f json with this rca")
-        return merged
+        return merged if reveal else redact_obj(merged)  # type: ignore[return-value]
     if any(d is not None for d in docs):
         raise UsageError("give either findings JSON files or log exports, not both")
     from rca.findings.pipeline import analyze
@@ -97,7 +98,7 @@ def notes_for(incident: dict[str, Any], reveal: bool) -> list[tuple[str, str, st
         body = (f"Root cause (rca, confidence {top['confidence']:.2f}): {top['summary']}\n"
                 f"Window {incident['start']} .. {incident['end']}; "
                 f"{incident['impact']['affected_requests']} affected requests.")
-        for url in top.get("urls") or []:
+        for url in filter(web_url, top.get("urls") or []):
             body += f"\nRemediation link: {url}"
         key = marker(incident, "root-cause")
         notes.append((key, _safe(body, reveal) + f"\n\n{key}", incident["start"]))
@@ -116,8 +117,9 @@ def annotation_for(incident: dict[str, Any], dashboard_uid: str | None, reveal: 
         tags.append(top["component"])
         tags += top.get("clusters", [])[:5]
     text = f"rca: {top['summary']}" if top else "rca: incident window"
-    if top and top.get("urls"):
-        text += f" Link: {top['urls'][0]}"
+    links = [u for u in (top.get("urls") or []) if web_url(u)] if top else []
+    if links:
+        text += f" Link: {links[0]}"
     body: dict[str, Any] = {"time": _ms(incident["start"]), "timeEnd": _ms(incident["end"]),
                             "tags": list(dict.fromkeys(tags)), "text": _safe(text, reveal)}
     if dashboard_uid:
@@ -126,6 +128,12 @@ def annotation_for(incident: dict[str, Any], dashboard_uid: str | None, reveal: 
 
 
 def read_token(token_file: Path | None) -> str | None:
+    token = _token(token_file)
+    remember_secret(token)  # masked wherever it shows up again, e.g. echoed in a server's error
+    return token
+
+
+def _token(token_file: Path | None) -> str | None:
     if token_file is not None:
         try:
             token = token_file.read_text(encoding="utf-8").strip()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from rca.findings.pipeline import Findings
+from rca.findings.redacted import shown
 
 MUTED = ["#c9ced6", "#b8c0cc", "#d8dce3", "#aab3bf", "#e1e4e9"]
 STRONG = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
@@ -21,8 +22,9 @@ def _minutes(ts: np.ndarray, start: int, bins: int) -> np.ndarray:
     return np.clip(((ts - start) // NS_MIN).astype(int), 0, bins - 1)
 
 
-def render(f: Findings, fmt: str = "svg") -> bytes:
-    """The chart as SVG or PNG bytes."""
+def render(f: Findings, fmt: str = "svg", reveal: bool = False) -> bytes:
+    """The chart as SVG or PNG bytes; its legend shows the redacted signatures unless `reveal`."""
+    f = shown(f, reveal)
     import matplotlib
 
     matplotlib.use("Agg")

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.outputs.chart import render as render_chart
-from rca.table.redact import clip, redact
+from rca.findings.redacted import shown
+from rca.table.redact import clip
 from rca.outputs.report import REDACTED_LINK, affected_of, duration, localise, when
 
 CSS = """
@@ -37,8 +38,9 @@ def _e(text: object) -> str:
 
 
 def page(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False) -> str:
-    """The HTML document."""
-    svg = render_chart(f, "svg").decode()
+    """The HTML document: the findings redacted first, then HTML-escaped."""
+    f = shown(f, reveal)
+    svg = render_chart(f, "svg", reveal=reveal).decode()
     svg = svg[svg.find("<svg"):]
     title = f"{len(f.incidents)} incident(s)" if f.incidents else "No incident"
     parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -51,7 +53,7 @@ def page(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False) -> str:
         parts.append(_incident(f, inc, tz))
     parts += [_signatures(f), _urls(f), "</main>", FIT_CHECK, "</body></html>"]
     text = "\n".join(parts)
-    return text if reveal else redact(text, f.pack)
+    return text
 
 
 def _summary(f: Findings, tz: ZoneInfo | None) -> str:

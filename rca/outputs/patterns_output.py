@@ -1,8 +1,11 @@
-"""Render `rca patterns` results as text, JSON or CSV (the CSV streamed in chunks)."""
+"""Render `rca patterns` results as text, JSON or CSV (the CSV streamed in chunks), templates
+and examples redacted first (one pass, the catalogue every output uses) unless the user asks
+to reveal."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterator
 
@@ -10,6 +13,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rca.outputs.escape import term_text
 from rca.inputs.timestamps import format_rfc3339_ms
 from rca.table.patterns import MINUTE_NS, Pattern, PatternReport, template_id
 from rca.table.redact import clip, redact
@@ -37,8 +41,15 @@ def sparkline(points: list[tuple[int, int]], span: tuple[int, int], width: int =
     return "".join(" " if n == 0 else BARS[min(len(BARS) - 1, (n * len(BARS) - 1) // top)] for n in slots)
 
 
-def as_text(report: PatternReport, min_count: int = 1, top: int = 50) -> str:
-    shown = [p for p in report.patterns if p.count >= min_count][:top]
+def _shown(report: PatternReport, min_count: int, reveal: bool) -> list[Pattern]:
+    kept = [p for p in report.patterns if p.count >= min_count]
+    if reveal:
+        return kept
+    return [dataclasses.replace(p, template=redact(p.template), example=redact(p.example)) for p in kept]
+
+
+def as_text(report: PatternReport, min_count: int = 1, top: int = 50, reveal: bool = False) -> str:
+    shown = _shown(report, min_count, reveal)[:top]
     out = [f"{len(report.patterns)} templates over {report.total} lines"
            + (f" (showing {len(shown)})" if len(shown) < len(report.patterns) else "")]
     span = _span(report.patterns)
@@ -49,15 +60,15 @@ def as_text(report: PatternReport, min_count: int = 1, top: int = 50) -> str:
                    f"one bar per {per_slot} minute{'s' if per_slot > 1 else ''}")
     for p in shown:
         share = 100 * p.count / report.total if report.total else 0
-        out.append(f"\n{p.count:>8}  {share:5.1f}%  {p.id}  {p.template}")
+        out.append(f"\n{p.count:>8}  {share:5.1f}%  {p.id}  {term_text(p.template)}")
         out.append(f"          first {format_rfc3339_ms(p.first_ns) or '-'}  last {format_rfc3339_ms(p.last_ns) or '-'}")
         if span and p.per_minute:
             out.append(f"          |{sparkline(p.per_minute, span)}|  peak {max(n for _, n in p.per_minute)}/min")
-        out.append(f"          e.g. {clip(redact(p.example), 200)}")
+        out.append(f"          e.g. {term_text(clip(p.example, 200))}")
     return "\n".join(out) + "\n"
 
 
-def as_json(report: PatternReport, min_count: int = 1) -> str:
+def as_json(report: PatternReport, min_count: int = 1, reveal: bool = False) -> str:
     doc = {
         "schema": "rca.table.patterns/1",
         "lines": report.total,
@@ -65,19 +76,20 @@ def as_json(report: PatternReport, min_count: int = 1) -> str:
             "id": p.id, "template": p.template, "count": p.count,
             "first": format_rfc3339_ms(p.first_ns), "last": format_rfc3339_ms(p.last_ns),
             "per_minute": [[format_rfc3339_ms(m), n] for m, n in p.per_minute],
-            "examples": [redact(p.example)],
-        } for p in report.patterns if p.count >= min_count],
+            "examples": [p.example],
+        } for p in _shown(report, min_count, reveal)],
     }
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
-def _csv_tail(template: str) -> str:
+def _csv_tail(template: str, reveal: bool) -> str:
+    """`id,template` of one distinct template: the id of what was mined, the template as shown."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([template_id(template), template])
+    csv.writer(buf, lineterminator="\n").writerow([template_id(template), template if reveal else redact(template)])
     return buf.getvalue()
 
 
-def as_csv(report: PatternReport, table: pa.Table) -> Iterator[str]:
+def as_csv(report: PatternReport, table: pa.Table, reveal: bool = False) -> Iterator[str]:
     """One row per input line in input order: `line,template_id,template` (line 1-based),
     yielded a chunk of rows at a time so no output-sized string is ever built."""
     yield "line,template_id,template\n"
@@ -85,7 +97,7 @@ def as_csv(report: PatternReport, table: pa.Table) -> Iterator[str]:
                             sort_keys=[("s", "ascending"), ("r", "ascending")])
     records = table.column("record").combine_chunks().take(order)
     encoded = report.row_templates.dictionary_encode()
-    tails = [_csv_tail(t) for t in encoded.dictionary.to_pylist()]
+    tails = [_csv_tail(t, reveal) for t in encoded.dictionary.to_pylist()]
     indices = encoded.indices.take(order)
     for start in range(0, len(order), CSV_CHUNK_ROWS):
         rec = records.slice(start, CSV_CHUNK_ROWS).to_pylist()

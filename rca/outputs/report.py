@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.errors import UsageError
-from rca.table.redact import redact, redact_obj
+from rca.outputs.escape import md_code, md_fence, md_text, md_url
+from rca.findings.redacted import shown
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, NS_PER_S, format_rfc3339_ms
 
 SCHEMA = "rca.findings/1"
@@ -83,6 +84,7 @@ def duration(ns: int) -> str:
 
 
 def findings_json(f: Findings, reveal: bool = False) -> dict[str, Any]:
+    f = shown(f, reveal)
     ids = {i: c.id for i, c in enumerate(f.clusters)}
     doc = {
         "schema": SCHEMA,
@@ -100,7 +102,7 @@ def findings_json(f: Findings, reveal: bool = False) -> dict[str, Any]:
             "redacted": u.redacted,
         } for u in f.urls],
     }
-    return doc if reveal else redact_obj(doc, f.pack)  # type: ignore[return-value]
+    return doc
 
 
 def split_sections(markdown_text: str) -> tuple[str, dict[str, str]]:
@@ -158,13 +160,21 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dic
 
 
 def markdown(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, chart: str | None = None) -> str:
+    f = shown(f, reveal)
     if not f.incidents:
         text = _no_incident_md(f, tz)
         if chart:
-            text += f"\n![Requests per minute by signature]({chart})\n"
+            text += f"\n![Requests per minute by signature]({_md_path(chart)})\n"
     else:
         text = "\n---\n\n".join(_incident_md(f, i, tz, chart) for i in f.incidents)
-    return text if reveal else redact(text, f.pack)
+    return text
+
+
+def _md_path(path: str) -> str:
+    """A relative file path as a Markdown link target: percent-encoded, never a scheme."""
+    from urllib.parse import quote
+
+    return quote(path.replace("\\", "/"), safe="/._-~")
 
 
 def _inputs_line(f: Findings, tz: ZoneInfo | None = None) -> str:
@@ -173,8 +183,8 @@ def _inputs_line(f: Findings, tz: ZoneInfo | None = None) -> str:
         trunc = f", truncated: the {s.truncated_end} end is missing" if s.truncated else ""
         dups = f", {s.duplicates} duplicates dropped" if s.duplicates else ""
         span = f"{when(s.first_ns, tz)} to {when(s.last_ns, tz)}" if s.first_ns is not None else NO_TIME_TEXT
-        parts.append(f"`{s.path}` ({s.format}, {s.records} records{dups}, {span}{trunc})")
-    clipped = f" ({localise(f.ingested.window_note, tz)})" if f.ingested.window_note else ""
+        parts.append(f"{md_code(s.path)} ({md_text(s.format)}, {s.records} records{dups}, {span}{trunc})")
+    clipped = f" ({md_text(localise(f.ingested.window_note, tz))})" if f.ingested.window_note else ""
     return "; ".join(parts) + clipped
 
 
@@ -183,7 +193,7 @@ def _routine_lines(f: Findings, counts: dict[str, int] | None = None) -> list[st
     for c in f.clusters:
         if c.routine:
             inside = f", {counts.get(c.id, 0)} inside the incident window" if counts is not None else ""
-            out.append(f"- `{c.signature}`: {c.count} times ({c.routine_reason}){inside}")
+            out.append(f"- {md_code(c.signature)}: {c.count} times ({md_text(c.routine_reason)}){inside}")
     return out
 
 
@@ -207,9 +217,9 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
     when_text = ("Times are not in the export;" if untimed
                  else f"From {when(inc.start_ns, tz)} to {when(inc.end_ns, tz)} ({span}),")
     summary = (f"{when_text} {affected_of(f, inc)} were affected"
-               f" ({inc.failed_requests} failed) on {', '.join(inc.endpoints) or 'the service'}.")
+               f" ({inc.failed_requests} failed) on {md_text(', '.join(inc.endpoints)) or 'the service'}.")
     if top:
-        summary += f" {top.summary.rstrip('.')} (confidence {top.confidence:.2f})."
+        summary += f" {md_text(top.summary.rstrip('.'))} (confidence {top.confidence:.2f})."
     if inc.recovery_ns is not None:
         summary += f" Requests succeeded again from {when(inc.recovery_ns, tz)}."
     out += [summary, "", "## Detection", ""]
@@ -221,49 +231,50 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
                    "all the time, which is how a real incident gets ignored.")
     if i.alert:
         out += ["", "An alert that would have fired on this incident and not on the routine failures:", "",
-                "```logql", i.alert, "```"]
+                md_fence(i.alert, "logql")]
     out += ["", "## Impact", ""]
     users = inc.affected_users if inc.affected_users is not None else "unknown (no user field in the affected lines)"
     out += [f"- Affected requests: {inc.affected_requests} (failed: {inc.failed_requests})",
             f"- Requests in the window: {FILTERED if f.filtered else inc.total_requests}",
             f"- Affected users: {users}",
             f"- Duration: {span} (first to last affected request)"]
-    routine_in = [f"`{c.signature}`: {i.routine_in_window.get(c.id, 0)}" for c in routine if i.routine_in_window.get(c.id)]
+    routine_in = [f"{md_code(c.signature)}: {i.routine_in_window.get(c.id, 0)}" for c in routine if i.routine_in_window.get(c.id)]
     if routine_in:
         out.append(f"- Routine failures inside the window, not counted above: {'; '.join(routine_in)}")
     out += ["", "## Timeline", "", "All times UTC" + (" (local time in brackets)." if tz else "."), ""]
-    out += [f"- **{when(t, tz)}** — {localise(event, tz)}" for t, event in i.timeline]
+    out += [f"- **{when(t, tz)}** — {md_text(localise(event, tz))}" for t, event in i.timeline]
     if chart:
-        out += ["", f"![Requests per minute by signature, incident window shaded]({chart})"]
+        out += ["", f"![Requests per minute by signature, incident window shaded]({_md_path(chart)})"]
     out += ["", "## Response", "", "_Draft for the responders to complete: who was paged or noticed, when, "
             "and what they did. The logs do not show this._", "", "## Root cause", ""]
     if top:
-        out.append(top.summary)
+        out.append(md_text(top.summary))
         out.append("")
-        out += [f"- {localise(e, tz)}" for e in top.evidence if not e.startswith("example:")]
+        out += [f"- {md_text(localise(e, tz))}" for e in top.evidence if not e.startswith("example:")]
         for link in top.urls:
-            out.append(f"- Remediation link: {link}")
+            out.append(f"- Remediation link: {md_url(link)}")
         for link in top.redacted_urls:
-            out.append(f"- Remediation link: {REDACTED_LINK} (`{link}`)")
+            out.append(f"- Remediation link: {REDACTED_LINK} ({md_code(link)})")
         if top.advice:
-            out.append(f"- Caveat: {top.advice}")
+            out.append(f"- Caveat: {md_text(top.advice)}")
         others = i.causes[1:]
         if others:
             out += ["", "Other candidates:", ""]
-            out += [f"{c.rank}. {c.component} / {c.kind} (confidence {c.confidence:.2f}): {c.summary}" for c in others]
+            out += [f"{c.rank}. {md_text(c.component)} / {md_text(c.kind)} (confidence {c.confidence:.2f}): "
+                    f"{md_text(c.summary)}" for c in others]
         if i.contributors:
             out += ["", "What changed in the window (log lines with each value inside it and outside it; "
                     "score = -log10 p of its over-representation):", ""]
-            out += [f"- {c.describe()}" for c in i.contributors]
+            out += [f"- {md_text(c.describe())}" for c in i.contributors]
         if routine:
-            out += ["", "Not the cause: " + "; ".join(f"{c.template} ({c.routine_reason})" for c in routine)
+            out += ["", "Not the cause: " + "; ".join(f"{md_text(c.template)} ({md_text(c.routine_reason)})" for c in routine)
                     + " — these recur before, during and after the window."]
     out += ["", "## Resolution", ""]
     tries = [a for a in inc.attempts if inc.resolution is None or a.ts_ns != inc.resolution[0]]
     if inc.resolution:
-        out.append(f"At {when(inc.resolution[0], tz)}: {inc.resolution[1]}.")
+        out.append(f"At {when(inc.resolution[0], tz)}: {md_text(inc.resolution[1])}.")
     elif top and top.urls:
-        out.append(f"The logs tell you to follow the remediation link ({top.urls[0]}). The visit itself is not "
+        out.append(f"The logs tell you to follow the remediation link ({md_url(top.urls[0])}). The visit itself is not "
                    "in these logs; it falls between the last affected request and the first clean success.")
     else:
         out.append("The logs do not show what ended the incident.")
@@ -278,7 +289,7 @@ def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: s
     if i.alert:
         items.append("Add the alert rule from Detection so this failure pages on its own signal.")
     if top and top.advice:
-        items.append(f"Logging: {top.advice}.")
+        items.append(f"Logging: {md_text(top.advice)}.")
     if any(s.truncated for s in f.ingested.inputs):
         items.append("Re-export the logs without a line limit: part of the time range is missing.")
     items.append("Complete the Response section and assign owners and deadlines to these items.")
@@ -292,12 +303,12 @@ def _prevention(f: Findings, i: IncidentFindings) -> list[str]:
                 "cause are not known._"]
     earlier = f.history.get(i.id) or []
     top = i.causes[0] if i.causes else None
-    cause = f"{top.component} / {top.kind}" if top else "this root cause"
+    cause = f"{md_text(top.component)} / {md_text(top.kind)}" if top else "this root cause"
     if not earlier:
         return [f"No earlier incident in the history has the same root cause ({cause})."]
     lines = [f"The same root cause ({cause}) caused {len(earlier)} earlier incident(s):", ""]
     for e in earlier:
-        lines.append(f"- {e['incident_id']} ({format_rfc3339_ms(e['start_ns'])}, {e['outage']}): "
+        lines.append(f"- {md_text(e['incident_id'])} ({format_rfc3339_ms(e['start_ns'])}, {md_code(e['outage'])}): "
                      f"{e['affected_requests']} affected requests, {e['duration_s']:.0f} s")
     lines += ["", "It keeps recurring: the mitigation used then did not remove the cause."]
     return lines

@@ -1,16 +1,20 @@
 """Fill the team's Markdown incident report with rca's drafts, between markers, without
 touching a byte a person wrote.
 
-Each section's draft sits under its heading between `<!-- rca:begin NAME sha256:… -->` and
-`<!-- rca:end NAME -->`. The checksum is of what rca wrote there: if the text between the
-markers no longer matches it, a person edited the draft and rca will not overwrite it
-unless forced. Writes are atomic (`rca.outputs.files.write_atomically`) and keep `PATH.bak`.
+Each section's draft sits under its heading between `<!-- rca:begin NAME sha256:… nonce:… -->`
+and `<!-- rca:end NAME nonce:… -->`. The checksum is of what rca wrote there: if the text
+between the markers no longer matches it, a person edited the draft and rca will not
+overwrite it unless forced. The nonce is random per file, so text inside a draft (log lines
+are untrusted) cannot forge a marker: markers are read in order, a block's content is never
+searched for markers, and a block ends only at the end marker carrying its nonce. Writes
+are atomic (`rca.outputs.files.write_atomically`) and keep `PATH.bak`.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +26,8 @@ from rca.outputs.files import write_atomically
 SECTIONS = ["Summary", "Detection", "Impact", "Timeline", "Response", "Root cause", "Resolution",
             "Prevention", "Action items"]
 _HEADING = regex.compile(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
-_BEGIN = regex.compile(r"<!-- rca:begin ([a-z-]+)(?: sha256:([0-9a-f]{12}))? -->")
+_BEGIN = regex.compile(r"<!-- rca:begin ([a-z-]+)(?: sha256:([0-9a-f]{12}))?(?: nonce:([0-9a-f]{16}))? -->")
+_MARKER_START = regex.compile(r"<!--(?=\s*rca:)")
 
 
 class HumanEditError(RcaError):
@@ -63,9 +68,45 @@ def decode_text(raw: bytes, path: Path) -> tuple[str, Encoding]:
     return text, enc
 
 
-def _block(name: str, draft: str, nl: str) -> str:
+def _end_marker(name: str, nonce: str | None) -> str:
+    return f"<!-- rca:end {name} nonce:{nonce} -->" if nonce else f"<!-- rca:end {name} -->"
+
+
+def _block(name: str, draft: str, nl: str, nonce: str) -> str:
+    draft = _MARKER_START.sub("&lt;!--", draft)  # a draft never holds a marker of its own
     body = draft.strip("\n").replace("\r\n", "\n").replace("\n", nl)
-    return f"<!-- rca:begin {name} sha256:{_digest(draft)} -->{nl}{body}{nl}<!-- rca:end {name} -->"
+    return f"<!-- rca:begin {name} sha256:{_digest(draft)} nonce:{nonce} -->{nl}{body}{nl}{_end_marker(name, nonce)}"
+
+
+@dataclass
+class Block:
+    name: str
+    start: int
+    inner: tuple[int, int]
+    end: int
+    digest: str | None
+    nonce: str | None
+
+
+def blocks(text: str) -> dict[str, Block]:
+    """rca's blocks in document order, the first of each name; nothing inside a block is
+    read as a marker."""
+    found: dict[str, Block] = {}
+    pos = 0
+    while (begin := _BEGIN.search(text, pos)) is not None:
+        name, digest, nonce = begin.group(1), begin.group(2), begin.group(3)
+        end_marker = _end_marker(name, nonce)
+        end = text.find(end_marker, begin.end())
+        if end < 0:
+            raise RcaError(f"the {name} section has an rca:begin marker without its rca:end marker")
+        found.setdefault(name, Block(name, begin.start(), (begin.end(), end), end + len(end_marker), digest, nonce))
+        pos = end + len(end_marker)
+    return found
+
+
+def file_nonce(text: str) -> str:
+    """The nonce of the file's first nonce-carrying block, or a new one."""
+    return next((b.nonce for b in blocks(text).values() if b.nonce), None) or secrets.token_hex(8)
 
 
 @dataclass
@@ -76,34 +117,33 @@ class Update:
 
 
 def new_report(title: str, drafts: dict[str, str], nl: str = "\n") -> str:
-    parts = [f"# {title}", ""]
+    nonce = secrets.token_hex(8)
+    parts = [f"# {_one_line(title)}", ""]
     for section in SECTIONS:
-        parts += [f"## {section}", "", _block(slug(section), drafts.get(section, ""), nl), ""]
+        parts += [f"## {section}", "", _block(slug(section), drafts.get(section, ""), nl, nonce), ""]
     return nl.join(parts)
 
 
 def fill(text: str, drafts: dict[str, str], nl: str, force: bool = False) -> Update:
     """Put each draft between its markers; everything outside them stays as it was."""
     update = Update(text)
+    nonce = file_nonce(text)
     for section in SECTIONS:
         if section not in drafts:
             continue
         name = slug(section)
-        block = _block(name, drafts[section], nl)
+        block = _block(name, drafts[section], nl, nonce)
         current = update.text
-        begin = next((m for m in _BEGIN.finditer(current) if m.group(1) == name), None)
-        if begin is not None:
-            end_marker = f"<!-- rca:end {name} -->"
-            end = current.find(end_marker, begin.end())
-            if end < 0:
-                raise RcaError(f"the {section} section has an rca:begin marker without its rca:end marker")
-            inside = current[begin.end():end]
-            if begin.group(2) and _digest(inside) != begin.group(2) and not force:
+        found = blocks(current)
+        mine = found.get(name)
+        if mine is not None:
+            inside = current[mine.inner[0]:mine.inner[1]]
+            if mine.digest and _digest(inside) != mine.digest and not force:
                 update.protected.append(section)
                 continue
-            new = current[:begin.start()] + block + current[end + len(end_marker):]
+            new = current[:mine.start] + block + current[mine.end:]
         else:
-            heading = _find_heading(current, section)
+            heading = _find_heading(current, section, list(found.values()))
             if heading is None:
                 sep = "" if current.endswith(nl) or not current else nl
                 new = f"{current}{sep}{nl}## {section}{nl}{nl}{block}{nl}"
@@ -115,15 +155,21 @@ def fill(text: str, drafts: dict[str, str], nl: str, force: bool = False) -> Upd
     return update
 
 
-def _find_heading(text: str, section: str) -> int | None:
-    """Offset just after the heading line of `section` (any level, case-insensitive)."""
+def _find_heading(text: str, section: str, inside: list[Block]) -> int | None:
+    """Offset just after the heading line of `section` (any level, case-insensitive),
+    outside rca's blocks."""
     pos = 0
     for line in text.splitlines(keepends=True):
         m = _HEADING.match(line.rstrip("\r\n"))
-        if m and m.group(2).strip().lower().rstrip(":") == section.lower():
+        in_block = any(b.start <= pos < b.end for b in inside)
+        if m and not in_block and m.group(2).strip().lower().rstrip(":") == section.lower():
             return pos + len(line)
         pos += len(line)
     return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 @dataclass

@@ -13,6 +13,8 @@ from rca.findings.pipeline import Findings, IncidentFindings
 from rca.inputs.exports import InputSummary
 from rca.inputs.timestamps import NO_TIME
 from rca.outputs.report import REDACTED_LINK, affected_of, localise
+from rca.findings.redacted import shown
+from rca.outputs.escape import web_url
 from rca.outputs.times import duration, stamp, window
 from rca.table.redact import clip
 
@@ -84,7 +86,7 @@ def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -
     top = i.causes[0] if i.causes else None
     if top:
         _rows(con, [("cause", Text(f"{_safe(top.summary)} (confidence {top.confidence:.2f})"))])
-        for link in top.urls:
+        for link in filter(web_url, top.urls):  # only an http(s) URL is ever the link to follow
             _link(con, "follow", link, "bold cyan underline")
         for link in top.redacted_urls:
             _rows(con, [("link", Text(f"{REDACTED_LINK}: {_safe(link)}", style="yellow"))])
@@ -114,7 +116,7 @@ def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -
     for c in i.causes[1:3]:
         _rows(con, [(f"#{c.rank}", Text(f"{_safe(c.component)} / {_safe(c.kind)} (confidence {c.confidence:.2f}): "
                                         f"{_safe(c.summary)}", style="dim"))])
-        for link in c.urls:
+        for link in filter(web_url, c.urls):
             _link(con, "link", link, "dim")
 
 
@@ -135,11 +137,24 @@ def _input(con: Any, s: InputSummary, tz: ZoneInfo | None) -> None:
     _rows(con, rows)
 
 
-def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: bool = False) -> str:
-    """The terminal summary as text (ANSI styled when `colour`), wrapped at `width`."""
+def _links_in_full(raw: Findings, safe: Findings) -> Findings:
+    """The redacted findings with each cause's link as the logs gave it: following it is the fix."""
+    if safe is raw:
+        return safe
+    for raw_inc, safe_inc in zip(raw.incidents, safe.incidents, strict=True):
+        for raw_cause, safe_cause in zip(raw_inc.causes, safe_inc.causes, strict=True):
+            safe_cause.urls = list(raw_cause.urls)
+    return safe
+
+
+def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: bool = False,
+             reveal: bool = False) -> str:
+    """The terminal summary as text (ANSI styled when `colour`), wrapped at `width`. Secrets
+    are masked unless `reveal`, except in the links to follow of findings not yet redacted."""
     from rich.console import Console
     from rich.text import Text
 
+    f = _links_in_full(f, shown(f, reveal))
     buf = io.StringIO()
     con = Console(file=buf, width=width, color_system="standard" if colour else None, no_color=not colour,
                   force_terminal=colour, highlight=False, markup=False, emoji=False)

@@ -25,8 +25,9 @@ from rca.inputs.timestamps import strip_leading_time
 from rca.knowledge.pack import Pack
 from rca.table.redact import clip
 
+_WEB = regex.compile(r"(?i)https?://[^\s/?#@]")  # only http(s) is ever a link or a dependency
 # A URL; a placeholder such as <redacted> or [REDACTED] inside it stays part of it.
-_URL = regex.compile(r"""https?://(?:[^\s"'<>\\{}\[\]|^`]|<[\w -]{1,24}>|\[[\w -]{1,24}\]|\{[\w -]{1,24}\})+""")
+_URL = regex.compile(r"""https?://(?:[^\s"'<>\\{}\[\]|^`\x00-\x1f\x7f-\x9f]|<[\w -]{1,24}>|\[[\w -]{1,24}\]|\{[\w -]{1,24}\})+""")
 _URL_TRAIL = ".,;:)!?*'\""
 _PLACEHOLDER_END = regex.compile(r"[=/](?:\.{2,}|\*{2,}|…)$")  # "fixCode=..." keeps its placeholder
 _LOGFMT = regex.compile(r'(\w[\w.\-]*)=("(?:[^"\\]|\\.)*"|\S*)')
@@ -261,7 +262,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     d.endpoint = _endpoint(path, d.method, request, pack)
     for key in pack.dependency_keys:
         value = obj.get(key)
-        if isinstance(value, str) and value.startswith("http") and not pack.remediation_url.search(value):
+        if isinstance(value, str) and _WEB.match(value) and not pack.remediation_url.search(value):
             d.dependency = clean_url(value)
             break
     if response_present and (response in ({}, []) or (isinstance(response, str) and response.strip() in _LOST)):
@@ -296,8 +297,8 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     if isinstance(items, list):
         d.items = len(items)
     for key, value in _walk(obj):
-        if key in pack.link_keys and isinstance(value, str) and "://" in value:
-            d.link, d.link_key = clean_url(value), key
+        if key in pack.link_keys and isinstance(value, str) and _WEB.match(value.strip()) and (found := find_urls(value)):
+            d.link, d.link_key = found[0], key
             break
     for s in _strings(obj):
         if "://" in s:

@@ -1,47 +1,77 @@
-"""Mask secrets in everything rca writes: API keys in URLs, JWTs, bearer tokens, passwords,
-and the values of token-like environment variables."""
+"""Mask secrets in everything rca writes, with one catalogue (`rca/knowledge/secrets.json`):
+API keys in URLs, JWTs, bearer tokens, passwords, cookies, private keys, provider tokens,
+the values of token-like environment variables and the tokens rca was given to use.
+
+The data is redacted once, before any renderer sees it (`redact_tree` over the findings),
+so every output format shows the same masked text."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import json
 import os
 from functools import lru_cache
+from importlib.resources import files
+from typing import Any
 
 import regex
 
 from rca.knowledge.pack import Pack, default_pack
 
-MASK = "****"
+CATALOGUE = json.loads(files("rca.knowledge").joinpath("secrets.json").read_text(encoding="utf-8"))
+MASK: str = CATALOGUE["mask"]
+_RULES: list[tuple[regex.Pattern[str], str]] = [(regex.compile(r["pattern"]), r["replace"]) for r in CATALOGUE["rules"]]
+_SENSITIVE_KEY = regex.compile(CATALOGUE["sensitive_keys"])
+_ENV_SECRET = regex.compile(CATALOGUE["env_names"])
+_GIVEN: set[str] = set()
 
-_RULES: list[tuple[regex.Pattern[str], str]] = [
-    (regex.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), "[REDACTED:jwt]"),
-    (regex.compile(r"\b(?:deadxe|xedead)[A-Za-z0-9_.-]{8,}"), "[REDACTED:jwt]"),
-    (regex.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
-    (regex.compile(r"(?i)(\\*[\"']?(?:password|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?token|token|authorization)\\*[\"']?\s*[:=]\s*\\*[\"']?)(?!\*{3})([^\"'\\\s,}&]{3,})"), r"\1" + MASK),
-    (regex.compile(r"(?i)(?<=[?&](?:api[_-]?key|apikey|token|access_token|key|secret|password|sig|signature|X-Amz-Signature|X-Amz-Credential|session)=)[^&#\s\"'\\]+"), MASK),
-    (regex.compile(r"(?<=://)[^/\s:@\"']+:[^/\s@\"']+(?=@)"), MASK),
-    (regex.compile(r"\b(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/=_-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA)[A-Z0-9]{16}|sk_(?:live|test)_[A-Za-z0-9]{16,})\b"), "[REDACTED:token]"),
-]
-_ENV_SECRET = regex.compile(r"(?i)(token|secret|password|passwd|api_?key|credential)")
+
+def remember_secret(value: str | None) -> None:
+    """A credential rca was handed (a token file, a password): masked wherever it appears."""
+    if value and len(value) >= 6:
+        _GIVEN.add(value)
 
 
 @lru_cache(maxsize=8)
-def _env_secrets(snapshot: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
-    return tuple(sorted({v for k, v in snapshot if _ENV_SECRET.search(k) and len(v) >= 8}, key=len, reverse=True))
+def _known_secrets(snapshot: tuple[tuple[str, str], ...], given: frozenset[str]) -> tuple[str, ...]:
+    found = {v for k, v in snapshot if _ENV_SECRET.search(k) and len(v) >= 8} | given
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+_PACK_RULES: dict[int, tuple[Pack, list[tuple[regex.Pattern[str], str]]]] = {}
+
+
+def _pack_rules(pack: Pack) -> list[tuple[regex.Pattern[str], str]]:
+    """The pack's own secrets: its links' key patterns and its services' forged-token prefixes."""
+    cached = _PACK_RULES.get(id(pack))
+    if cached is not None and cached[0] is pack:
+        return cached[1]
+    rules = [(pattern, MASK) for pattern in pack.secret_url]
+    if pack.bad_jwt_prefixes:
+        prefixes = "|".join(regex.escape(p) for p in pack.bad_jwt_prefixes)
+        rules.append((regex.compile(rf"\b(?:{prefixes})[A-Za-z0-9_.-]{{8,}}"), "[REDACTED:jwt]"))
+    _PACK_RULES[id(pack)] = (pack, rules)
+    return rules
 
 
 def redact(text: str, pack: Pack | None = None) -> str:
     """The text with every secret rca knows how to recognise masked. Idempotent."""
     if not text:
         return text
-    pack = pack or default_pack()
-    for pattern in pack.secret_url:
-        text = pattern.sub(MASK, text)
+    for pattern, repl in _pack_rules(pack or default_pack()):
+        text = pattern.sub(repl, text)
     for pattern, repl in _RULES:
         text = pattern.sub(repl, text)
-    for secret in _env_secrets(tuple(sorted(os.environ.items()))):
+    for secret in _known_secrets(tuple(sorted(os.environ.items())), frozenset(_GIVEN)):
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def sensitive_key(key: object) -> bool:
+    """A field name whose value is a secret whatever it looks like (password, token, cookie…)."""
+    return isinstance(key, str) and bool(_SENSITIVE_KEY.match(key.strip("\"' ")))
 
 
 def clip(text: str, limit: int) -> str:
@@ -53,11 +83,41 @@ def clip(text: str, limit: int) -> str:
 
 
 def redact_obj(value: object, pack: Pack | None = None) -> object:
-    """Redact every string inside a JSON-like structure."""
+    """Redact every string inside a JSON-like structure; a secret-named field's value is
+    masked whatever it holds."""
     if isinstance(value, str):
         return redact(value, pack)
     if isinstance(value, list):
         return [redact_obj(v, pack) for v in value]
     if isinstance(value, dict):
-        return {k: redact_obj(v, pack) for k, v in value.items()}
+        return {k: _masked(v) if sensitive_key(k) else redact_obj(v, pack) for k, v in value.items()}
+    return value
+
+
+def _masked(value: object) -> object:
+    if isinstance(value, str):
+        return MASK if value else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_masked(v) for v in value)
+    return value
+
+
+def redact_tree(value: Any, pack: Pack | None = None) -> Any:
+    """A copy of `value` with every string inside it redacted: dataclasses, lists, tuples and
+    dicts are walked; arrays, tables and the knowledge pack are shared, not copied."""
+    pack = pack or default_pack()
+    if isinstance(value, str):
+        return redact(value, pack)
+    if isinstance(value, (list, tuple)):
+        items = [redact_tree(v, pack) for v in value]
+        return items if isinstance(value, list) else type(value)(items) if not hasattr(value, "_fields") \
+            else type(value)(*items)
+    if isinstance(value, dict):
+        return {redact_tree(k, pack) if isinstance(k, str) else k:
+                _masked(v) if sensitive_key(k) else redact_tree(v, pack) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, (type, Pack)):
+        out = copy.copy(value)
+        for f in dataclasses.fields(value):
+            object.__setattr__(out, f.name, redact_tree(getattr(value, f.name), pack))
+        return out
     return value

@@ -1,0 +1,80 @@
+"""Log text is data, never structure: one escaping step per output format, applied where a
+log-derived string meets a rendered report.
+
+Markdown: HTML, comments, headings, link and image syntax, code spans, table cells and line
+breaks are neutralised with backslash escapes and entities, which a renderer shows as the
+original characters. Terminal: control characters and escape sequences (ANSI colours,
+OSC-8 hyperlinks, bidi overrides) are removed. Only http(s) URLs are ever shown as links.
+"""
+
+from __future__ import annotations
+
+import regex
+
+_NEWLINES = regex.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
+# Characters Markdown gives structure to wherever they appear in a line.
+_MD_INLINE = regex.compile(r"([\\`\[\]|])")
+# ...and those that only matter at the start of a line (headings, quotes, lists, rules).
+_MD_LINE_START = regex.compile(r"^(\s*)([#>+=~*-]|\d+[.)])")
+# ESC sequences (CSI, OSC up to BEL or ST, two-character), then any other control or
+# bidi-override character.
+_TERM_SEQUENCES = regex.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_]?)|\x9b[0-?]*[ -/]*[@-~]"
+                                r"|\x9d[^\x07\x9c]*[\x07\x9c]?")
+_CONTROLS = regex.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A `<` opens HTML, a comment or an autolink only before a letter, `/`, `!` or `?`
+# (so a template's `<*>` stays as it is).
+_HTML_START = regex.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY = regex.compile(r"&(?=#?\w+;)")
+_WEB_URL = regex.compile(r"(?i)^https?://[^\s/?#@]+(?:[/?#][^\s]*)?$")
+NEWLINE_MARK = " ↵ "
+
+
+def one_line(text: str) -> str:
+    """Line breaks inside a value shown as ↵, so a value cannot start a line of its own."""
+    return _NEWLINES.sub(NEWLINE_MARK, text)
+
+
+def md_text(value: object) -> str:
+    """A value as inline Markdown text that renders as exactly its characters."""
+    text = one_line(_CONTROLS.sub("", str(value)))
+    text = _MD_INLINE.sub(r"\\\1", text)
+    text = _HTML_START.sub("&lt;", _ENTITY.sub("&amp;", text))
+    return _MD_LINE_START.sub(r"\1\\\2", text)
+
+
+def md_code(value: object) -> str:
+    """A value as one inline code span, whatever backticks it holds."""
+    text = one_line(_CONTROLS.sub("", str(value)))
+    runs = regex.findall(r"`+", text)
+    fence = "`" * (max((len(r) for r in runs), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def md_fence(value: object, info: str = "") -> str:
+    """A value as a fenced code block no line of it can close."""
+    text = _CONTROLS.sub("", str(value).replace("\r\n", "\n")).replace("\r", "\n")
+    runs = regex.findall(r"`{3,}|~{3,}", text)
+    fence = "`" * max(3, max((len(r) for r in runs), default=0) + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def web_url(value: object) -> str | None:
+    """The value when it is an http(s) URL on one line, else None: nothing else is a link."""
+    text = str(value)
+    return text if _WEB_URL.match(text) and not _CONTROLS.search(text) else None
+
+
+def md_url(value: object) -> str:
+    """A link target for Markdown: an http(s) URL as text a renderer may auto-link, anything
+    else as plain escaped text that no renderer turns into a link."""
+    url = web_url(value)
+    if url is None:
+        return md_text(value) + " (not an http(s) link)"
+    return _MD_INLINE.sub(r"\\\1", url).replace("<", "%3C").replace(">", "%3E")
+
+
+def term_text(value: object) -> str:
+    """A value for a terminal: escape sequences and control characters removed, on one line."""
+    text = _TERM_SEQUENCES.sub("", str(value))
+    return _CONTROLS.sub("", one_line(text))
