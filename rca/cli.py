@@ -236,6 +236,7 @@ def analyze(
     reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask API keys, JWTs, tokens and passwords in md/json output.")] = False,
     pack: Annotated[Path | None, typer.Option("--pack", help="A knowledge pack JSON to use instead of the built-in JWT Pizza one.")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="Record the incidents in this history store and name earlier ones with the same cause.")] = None,
+    template: Annotated[Path | None, typer.Option("--template", metavar="FILE", help="Render the md report with this Jinja2 template instead of the built-in one (copy rca/outputs/templates/postmortem.md.j2).")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Also write the chart alone (.svg or .png); md output links it under Timeline.")] = None,
     loki: Annotated[str | None, typer.Option("--loki", help="Pull from this Loki instead of reading files.", rich_help_panel="Loki")] = None,
     query: Annotated[str | None, typer.Option("--query", help="LogQL log query for --loki.", rich_help_panel="Loki")] = None,
@@ -313,7 +314,7 @@ def analyze(
 
             text = page(public, local, reveal=reveal_secrets)
         elif fmt is OutputFormat.md:
-            text = markdown(public, local, reveal=reveal_secrets, chart=chart_link)
+            text = markdown(public, local, reveal=reveal_secrets, chart=chart_link, template=template)
         else:
             from rca.outputs.console import wants_colour, width_for
             from rca.outputs.terminal import terminal

@@ -177,7 +177,7 @@ def test_markdown_has_every_section_in_template_order_and_no_secret(tmp_path):
     headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
     assert headings == ["Summary", "Detection", "Impact", "Timeline", "Response", "Root cause",
                         "Resolution", "Prevention", "Action items"]
-    assert text.startswith("# Incident: 2025-12-02 17-35-")
+    assert text.startswith("# Pizza factory's chaos (fail) made orders fail — 2025-12-02\n")
     assert API_KEY not in text
     assert "eyJ" not in text and "deadxe" not in text
     assert "/report/k3q9z7mf" in text
@@ -235,7 +235,7 @@ def test_gap_in_traffic_inside_the_window_is_noted(tmp_path):
     assert any("no requests logged" in event for _, event in f.incidents[0].timeline)
 
 
-def test_two_incidents_are_two_report_sections(rca, tmp_path):
+def test_two_incidents_are_one_document_with_a_section_each(rca, tmp_path):
     events = generate.simulate(chaos=[Chaos("fail", 120, 300, fix_code="aaaa1111"),
                                       Chaos("badjwt", 600, 780, fix_code="bbbb2222")], minutes=16)
     path = _export(tmp_path, events)
@@ -243,8 +243,12 @@ def test_two_incidents_are_two_report_sections(rca, tmp_path):
     run = rca("analyze", path, "-f", "md", "-o", str(out))
     assert run.code == 0
     text = out.read_text()
-    assert text.count("# Incident: ") == 2
-    assert text.count("## Root cause") == 2
+    assert [line for line in text.splitlines() if line.startswith("# ")] == [
+        "# 2 incidents: Pizza factory's chaos (fail) made orders fail; "
+        "Pizza factory's chaos (badjwt) returned invalid pizza JWTs — 2025-12-02"]
+    incidents = [line for line in text.splitlines() if line.startswith("## ")]
+    assert [h.split(":")[0] for h in incidents] == ["## Incident 1", "## Incident 2"]
+    assert text.count("### Root cause") == 2 and "\n## Root cause" not in text
 
 
 def test_no_incident_markdown_names_the_routine_failures(tmp_path):

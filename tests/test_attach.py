@@ -71,7 +71,7 @@ def test_missing_report_is_created_from_the_template(rca, findings, tmp_path):
     run = rca("attach", str(findings), "--report", str(path))
     assert run.code == 0, run.stderr
     text = path.read_text()
-    assert text.startswith("# Incident: 2025-12-02 17-35-10\n")
+    assert text.startswith("# Pizza factory's chaos (fail) made orders fail — 2025-12-02\n")
     headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
     assert headings == reportfile.SECTIONS
     assert "chaos (fail)" in text and API_KEY not in text
@@ -103,7 +103,7 @@ def test_attaching_again_leaves_the_file_byte_identical(rca, findings, tmp_path)
 def test_human_edit_inside_a_draft_is_protected(rca, findings, tmp_path):
     path = tmp_path / "incident-1.md"
     rca("attach", str(findings), "--report", str(path))
-    edited = path.read_text().replace("From 2025-12-02T17:35:10.126Z", "From (checked by Bob) 2025-12-02T17:35:10.126Z")
+    edited = path.read_text().replace("2025-12-02 17:35–17:38 UTC", "2025-12-02 17:35–17:38 UTC (checked by Bob)")
     path.write_text(edited)
     run = rca("attach", str(findings), "--report", str(path))
     assert run.code != 0

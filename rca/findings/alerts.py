@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import regex
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -111,3 +112,22 @@ def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndar
                 return (f'sum(count_over_time({ctx.selector(rows)} |= "{_logql_string(token)}" [5m])) '
                         f'> {routine_peak}')
     return None
+
+
+_RULE = regex.compile(r'\|= "((?:[^"\\]|\\.)*)" \[5m\]\)\) > (\d+)$')
+
+
+def first_firing(ctx: AlertContext, rule: str, ts: np.ndarray, not_before: int) -> int | None:
+    """When rca's own proposed rule would first have fired on these logs, from `not_before`
+    on: the first line after which its 5-minute count exceeds the threshold."""
+    m = _RULE.search(rule)
+    if not m:
+        return None
+    token = m.group(1).replace('\\"', '"').replace("\\\\", "\\")
+    threshold = int(m.group(2))
+    hits = np.sort(ts[pc.match_substring(ctx.lines, token).fill_null(False).to_numpy(zero_copy_only=False)])
+    if hits.size == 0:
+        return None
+    in_window = np.arange(hits.size) - np.searchsorted(hits, hits - WINDOW_NS, side="right") + 1
+    firing = np.flatnonzero((in_window > threshold) & (hits >= not_before - WINDOW_NS))
+    return int(max(hits[firing[0]], not_before)) if firing.size else None

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from rca.findings.alerts import AlertContext, propose_alert
+from rca.findings.alerts import AlertContext, first_firing, propose_alert
 from rca.findings.causes import Cause, rank_causes, row_views
 from rca.table.decode import RESOLVED, decode
 from rca.findings.incidents import Incident, find_incidents, refused_identities
@@ -40,6 +40,8 @@ class IncidentFindings:
     routine_in_window: dict[str, int] = field(default_factory=dict)
     # Field values over-represented in the window against the rest (rca.findings.contributors).
     contributors: list[Contributor] = field(default_factory=list)
+    # When the proposed alert would have fired on these logs (None: no rule, or it would not).
+    alert_fires_ns: int | None = None
 
 
 @dataclass
@@ -103,14 +105,17 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     results = []
     for inc in incidents:
         causes = rank_causes(inc, clusters, pack, row_cluster, views, refused)
+        requests = inc.rows[is_http[inc.rows]]
+        counted = requests if requests.size else inc.rows
+        alert = propose_alert(alerts, inc.clusters, counted, ts)
         results.append(IncidentFindings(
             incident=inc,
             id=_incident_id(inc),
             causes=causes,
-            timeline=_timeline(inc, decoded, ts),
-            alert=propose_alert(alerts, inc.clusters, requests if (requests := inc.rows[is_http[inc.rows]]).size
-                                else inc.rows, ts),
+            timeline=_timeline(inc, decoded, ts, counted),
+            alert=alert,
             routine_in_window=_routine_in_window(inc, clusters, ts),
+            alert_fires_ns=first_firing(alerts, alert, ts, inc.start_ns) if alert else None,
         ))
     # Compared among the rows that fall in a signature: a streamed analysis keeps exactly
     # those, so the whole and the streamed export rank the same contributors.
@@ -155,11 +160,13 @@ def _describe_row(row: int, decoded: pa.Table) -> str:
     return what
 
 
-def _timeline(inc: Incident, decoded: pa.Table, ts: np.ndarray) -> list[tuple[int, str]]:
+def _timeline(inc: Incident, decoded: pa.Table, ts: np.ndarray, counted: np.ndarray) -> list[tuple[int, str]]:
+    """Log-derived events; the first and last affected request are the rows that bound the
+    incident window, so every output prints the same instant for them."""
     events: list[tuple[int, str]] = []
     if inc.last_ok_before_ns is not None:
         events.append((inc.last_ok_before_ns, "last clean successful request before the incident (bounds the onset)"))
-    first = int(inc.rows[np.argmin(ts[inc.rows])])
+    first = int(counted[np.argmin(ts[counted])])
     events.append((int(ts[first]), f"first affected request: {_describe_row(first, decoded)}"))
     if inc.first_link_ns is not None:
         events.append((inc.first_link_ns, "the remediation link first appears in the logs"))
@@ -170,7 +177,7 @@ def _timeline(inc: Incident, decoded: pa.Table, ts: np.ndarray) -> list[tuple[in
         is_fix = inc.resolution is not None and inc.resolution[0] == attempt.ts_ns and attempt.outcome == RESOLVED
         events.append((attempt.ts_ns, f"resolution: {attempt.describe()}" if is_fix
                        else f"resolution attempt: {attempt.summary()}"))
-    last = int(inc.rows[np.argmax(ts[inc.rows])])
+    last = int(counted[np.argmax(ts[counted])])
     events.append((int(ts[last]), f"last affected request: {_describe_row(last, decoded)}"))
     if inc.recovery_ns is not None:
         events.append((inc.recovery_ns, "first clean successful request after the incident (recovery)"))

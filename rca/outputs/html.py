@@ -11,7 +11,9 @@ from rca.findings.pipeline import Findings, IncidentFindings
 from rca.outputs.chart import render as render_chart
 from rca.findings.redacted import shown
 from rca.table.redact import clip
-from rca.outputs.report import REDACTED_LINK, affected_of, duration, localise, when
+from rca.outputs.report import REDACTED_LINK, affected_of, localise
+from rca.outputs.postmortem import input_name
+from rca.outputs.times import duration, stamp as when, window
 
 CSS = """
 *{box-sizing:border-box}body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
@@ -60,7 +62,7 @@ def _summary(f: Findings, tz: ZoneInfo | None) -> str:
     out = []
     for s in f.ingested.inputs:
         trunc = f" <span class='tag'>truncated: {_e(s.truncated_end)} end missing</span>" if s.truncated else ""
-        out.append(f"<p class='muted'>{_e(s.path)} ({_e(s.format)}), {s.records} records, "
+        out.append(f"<p class='muted'>{_e(input_name(s.path))} ({_e(s.format)}), {s.records} records, "
                    f"{_e(when(s.first_ns, tz))} to {_e(when(s.last_ns, tz))}{trunc}</p>")
     if f.ingested.window_note:
         out.append(f"<p class='muted'>{_e(localise(f.ingested.window_note, tz))}</p>")
@@ -69,8 +71,7 @@ def _summary(f: Findings, tz: ZoneInfo | None) -> str:
     for i in f.incidents:
         inc = i.incident
         top = i.causes[0] if i.causes else None
-        out.append(f"<p><b>{_e(i.id)}</b>: {_e(when(inc.start_ns, tz))} to {_e(when(inc.end_ns, tz))} "
-                   f"({_e(duration(inc.end_ns - inc.start_ns))}), {_e(affected_of(f, inc))} "
+        out.append(f"<p><b>{_e(i.id)}</b>: {_e(window(inc.start_ns, inc.end_ns, tz))}: {_e(affected_of(f, inc))} "
                    f"affected. {_e(top.summary) if top else ''}</p>")
     return "\n".join(out)
 

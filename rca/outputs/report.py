@@ -7,12 +7,12 @@ import time
 from datetime import UTC, datetime
 
 import regex
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.errors import UsageError
-from rca.outputs.escape import md_code, md_fence, md_text, md_url
 from rca.findings.redacted import shown
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, NS_PER_S, format_rfc3339_ms
 
@@ -126,7 +126,9 @@ def split_sections(markdown_text: str) -> tuple[str, dict[str, str]]:
 
 
 def incident_sections(f: Findings, i: IncidentFindings, tz: ZoneInfo | None = None) -> tuple[str, dict[str, str]]:
-    return split_sections(_incident_md(f, i, tz))
+    from rca.outputs.postmortem import render
+
+    return split_sections(render(f, tz, incidents=[i]))
 
 
 def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dict[str, Any]:
@@ -148,6 +150,9 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dic
             "redacted_urls": c.redacted_urls,
         } for c in i.causes],
         "timeline": [{"time": format_rfc3339_ms(t), "event": e} for t, e in i.timeline],
+        "alert": {"logql": i.alert, "would_fire": format_rfc3339_ms(i.alert_fires_ns),
+                  "time_to_detect_s": round((i.alert_fires_ns - inc.start_ns) / NS_PER_S, 3)
+                  if i.alert_fires_ns is not None else None} if i.alert else None,
         "title": title,
         "sections": sections,
         "components": sorted({c.component for c in i.causes}),
@@ -159,156 +164,10 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dic
 # ------------------------------------------------------------------------------ Markdown
 
 
-def markdown(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, chart: str | None = None) -> str:
-    f = shown(f, reveal)
-    if not f.incidents:
-        text = _no_incident_md(f, tz)
-        if chart:
-            text += f"\n![Requests per minute by signature]({_md_path(chart)})\n"
-    else:
-        text = "\n---\n\n".join(_incident_md(f, i, tz, chart) for i in f.incidents)
-    return text
+def markdown(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, chart: str | None = None,
+             template: Path | None = None) -> str:
+    """The incident report: one title, a section per incident (rca.outputs.postmortem), rendered
+    from the findings after the one redaction pass."""
+    from rca.outputs.postmortem import render
 
-
-def _md_path(path: str) -> str:
-    """A relative file path as a Markdown link target: percent-encoded, never a scheme."""
-    from urllib.parse import quote
-
-    return quote(path.replace("\\", "/"), safe="/._-~")
-
-
-def _inputs_line(f: Findings, tz: ZoneInfo | None = None) -> str:
-    parts = []
-    for s in f.ingested.inputs:
-        trunc = f", truncated: the {s.truncated_end} end is missing" if s.truncated else ""
-        dups = f", {s.duplicates} duplicates dropped" if s.duplicates else ""
-        span = f"{when(s.first_ns, tz)} to {when(s.last_ns, tz)}" if s.first_ns is not None else NO_TIME_TEXT
-        parts.append(f"{md_code(s.path)} ({md_text(s.format)}, {s.records} records{dups}, {span}{trunc})")
-    clipped = f" ({md_text(localise(f.ingested.window_note, tz))})" if f.ingested.window_note else ""
-    return "; ".join(parts) + clipped
-
-
-def _routine_lines(f: Findings, counts: dict[str, int] | None = None) -> list[str]:
-    out = []
-    for c in f.clusters:
-        if c.routine:
-            inside = f", {counts.get(c.id, 0)} inside the incident window" if counts is not None else ""
-            out.append(f"- {md_code(c.signature)}: {c.count} times ({md_text(c.routine_reason)}){inside}")
-    return out
-
-
-def _no_incident_md(f: Findings, tz: ZoneInfo | None) -> str:
-    lines = ["# No incident found", "", "## Summary", "",
-             f"rca found no new or bursting failure in {_inputs_line(f, tz)}."]
-    routine = _routine_lines(f)
-    if routine:
-        lines += ["", "Routine failures seen at a steady rate (not an incident):", "", *routine]
-    return "\n".join(lines) + "\n"
-
-
-def _incident_md(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, chart: str | None = None) -> str:
-    inc = i.incident
-    top = i.causes[0] if i.causes else None
-    untimed = inc.start_ns == NO_TIME
-    title = NO_TIME_TEXT if untimed else \
-        datetime.fromtimestamp(inc.start_ns / NS_PER_S, tz=UTC).strftime("%Y-%m-%d %H-%M-%S")
-    span = "unknown" if untimed else duration(inc.end_ns - inc.start_ns)
-    out = [f"# Incident: {title}", "", "## Summary", ""]
-    when_text = ("Times are not in the export;" if untimed
-                 else f"From {when(inc.start_ns, tz)} to {when(inc.end_ns, tz)} ({span}),")
-    summary = (f"{when_text} {affected_of(f, inc)} were affected"
-               f" ({inc.failed_requests} failed) on {md_text(', '.join(inc.endpoints)) or 'the service'}.")
-    if top:
-        summary += f" {md_text(top.summary.rstrip('.'))} (confidence {top.confidence:.2f})."
-    if inc.recovery_ns is not None:
-        summary += f" Requests succeeded again from {when(inc.recovery_ns, tz)}."
-    out += [summary, "", "## Detection", ""]
-    out.append(f"Found by rca in {_inputs_line(f, tz)}.")
-    routine = [c for c in f.clusters if c.routine]
-    if routine:
-        out.append(f"The export also holds {sum(c.count for c in routine)} routine failures "
-                   f"({len(routine)} signatures) at a steady rate; an alert on all errors fires on them "
-                   "all the time, which is how a real incident gets ignored.")
-    if i.alert:
-        out += ["", "An alert that would have fired on this incident and not on the routine failures:", "",
-                md_fence(i.alert, "logql")]
-    out += ["", "## Impact", ""]
-    users = inc.affected_users if inc.affected_users is not None else "unknown (no user field in the affected lines)"
-    out += [f"- Affected requests: {inc.affected_requests} (failed: {inc.failed_requests})",
-            f"- Requests in the window: {FILTERED if f.filtered else inc.total_requests}",
-            f"- Affected users: {users}",
-            f"- Duration: {span} (first to last affected request)"]
-    routine_in = [f"{md_code(c.signature)}: {i.routine_in_window.get(c.id, 0)}" for c in routine if i.routine_in_window.get(c.id)]
-    if routine_in:
-        out.append(f"- Routine failures inside the window, not counted above: {'; '.join(routine_in)}")
-    out += ["", "## Timeline", "", "All times UTC" + (" (local time in brackets)." if tz else "."), ""]
-    out += [f"- **{when(t, tz)}** — {md_text(localise(event, tz))}" for t, event in i.timeline]
-    if chart:
-        out += ["", f"![Requests per minute by signature, incident window shaded]({_md_path(chart)})"]
-    out += ["", "## Response", "", "_Draft for the responders to complete: who was paged or noticed, when, "
-            "and what they did. The logs do not show this._", "", "## Root cause", ""]
-    if top:
-        out.append(md_text(top.summary))
-        out.append("")
-        out += [f"- {md_text(localise(e, tz))}" for e in top.evidence if not e.startswith("example:")]
-        for link in top.urls:
-            out.append(f"- Remediation link: {md_url(link)}")
-        for link in top.redacted_urls:
-            out.append(f"- Remediation link: {REDACTED_LINK} ({md_code(link)})")
-        if top.advice:
-            out.append(f"- Caveat: {md_text(top.advice)}")
-        others = i.causes[1:]
-        if others:
-            out += ["", "Other candidates:", ""]
-            out += [f"{c.rank}. {md_text(c.component)} / {md_text(c.kind)} (confidence {c.confidence:.2f}): "
-                    f"{md_text(c.summary)}" for c in others]
-        if i.contributors:
-            out += ["", "What changed in the window (log lines with each value inside it and outside it; "
-                    "score = -log10 p of its over-representation):", ""]
-            out += [f"- {md_text(c.describe())}" for c in i.contributors]
-        if routine:
-            out += ["", "Not the cause: " + "; ".join(f"{md_text(c.template)} ({md_text(c.routine_reason)})" for c in routine)
-                    + " — these recur before, during and after the window."]
-    out += ["", "## Resolution", ""]
-    tries = [a for a in inc.attempts if inc.resolution is None or a.ts_ns != inc.resolution[0]]
-    if inc.resolution:
-        out.append(f"At {when(inc.resolution[0], tz)}: {md_text(inc.resolution[1])}.")
-    elif top and top.urls:
-        out.append(f"The logs tell you to follow the remediation link ({md_url(top.urls[0])}). The visit itself is not "
-                   "in these logs; it falls between the last affected request and the first clean success.")
-    else:
-        out.append("The logs do not show what ended the incident.")
-    if inc.recovery_ns is not None:
-        out.append(f"Last affected request {when(inc.end_ns, tz)}; first clean success {when(inc.recovery_ns, tz)}.")
-    if tries:
-        out += ["", "Other attempts to end it:", ""] + [f"- At {when(a.ts_ns, tz)}: {a.summary()}" for a in tries]
-    out += ["", "## Prevention", ""]
-    out += _prevention(f, i)
-    out += ["", "## Action items", ""]
-    items = []
-    if i.alert:
-        items.append("Add the alert rule from Detection so this failure pages on its own signal.")
-    if top and top.advice:
-        items.append(f"Logging: {md_text(top.advice)}.")
-    if any(s.truncated for s in f.ingested.inputs):
-        items.append("Re-export the logs without a line limit: part of the time range is missing.")
-    items.append("Complete the Response section and assign owners and deadlines to these items.")
-    out += [f"- [ ] {item}" for item in items]
-    return "\n".join(out) + "\n"
-
-
-def _prevention(f: Findings, i: IncidentFindings) -> list[str]:
-    if f.history is None:
-        return ["_No incident history was given (rca analyze --store), so earlier incidents with the same root "
-                "cause are not known._"]
-    earlier = f.history.get(i.id) or []
-    top = i.causes[0] if i.causes else None
-    cause = f"{md_text(top.component)} / {md_text(top.kind)}" if top else "this root cause"
-    if not earlier:
-        return [f"No earlier incident in the history has the same root cause ({cause})."]
-    lines = [f"The same root cause ({cause}) caused {len(earlier)} earlier incident(s):", ""]
-    for e in earlier:
-        lines.append(f"- {md_text(e['incident_id'])} ({format_rfc3339_ms(e['start_ns'])}, {md_code(e['outage'])}): "
-                     f"{e['affected_requests']} affected requests, {e['duration_s']:.0f} s")
-    lines += ["", "It keeps recurring: the mitigation used then did not remove the cause."]
-    return lines
+    return render(shown(f, reveal), tz, chart, template)

@@ -1,0 +1,116 @@
+"""The Markdown report is a postmortem draft people paste as is: a title naming the cause,
+prose times, file names, one document for many incidents, time to detect, an action-item
+table, a team's own template, and log text that never becomes structure."""
+
+from __future__ import annotations
+
+import json
+
+import regex
+
+from fixtures import generate
+from fixtures.generate import Chaos, Event
+
+FIXTURE = "fixtures/chaos-fail/loki-query.json"
+
+
+def _export(tmp_path, chaos, name="export.json", events=None):
+    path = tmp_path / name
+    path.write_bytes(generate.loki_query(events or generate.simulate(chaos=chaos, minutes=14)))
+    return path
+
+
+def _section(text: str, name: str) -> str:
+    return text.split(f"## {name}\n")[1].split("\n## ")[0].strip("\n")
+
+
+def test_title_names_the_cause_and_the_day(rca):
+    text = rca("analyze", FIXTURE, "-f", "md").stdout
+    assert text.splitlines()[0] == "# Pizza factory's chaos (fail) made orders fail — 2025-12-02"
+
+
+def test_summary_gives_the_window_in_prose_local_first(rca):
+    summary = _section(rca("analyze", FIXTURE, "-f", "md", "--tz", "America/Denver").stdout, "Summary")
+    assert summary.startswith("2025-12-02 10:35–10:38 MST (17:35–17:38 UTC), 3 min 33 s: 9 of 106 requests")
+    assert "T17:35" not in summary
+
+
+def test_timeline_keeps_exact_stamps_and_one_instant_is_printed_one_way(rca):
+    text = rca("analyze", FIXTURE, "-f", "md", "--tz", "America/Denver").stdout
+    doc = json.loads(rca("analyze", FIXTURE, "-f", "json").stdout)["incidents"][0]
+    timeline = _section(text, "Timeline")
+    first = next(line for line in timeline.splitlines() if "first affected request" in line)
+    assert first.startswith(f"- **{doc['start']} (2025-12-02 10:35:10.126 MST)**")
+    last = next(line for line in timeline.splitlines() if "last affected request" in line)
+    assert f"**{doc['end']} " in last
+    event = next(e for e in doc["timeline"] if e["event"].startswith("first affected request"))
+    assert event["time"] == doc["start"]
+
+
+def test_inputs_are_named_by_file_name_not_by_the_path_of_the_machine(rca, tmp_path):
+    path = _export(tmp_path, [Chaos("fail", 300, 540)], name="orders-export.json")
+    text = rca("analyze", str(path.resolve()), "-f", "md").stdout
+    assert "`orders-export.json`" in text
+    assert str(tmp_path) not in text
+
+
+def test_time_to_detect_compares_the_alert_with_the_first_failing_response(rca):
+    text = rca("analyze", FIXTURE, "-f", "md", "--tz", "America/Denver").stdout
+    detection = _section(text, "Detection")
+    assert ("Time to detect: the alert below would have fired at 10:35 MST (17:35 UTC), 0 s after the first "
+            "affected request at 10:35 MST (17:35 UTC)") in detection
+    assert "the alert proposed in Detection would have fired" in _section(text, "Timeline")
+    alert = json.loads(rca("analyze", FIXTURE, "-f", "json").stdout)["incidents"][0]["alert"]
+    assert alert["logql"].startswith("sum(count_over_time(") and alert["time_to_detect_s"] == 0
+
+
+def test_a_link_less_incident_gets_an_alert_rule_and_a_time_to_detect(rca, tmp_path):
+    path = _export(tmp_path, [Chaos("db-outage", 300, 540)])
+    doc = json.loads(rca("analyze", str(path), "-f", "json").stdout)
+    assert doc["incidents"] and not any(c["urls"] for c in doc["incidents"][0]["root_causes"])
+    alert = doc["incidents"][0]["alert"]
+    assert alert["logql"] and alert["time_to_detect_s"] is not None and alert["time_to_detect_s"] >= 0
+    assert "```logql" in doc["incidents"][0]["sections"]["Detection"]
+
+
+def test_action_items_are_a_table_of_drafts(rca):
+    items = _section(rca("analyze", FIXTURE, "-f", "md").stdout, "Action items")
+    rows = [line for line in items.splitlines() if line.startswith("|")]
+    assert rows[0] == "| Item | Owner | Priority | Due |"
+    assert rows[2].startswith("| Add the alert rule from Detection") and "| P1 |" in rows[2]
+    assert all(line.count("|") == 5 for line in rows)
+    assert "- [ ]" not in items
+
+
+def test_a_team_template_replaces_the_built_in_one(rca, tmp_path):
+    template = tmp_path / "ours.md.j2"
+    template.write_text("# {{ title | md }}\n{% for i in incidents %}* {{ i.window }} {{ i.affected }} affected\n"
+                        "{% endfor %}")
+    run = rca("analyze", FIXTURE, "-f", "md", "--template", str(template))
+    assert run.code == 0, run.stderr
+    assert run.stdout == ("# Pizza factory's chaos (fail) made orders fail — 2025-12-02\n"
+                          "* 2025-12-02 17:35–17:38 UTC, 3 min 33 s 9 affected\n")
+
+
+def test_a_broken_template_is_a_one_line_usage_error(rca, tmp_path):
+    template = tmp_path / "broken.md.j2"
+    template.write_text("# {{ title }\n{% for i in incidents %}\n")
+    run = rca("analyze", FIXTURE, "-f", "md", "--template", str(template))
+    assert run.code == 2 and "Traceback" not in run.stderr
+    assert run.stderr.startswith(f"rca: error: --template {template}: line ") and len(run.stderr.splitlines()) == 1
+
+
+def test_the_template_ships_in_the_package():
+    from importlib.resources import files
+
+    assert "{{ title | md }}" in files("rca.outputs.templates").joinpath("postmortem.md.j2").read_text()
+
+
+def test_log_text_in_the_report_never_becomes_markdown_structure(rca, tmp_path):
+    hostile = "Chaos monkey\\n## Injected <img src=x onerror=alert(1)> [click](javascript:alert(1)) `x`"
+    events = [Event(e.ts_ns, e.labels, e.line.replace("Chaos monkey", hostile))
+              for e in generate.simulate(chaos=[Chaos("service-chaos", 300, 540)], minutes=14)]
+    text = rca("analyze", str(_export(tmp_path, None, events=events)), "-f", "md").stdout
+    assert "Injected" in text
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("## Injected")]
+    assert "<img" not in text and not regex.search(r"(?<!\\)\]\(javascript:", text)
