@@ -236,6 +236,8 @@ def analyze(
     reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask API keys, JWTs, tokens and passwords in md/json output.")] = False,
     pack: Annotated[Path | None, typer.Option("--pack", help="A knowledge pack JSON to use instead of the built-in JWT Pizza one.")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="Record the incidents in this history store and name earlier ones with the same cause.")] = None,
+    grafana_url: Annotated[str | None, typer.Option("--grafana-url", metavar="URL", help="With --datasource: md/html/json link each incident window and signature to Grafana Explore.", rich_help_panel="Grafana")] = None,
+    datasource: Annotated[str | None, typer.Option("--datasource", metavar="UID", help="The Loki datasource uid for Grafana Explore links.", rich_help_panel="Grafana")] = None,
     template: Annotated[Path | None, typer.Option("--template", metavar="FILE", help="Render the md report with this Jinja2 template instead of the built-in one (copy rca/outputs/templates/postmortem.md.j2).")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Also write the chart alone (.svg or .png); md output links it under Timeline.")] = None,
     loki: Annotated[str | None, typer.Option("--loki", help="Pull from this Loki instead of reading files.", rich_help_panel="Loki")] = None,
@@ -279,6 +281,11 @@ def analyze(
         if not inputs:
             raise UsageError("give export files (or - for stdin), or --loki URL --query LOGQL")
         local = zone(tz)
+        explore = None
+        if grafana_url or datasource:  # the link builder loads only when links are asked for
+            from rca.outputs.explore import Explore
+
+            explore = Explore.from_options(grafana_url, datasource)
         knowledge = load_pack(pack) if pack else default_pack()
         with _progress():
             if not loki and (since or from_ or to):  # on files the window clips the analysis
@@ -308,13 +315,13 @@ def analyze(
             _write_bytes(render_chart(public, kind), chart)
             chart_link = os.path.relpath(chart, output.parent if output else Path.cwd())
         if fmt is OutputFormat.json:
-            text = orjson.dumps(findings_json(public, reveal=reveal_secrets), option=orjson.OPT_INDENT_2).decode() + "\n"
+            text = orjson.dumps(findings_json(public, reveal=reveal_secrets, explore=explore), option=orjson.OPT_INDENT_2).decode() + "\n"
         elif fmt is OutputFormat.html:
             from rca.outputs.html import page
 
-            text = page(public, local, reveal=reveal_secrets)
+            text = page(public, local, reveal=reveal_secrets, explore=explore)
         elif fmt is OutputFormat.md:
-            text = markdown(public, local, reveal=reveal_secrets, chart=chart_link, template=template)
+            text = markdown(public, local, reveal=reveal_secrets, chart=chart_link, template=template, explore=explore)
         else:
             from rca.outputs.console import wants_colour, width_for
             from rca.outputs.terminal import terminal
@@ -349,6 +356,39 @@ def _analysis(inputs: list[str], input_format: str | None, knowledge, engine: st
                          "for many exports use rca batch --engine dask")
     with dask_client(scheduler) as client:
         return run_analysis(inputs, input_format=input_format, pack=knowledge, mapper=dask_mapper(client))
+
+
+@app.command(epilog=EPILOG, cls=_Command)
+def show(
+    inputs: Annotated[list[str], typer.Argument(help="The export(s) analysed, or - for stdin.", show_default=False)],
+    signature: Annotated[str | None, typer.Option("--signature", metavar="ID", help="The lines of this signature (sig-…, from analyze).")] = None,
+    incident: Annotated[str | None, typer.Option("--incident", metavar="ID", help="Every line inside this incident's window (inc-…).")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Show at most N lines (0: all).")] = 50,
+    oldest_first: Annotated[bool, typer.Option("--oldest-first", help="Oldest line first (default: newest first, like logcli).")] = False,
+    input_format: Annotated[str | None, typer.Option("--input-format", help="Force an input format (see 'rca formats').")] = None,
+    pack: Annotated[Path | None, typer.Option("--pack", help="A knowledge pack JSON to use instead of the built-in one.")] = None,
+    reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask secrets in the lines.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """Print the raw lines (redacted) behind a signature or an incident window."""
+    from rca.findings.pipeline import analyze as run_analysis
+    from rca.inputs.exports import ingest
+    from rca.knowledge.pack import default_pack, load_pack
+    from rca.outputs.drilldown import lines_text, rows_behind
+
+    _configure_logging(debug, quiet, verbose, no_color)
+    if (signature is None) == (incident is None):
+        raise UsageError("give one of --signature ID or --incident ID")
+    knowledge = load_pack(pack) if pack else default_pack()
+    findings = run_analysis(ingest(inputs, input_format=input_format), pack=knowledge)
+    rows, what = rows_behind(findings, signature, incident)
+    text, total = lines_text(findings, rows, limit or None, oldest_first, reveal_secrets)
+    order = "oldest" if oldest_first else "newest"
+    _say(f"{what}: {total} lines, showing {min(total, limit) if limit else total}, {order} first")
+    _write(text, None)
 
 
 class PatternFormat(str, Enum):

@@ -13,6 +13,7 @@ from rca.findings.redacted import shown
 from rca.table.redact import clip
 from rca.outputs.report import REDACTED_LINK, affected_of, localise
 from rca.outputs.postmortem import input_name
+from rca.outputs.explore import Explore, incident_link, signature_link
 from rca.outputs.times import duration, stamp as when, window
 
 CSS = """
@@ -39,7 +40,7 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def page(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False) -> str:
+def page(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, explore: Explore | None = None) -> str:
     """The HTML document: the findings redacted first, then HTML-escaped."""
     f = shown(f, reveal)
     svg = render_chart(f, "svg", reveal=reveal).decode()
@@ -52,8 +53,8 @@ def page(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False) -> str:
              "<section id='summary'><h2>Summary</h2>", _summary(f, tz), "</section>",
              f"<section id='chart' class='chart'><h2>Requests per minute</h2><div class='scroll'>{svg}</div></section>"]
     for inc in f.incidents:
-        parts.append(_incident(f, inc, tz))
-    parts += [_signatures(f), _urls(f), "</main>", FIT_CHECK, "</body></html>"]
+        parts.append(_incident(f, inc, tz, explore))
+    parts += [_signatures(f, explore), _urls(f), "</main>", FIT_CHECK, "</body></html>"]
     text = "\n".join(parts)
     return text
 
@@ -76,7 +77,7 @@ def _summary(f: Findings, tz: ZoneInfo | None) -> str:
     return "\n".join(out)
 
 
-def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> str:
+def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, explore: Explore | None = None) -> str:
     inc = i.incident
     out = [f"<section id='{_e(i.id)}' class='incident'><h2>Incident {_e(i.id)}</h2>",
            f"<p>{_e(when(inc.start_ns, tz))} → {_e(when(inc.end_ns, tz))} ({_e(duration(inc.end_ns - inc.start_ns))});"
@@ -105,16 +106,20 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> str:
     out.append("</table></div>")
     if i.alert:
         out.append(f"<h3>Alert that would have fired</h3><p><code>{_e(i.alert)}</code></p>")
+    if explore is not None:
+        out.append(f"<p><a class='explore' href='{_e(incident_link(explore, f, i))}' rel='noopener noreferrer'>"
+                   "Open the incident window in Grafana Explore</a></p>")
     out.append("</section>")
     return "\n".join(out)
 
 
-def _signatures(f: Findings) -> str:
+def _signatures(f: Findings, explore: Explore | None = None) -> str:
     def rows(clusters):
         return "".join(f"<tr><td>{c.count}</td><td>{_e(c.component)} {_e(c.endpoint or '')} {_e(c.status or '')}</td>"
-                       f"<td class='tpl'>{_e(c.template)}</td><td>{_e(', '.join(c.flags))}</td></tr>" for c in clusters)
+                       f"<td class='tpl'>{_e(c.template)}</td><td>{_e(', '.join(c.flags))}</td>"
+                       f"{_explore_cell(explore, f, c)}</tr>" for c in clusters)
 
-    head = "<tr><th>count</th><th>where</th><th>template</th><th>flags</th></tr>"
+    head = "<tr><th>count</th><th>where</th><th>template</th><th>flags</th>" + ("<th>explore</th>" if explore else "") + "</tr>"
     new = [c for c in f.clusters if not c.routine]
     routine = [c for c in f.clusters if c.routine]
     return ("<section id='signatures'><h2>Signatures</h2>"
@@ -132,3 +137,9 @@ def _urls(f: Findings) -> str:
                    for u in f.urls)
     return (f"<section id='urls'><h2>URLs</h2><div class='scroll'><table><tr><th>role</th><th>url</th><th>count</th>"
             f"</tr>{body}</table></div></section>")
+
+
+def _explore_cell(explore: Explore | None, f: Findings, c) -> str:
+    if explore is None:
+        return ""
+    return f"<td><a href='{_e(signature_link(explore, f, c))}' rel='noopener noreferrer'>{_e(c.id)}</a></td>"

@@ -16,6 +16,7 @@ from rca.findings.pipeline import Findings, IncidentFindings
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, format_rfc3339_ms
 from rca.outputs.escape import md_code, md_fence, md_text, md_url
 from rca.outputs.report import FILTERED, REDACTED_LINK, affected_of, localise
+from rca.outputs.explore import Explore, incident_link, signature_link
 from rca.outputs.times import clock, day, duration, stamp, window
 
 TEMPLATE = Path(__file__).parent / "templates" / "postmortem.md.j2"
@@ -146,6 +147,14 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> dict[str
     }
 
 
+def _explore(explore: Explore | None, f: Findings, i: IncidentFindings) -> dict[str, Any] | None:
+    if explore is None:
+        return None
+    sigs = [f.clusters[k] for k in i.incident.clusters if 0 <= k < len(f.clusters)]
+    return {"window": incident_link(explore, f, i),
+            "signatures": [{"id": c.id, "url": signature_link(explore, f, c)} for c in sigs]}
+
+
 def _timeline(i: IncidentFindings) -> list[tuple[int, str]]:
     events = list(i.timeline)
     if i.alert_fires_ns is not None:
@@ -154,7 +163,7 @@ def _timeline(i: IncidentFindings) -> list[tuple[int, str]]:
 
 
 def context(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None,
-            incidents: list[IncidentFindings] | None = None) -> dict[str, Any]:
+            incidents: list[IncidentFindings] | None = None, explore: Explore | None = None) -> dict[str, Any]:
     """Everything the template may use."""
     chosen = f.incidents if incidents is None else incidents
     routine = [c for c in f.clusters if c.routine]
@@ -170,18 +179,18 @@ def context(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None,
                     for c in routine],
         "routine_total": sum(c.count for c in routine),
         "redacted_link_note": REDACTED_LINK,
-        "incidents": [_incident(f, i, tz) for i in chosen],
+        "incidents": [{**_incident(f, i, tz), "explore": _explore(explore, f, i)} for i in chosen],
     }
 
 
 def render(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None, template: Path | None = None,
-           incidents: list[IncidentFindings] | None = None) -> str:
+           incidents: list[IncidentFindings] | None = None, explore: Explore | None = None) -> str:
     """The report's Markdown (not yet redacted)."""
     import jinja2
 
     path = template or TEMPLATE
     try:
-        text = _environment(path).get_template(path.name).render(**context(f, tz, chart, incidents))
+        text = _environment(path).get_template(path.name).render(**context(f, tz, chart, incidents, explore))
     except jinja2.TemplateSyntaxError as exc:
         raise UsageError(f"--template {path}: line {exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.errors import UsageError
+from rca.outputs.explore import incident_link, signature_link
 from rca.findings.redacted import shown
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, NS_PER_S, format_rfc3339_ms
 
@@ -83,18 +84,21 @@ def duration(ns: int) -> str:
 # ---------------------------------------------------------------------------------- JSON
 
 
-def findings_json(f: Findings, reveal: bool = False) -> dict[str, Any]:
+def findings_json(f: Findings, reveal: bool = False, explore: Any = None) -> dict[str, Any]:
+    """The rca.findings/1 document; with `explore` (rca.outputs.explore.Explore) each incident
+    and signature carries a Grafana Explore link."""
     f = shown(f, reveal)
     ids = {i: c.id for i, c in enumerate(f.clusters)}
     doc = {
         "schema": SCHEMA,
         "generated_at": format_rfc3339_ms(time.time_ns()),
         "inputs": [s.to_json() for s in f.ingested.inputs],
-        "incidents": [_incident_json(f, i, ids) for i in f.incidents],
+        "incidents": [_incident_json(f, i, ids, explore) for i in f.incidents],
         "clusters": [{
             "id": c.id, "signature": c.signature, "template": c.template, "count": c.count,
             "first": format_rfc3339_ms(c.first_ns), "last": format_rfc3339_ms(c.last_ns),
             "routine": c.routine, "statuses": c.statuses, "examples": c.examples, "urls": c.links,
+            **({"explore_url": signature_link(explore, f, c)} if explore else {}),
         } for c in f.clusters],
         "urls": [{
             "url": u.url, "role": u.role, "count": u.count, "first": format_rfc3339_ms(u.first_ns),
@@ -125,15 +129,16 @@ def split_sections(markdown_text: str) -> tuple[str, dict[str, str]]:
     return title, sections
 
 
-def incident_sections(f: Findings, i: IncidentFindings, tz: ZoneInfo | None = None) -> tuple[str, dict[str, str]]:
+def incident_sections(f: Findings, i: IncidentFindings, tz: ZoneInfo | None = None,
+                      explore: Any = None) -> tuple[str, dict[str, str]]:
     from rca.outputs.postmortem import render
 
-    return split_sections(render(f, tz, incidents=[i]))
+    return split_sections(render(f, tz, incidents=[i], explore=explore))
 
 
-def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dict[str, Any]:
+def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str], explore: Any = None) -> dict[str, Any]:
     inc = i.incident
-    title, sections = incident_sections(f, i)
+    title, sections = incident_sections(f, i, explore=explore)
     return {
         "id": i.id,
         "start": format_rfc3339_ms(inc.start_ns),
@@ -158,6 +163,7 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dic
         "components": sorted({c.component for c in i.causes}),
         "contributors": [{"field": c.field, "value": c.value, "in_window": c.in_window, "baseline": c.baseline,
                           "score": c.score} for c in i.contributors],
+        **({"explore_url": incident_link(explore, f, i)} if explore else {}),
     }
 
 
@@ -165,9 +171,9 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str]) -> dic
 
 
 def markdown(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, chart: str | None = None,
-             template: Path | None = None) -> str:
+             template: Path | None = None, explore: Any = None) -> str:
     """The incident report: one title, a section per incident (rca.outputs.postmortem), rendered
     from the findings after the one redaction pass."""
     from rca.outputs.postmortem import render
 
-    return render(shown(f, reveal), tz, chart, template)
+    return render(shown(f, reveal), tz, chart, template, explore=explore)

@@ -112,6 +112,10 @@ def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -
         rows.append(("note", Text(_safe(top.advice))))
     for n, c in enumerate(i.contributors[:3]):
         rows.append(("changed" if n == 0 else "", Text(_safe(c.describe()))))
+    sigs = [f.clusters[k] for k in inc.clusters if 0 <= k < len(f.clusters)]
+    if sigs:
+        rows.append(("lines", Text("; ".join(f"{c.id} ({c.count})" for c in sigs) + f" — rca show … --signature ID "
+                                   f"or --incident {i.id}", style="dim")))
     _rows(con, rows)
     for c in i.causes[1:3]:
         _rows(con, [(f"#{c.rank}", Text(f"{_safe(c.component)} / {_safe(c.kind)} (confidence {c.confidence:.2f}): "
@@ -168,7 +172,7 @@ def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: 
     if routine:
         con.print()
         con.print(Text("Routine failures set aside (not the cause):", style="bold"))
-        _rows(con, [(f"{c.count:>{KEY_WIDTH}}", Text(f"{_safe(c.signature)}  ({_safe(c.routine_reason)})", style="dim"))
+        _rows(con, [(f"{c.count:>{KEY_WIDTH}}", Text(f"{c.id}  {_safe(c.signature)}  ({_safe(c.routine_reason)})", style="dim"))
                     for c in routine])
     con.print()
     dropped = sum(s.duplicates for s in f.ingested.inputs)
