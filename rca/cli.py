@@ -312,7 +312,7 @@ def analyze(
             kind = chart.suffix.lower().lstrip(".")
             if kind not in ("svg", "png"):
                 raise UsageError(f"--chart {chart}: the chart is written as .svg or .png")
-            _write_bytes(render_chart(public, kind), chart)
+            _write_bytes(render_chart(public, kind, local), chart)
             chart_link = os.path.relpath(chart, output.parent if output else Path.cwd())
         if fmt is OutputFormat.json:
             text = orjson.dumps(findings_json(public, reveal=reveal_secrets, explore=explore), option=orjson.OPT_INDENT_2).decode() + "\n"

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 import pytest
+import regex
 
 from fixtures import generate
 from fixtures.generate import API_KEY, Chaos
@@ -50,7 +51,9 @@ def test_page_is_self_contained_and_redacted(page):
     assert "<link" not in text and "src=" not in text
     import regex
 
-    assert not regex.search(r"""href=["']https?:""", text), "the page must not load anything from the network"
+    assert not regex.search(r"""(?:src|srcset)=|<link|@import|url\(\s*['"]?https?:""", text), \
+        "the page must not load anything from the network"
+    assert not regex.search(r"<a [^>]*href", text), "a masked link is not clickable"
     assert API_KEY not in text
 
 
@@ -58,7 +61,7 @@ def test_page_is_self_contained_and_redacted(page):
 @pytest.mark.parametrize("width", [1280, 390])
 def test_page_renders_in_chromium_with_every_section_and_no_console_error(page, width, tmp_path):
     scenario, path = page
-    dom = _chromium(path.as_uri(), tmp_path / "profile-dom", width, "--dump-dom")
+    dom = _chromium(path.as_uri() + "#hover-test", tmp_path / "profile-dom", width, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
     for section in ("summary", "chart", "signatures", "urls"):
@@ -66,11 +69,22 @@ def test_page_renders_in_chromium_with_every_section_and_no_console_error(page, 
     assert "<svg" in html
     assert html.count("class=\"incident\"") == {"single": 1, "multi": 2, "none": 0}[scenario]
     assert 'data-overflow="no"' in html, "the page is wider than the window"
+    hovered = regex.search(r'data-hovered="([^"]*)"', html).group(1)
+    assert regex.fullmatch(r"\d\d:\d\d UTC: \d+ × .+", hovered), "hovering a bar shows its minute and count"
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == []
     shot = tmp_path / f"{scenario}-{width}.png"
-    taken = _chromium(path.as_uri(), tmp_path / "profile-shot", width, f"--screenshot={shot}")
+    taken = _chromium(path.as_uri() + "#hover-test", tmp_path / "profile-shot", width, f"--screenshot={shot}")
     assert taken.returncode == 0 and shot.stat().st_size > 10_000
+
+
+def test_the_remediation_link_is_clickable_only_when_nothing_in_it_is_masked(rca, tmp_path):
+    export = tmp_path / "export.json"
+    export.write_bytes(generate.loki_query(generate.simulate(chaos=SCENARIOS["single"])))
+    out = tmp_path / "page.html"
+    assert rca("analyze", str(export), "-f", "html", "-o", str(out), "--reveal-secrets").code == 0
+    links = regex.findall(r"<a href='([^']*)'", out.read_text())
+    assert links == [f"https://pizza-factory.cs329.click/api/support/{API_KEY}/report/k3q9z7mf"]
 
 
 def test_chart_alone_as_svg_and_png_and_linked_from_markdown(rca, tmp_path):

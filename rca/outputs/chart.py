@@ -1,11 +1,17 @@
-"""The incident chart: requests per minute by signature over the whole export, incident
-windows shaded, start/end/recovery/resolution marked, routine signatures muted, and a
-latency panel when latencies are known. Drawn with matplotlib (SVG or PNG)."""
+"""The incident chart, read at a glance: failures per minute by signature on their own
+panel (routine ones muted), all requests per minute below, p95 latency per minute when
+latencies are known. Incident windows are shaded behind the bars, so bars keep their
+legend colours; start/end/recovery/resolution labels are stacked so they never overlap;
+the time axis is in the --tz zone. Drawn with matplotlib (SVG or PNG); in SVG every bar
+carries a <title> (minute, count, signature) for hover."""
 
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
+from html import escape
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -15,15 +21,43 @@ from rca.findings.redacted import shown
 MUTED = ["#c9ced6", "#b8c0cc", "#d8dce3", "#aab3bf", "#e1e4e9"]
 STRONG = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
 OK_COLOUR = "#9ecae1"
+SHADE = "#f3e3e3"
 NS_MIN = 60_000_000_000
+LABEL_GAP = 0.09  # axis fraction a mark's label needs before the next one on its row
 
 
 def _minutes(ts: np.ndarray, start: int, bins: int) -> np.ndarray:
     return np.clip(((ts - start) // NS_MIN).astype(int), 0, bins - 1)
 
 
-def render(f: Findings, fmt: str = "svg", reveal: bool = False) -> bytes:
-    """The chart as SVG or PNG bytes; its legend shows the redacted signatures unless `reveal`."""
+def _p95(values: np.ndarray, minute: np.ndarray, bins: int) -> np.ndarray:
+    out = np.full(bins, np.nan)
+    order = np.argsort(minute, kind="stable")
+    minute, values = minute[order], values[order]
+    bounds = np.searchsorted(minute, np.arange(bins + 1))
+    for b in np.flatnonzero(np.diff(bounds)):
+        out[b] = np.percentile(values[bounds[b]:bounds[b + 1]], 95)
+    return out
+
+
+def label_rows(positions: list[float], gap: float = LABEL_GAP) -> list[int]:
+    """A row for each label (positions as axis fractions, in order) so that labels on one
+    row are at least `gap` apart: greedy, lowest free row first."""
+    last: list[float] = []
+    rows = []
+    for x in positions:
+        row = next((r for r, end in enumerate(last) if x - end >= gap), len(last))
+        if row == len(last):
+            last.append(x)
+        else:
+            last[row] = x
+        rows.append(row)
+    return rows
+
+
+def render(f: Findings, fmt: str = "svg", tz: ZoneInfo | None = None, reveal: bool = False) -> bytes:
+    """The chart as SVG or PNG bytes, times on the axis in `tz`; its legend shows the redacted
+    signatures unless `reveal`."""
     f = shown(f, reveal)
     import matplotlib
 
@@ -39,7 +73,8 @@ def render(f: Findings, fmt: str = "svg", reveal: bool = False) -> bytes:
         fig, ax = plt.subplots(figsize=(10, 2))
         ax.text(0.5, 0.5, "no timestamps to chart", ha="center", va="center")
         ax.axis("off")
-        return _save(fig, fmt, plt)
+        return _save(fig, fmt, plt, {})
+    zone_name = getattr(tz, "key", None) or "UTC"
     start = int(ts[valid].min()) // NS_MIN * NS_MIN
     bins = int((int(ts[valid].max()) - start) // NS_MIN) + 1
     edges = [datetime.fromtimestamp((start + i * NS_MIN) / 1e9, tz=UTC) for i in range(bins)]
@@ -47,15 +82,27 @@ def render(f: Findings, fmt: str = "svg", reveal: bool = False) -> bytes:
     rc = f.row_cluster if f.row_cluster is not None else np.full(ts.shape, -1)
     latency = f.row_latency_ms
     has_latency = latency is not None and np.isfinite(latency[requests & valid]).any()
-    fig, axes = plt.subplots(2 if has_latency else 1, 1, figsize=(11, 5.5 if has_latency else 3.8),
-                             sharex=True, squeeze=False, gridspec_kw={"height_ratios": [3, 1.4] if has_latency else [1]})
-    ax = axes[0][0]
+    ratios = [2.2, 1.2] + ([1.1] if has_latency else [])
+    fig, axes = plt.subplots(len(ratios), 1, figsize=(11, 1.5 * sum(ratios) + 0.8), sharex=True, squeeze=False,
+                             gridspec_kw={"height_ratios": ratios})
+    err_ax, req_ax = axes[0][0], axes[1][0]
     counted = valid & requests if requests.any() else valid & (rc >= 0)
+    tips: dict[str, str] = {}
+    local = (lambda d: d.astimezone(tz)) if tz is not None else (lambda d: d)
+
+    def bars(ax, counts, bottom, colour, label, name):
+        drawn = ax.bar(edges, counts, bottom=bottom, width=1 / 1440, align="edge", color=colour, label=label,
+                       linewidth=0, zorder=3)
+        for b, (patch, n) in enumerate(zip(drawn.patches, counts, strict=True)):
+            if n:
+                gid = f"rca-bar-{len(tips)}"
+                patch.set_gid(gid)
+                tips[gid] = f"{local(edges[b]):%H:%M %Z}: {int(n)} × {name}"
+
+    for a in (row[0] for row in axes):
+        for inc in f.incidents:
+            a.axvspan(_dt(inc.incident.start_ns), _dt(inc.incident.end_ns), color=SHADE, linewidth=0, zorder=0)
     bottom = np.zeros(bins)
-    clean = counted & (rc < 0)
-    ok = np.bincount(_minutes(ts[clean], start, bins), minlength=bins)
-    ax.bar(edges, ok, width=1 / 1440, align="edge", color=OK_COLOUR, label="other requests", linewidth=0)
-    bottom += ok
     muted = strong = 0
     for i, c in enumerate(f.clusters):
         rows = counted & (rc == i)
@@ -68,47 +115,66 @@ def render(f: Findings, fmt: str = "svg", reveal: bool = False) -> bytes:
             colour, strong = STRONG[strong % len(STRONG)], strong + 1
         flags = f" [{', '.join(c.flags)}]" if c.flags else ""
         label = f"{'routine: ' if c.routine else ''}{c.status or ''} {c.template[:44]}{flags}"
-        ax.bar(edges, counts, bottom=bottom, width=1 / 1440, align="edge", color=colour, label=label, linewidth=0)
+        bars(err_ax, counts, bottom, colour, label, f"{c.id} {c.status or ''} {c.template[:60]}")
         bottom += counts
-    ax.set_ylabel("requests / minute")
-    ax.set_title("Requests per minute by signature (UTC)", loc="left", fontsize=11)
-    for axis_row in axes:
-        a = axis_row[0]
-        for inc in f.incidents:
-            i = inc.incident
-            a.axvspan(_dt(i.start_ns), _dt(i.end_ns), color="#d62728", alpha=0.12, linewidth=0)
+    err_ax.set_ylabel("failing / min")
+    err_ax.yaxis.get_major_locator().set_params(integer=True)
+    err_ax.set_title(f"Failures per minute by signature, incident windows shaded ({zone_name})", loc="left", fontsize=11)
+    all_counts = np.bincount(_minutes(ts[counted], start, bins), minlength=bins)
+    bars(req_ax, all_counts, np.zeros(bins), OK_COLOUR, "all requests", "requests")
+    req_ax.set_ylabel("requests / min")
+    if has_latency:
+        lat_ax = axes[2][0]
+        rows = requests & valid & np.isfinite(latency)
+        p95 = _p95(latency[rows] / 1000, _minutes(ts[rows], start, bins), bins)
+        lat_ax.plot(edges, p95, color="#444444", linewidth=1, marker=".",
+                    markersize=3, zorder=3)
+        lat_ax.set_ylabel("p95 latency (s)")
+    _marks(f, axes, err_ax)
+    handles, labels = err_ax.get_legend_handles_labels()
+    if handles:
+        err_ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    axes[-1][0].xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz or UTC))
+    axes[-1][0].set_xlabel(f"time ({zone_name})")
+    fig.tight_layout()
+    return _save(fig, fmt, plt, tips)
+
+
+def _marks(f: Findings, axes, top) -> None:
+    marks = []
     for inc in f.incidents:
         i = inc.incident
-        marks = [(i.start_ns, "start", "#d62728"), (i.end_ns, "end", "#d62728")]
+        marks += [(i.start_ns, "start", "#d62728"), (i.end_ns, "end", "#d62728")]
         if i.recovery_ns:
             marks.append((i.recovery_ns, "recovery", "#2ca02c"))
         if i.resolution:
             marks.append((i.resolution[0], "resolution", "#1f77b4"))
-        for ns, name, colour in marks:
-            ax.axvline(_dt(ns), color=colour, linestyle="--", linewidth=1)
-            ax.annotate(name, (_dt(ns), ax.get_ylim()[1]), rotation=90, va="top", ha="right", fontsize=8,
-                        color=colour)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    if has_latency:
-        lat_ax = axes[1][0]
-        rows = requests & valid & np.isfinite(latency)
-        minute = _minutes(ts[rows], start, bins)
-        values = latency[rows] / 1000
-        worst = np.full(bins, np.nan)
-        np.fmax.at(worst, minute, values)
-        lat_ax.plot(edges, worst, color="#444444", linewidth=1, marker=".", markersize=3)
-        lat_ax.set_ylabel("slowest (s)")
-    axes[-1][0].xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
-    fig.tight_layout()
-    return _save(fig, fmt, plt)
+    if not marks:
+        return
+    marks.sort(key=lambda m: m[0])
+    lo, hi = top.get_xlim()
+    import matplotlib.dates as mdates
+
+    fractions = [(mdates.date2num(_dt(ns)) - lo) / (hi - lo) for ns, _, _ in marks]
+    for (ns, name, colour), frac, row in zip(marks, fractions, label_rows(fractions), strict=True):
+        for axis_row in axes:
+            axis_row[0].axvline(_dt(ns), color=colour, linestyle="--", linewidth=1, zorder=4)
+        top.annotate(name, (frac, 1.0), xycoords="axes fraction", xytext=(2, 3 + 11 * row),
+                     textcoords="offset points", fontsize=8, color=colour, ha="left", va="bottom")
+    top.set_title(top.get_title(loc="left"), loc="left", fontsize=11, pad=8 + 11 * (max(label_rows(fractions)) + 1))
 
 
 def _dt(ns: int) -> datetime:
     return datetime.fromtimestamp(ns / 1e9, tz=UTC)
 
 
-def _save(fig, fmt: str, plt) -> bytes:
+def _save(fig, fmt: str, plt, tips: dict[str, str]) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=110, bbox_inches="tight", metadata={"Date": None} if fmt == "svg" else None)
     plt.close(fig)
-    return buf.getvalue()
+    data = buf.getvalue()
+    if fmt != "svg" or not tips:
+        return data
+    # Each bar's group gets a <title>: browsers show it on hover, the page's script too.
+    return re.sub(rb'<g id="(rca-bar-\d+)">',
+                  lambda m: m.group(0) + b"<title>" + escape(tips[m.group(1).decode()]).encode() + b"</title>", data)

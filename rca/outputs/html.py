@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.outputs.chart import render as render_chart
 from rca.findings.redacted import shown
-from rca.table.redact import clip
+from rca.table.redact import MASK, clip
 from rca.outputs.report import REDACTED_LINK, affected_of, localise
 from rca.outputs.postmortem import input_name
 from rca.outputs.explore import Explore, incident_link, signature_link
+from rca.outputs.escape import web_url
 from rca.outputs.times import duration, stamp as when, window
 
 CSS = """
@@ -28,12 +29,35 @@ th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f3;vertical-a
 td.tpl,code,.ev{word-break:break-word;overflow-wrap:anywhere}code{background:#f0f2f5;padding:1px 4px;border-radius:4px}
 .link{overflow-wrap:anywhere;font-family:ui-monospace,monospace}.tag{display:inline-block;font-size:.75rem;padding:0 6px;
 border-radius:8px;background:#fde2e2;color:#a11}.tag.routine{background:#eceff3;color:#555}
+.zoom{margin:0 0 6px}.zoom button{font:inherit;padding:2px 10px;margin-right:4px;border:1px solid #c9ced6;
+border-radius:6px;background:#fff}#tip{position:fixed;pointer-events:none;background:#1d232b;color:#fff;font-size:.8rem;
+padding:3px 7px;border-radius:5px;display:none;z-index:9;max-width:90vw}.chart g[data-tip]:hover{opacity:.75}
 @media (max-width:600px){main{padding:8px}section{padding:10px}th,td{padding:3px 4px}}
 """
 
 # Flags horizontal overflow so a browser test can tell the page fits its viewport.
 FIT_CHECK = ("<script>addEventListener('load',function(){var d=document.documentElement;"
              "document.body.setAttribute('data-overflow',d.scrollWidth>d.clientWidth+1?'yes':'no');});</script>")
+
+
+# Hover and zoom with no network: each bar's SVG <title> becomes a tooltip (mouse or touch);
+# the buttons widen the chart inside its scrolling box. '#hover-test' hovers the first bar,
+# so a headless browser test can see the tooltip.
+CHART_JS = """<script>(function(){var tip=document.getElementById('tip'),box=document.getElementById('chart');
+var svg=box.querySelector('svg'),zoom=1;function show(g,x,y){tip.textContent=g.getAttribute('data-tip');
+tip.style.display='block';tip.style.left=Math.min(x+12,innerWidth-tip.offsetWidth-4)+'px';tip.style.top=(y+12)+'px';}
+box.querySelectorAll('g[id^="rca-bar-"]').forEach(function(g){var t=g.querySelector('title');if(!t)return;
+g.setAttribute('data-tip',t.textContent);t.remove();
+g.addEventListener('mousemove',function(e){show(g,e.clientX,e.clientY);});
+g.addEventListener('touchstart',function(e){var p=e.touches[0];show(g,p.clientX,p.clientY);},{passive:true});
+g.addEventListener('mouseleave',function(){tip.style.display='none';});});
+box.querySelectorAll('.zoom button').forEach(function(b){b.addEventListener('click',function(){
+zoom=b.value==='reset'?1:Math.max(1,Math.min(8,zoom*(b.value==='in'?2:0.5)));svg.style.width=(100*zoom)+'%';});});
+if(location.hash==='#hover-test'){var g=box.querySelector('g[data-tip]');var r=g.getBoundingClientRect();
+g.dispatchEvent(new MouseEvent('mousemove',{clientX:r.left+1,clientY:r.top+1,bubbles:true}));
+document.body.setAttribute('data-hovered',tip.style.display==='block'?tip.textContent:'');}})();</script>"""
+ZOOM = ("<div class='zoom'><button type='button' value='in'>zoom in</button><button type='button' value='out'>"
+        "zoom out</button><button type='button' value='reset'>reset</button></div>")
 
 
 def _e(text: object) -> str:
@@ -43,7 +67,7 @@ def _e(text: object) -> str:
 def page(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, explore: Explore | None = None) -> str:
     """The HTML document: the findings redacted first, then HTML-escaped."""
     f = shown(f, reveal)
-    svg = render_chart(f, "svg", reveal=reveal).decode()
+    svg = render_chart(f, "svg", tz, reveal=reveal).decode()
     svg = svg[svg.find("<svg"):]
     title = f"{len(f.incidents)} incident(s)" if f.incidents else "No incident"
     parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -51,10 +75,12 @@ def page(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, explore:
              f"<title>rca: {_e(title)}</title><style>{CSS}</style></head><body><main>",
              f"<h1 id='title'>rca findings: {_e(title)}</h1>",
              "<section id='summary'><h2>Summary</h2>", _summary(f, tz), "</section>",
-             f"<section id='chart' class='chart'><h2>Requests per minute</h2><div class='scroll'>{svg}</div></section>"]
+             f"<section id='chart' class='chart'><h2>Failures and requests per minute</h2>{ZOOM}"
+             f"<div class='scroll'>{svg}</div></section>"]
     for inc in f.incidents:
-        parts.append(_incident(f, inc, tz, explore))
-    parts += [_signatures(f, explore), _urls(f), "</main>", FIT_CHECK, "</body></html>"]
+        parts.append(_incident(f, inc, tz, explore, reveal))
+    parts += [_signatures(f, explore), _urls(f), "</main>", "<div id='tip' role='tooltip'></div>", CHART_JS,
+              FIT_CHECK, "</body></html>"]
     text = "\n".join(parts)
     return text
 
@@ -77,7 +103,16 @@ def _summary(f: Findings, tz: ZoneInfo | None) -> str:
     return "\n".join(out)
 
 
-def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, explore: Explore | None = None) -> str:
+def _link(f: Findings, link: str, reveal: bool) -> str:
+    """The remediation link, clickable when it is an http(s) URL in which nothing was masked
+    (the findings were redacted already: a masked link carries the mask)."""
+    if web_url(link) and (reveal or (MASK not in link and "[REDACTED" not in link)):
+        return f"<a href='{_e(link)}' rel='noopener noreferrer'>{_e(link)}</a>"
+    return _e(link)
+
+
+def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, explore: Explore | None = None,
+              reveal: bool = False) -> str:
     inc = i.incident
     out = [f"<section id='{_e(i.id)}' class='incident'><h2>Incident {_e(i.id)}</h2>",
            f"<p>{_e(when(inc.start_ns, tz))} → {_e(when(inc.end_ns, tz))} ({_e(duration(inc.end_ns - inc.start_ns))});"
@@ -88,7 +123,7 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, explore: Ex
         out.append(f"<div class='cause{'' if c.rank == 1 else ' other'}'><b>#{c.rank} {_e(c.component)} / {_e(c.kind)}</b>"
                    f" <span class='conf'>confidence {c.confidence:.2f}</span><br>{_e(c.summary)}")
         for link in c.urls:
-            out.append(f"<div class='link'>Remediation link: {_e(link)}</div>")
+            out.append(f"<div class='link'>Remediation link: {_link(f, link, reveal)}</div>")
         for link in c.redacted_urls:
             out.append(f"<div class='muted'>Remediation link: {_e(REDACTED_LINK)} ({_e(link)})</div>")
         if c.advice:
