@@ -29,7 +29,8 @@ def test_a_thread_still_busy_does_not_hold_up_or_break_the_exit(tmp_path):
 def test_the_answer_is_complete_on_stdout_before_the_exit():
     done = _run("analyze", "fixtures/chaos-fail/loki-query.json", "-f", "md")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.rstrip().endswith("Complete the Response section and assign owners and deadlines to these items.")
+    assert done.stdout.rstrip().endswith("| Complete the Response section with who noticed, when, and what they did "
+                                         "| _unassigned_ | P3 | _set a date_ |")
 
 
 def test_an_error_exit_keeps_its_code_and_message():

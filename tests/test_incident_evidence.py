@@ -54,7 +54,7 @@ def test_each_cause_example_comes_from_its_own_incident(two_windows):
         assert all(other.fix_code not in e for e in examples)
 
 
-@pytest.mark.parametrize("render,separator", [(markdown, "\n---\n"), (page, "<section id='inc-")], ids=["md", "html"])
+@pytest.mark.parametrize("render,separator", [(markdown, "\n## Incident "), (page, "<section id='inc-")], ids=["md", "html"])
 def test_each_incident_section_names_only_its_own_link(two_windows, render, separator):
     _, f = two_windows
     sections = [p.split("</section>")[0] for p in render(f).split(separator) if "Root cause" in p]

@@ -94,7 +94,7 @@ def test_rate_only_cause_has_low_confidence_no_link_and_says_what_to_log(tmp_pat
     assert top.confidence < 0.5 and top.urls == []
     assert any(e.startswith("rate change:") for e in top.evidence)
     text = markdown(f)
-    assert "rate change:" in text and "- [ ] Logging: log" in text
+    assert "rate change:" in text and "| Logging: log" in text
     assert "p = " in terminal(f)
 
 
