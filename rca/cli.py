@@ -185,11 +185,16 @@ def _progress() -> Iterator[None]:
                   console=console, transient=True) as bar:
         task = bar.add_task("starting", total=None)
 
+        shown_phase = [""]
+
         def show(phase: str, done: int, total: int) -> None:
+            # A new phase is drawn at once: a short run would otherwise end between refreshes.
+            fresh = phase != shown_phase[0]
+            shown_phase[0] = phase
             if total:
-                bar.update(task, description=phase, completed=done, total=total)
+                bar.update(task, description=phase, completed=done, total=total, refresh=fresh)
             else:
-                bar.update(task, description=phase)
+                bar.update(task, description=phase, refresh=fresh)
 
         with listening(show):
             yield
