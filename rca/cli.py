@@ -109,7 +109,7 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show diagnostics and trace
 
 
 Limit = Annotated[list[str] | None, typer.Option(
-    "--limit", metavar="NAME=VALUE",
+    "--input-limit", metavar="NAME=VALUE",
     help="Raise a safety limit: input-size=2G (decompressed or streamed bytes per input), ratio=200 "
          "(decompression ratio), line-length=256K (longer lines are cut), read-timeout=60 (seconds a pipe may "
          "stay silent; 0 waits forever). Repeatable.", show_default=False)]
@@ -658,7 +658,7 @@ def pull(
     since: Annotated[str | None, typer.Option("--since", help="How far back from now, e.g. 1h, 30m, 2d.")] = None,
     from_: Annotated[str | None, typer.Option("--from", help="Start (RFC 3339 or epoch), inclusive.")] = None,
     to: Annotated[str | None, typer.Option("--to", help="End (RFC 3339 or epoch), exclusive; default now.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Lines per request; lowered automatically if the server refuses it.")] = 5000,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Lines per request (as logcli's --batch); lowered automatically if the server refuses it.")] = 5000,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a partial output file.")] = False,
     token_file: Annotated[Path | None, typer.Option("--token-file", help="Bearer token file (else LOKI_TOKEN; or LOKI_USER/LOKI_PASSWORD).")] = None,
     org_id: Annotated[str | None, typer.Option("--org-id", help="X-Scope-OrgID for multi-tenant Loki (else LOKI_ORG_ID).")] = None,
@@ -671,7 +671,7 @@ def pull(
     """Fetch every line of a query from Loki, past the line limit, into a file."""
     _configure_logging(debug, quiet, verbose, no_color)
     start, end = _window(since, from_, to)
-    _pull_to(loki, query, start, end, output, limit, resume, token_file, org_id, deadline)
+    _pull_to(loki, query, start, end, output, batch, resume, token_file, org_id, deadline)
 
 
 @app.command(cls=_Command)

@@ -77,6 +77,15 @@ def test_every_exit_code_is_in_the_help(rca):
     assert "3 a person's edit was kept" in attach and "4 some targets were attached" in attach
 
 
+@pytest.mark.parametrize("command", ["analyze", "patterns", "batch", "show", "pull"])
+def test_one_flag_name_means_one_thing(rca, command):
+    """--limit counts lines (show, as logcli's --limit); safety caps are --input-limit; a pull's page is --batch."""
+    flags = set(" ".join(rca(command, "--help").stdout.split()).replace(",", " ").split())
+    assert ("--limit" in flags) == (command == "show")
+    assert ("--input-limit" in flags) == (command in ("analyze", "patterns", "batch"))
+    assert ("--batch" in flags) == (command == "pull")
+
+
 def test_quiet_leaves_only_errors_on_stderr(rca):
     loud = rca("analyze", TRUNCATED)
     assert loud.code == 0 and "rca: warning:" in loud.stderr

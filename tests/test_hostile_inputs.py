@@ -1,5 +1,5 @@
 """Inputs built to exhaust the machine or crash rca get a clear one-line error or are read
-within limits, in bounded time and memory (small caps via --limit keep these fast)."""
+within limits, in bounded time and memory (small caps via --input-limit keep these fast)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import zstandard
 
 from rca.inputs import exports
 
-SMALL = ["--limit", "input-size=4M"]
+SMALL = ["--input-limit", "input-size=4M"]
 
 
 def _one_error(run) -> str:
@@ -71,8 +71,8 @@ def test_a_compression_ratio_past_the_cap_is_refused_by_default(tmp_path, monkey
 def test_raising_the_size_cap_reads_a_large_export(rca, tmp_path):
     export = tmp_path / "big.jsonl.gz"
     export.write_bytes(gzip.compress(_export(40000, 20).encode()))
-    assert rca("analyze", str(export), "--limit", "input-size=1M").code == 2
-    run = rca("analyze", str(export), "--limit", "input-size=64M")
+    assert rca("analyze", str(export), "--input-limit", "input-size=1M").code == 2
+    run = rca("analyze", str(export), "--input-limit", "input-size=64M")
     assert run.code == 0, run.stderr
 
 
@@ -104,7 +104,7 @@ def test_an_endless_text_stream_stops_at_the_size_cap(rca, tmp_path):
 def test_a_fifo_nobody_writes_gives_up_after_the_read_timeout(rca, tmp_path):
     fifo = tmp_path / "silent"
     os.mkfifo(fifo)
-    run = rca("analyze", str(fifo), "--limit", "read-timeout=1")
+    run = rca("analyze", str(fifo), "--input-limit", "read-timeout=1")
     assert run.code == 2 and "nothing arrived for 1 s" in _one_error(run)
 
 
@@ -122,7 +122,7 @@ def test_a_long_line_is_cut_and_counted(rca, tmp_path):
     lines = [f"2025-01-01T00:00:{i:02d}Z user {i} logged in" for i in range(50)]
     lines.insert(20, "2025-01-01T00:00:20Z " + " ".join(f"tok{i}" for i in range(400_000)))
     export.write_text("\n".join(lines) + "\n")
-    run = rca("patterns", str(export), "-f", "json", "--limit", "line-length=64K")
+    run = rca("patterns", str(export), "-f", "json", "--input-limit", "line-length=64K")
     assert run.code == 0, run.stderr
     assert "1 lines were longer than 64 KiB and were cut to it" in run.stderr
     assert sum(t["count"] for t in json.loads(run.stdout)["templates"]) == 51
@@ -204,5 +204,5 @@ def test_a_store_that_is_a_file_is_a_clear_error(rca, tmp_path, command):
 
 
 def test_an_unknown_limit_is_a_usage_error(rca):
-    run = rca("analyze", "fixtures/chaos-fail/logcli.jsonl", "--limit", "memory=1G")
+    run = rca("analyze", "fixtures/chaos-fail/logcli.jsonl", "--input-limit", "memory=1G")
     assert run.code == 2 and "input-size, ratio, line-length, read-timeout" in run.stderr

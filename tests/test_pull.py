@@ -100,7 +100,7 @@ def test_limit_too_high_is_lowered_and_the_pull_goes_on(rca, tmp_path):
     with FakeLoki(entries) as fake:
         fake.state.max_entries = 1000
         out = tmp_path / "lowered.jsonl"
-        run = _pull_cli(rca, fake, out, "--limit", "8000")
+        run = _pull_cli(rca, fake, out, "--batch", "8000")
         assert run.code == 0, run.stderr
         assert "limit 1000" in run.stderr
     assert _read(out) == _expected(entries)
@@ -112,7 +112,7 @@ def test_injected_failures_are_retried(rca, tmp_path):
         fake.state.fail = [429, 500, 503]
         fake.state.fail_every = 4
         out = tmp_path / "flaky.jsonl"
-        run = _pull_cli(rca, fake, out, "--limit", "500")
+        run = _pull_cli(rca, fake, out, "--batch", "500")
         assert run.code == 0, run.stderr
         assert "retries" in run.stderr
     assert _read(out) == _expected(entries)
@@ -148,7 +148,7 @@ def test_ctrl_c_leaves_a_valid_file_that_resume_completes(tmp_path):
         fake.state.delay_s = 0.15
         out = tmp_path / "interrupted.jsonl"
         cmd = [sys.executable, "-m", "rca", "pull", "--loki", fake.url, "--query", QUERY, "--from", FROM,
-               "--to", TO, "-o", str(out), "--limit", "200"]
+               "--to", TO, "-o", str(out), "--batch", "200"]
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 30
 

@@ -242,7 +242,7 @@ def _summarise(path: str, name: str, result: ReadResult, compression: list[str],
     table, n_long = input_limits.cap_lines(table, cap)
     if n_long:
         summary.warnings.append(f"{n_long} lines were longer than {input_limits.human(cap)} and were cut to it "
-                                "(keep longer lines with --limit line-length=SIZE)")
+                                "(keep longer lines with --input-limit line-length=SIZE)")
     if table.num_rows == 0 and result.rejected == 0:
         raise InputError(path, f"no log records in this {name} export")
     if table.num_rows == 0:

@@ -3,7 +3,7 @@
 A small compressed file can expand to gigabytes (a decompression bomb), `/dev/zero` never
 ends, a FIFO may never be written to, and one 200 MB line makes template mining crawl. Each
 input is therefore read with caps: decompressed size, compression ratio, line length, and
-how long a pipe or device may stay silent. `--limit NAME=VALUE` raises them; the CLI puts
+how long a pipe or device may stay silent. `--input-limit NAME=VALUE` raises them; the CLI puts
 them in the environment so that batch workers read the same ones.
 """
 
@@ -59,12 +59,12 @@ def _value(name: str, text: str) -> float | int:
         try:
             return float(text.rstrip("s"))
         except ValueError:
-            raise UsageError(f"--limit read-timeout={text}: give seconds, e.g. 300 (0 waits forever)") from None
+            raise UsageError(f"--input-limit read-timeout={text}: give seconds, e.g. 300 (0 waits forever)") from None
     if name == "ratio":
         try:
             return int(text)
         except ValueError:
-            raise UsageError(f"--limit ratio={text}: give a whole number, e.g. 1000") from None
+            raise UsageError(f"--input-limit ratio={text}: give a whole number, e.g. 1000") from None
     return parse_size(text)
 
 
@@ -74,7 +74,7 @@ def apply(settings: list[str] | None) -> None:
         name, _, text = item.partition("=")
         name = name.strip().lower()
         if name not in NAMES or not text:
-            raise UsageError(f"--limit {item}: use NAME=VALUE with NAME one of {', '.join(NAMES)}")
+            raise UsageError(f"--input-limit {item}: use NAME=VALUE with NAME one of {', '.join(NAMES)}")
         _value(name, text)
         os.environ[_ENV + NAMES[name].upper()] = text.strip()
 
@@ -97,7 +97,7 @@ def human(n: int) -> str:
 
 def _too_big(path: str, limits: Limits, what: str) -> InputError:
     return InputError(path, f"{what} more than {human(limits.input_size)}; refused "
-                            f"(raise the cap with --limit input-size=SIZE)")
+                            f"(raise the cap with --input-limit input-size=SIZE)")
 
 
 class Budget:
@@ -111,7 +111,7 @@ class Budget:
             raise _too_big(self.path, self.limits, "decompresses to")
         if produced > _RATIO_FLOOR and produced > self.limits.ratio * max(self.compressed, 1):
             raise InputError(self.path, f"decompresses more than {self.limits.ratio} times its size "
-                                        "(a decompression bomb?); refused (raise with --limit ratio=N)")
+                                        "(a decompression bomb?); refused (raise with --input-limit ratio=N)")
 
 
 def inflate(raw: bytes, kind: str, path: str, limits: Limits) -> tuple[bytes, bool]:
@@ -192,7 +192,7 @@ def read_stream(fd: int, path: str, limits: Limits, looks_binary) -> bytes:
     while True:
         if not poller.poll(timeout_ms):
             raise InputError(path, f"nothing arrived for {limits.read_timeout:g} s; a pipe or device that never "
-                                   "ends is not an export (wait longer with --limit read-timeout=SECONDS)")
+                                   "ends is not an export (wait longer with --input-limit read-timeout=SECONDS)")
         try:
             piece = os.read(fd, 1 << 20)
         except BlockingIOError:
