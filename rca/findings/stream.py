@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from rca.errors import UsageError
 from rca.findings.signatures import anomalous_mask, latency_anchors, latency_from_anchors

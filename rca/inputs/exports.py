@@ -26,7 +26,7 @@ from rca.inputs.formats import FORMATS
 from rca.inputs.readers import Context, ReadResult, logcli
 from rca.inputs import limits as input_limits
 from rca.inputs.progress import report, size_of
-from rca.inputs.sniff import MAX_LINE, ZIP, decompress, is_plain_text, long_lines, looks_binary, to_utf8
+from rca.inputs.sniff import MAX_LINE, ZIP, decompress, is_plain_text, looks_binary, to_utf8
 from rca.inputs.records import concat, dedupe_across_sources, sort_by_time
 from rca.inputs.timestamps import format_rfc3339_ms
 

@@ -15,7 +15,8 @@ from rca.findings.pipeline import Findings, IncidentFindings
 from rca.errors import UsageError
 from rca.outputs.explore import incident_link, signature_link
 from rca.findings.redacted import shown
-from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, NS_PER_S, format_rfc3339_ms
+from rca.inputs.timestamps import NO_TIME, NS_PER_S, format_rfc3339_ms
+from rca.outputs.times import stamp
 
 SCHEMA = "rca.findings/1"
 REDACTED_LINK = "link redacted in the export (not a link to follow; find it unredacted in the service's logs)"
@@ -30,18 +31,6 @@ def zone(name: str | None) -> ZoneInfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise UsageError(f"unknown time zone {name!r} (use an IANA name such as America/Denver)") from None
-
-
-def when(ns: int | None, tz: ZoneInfo | None = None) -> str:
-    if ns is None:
-        return "unknown"
-    if ns == NO_TIME:
-        return NO_TIME_TEXT
-    text = format_rfc3339_ms(ns) or "unknown"
-    if tz is not None:
-        local = datetime.fromtimestamp(ns / NS_PER_S, tz=UTC).astimezone(tz)
-        text += f" ({local.strftime('%Y-%m-%d %H:%M:%S %Z')})"
-    return text
 
 
 FILTERED = "unknown (export filtered to errors; total requests unknown)"
@@ -65,20 +54,9 @@ def localise(text: str, tz: ZoneInfo | None) -> str:
     def local(m: regex.Match[str]) -> str:
         y, mo, d, h, mi, sec, ms = (int(g) for g in m.groups())
         ns = int(datetime(y, mo, d, h, mi, sec, tzinfo=UTC).timestamp()) * NS_PER_S + ms * 1_000_000
-        return when(ns, tz)
+        return stamp(ns, tz)
 
     return _STAMP.sub(local, text)
-
-
-def duration(ns: int) -> str:
-    seconds = max(0, ns) / NS_PER_S
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
 
 
 # ---------------------------------------------------------------------------------- JSON
