@@ -108,6 +108,13 @@ NoColor = Annotated[bool, typer.Option("--no-color", help="No colour (also NO_CO
 Debug = Annotated[bool, typer.Option("--debug", help="Show diagnostics and tracebacks.")]
 
 
+def _seconds(duration: str | None) -> float | None:
+    """A --deadline in seconds, checked before any work starts."""
+    from rca.integrations.pull import parse_duration_ns
+
+    return parse_duration_ns(duration) / 1e9 if duration else None
+
+
 Limit = Annotated[list[str] | None, typer.Option(
     "--input-limit", metavar="NAME=VALUE",
     help="Raise a safety limit: input-size=2G (decompressed or streamed bytes per input), ratio=200 "
@@ -253,6 +260,7 @@ def analyze(
     token_file: Annotated[Path | None, typer.Option("--token-file", help="With --loki: bearer token file.", rich_help_panel="Loki")] = None,
     org_id: Annotated[str | None, typer.Option("--org-id", help="With --loki: X-Scope-OrgID.", rich_help_panel="Loki")] = None,
     keep_pull: Annotated[Path | None, typer.Option("--keep-pull", metavar="FILE", help="With --loki: keep the pulled lines in this file (else the temporary pull is removed when done).", rich_help_panel="Loki")] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", metavar="DURATION", help="With --loki: give up when the pull takes longer than this, e.g. 10m.", rich_help_panel="Loki", show_default=False)] = None,
     engine: Annotated[str, typer.Option("--engine", help="local, or dask: one logcli JSONL export read in byte ranges by Dask workers.")] = "local",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="With --engine dask: the scheduler address; without it a local cluster is started.")] = None,
     quiet: Quiet = False,
@@ -270,6 +278,8 @@ def analyze(
     _configure_logging(debug, quiet, verbose, no_color)
     _limits(limit)
     scratch: Path | None = None
+    if deadline and not loki:
+        raise UsageError("--deadline bounds the --loki pull; without --loki rca talks to no server")
     if loki:
         import tempfile
 
@@ -282,7 +292,7 @@ def analyze(
         inputs = [*(inputs or []), str(pulled)]
     try:
         if loki:
-            _pull_to(loki, query or "", start, end, pulled, 5000, False, token_file, org_id)
+            _pull_to(loki, query or "", start, end, pulled, 5000, False, token_file, org_id, deadline)
         if not inputs:
             raise UsageError("give export files (or - for stdin), or --loki URL --query LOGQL")
         local = zone(tz)
@@ -464,17 +474,21 @@ def attach(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print every change and request; make none.")] = False,
     reveal_secrets: Annotated[bool, typer.Option("--reveal-secrets", help="Do not mask secrets in what is attached.")] = False,
     input_format: Annotated[str | None, typer.Option("--input-format", help="Force the input format of log exports.")] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", metavar="DURATION", help="Give up talking to Grafana when this much time has passed, e.g. 1m (each request is also cut off after 5m).", rich_help_panel="Grafana", show_default=False)] = None,
     quiet: Quiet = False,
     verbose: Verbose = 0,
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
     """Attach findings to the incident report file and to Grafana."""
+    import time as _time
+
     from rca.integrations.attach import attach_annotation, attach_incident, attach_report, load_findings, pick_incident, read_token
     from rca.integrations.grafana import Grafana
     from rca.table.redact import redact
 
     _configure_logging(debug, quiet, verbose, no_color)
+    deadline_s = _seconds(deadline)
     wants_grafana = incident_id is not None or create_incident or annotate
     if report is None and not wants_grafana:
         raise UsageError("nothing to attach to: give --report, or --grafana-url with --incident-id/--create-incident/--annotate")
@@ -491,7 +505,8 @@ def attach(
         token = read_token(token_file)
         if not token and not dry_run:
             raise UsageError("no Grafana token: set GRAFANA_TOKEN or pass --token-file")
-        grafana = Grafana(grafana_url or "", token, plugin=plugin_id, dry_run=dry_run)
+        grafana = Grafana(grafana_url or "", token, plugin=plugin_id, dry_run=dry_run,
+                          give_up_at=_time.monotonic() + deadline_s if deadline_s else None)
         if incident_id is not None or create_incident:
             outcomes.append(attach_incident(grafana, incident, incident_id, create_incident, reveal_secrets))
         if annotate:
@@ -621,7 +636,7 @@ def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int,
              token_file: Path | None, org_id: str | None, deadline: str | None = None) -> None:
     from rich.progress import BarColumn, Progress, TextColumn
 
-    from rca.integrations.pull import access_from_env, parse_duration_ns, pull
+    from rca.integrations.pull import access_from_env, pull
     from rca.inputs.timestamps import format_rfc3339_ms
 
     console = _stderr_console()
@@ -634,7 +649,7 @@ def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int,
                   console=console, transient=True, disable=not console.is_terminal or SETTINGS["quiet"]) as progress:
         task = progress.add_task("pull", total=end - start, lines=0, pages=0)
         stats = pull(access, query, start, end, out, limit=limit, resume=resume,
-                     deadline_s=parse_duration_ns(deadline) / 1e9 if deadline else None,
+                     deadline_s=_seconds(deadline),
                      progress=lambda st, cursor: progress.update(task, completed=cursor - start, lines=st.lines,
                                                                  pages=st.pages))
     what = f"{stats.lines} lines in {stats.pages} pages (limit {stats.limit}"
@@ -662,7 +677,7 @@ def pull(
     resume: Annotated[bool, typer.Option("--resume", help="Continue a partial output file.")] = False,
     token_file: Annotated[Path | None, typer.Option("--token-file", help="Bearer token file (else LOKI_TOKEN; or LOKI_USER/LOKI_PASSWORD).")] = None,
     org_id: Annotated[str | None, typer.Option("--org-id", help="X-Scope-OrgID for multi-tenant Loki (else LOKI_ORG_ID).")] = None,
-    deadline: Annotated[str | None, typer.Option("--deadline", help="Give up when the whole pull takes longer than this, e.g. 10m (the file stays valid for --resume).")] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", metavar="DURATION", help="Give up when the whole pull takes longer than this, e.g. 10m (the file stays valid for --resume; each request is also cut off after 5m).", show_default=False)] = None,
     quiet: Quiet = False,
     verbose: Verbose = 0,
     no_color: NoColor = False,

@@ -131,3 +131,62 @@ def test_a_text_error_echoing_the_token_is_masked(rca, tmp_path):
         run = rca(*PULL, "--loki", loki.url, "-o", str(tmp_path / "out.jsonl"), env={"LOKI_TOKEN": TOKEN})
     line = _one_error(run)
     assert "bad request" in line and TOKEN not in run.stderr and "second" not in run.stderr
+
+
+def _findings(tmp_path):
+    from rca.findings.pipeline import analyze
+    from rca.outputs.report import findings_json
+
+    findings = tmp_path / "findings.json"
+    findings.write_text(json.dumps(findings_json(analyze(["fixtures/chaos-fail/loki-query.json"]))))
+    return findings
+
+
+def test_a_server_dripping_its_headers_cannot_outlast_one_request_deadline():
+    with HostileServer(mode="drip-headers") as server:
+        started = time.monotonic()
+        with pytest.raises(http.Unreachable, match="did not finish in time"):
+            http.fetch(server.url, headers={}, timeout_s=5, retries=0, backoff_s=0, deadline_s=1)
+        assert time.monotonic() - started < 30
+
+
+def test_pull_ends_at_its_deadline_when_the_server_drips_its_headers(rca, tmp_path):
+    with HostileServer(mode="drip-headers") as loki:
+        started = time.monotonic()
+        run = rca(*PULL, "--loki", loki.url, "--deadline", "3s", "-o", str(tmp_path / "out.jsonl"))
+        took = time.monotonic() - started
+    assert run.code != 0 and took < 60
+    assert "did not finish in time" in _one_error(run)
+
+
+def test_analyze_from_loki_ends_at_its_deadline_when_the_server_drips_its_headers(rca):
+    with HostileServer(mode="drip-headers") as loki:
+        started = time.monotonic()
+        run = rca("analyze", "--loki", loki.url, "--query", '{app="x"}', "--since", "1h", "--deadline", "3s")
+        took = time.monotonic() - started
+    assert run.code != 0 and took < 60
+    assert "did not finish in time" in _one_error(run)
+
+
+def test_attach_ends_at_its_deadline_when_grafana_drips_its_headers(rca, tmp_path):
+    findings = _findings(tmp_path)
+    with HostileServer(mode="drip-headers") as grafana:
+        started = time.monotonic()
+        run = rca("attach", str(findings), "--grafana-url", grafana.url, "--annotate", "--deadline", "3s",
+                  env={"GRAFANA_TOKEN": TOKEN})
+        took = time.monotonic() - started
+    assert run.code != 0 and took < 60
+    failed = [line for line in run.stdout.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 1 and "did not finish in time" in failed[0]
+
+
+def test_deadline_without_loki_is_a_usage_error(rca):
+    run = rca("analyze", "fixtures/chaos-fail/loki-query.json", "--deadline", "3s")
+    assert run.code == 2 and "--loki" in _one_error(run)
+
+
+def test_an_answer_shorter_than_announced_is_not_taken_as_complete():
+    with HostileServer(mode="cut", body=b"[]") as server:
+        with pytest.raises(http.Unreachable, match="cut off"):
+            http.fetch(server.url, headers={}, timeout_s=5, retries=1, backoff_s=0)
+        assert len(server.requests) == 2

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rca.errors import RcaError
-from rca.integrations.http import Unreachable, fetch, one_line
+from rca.integrations.http import Unreachable, error_text, fetch, one_line
 
 IRM_PLUGINS = ("grafana-irm-app", "grafana-incident-app")
 
@@ -49,6 +49,7 @@ class Grafana:
     retries: int = 4
     backoff_s: float = 0.5
     timeout_s: float = 30.0
+    give_up_at: float | None = None   # time.monotonic() by which every request must end (--deadline)
     sent: list[Request] = field(default_factory=list)
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
@@ -68,7 +69,8 @@ class Grafana:
             headers["Authorization"] = f"Bearer {self.token}"
         try:
             payload = fetch(url, headers=headers, timeout_s=self.timeout_s, retries=self.retries,
-                            backoff_s=self.backoff_s, method=method, data=data, idempotent=idempotent)
+                            backoff_s=self.backoff_s, method=method, data=data, idempotent=idempotent,
+                            give_up_at=self.give_up_at)
         except urllib.error.HTTPError as exc:
             raise GrafanaError(_explain(exc.code, method, path, _detail(exc, self.token)), exc.code) from None
         except Unreachable as exc:
@@ -141,10 +143,7 @@ class Grafana:
 
 
 def _detail(exc: urllib.error.HTTPError, token: str | None) -> str:
-    try:
-        text = exc.read(4096).decode("utf-8", "replace")
-    except OSError:
-        return ""
+    text = error_text(exc)
     try:
         parsed = json.loads(text)
         if isinstance(parsed, dict):

@@ -4,9 +4,11 @@ Grafana and Loki clients.
 - Redirects are followed only for GET/HEAD and only within the same origin (scheme, host,
   port), so credentials (Authorization, X-Scope-OrgID) never reach another host, and a POST
   is never silently re-sent as a GET.
-- Each request has a socket timeout and a deadline for the whole answer, and the body is
-  read in pieces up to a size cap, so a slow-drip or endless answer cannot hang or fill
-  memory.
+- Each request has a socket timeout and a deadline for the whole exchange: a watchdog cuts
+  the connection when it passes, so a server dripping its headers or body a byte at a time
+  (each byte resetting the socket timeout) cannot hang rca. The body is read in pieces up
+  to a size cap, so an endless answer cannot fill memory, and a body shorter than its
+  Content-Length is an unreadable answer, never a silently truncated one.
 - 429 and 5xx answers, network errors and unreadable bodies are retried with jittered
   exponential backoff, honouring Retry-After up to a cap; a request that may already
   have been applied (a POST answered 5xx or cut off) is never retried.
@@ -17,7 +19,10 @@ Grafana and Loki clients.
 from __future__ import annotations
 
 import email.utils
+import http.client
 import random
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -63,7 +68,74 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-_OPENER = urllib.request.build_opener(_SameOriginRedirects)
+class _Watchdog:
+    """Cuts every connection opened for one request (redirects included) at its deadline.
+
+    The per-read socket timeout cannot bound a request whose server sends a byte just
+    before each read would time out; a timer that shuts the socket down can.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.expired = False
+        self._socks: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+        self._timer.daemon = True
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socks.append(sock)
+            if self.expired:
+                self._cut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._socks:
+                self._cut(sock)
+
+    @staticmethod
+    def _cut(sock: socket.socket) -> None:
+        try:  # the plain socket's shutdown: for TLS, ssl's own would tear the session down under the reader
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def __enter__(self) -> _Watchdog:
+        _CURRENT.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _CURRENT.watchdog = None
+
+
+_CURRENT = threading.local()
+
+
+def _watched(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+    class Watched(base):  # type: ignore[valid-type, misc]
+        def connect(self) -> None:
+            super().connect()
+            watchdog = getattr(_CURRENT, "watchdog", None)
+            if watchdog is not None:
+                watchdog.watch(self.sock)
+
+    return Watched
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):  # noqa: ANN001, ANN201 - urllib's API
+        return self.do_open(_watched(http.client.HTTPConnection), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):  # noqa: ANN001, ANN201 - urllib's API
+        return self.do_open(_watched(http.client.HTTPSConnection), req, context=self._context)
+
+
+_OPENER = urllib.request.build_opener(_SameOriginRedirects, _HTTPHandler, _HTTPSHandler)
 
 
 def retry_after(value: str | None, default: float) -> float:
@@ -89,11 +161,31 @@ def _read(resp: Any, max_bytes: int, deadline: float) -> bytes:
             raise TimeoutError("the answer did not finish in time")
         piece = resp.read1(1 << 16)
         if not piece:
+            if resp.length:  # bytes still owed by Content-Length: the answer was cut off
+                raise http.client.IncompleteRead(b"".join(chunks), resp.length)
             return b"".join(chunks)
         size += len(piece)
         if size > max_bytes:
             raise Refused(f"the answer is larger than {max_bytes >> 20} MiB; refused")
         chunks.append(piece)
+
+
+def _exchange(req: urllib.request.Request, timeout: float, max_bytes: int, deadline: float) -> bytes:
+    try:
+        with _OPENER.open(req, timeout=timeout) as resp:
+            return _read(resp, max_bytes, deadline)
+    except urllib.error.HTTPError as exc:
+        try:  # read while the watchdog still bounds it: an error body can drip too
+            exc.rca_head = exc.read(4096)  # type: ignore[attr-defined]
+        except (OSError, http.client.HTTPException):
+            exc.rca_head = b""  # type: ignore[attr-defined]
+        exc.close()
+        raise
+
+
+def error_text(exc: urllib.error.HTTPError) -> str:
+    """The start (4 KiB) of an HTTP error's body, as `fetch` read it within the deadline."""
+    return getattr(exc, "rca_head", b"").decode("utf-8", "replace")
 
 
 def _jitter(seconds: float) -> float:
@@ -112,23 +204,32 @@ def fetch(url: str, *, headers: dict[str, str], timeout_s: float, retries: int, 
     """
     safe = method in ("GET", "HEAD") if idempotent is None else idempotent
     for attempt in range(retries + 1):
+        if give_up_at is not None and time.monotonic() >= give_up_at:
+            raise Unreachable("the deadline passed before the request was sent")  # so it was never applied
         last = attempt == retries
         delay = _jitter(backoff_s * 2 ** attempt)
         deadline = time.monotonic() + deadline_s
         if give_up_at is not None:
             deadline = min(deadline, give_up_at)
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
+        watchdog = _Watchdog(deadline)
         try:
-            with _OPENER.open(req, timeout=max(0.1, min(timeout_s, deadline - time.monotonic()))) as resp:
-                body = _read(resp, max_bytes, deadline)
+            with watchdog:
+                body = _exchange(req, max(0.1, min(timeout_s, deadline - time.monotonic())), max_bytes, deadline)
+            if watchdog.expired:
+                raise TimeoutError("the answer did not finish in time")
         except urllib.error.HTTPError as exc:
             if exc.code not in RETRYABLE or last or (not safe and exc.code != 429):
                 raise
             delay, why = retry_after(exc.headers.get("Retry-After") if exc.headers else None, delay), f"HTTP {exc.code}"
         except Refused:
             raise
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
+            if watchdog.expired:
+                reason = TimeoutError("the answer did not finish in time")
+            elif isinstance(exc, http.client.IncompleteRead):
+                reason = "the answer was cut off"
             refused = isinstance(reason, ConnectionRefusedError)
             if last or (not safe and not refused):
                 raise Unreachable(reason if str(reason) else type(reason).__name__) from None

@@ -27,7 +27,7 @@ from typing import Any
 import regex
 
 from rca.errors import RcaError, UsageError
-from rca.integrations.http import Unreachable, fetch, one_line
+from rca.integrations.http import Unreachable, error_text, fetch, one_line
 from rca.inputs.timestamps import TimestampError, format_rfc3339_nano, parse_any
 
 QUERY_PATH = "/loki/api/v1/query_range"
@@ -125,10 +125,7 @@ class Client:
                          backoff_s=self.backoff_s, parse=json.loads, on_retry=self.on_retry,
                          give_up_at=self.give_up_at)
         except urllib.error.HTTPError as exc:
-            try:
-                body = exc.read(4096).decode("utf-8", "replace")
-            except OSError:
-                body = ""
+            body = error_text(exc)
             limit = _MAX_ENTRIES.search(body) if exc.code == 400 else None
             if limit:
                 raise LimitTooHigh(int(limit[2])) from None

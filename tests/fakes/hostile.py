@@ -1,5 +1,5 @@
 """A loopback server that misbehaves on purpose: redirects, drips its answer a byte at a
-time, never answers, sends a huge body, or fails with an HTML page echoing the token. It
+time (its body, or its headers before any body), never answers, sends a huge body or less than it announced, or fails with an HTML page echoing the token. It
 records every request it receives (method, path, headers)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 @dataclass
 class Behaviour:
-    mode: str = "ok"                 # ok, redirect, drip, silent, huge, status
+    mode: str = "ok"                 # ok, redirect, drip, drip-headers, silent, huge, cut, status
     location: str = ""               # redirect target
     status: int = 200                # for mode "status"
     body: bytes = b'{"status":"success","data":{"resultType":"streams","result":[]}}'
@@ -48,6 +48,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Location", b.location + self.path)
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif mode == "drip-headers":  # each byte resets a per-read timeout: only a deadline ends it
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+                for _ in range(100000):
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                return
         elif mode == "silent":
             time.sleep(3600)
         elif mode == "drip":
@@ -73,6 +82,13 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(chunk)
             except OSError:
                 return
+        elif mode == "cut":  # announces more than it sends, then hangs up
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(b.body) + 100))
+            self.end_headers()
+            self.wfile.write(b.body)
+            self.close_connection = True
         elif mode == "status":
             self.send_response(b.status)
             if b.retry_after is not None:
