@@ -94,6 +94,13 @@ _DOT_VARS = regex.compile(r"<\*>(?:\.<\*>)+")
 _CONSECUTIVE = regex.compile(r"(?:<\*>){2,}")
 _VAR_LIST = regex.compile(r"<\*>(?: <\*>)+")
 _WORDLIKE = regex.compile(r"^[A-Za-z._]+$")
+# Compiled once: `regex.search(pattern_string, …)` looks the pattern up in a cache on every
+# call, which cost more than the matching itself in the per-template loops.
+_WORD_CHAR = regex.compile(r"\w")
+_TWO_LETTERS = regex.compile(r"[A-Za-z]{2}")
+_ALNUM = regex.compile(r"[A-Za-z0-9_]")
+_WORD_DASH = regex.compile(r"[\w\-]*")
+_DIGIT_OR_VAR = regex.compile(r"\d|<\*>")
 
 
 def _split_sub(text: str, splitter: regex.Pattern[str], fn) -> str:
@@ -129,7 +136,7 @@ def _is_host(token: str) -> bool:
         return False
     if m[1].lower() in _TLDS and not token[:1].isupper():
         return True
-    return token.count(".") >= 2 and token == token.lower() and bool(regex.search(r"\d|<\*>", token))
+    return token.count(".") >= 2 and token == token.lower() and bool(_DIGIT_OR_VAR.search(token))
 
 
 def _path_rule(token: str, config: Config = DEFAULT) -> str:
@@ -139,11 +146,11 @@ def _path_rule(token: str, config: Config = DEFAULT) -> str:
         return VAR
     if config.hosts and "." in token and _is_host(token):
         return VAR
-    if VAR in token and regex.search(r"[A-Za-z0-9_]", token.replace(VAR, "")):
+    if VAR in token and _ALNUM.search(token.replace(VAR, "")):
         # a word glued to a variable (blk_<*>, user<*>, R<*>-M<*>): the whole token varies;
         # a dotted name ending in a variable (core.<*>) keeps its constant part
         stripped = token.replace(VAR, "")
-        if regex.fullmatch(r"[\w\-]*", stripped):
+        if _WORD_DASH.fullmatch(stripped):
             return VAR
         if token.count(VAR) >= 2 or (token.startswith(VAR + ".") and stripped.count(".") >= 2):
             return VAR  # host names and dotted values built of variables
@@ -259,7 +266,7 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
         for t in current:
             toks = _tokens(t)
             for p, tok in enumerate(toks):
-                if tok == VAR or not regex.search(r"\w", tok):
+                if tok == VAR or not _WORD_CHAR.search(tok):
                     continue
                 key = (len(toks), p, tuple(toks[:p]), tuple(toks[p + 1:]))
                 by_key[key].add(t)
@@ -272,7 +279,7 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
                     and all(_WORDLIKE.match(v) for v in values) \
                     and len(members) < config.word_spread * sum(current[m] for m in members):
                 continue  # a few plain words that repeat (LOOKING / LEADING / FOLLOWING): events
-            constants = [t for t in (*before, *after) if t != VAR and regex.search(r"[A-Za-z]{2}", t)]
+            constants = [t for t in (*before, *after) if t != VAR and _TWO_LETTERS.search(t)]
             if len(constants) < max(1, math.ceil((len(before) + len(after)) * config.constant_share - 1e-9)):
                 continue  # too little constant text left to call it one event
             merged = " ".join([*before, _generalise(values), *after])
@@ -304,7 +311,7 @@ def merge_variable_lists(mapping: dict[str, str]) -> None:
 def _skeleton(template: str) -> tuple[str, ...]:
     """The constant words of a template in order: tokens with word characters once their
     variables are taken out."""
-    return tuple(c for c in (tok.replace(VAR, "") for tok in _tokens(template)) if regex.search(r"\w", c))
+    return tuple(c for c in (tok.replace(VAR, "") for tok in _tokens(template)) if _WORD_CHAR.search(c))
 
 
 def _gaps(template: str) -> tuple[list[str], list[list[str]]]:
@@ -312,7 +319,7 @@ def _gaps(template: str) -> tuple[list[str], list[list[str]]]:
     words: list[str] = []
     gaps: list[list[str]] = [[]]
     for tok in _tokens(template):
-        if regex.search(r"\w", tok.replace(VAR, "")):
+        if _WORD_CHAR.search(tok.replace(VAR, "")):
             words.append(tok)
             gaps.append([])
         else:
