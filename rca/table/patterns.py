@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from functools import lru_cache
 
 import orjson
 import pyarrow as pa
@@ -105,7 +106,8 @@ _DIGIT_OR_VAR = regex.compile(r"\d|<\*>")
 
 def _split_sub(text: str, splitter: regex.Pattern[str], fn) -> str:
     parts = splitter.split(text)
-    return "".join(fn(p) if i % 2 == 0 else p for i, p in enumerate(parts))
+    parts[::2] = map(fn, parts[::2])
+    return "".join(parts)
 
 
 _LONG_DIGITS = regex.compile(r"\d{3,}")
@@ -162,6 +164,14 @@ _BRACKET_LIST = regex.compile(r"([\[{])[^\[\]{}\s,=<]+(?:, ?[^\[\]{}\s,=<]+)+([\
 _BARE_LIST = regex.compile(r"(?<=[\s=:]|^)[^\s,=:<\[\](){}]+(?:,[^\s,=:<\[\](){}]+){2,}(?=[\s.;]|$)")
 
 
+@lru_cache(maxsize=16)
+def _token_rules(config: Config):
+    """The path and token rules of one configuration, memoised per token: the same tokens
+    recur across thousands of distinct messages."""
+    return (lru_cache(maxsize=1 << 16)(lambda t: _path_rule(t, config)),
+            lru_cache(maxsize=1 << 16)(lambda t: _token_rule(t, config)))
+
+
 def normalise(message: str, config: Config = DEFAULT) -> str:
     """Apply the template-correction rules to one (already masked) message."""
     text = _SPACES.sub(" ", message.strip())
@@ -169,9 +179,9 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
     if config.lists:
         text = _BRACKET_LIST.sub(lambda m: f"{m[1]}{VAR}{m[2]}", text)
         text = _BARE_LIST.sub(VAR, text)
-    path_rule = (lambda t: _path_rule(t, config))
+    path_rule, token_rule = _token_rules(config)
     text = _split_sub(text, _PATH_SPLIT, path_rule)
-    text = _split_sub(text, _TOKEN_SPLIT, lambda t: _token_rule(t, config))
+    text = _split_sub(text, _TOKEN_SPLIT, token_rule)
     text = _SIGNED.sub("", text)
     text = _UNIT.sub(VAR, text)
     text = _split_sub(text, _PATH_SPLIT, path_rule)
@@ -223,8 +233,13 @@ def template_id(template: str) -> str:
 
 @dataclass
 class Mined:
-    templates: list[str]          # per input message
-    counts: dict[str, int]        # template → messages
+    per_message: pa.DictionaryArray  # each input message's template (indices into the distinct ones)
+    counts: dict[str, int]           # template → messages
+
+    @property
+    def templates(self) -> list[str]:
+        """Per input message, as Python strings (small inputs and tests; big ones use per_message)."""
+        return self.per_message.to_pylist()
 
     @property
     def ids(self) -> list[str]:
@@ -405,13 +420,14 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = 
     merge_variable_lists(mapping)
     if config.align:
         merge_optional_spans(mapping, config)
-    final = pa.array([mapping[t] for t in normalised], pa.string())
-    per_message = final.take(encoded.indices)
-    templates = per_message.to_pylist()
+    final = sorted(set(mapping.values()))
+    position = {t: i for i, t in enumerate(final)}
+    of_masked = pa.array([position[mapping[t]] for t in normalised], pa.int32())
+    per_message = pa.DictionaryArray.from_arrays(of_masked.take(encoded.indices), pa.array(final, pa.string()))
     counts = Counter()
     for t, n in sizes.items():
         counts[mapping[t]] += n
-    return Mined(templates, dict(counts))
+    return Mined(per_message, dict(counts))
 
 
 MINUTE_NS = 60_000_000_000
@@ -478,8 +494,7 @@ def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFA
         messages, identities = _structured_messages(distinct.dictionary.to_pylist(), len(lines), config)
     per_row = pa.array(messages, pa.string()).take(distinct.indices)
     missing = int(pc.sum(pc.equal(per_row, MISSING)).as_py() or 0) if field else 0
-    mined = mine(per_row, config)
-    templates = pa.array(mined.templates, pa.string())
+    templates = mine(per_row, config).per_message.cast(pa.string())
     if identities and any(identities):
         ident = pa.array(identities, pa.string()).take(distinct.indices)
         templates = pc.if_else(pc.equal(ident, ""), templates,
