@@ -26,7 +26,10 @@ class AlertContext:
     routine: pa.Array = field(init=False)
     labels: pa.Array = field(init=False)
     routine_ts: np.ndarray = field(init=False)
+    ts: np.ndarray = field(init=False)
     in_routine: dict[str, bool] = field(default_factory=dict)
+    # Sorted times of the lines holding a token: incidents' rules share a few tokens.
+    token_times: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lines = self.table.column("line").combine_chunks()
@@ -34,14 +37,21 @@ class AlertContext:
         rows = [c.rows for c in self.clusters if c.routine]
         routine_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         self.routine = self.lines.take(pa.array(routine_rows))
-        ts = self.table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
-        self.routine_ts = ts[routine_rows]
+        self.ts = self.table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
+        self.routine_ts = self.ts[routine_rows]
 
     def spares_routine(self, token: str) -> bool:
         if token not in self.in_routine:
             hits = pc.sum(pc.match_substring(self.routine, token)).as_py() if len(self.routine) else 0
             self.in_routine[token] = not hits
         return self.in_routine[token]
+
+    def times_of(self, token: str) -> np.ndarray:
+        """Sorted times of the lines holding `token`."""
+        if token not in self.token_times:
+            held = pc.match_substring(self.lines, token).fill_null(False).to_numpy(zero_copy_only=False)
+            self.token_times[token] = np.sort(self.ts[held])
+        return self.token_times[token]
 
     def selector(self, rows: np.ndarray) -> str:
         labels = self.labels.take(pa.array(rows[:20])).to_pylist()
@@ -117,7 +127,7 @@ def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndar
 _RULE = regex.compile(r'\|= "((?:[^"\\]|\\.)*)" \[5m\]\)\) > (\d+)$')
 
 
-def first_firing(ctx: AlertContext, rule: str, ts: np.ndarray, not_before: int) -> int | None:
+def first_firing(ctx: AlertContext, rule: str, not_before: int) -> int | None:
     """When rca's own proposed rule would first have fired on these logs, from `not_before`
     on: the first line after which its 5-minute count exceeds the threshold."""
     m = _RULE.search(rule)
@@ -125,7 +135,7 @@ def first_firing(ctx: AlertContext, rule: str, ts: np.ndarray, not_before: int) 
         return None
     token = m.group(1).replace('\\"', '"').replace("\\\\", "\\")
     threshold = int(m.group(2))
-    hits = np.sort(ts[pc.match_substring(ctx.lines, token).fill_null(False).to_numpy(zero_copy_only=False)])
+    hits = ctx.times_of(token)
     if hits.size == 0:
         return None
     in_window = np.arange(hits.size) - np.searchsorted(hits, hits - WINDOW_NS, side="right") + 1

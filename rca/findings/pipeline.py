@@ -102,6 +102,7 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     alerts = AlertContext(table, clusters, pack)
     views = row_views(table, decoded)
     refused = refused_identities(incidents, pack)
+    routine_in_window = _routine_in_window(clusters, ts)
     results = []
     for inc in incidents:
         causes = rank_causes(inc, clusters, pack, row_cluster, views, refused)
@@ -114,8 +115,8 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
             causes=causes,
             timeline=_timeline(inc, decoded, ts, counted),
             alert=alert,
-            routine_in_window=_routine_in_window(inc, clusters, ts),
-            alert_fires_ns=first_firing(alerts, alert, ts, inc.start_ns) if alert else None,
+            routine_in_window=routine_in_window(inc),
+            alert_fires_ns=first_firing(alerts, alert, inc.start_ns) if alert else None,
         ))
     # Compared among the rows that fall in a signature: a streamed analysis keeps exactly
     # those, so the whole and the streamed export rank the same contributors.
@@ -141,13 +142,21 @@ def _incident_id(inc: Incident) -> str:
     return f"inc-{stamp[:19].replace(':', '').replace('-', '')}" if stamp else f"inc-untimed-{inc.index + 1}"
 
 
-def _routine_in_window(inc: Incident, clusters: list[Cluster], ts: np.ndarray) -> dict[str, int]:
-    out = {}
-    for c in clusters:
-        if c.routine:
-            inside = int(((ts[c.rows] >= inc.start_ns) & (ts[c.rows] <= inc.end_ns)).sum())
-            out[c.id] = inside
-    return out
+def _routine_in_window(clusters: list[Cluster], ts: np.ndarray):
+    """A function of an incident: how many rows of each routine signature fall in its
+    window. The routine rows are sorted by time once; each incident counts its slice."""
+    routine = [c for c in clusters if c.routine]
+    times = np.concatenate([ts[c.rows] for c in routine]) if routine else np.zeros(0, np.int64)
+    owner = np.repeat(np.arange(len(routine)), [c.rows.size for c in routine])
+    order = np.argsort(times, kind="stable")
+    times, owner = times[order], owner[order]
+
+    def counts(inc: Incident) -> dict[str, int]:
+        lo, hi = np.searchsorted(times, inc.start_ns, "left"), np.searchsorted(times, inc.end_ns, "right")
+        inside = np.bincount(owner[lo:hi], minlength=len(routine))
+        return {c.id: n for c, n in zip(routine, inside.tolist(), strict=True)}
+
+    return counts
 
 
 def _describe_row(row: int, decoded: pa.Table) -> str:

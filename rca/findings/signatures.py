@@ -181,15 +181,14 @@ def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.A
             templates[tuple(parts)] = next(mined_iter)
         else:
             templates[tuple(parts)] = BODYLESS[0] if "body-lost" in parts else BODYLESS[1]
-    by_group: dict[tuple, list[str]] = {}
+    by_group: dict[tuple, list[tuple[tuple, str]]] = {}
     for parts, tmpl in templates.items():
-        by_group.setdefault((parts[0], parts[1], parts[2], *parts[4:]), []).append(tmpl)
+        by_group.setdefault((parts[0], parts[1], parts[2], *parts[4:]), []).append((parts, tmpl))
     merged: dict[tuple, str] = {}
-    for group, tmpls in by_group.items():
-        mapping = _merge_templates(sorted(set(tmpls)))
-        for parts, tmpl in templates.items():
-            if (parts[0], parts[1], parts[2], *parts[4:]) == group:
-                merged[parts] = mapping[tmpl]
+    for members in by_group.values():
+        mapping = _merge_templates(sorted({tmpl for _, tmpl in members}))
+        for parts, tmpl in members:
+            merged[parts] = mapping[tmpl]
     clusters: list[Cluster] = []
     index_of: dict[str, int] = {}
     distinct_to_cluster = np.zeros(len(distinct), dtype=np.int64)
@@ -217,34 +216,33 @@ def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.A
 
 def _fill_stats(clusters: list[Cluster], table: pa.Table, decoded: pa.Table, latency: pa.Array,
                 rows: np.ndarray, sub_cluster: np.ndarray) -> None:
-    ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
-    lines = table.column("line")
-    status = decoded.column("status").combine_chunks()
-    links = decoded.column("link").combine_chunks()
-    link_keys = decoded.column("link_key").combine_chunks()
-    categories = decoded.column("category").combine_chunks()
-    users = decoded.column("user").combine_chunks()
-    lost = decoded.column("body_lost").combine_chunks()
-    lat = latency.to_numpy(zero_copy_only=False).astype(float)
+    """Each cluster's rows and what they hold. The rows are put in cluster order once, so
+    each cluster reads slices of its own (`rows` ascend, so each slice is in row order)."""
     order = np.argsort(sub_cluster, kind="stable")
+    member_rows = rows[order]
+    take = pa.array(member_rows)
+    ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()[member_rows]
+    lines = table.column("line")
+    status, links, link_keys, categories, users, lost = (
+        decoded.column(name).take(take).combine_chunks()
+        for name in ("status", "link", "link_key", "category", "user", "body_lost"))
+    lat = latency.to_numpy(zero_copy_only=False).astype(float)[member_rows]
     bounds = np.flatnonzero(np.diff(sub_cluster[order])) + 1
-    for group in np.split(order, bounds):
-        if group.size == 0:
+    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), order.size], strict=True):
+        if hi == lo:
             continue
-        c = clusters[int(sub_cluster[group[0]])]
-        member_rows = rows[group]
-        c.rows = np.sort(np.concatenate([c.rows, member_rows]))
-        take = pa.array(c.rows)
-        c.count = int(c.rows.size)
-        c.first_ns, c.last_ns = int(ts[c.rows].min()), int(ts[c.rows].max())
-        codes = pc.value_counts(status.take(take).drop_null()).to_pylist()
+        c = clusters[int(sub_cluster[order[lo]])]
+        c.rows = member_rows[lo:hi]
+        c.count = hi - lo
+        c.first_ns, c.last_ns = int(ts[lo:hi].min()), int(ts[lo:hi].max())
+        codes = pc.value_counts(status.slice(lo, hi - lo).drop_null()).to_pylist()
         c.statuses = {str(v["values"]): int(v["counts"]) for v in sorted(codes, key=lambda v: v["values"])}
-        c.links = sorted(set(links.take(take).drop_null().to_pylist()))
-        c.link_keys = sorted(set(link_keys.take(take).drop_null().to_pylist()))
-        c.categories = sorted(set(categories.take(take).drop_null().to_pylist()))
-        c.users = sorted(set(users.take(take).drop_null().to_pylist()))
-        c.body_lost = bool(pc.any(lost.take(take)).as_py())
-        values = lat[c.rows]
+        c.links = sorted(set(links.slice(lo, hi - lo).drop_null().to_pylist()))
+        c.link_keys = sorted(set(link_keys.slice(lo, hi - lo).drop_null().to_pylist()))
+        c.categories = sorted(set(categories.slice(lo, hi - lo).drop_null().to_pylist()))
+        c.users = sorted(set(users.slice(lo, hi - lo).drop_null().to_pylist()))
+        c.body_lost = bool(pc.any(lost.slice(lo, hi - lo)).as_py())
+        values = lat[lo:hi]
         values = values[~np.isnan(values)]
         c.median_latency_ms = float(np.median(values)) if values.size else None
         examples: list[str] = []
