@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,8 +33,8 @@ from rca.findings.traffic import RowFacts, row_facts, traffic_from
 from rca.findings.urls import UrlCounts, url_counts
 from rca.inputs.chunks import CHUNK_BYTES, Chunk, plan, read_chunk, streamable
 from rca.inputs.exports import Ingested, streamed_summary
+from rca.inputs.limits import Limits, cap_lines, current
 from rca.inputs.progress import report
-from rca.inputs.sniff import long_lines
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.decode import decode
 
@@ -56,20 +57,21 @@ class ChunkState:
     kept_decoded: pa.Table | None = None
     urls: UrlCounts = field(default_factory=UrlCounts)
     labels: dict[tuple[str, str], int] = field(default_factory=dict)
-    long_lines: int = 0
+    cut_lines: int = 0   # lines cut to the line-length cap
 
     @property
     def rows(self) -> int:
         return 0 if self.facts is None else int(self.facts.ts.size)
 
 
-def map_chunk(chunk: Chunk, pack: Pack | None = None) -> ChunkState:
-    """Read, decode and reduce one byte range (a pure function: any machine can run it)."""
+def map_chunk(chunk: Chunk, pack: Pack | None = None, limits: Limits | None = None) -> ChunkState:
+    """Read, decode and reduce one byte range (a pure function: any machine can run it).
+    `limits` travel with the task: a remote worker does not share the caller's environment."""
     pack = pack or default_pack()
     read = read_chunk(chunk)
     if read.table is None:
         return ChunkState(chunk.index, readable=False, digest=read.digest)
-    table = read.table
+    table, n_cut = cap_lines(read.table, (limits or current()).line_length)
     decoded = decode(table, pack)
     facts = row_facts(table, decoded)
     is_anchor, want = latency_anchors(decoded, pack)
@@ -82,7 +84,7 @@ def map_chunk(chunk: Chunk, pack: Pack | None = None) -> ChunkState:
     state = ChunkState(
         chunk.index, True, read.digest, facts, is_anchor, want, kept_index,
         table.take(pa.array(kept_index)), decoded.take(pa.array(kept_index)),
-        url_counts(table.take(rest), decoded.take(rest)), _label_counts(table), long_lines(table.column("line")),
+        url_counts(table.take(rest), decoded.take(rest)), _label_counts(table), n_cut,
     )
     del table, decoded, read
     pa.default_memory_pool().release_unused()  # the range's buffers go back to the system
@@ -156,7 +158,7 @@ def reduce_chunks(states: list[ChunkState], path: str, pack: Pack, seconds: floa
         positions = rank[kept_file]
         del rank
     summary = streamed_summary(path, n, ts[::-1] if turned else ts, _merged_labels(states),
-                               sum(s.long_lines for s in states), seconds)
+                               sum(s.cut_lines for s in states), seconds)
     ts, timed = ordered(ts), ordered(timed)
     endpoint_codes = ordered(np.concatenate(codes))
     del codes
@@ -287,7 +289,8 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
     states = []
     total = os.path.getsize(path)
     report("reading and decoding", 0, total)
-    for state in (mapper or map_local)(map_chunk, chunks, pack):
+    # The caller's caps, bound to every task (a Dask worker's environment is not the CLI's).
+    for state in (mapper or map_local)(partial(map_chunk, limits=current()), chunks, pack):
         if not state.readable:
             return None
         states.append(state)

@@ -11,7 +11,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ class Unit:
     paths: list[str] = field(default_factory=list)
     table: pa.Table | None = None
     input_format: str | None = None
+    limits: Any = None   # rca.inputs.limits.Limits the caller set; a worker elsewhere applies these
 
 
 def units_from_paths(paths: list[str]) -> list[Unit]:
@@ -97,15 +98,17 @@ def content_identity(table: pa.Table) -> str:
 def analyze_outage(unit: Unit) -> dict[str, Any]:
     """Analyse one outage. Never raises: an unusable export comes back with `error`."""
     from rca.findings.pipeline import analyze
+    from rca.inputs import limits as input_limits
     from rca.inputs.exports import Ingested, InputSummary
 
     started = time.perf_counter()
     try:
-        if unit.table is not None:
-            summary = InputSummary(path=unit.name, format="slice", records=unit.table.num_rows)
-            findings = analyze(Ingested(unit.table, [summary]))
-        else:
-            findings = analyze(unit.paths, input_format=unit.input_format)
+        with input_limits.using(unit.limits or input_limits.current()):
+            if unit.table is not None:
+                summary = InputSummary(path=unit.name, format="slice", records=unit.table.num_rows)
+                findings = analyze(Ingested(unit.table, [summary]))
+            else:
+                findings = analyze(unit.paths, input_format=unit.input_format)
     except RcaError as exc:
         # The message may quote the file's first line, tokens and all.
         return {"outage": redact(unit.name), "sources": unit.paths, "error": redact(str(exc)), "incidents": [], "lines": 0,
@@ -233,7 +236,11 @@ def run(units: list[Unit], engine: str = "local", scheduler: str | None = None,
 
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}: use local, serial or dask")
+    from rca.inputs.limits import current
+
     runner = ENGINES[engine]
+    caps = current()
+    units = [replace(u, limits=u.limits or caps) for u in units]
     results = []
     iterator = runner(units, scheduler) if engine == "dask" else runner(units)
     for result in iterator:

@@ -26,7 +26,7 @@ from rca.inputs.formats import FORMATS
 from rca.inputs.readers import Context, ReadResult, logcli
 from rca.inputs import limits as input_limits
 from rca.inputs.progress import report, size_of
-from rca.inputs.sniff import MAX_LINE, ZIP, decompress, is_plain_text, looks_binary, to_utf8
+from rca.inputs.sniff import ZIP, decompress, is_plain_text, looks_binary, to_utf8
 from rca.inputs.records import concat, dedupe_across_sources, sort_by_time
 from rca.inputs.timestamps import format_rfc3339_ms
 
@@ -241,8 +241,7 @@ def _summarise(path: str, name: str, result: ReadResult, compression: list[str],
     cap = input_limits.current().line_length
     table, n_long = input_limits.cap_lines(table, cap)
     if n_long:
-        summary.warnings.append(f"{n_long} lines were longer than {input_limits.human(cap)} and were cut to it "
-                                "(keep longer lines with --input-limit line-length=SIZE)")
+        summary.warnings.append(input_limits.cut_lines_warning(n_long, cap))
     if table.num_rows == 0 and result.rejected == 0:
         raise InputError(path, f"no log records in this {name} export")
     if table.num_rows == 0:
@@ -292,8 +291,8 @@ def streamed_summary(path: str, records: int, ts: np.ndarray, label_counts: dict
     """The summary of a logcli JSONL export read in pieces: `ts` in the order the file reader
     gives (newest-first files turned around), label pairs counted over every record."""
     summary = InputSummary(path=path, format="logcli-jsonl", records=records)
-    if n_long:
-        summary.warnings.append(f"{n_long} lines are longer than {MAX_LINE // (1 << 20)} MiB; they were kept")
+    if n_long:  # cut in each range, against the caps the ranges were read with
+        summary.warnings.append(input_limits.cut_lines_warning(n_long, input_limits.current().line_length))
     if ts.size:
         summary.first_ns, summary.last_ns = int(ts.min()), int(ts.max())
         diffs = np.diff(ts)

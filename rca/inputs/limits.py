@@ -4,7 +4,9 @@ A small compressed file can expand to gigabytes (a decompression bomb), `/dev/ze
 ends, a FIFO may never be written to, and one 200 MB line makes template mining crawl. Each
 input is therefore read with caps: decompressed size, compression ratio, line length, and
 how long a pipe or device may stay silent. `--input-limit NAME=VALUE` raises them; the CLI puts
-them in the environment so that batch workers read the same ones.
+them in the environment, and work sent to other processes or machines (batch units, Dask
+tasks) carries them explicitly, applied there with `using`: a remote worker does not share
+the caller's environment.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import os
 import select
 import stat
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -79,7 +84,23 @@ def apply(settings: list[str] | None) -> None:
         os.environ[_ENV + NAMES[name].upper()] = text.strip()
 
 
+_GIVEN: ContextVar[Limits | None] = ContextVar("rca_input_limits", default=None)
+
+
+@contextmanager
+def using(limits: Limits) -> Iterator[Limits]:
+    """Apply `limits` to whatever this thread reads inside the block (a worker's task)."""
+    token = _GIVEN.set(limits)
+    try:
+        yield limits
+    finally:
+        _GIVEN.reset(token)
+
+
 def current() -> Limits:
+    given = _GIVEN.get()
+    if given is not None:
+        return given
     defaults = Limits()
     values = {}
     for name, attr in NAMES.items():
@@ -206,6 +227,12 @@ def read_stream(fd: int, path: str, limits: Limits, looks_binary) -> bytes:
                 raise InputError(path, "binary data, not a log export")
         if len(out) > limits.input_size:
             raise _too_big(path, limits, "a stream of")
+
+
+def cut_lines_warning(n: int, limit: int) -> str:
+    """The one wording, whole or streamed, for lines cut to the line-length cap."""
+    return (f"{n} lines were longer than {human(limit)} and were cut to it "
+            "(keep longer lines with --input-limit line-length=SIZE)")
 
 
 def cap_lines(table: pa.Table, limit: int) -> tuple[pa.Table, int]:

@@ -6,12 +6,7 @@ from __future__ import annotations
 import lzma
 import zlib
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from rca.errors import InputError
-
-MAX_LINE = 1 << 20
 
 # What an input's first bytes say it is, before any text can be read from it.
 GZIP, BZIP2, XZ, ZSTD = b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd"
@@ -116,8 +111,3 @@ def to_utf8(raw: bytes, path: str) -> tuple[bytes, list[str]]:
         raw = fixed.encode("utf-8")
         notes.append(f"{max(bad, 1)} invalid UTF-8 byte sequences replaced with U+FFFD")
     return raw, notes
-
-
-def long_lines(lines: pa.ChunkedArray | pa.Array) -> int:
-    """How many records exceed 1 MiB (kept, but worth a warning)."""
-    return int(pc.sum(pc.greater(pc.binary_length(lines), MAX_LINE)).as_py() or 0)
