@@ -113,3 +113,37 @@ def test_pool_workers_die_with_a_batch_killed_by_kill_9(tmp_path):
     while time.time() < deadline and any(_alive(w) for w in workers):
         time.sleep(0.1)
     assert not any(_alive(w) for w in workers)
+
+
+def _stored_rows(store: Path) -> int:
+    return sum(pq.read_table(p).num_rows for p in store.glob("*.parquet"))
+
+
+def test_an_incident_found_by_two_groupings_is_written_once(rca, tmp_path, halves):
+    store = tmp_path / "history"
+    assert rca("batch", *map(str, halves), "--store", str(store)).code == 0
+    assert rca("batch", str(halves[0].parent), "--store", str(store)).code == 0
+    assert _stored_rows(store) == 1
+
+
+def test_an_incident_recorded_by_many_writers_at_once_is_stored_once(tmp_path):
+    import threading
+
+    from rca.history import store as history
+
+    store = tmp_path / "history"
+    row = {"incident_id": "inc-1", "start_ns": 1, "end_ns": 2, "signature_ids": ["sig-a"], "component": "factory",
+           "kind": "failure", "recorded_at_ns": 0}
+    start = threading.Barrier(8)
+
+    def write(n: int) -> None:
+        start.wait()
+        history.record(store, f"export-{n}", [{**row, "identity": f"export-{n}", "recorded_at_ns": n}])
+
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    assert _stored_rows(store) == 1
+    assert history.load(store).num_rows == 1
