@@ -19,6 +19,7 @@ import regex
 _LOGFMT_PAIR = regex.compile(r"""(?:^|(?<=\s))([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)""")
 MAX_CATEGORIES = 20
 MAX_VALUE_LEN = 120
+_TWO_LETTERS = regex.compile(r"[A-Za-z]{2}")
 
 
 def fields_of(line: str) -> dict[str, str] | None:
@@ -39,6 +40,29 @@ def fields_of(line: str) -> dict[str, str] | None:
     return {k: v for k, v in pairs}
 
 
+def category_limit(total: int) -> int:
+    """Most values a key may take and still be identity: few, and fewer in short exports."""
+    return min(MAX_CATEGORIES, max(2, int(math.sqrt(max(total, 1)))))
+
+
+def choose(raw: set[str] | None, seen: set[str], limit: int, mask) -> bool | None:
+    """Whether a key is identity: None (no), False (its values as they are), True (its values
+    masked first). `raw` holds its raw values, or is None when they are known to be more than
+    `limit`; `seen` holds its values as far as they are known (raw or already masked)."""
+    values = raw if raw is not None else seen
+    if any(len(v) > MAX_VALUE_LEN for v in values):
+        return None
+    if raw is not None:
+        if len(raw) <= 1:
+            return None
+        if len(raw) <= limit:
+            return False
+    masked = set(mask(pa.array(sorted(seen), pa.string())).unique().to_pylist())
+    if 1 < len(masked) <= limit and any(_TWO_LETTERS.search(m.replace("<*>", "")) for m in masked):
+        return True
+    return None
+
+
 def categorical_keys(field_rows: list[dict[str, str] | None], total: int, mask) -> dict[str, bool]:
     """Keys to keep as identity → whether their values are masked first (`mask` is the
     miner's vectorised masking of an Arrow string array)."""
@@ -46,18 +70,9 @@ def categorical_keys(field_rows: list[dict[str, str] | None], total: int, mask) 
     for fields in field_rows:
         for k, v in (fields or {}).items():
             values[k].add(v[:MAX_VALUE_LEN + 1])
-    limit = min(MAX_CATEGORIES, max(2, int(math.sqrt(max(total, 1)))))
-    chosen: dict[str, bool] = {}
-    for k, vs in values.items():
-        if len(vs) <= 1 or any(len(v) > MAX_VALUE_LEN for v in vs):
-            continue
-        if len(vs) <= limit:
-            chosen[k] = False
-            continue
-        masked = set(mask(pa.array(list(vs), pa.string())).unique().to_pylist())
-        if 1 < len(masked) <= limit and any(regex.search(r"[A-Za-z]{2}", m.replace("<*>", "")) for m in masked):
-            chosen[k] = True
-    return chosen
+    limit = category_limit(total)
+    chosen = {k: choose(vs, vs, limit, mask) for k, vs in values.items()}
+    return {k: c for k, c in chosen.items() if c is not None}
 
 
 def identity_of(fields: dict[str, str] | None, keys: dict[str, bool], masked: dict[str, str]) -> str:

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import regex
 
 from rca.inputs.fields import lookup
-from rca.table import identity
+from rca.table import structured
 from rca.inputs.timestamps import strip_leading_time
 
 VAR = "<*>"
@@ -404,9 +404,11 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = 
         messages = messages.combine_chunks()
     if not isinstance(messages, pa.Array):
         messages = pa.array(list(messages), pa.string())
-    messages = messages.cast(pa.string()).fill_null("")
     # Distinct raw lines first (a hash pass), then mask only those, then distinct masked ones.
-    raw = messages.dictionary_encode()
+    if isinstance(messages, pa.DictionaryArray):
+        raw = pa.DictionaryArray.from_arrays(messages.indices, messages.dictionary.cast(pa.string()).fill_null(""))
+    else:
+        raw = messages.cast(pa.string()).fill_null("").dictionary_encode()
     masked_distinct = mask_array(raw.dictionary, config).dictionary_encode()
     encoded = pa.DictionaryArray.from_arrays(
         masked_distinct.indices.take(raw.indices), masked_distinct.dictionary)
@@ -422,7 +424,7 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = 
         merge_optional_spans(mapping, config)
     final = sorted(set(mapping.values()))
     position = {t: i for i, t in enumerate(final)}
-    of_masked = pa.array([position[mapping[t]] for t in normalised], pa.int32())
+    of_masked = pa.array([position.get(mapping.get(t), 0) for t in normalised], pa.int32())
     per_message = pa.DictionaryArray.from_arrays(of_masked.take(encoded.indices), pa.array(final, pa.string()))
     counts = Counter()
     for t, n in sizes.items():
@@ -452,29 +454,14 @@ class PatternReport:
     missing_field: int = 0        # lines without the --field asked for
 
 
-def _structured_messages(lines: list[str], total: int, config: Config) -> tuple[list[str], list[str]]:
-    """Each distinct line's message and identity (its categorical keys, `k=v …`)."""
-    rows = [identity.fields_of(line) for line in lines]
-    keys = {k: m for k, m in identity.categorical_keys(rows, total, lambda a: mask_array(a, config)).items()
-            if k not in MESSAGE_KEYS}
-    masked = identity.masked_values(rows, keys, lambda a: mask_array(a, config))
-    messages = []
-    for line, fields in zip(lines, rows, strict=True):
-        if fields is not None and not line.lstrip().startswith("{"):
-            messages.append(identity.without_keys(line, keys))
-        else:
-            messages.append(message_of(line, skip=keys))
-    return messages, [identity.identity_of(f, keys, masked) for f in rows]
-
-
-def _per_minute(templates: pa.Array, ts: pa.Array) -> dict[str, list[tuple[int, int]]]:
-    """Lines per template per minute (minutes with none left out), one Arrow group-by."""
+def _per_minute(codes: pa.Array, ts: pa.Array) -> dict[int, list[tuple[int, int]]]:
+    """Lines per template (by index) per minute (minutes with none left out), one Arrow group-by."""
     known = pc.is_valid(ts)
     if not pc.any(known).as_py():
         return {}
     minute = pc.multiply(pc.divide(pc.filter(ts, known), MINUTE_NS), MINUTE_NS)
-    grouped = pa.table({"t": pc.filter(templates, known), "m": minute}).group_by(["t", "m"]).aggregate([([], "count_all")])
-    series: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    grouped = pa.table({"t": pc.filter(codes, known), "m": minute}).group_by(["t", "m"]).aggregate([([], "count_all")])
+    series: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for t, m, n in zip(*(grouped.column(c).to_pylist() for c in ("t", "m", "count_all")), strict=True):
         series[t].append((m, n))
     for points in series.values():
@@ -482,30 +469,58 @@ def _per_minute(templates: pa.Array, ts: pa.Array) -> dict[str, list[tuple[int, 
     return series
 
 
+def _per_row(indices: pa.Array, values: pa.Array) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(indices, values)
+
+
+def _with_identity(templates: pa.DictionaryArray, identities: pa.DictionaryArray) -> pa.DictionaryArray:
+    """`identity template` per row (the template alone where a row has no identity), each
+    distinct text once in the dictionary."""
+    import numpy as np
+
+    width = len(templates.dictionary)
+    code = (identities.indices.to_numpy(zero_copy_only=False).astype(np.int64) * width
+            + templates.indices.to_numpy(zero_copy_only=False))
+    unique, inverse = np.unique(code, return_inverse=True)
+    names = identities.dictionary.to_pylist()
+    texts = templates.dictionary.to_pylist()
+    joined = [f"{names[c // width]} {texts[c % width]}" if names[c // width] else texts[c % width] for c in unique]
+    encoded = pa.array(joined, pa.string()).dictionary_encode()
+    return _per_row(encoded.indices.take(pa.array(inverse.astype(np.int32))), encoded.dictionary)
+
+
 def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFAULT) -> PatternReport:
     """Templates of a canonical table's lines (JSON lines: their message, or `field`; the
-    categorical keys of JSON and logfmt lines stay as the event's identity)."""
+    categorical keys of JSON and logfmt lines stay as the event's identity). Work is per
+    distinct line and per masked shape; per row only Arrow indices are moved."""
     lines = table.column("line").combine_chunks().cast(pa.string())
     distinct = lines.dictionary_encode()
+    identities = None
     if field:
-        messages = [message_of(line, field) for line in distinct.dictionary.to_pylist()]
-        identities = None
+        messages = _per_row(distinct.indices, pa.array(
+            [message_of(line, field) for line in distinct.dictionary.to_pylist()], pa.string()))
     else:
-        messages, identities = _structured_messages(distinct.dictionary.to_pylist(), len(lines), config)
-    per_row = pa.array(messages, pa.string()).take(distinct.indices)
-    missing = int(pc.sum(pc.equal(per_row, MISSING)).as_py() or 0) if field else 0
-    templates = mine(per_row, config).per_message.cast(pa.string())
-    if identities and any(identities):
-        ident = pa.array(identities, pa.string()).take(distinct.indices)
-        templates = pc.if_else(pc.equal(ident, ""), templates,
-                               pc.binary_join_element_wise(ident, templates, " "))
+        split = structured.split(distinct.dictionary, len(lines), lambda a: mask_array(a, config),
+                                 MESSAGE_KEYS, message_of)
+        messages = _per_row(split.messages.indices.take(distinct.indices), split.messages.dictionary)
+        identities = _per_row(split.identities.indices.take(distinct.indices), split.identities.dictionary)
+    missing = 0
+    if field:
+        is_missing = pc.equal(messages.dictionary, MISSING).take(messages.indices)
+        missing = int(pc.sum(is_missing).as_py() or 0)
+    templates = mine(messages, config).per_message
+    if identities is not None and len(identities.dictionary) > 1:
+        templates = _with_identity(templates, identities)
     ts = table.column("ts_ns").combine_chunks()
-    grouped = pa.table({"t": templates, "ts": ts, "row": pa.array(range(len(templates)), pa.int64())}) \
+    codes = templates.indices
+    grouped = pa.table({"t": codes, "ts": ts, "row": pa.array(range(len(codes)), pa.int64())}) \
         .group_by("t").aggregate([("ts", "min"), ("ts", "max"), ("row", "min"), ("row", "count")])
-    series = _per_minute(templates, ts)
+    series = _per_minute(codes, ts)
+    texts = templates.dictionary.to_pylist()
     patterns = []
     for t, first, last, row, count in zip(*(grouped.column(c).to_pylist() for c in
                                             ("t", "ts_min", "ts_max", "row_min", "row_count")), strict=True):
-        patterns.append(Pattern(template_id(t), t, count, first, last, lines[row].as_py(), series.get(t, [])))
+        patterns.append(Pattern(template_id(texts[t]), texts[t], count, first, last, lines[row].as_py(),
+                                series.get(t, [])))
     patterns.sort(key=lambda p: (-p.count, p.template))
-    return PatternReport(patterns, templates, len(templates), missing)
+    return PatternReport(patterns, templates, len(codes), missing)

@@ -1,0 +1,282 @@
+"""What `rca patterns` templates in each distinct line, and the line's identity, worked out
+per masked shape instead of per line.
+
+A million JSON lines hold a few thousand shapes once their variables are masked (one RE2
+pass over the Arrow column); each shape is decoded once in Python and speaks for all its
+lines. Only the keys whose values could be identity (few distinct values) are read back from
+the raw lines, with one vectorised regex per key. A shape that cannot speak for its lines
+(masking reached a key, a key repeats in nested objects, the masked text is not JSON) has its
+lines decoded one by one, as are logfmt lines and quoted lines with escapes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import regex
+
+from rca.inputs.timestamps import strip_leading_time_array
+from rca.table import identity
+
+VAR = "<*>"
+# A masked JSON number becomes this string, so the shape stays JSON; it renders as VAR.
+_NUMBER = "\x00" + VAR
+_NUMBER_JSON = orjson.dumps(_NUMBER).decode()
+# A JSON string (left as it is) or a masked number outside strings (made a string).
+_BARE_VAR = regex.compile(r'"(?:[^"\\]|\\.)*"|(?<=[:\[,]\s*)-?<\*>(?:\.<\*>)?(?=\s*[,\]}])')
+_SIMPLE_KEY = regex.compile(r"[A-Za-z_@$][\w.@$-]*")
+_PREFIX = 1000                     # lines read before deciding a key takes too many values
+
+
+@dataclass
+class Lines:
+    """Per distinct line: the message to template and the identity (`k=v …`, or "")."""
+    messages: pa.DictionaryArray
+    identities: pa.DictionaryArray
+
+
+@dataclass
+class _Shape:
+    obj: dict | None                 # decoded masked line; None: decode its lines one by one
+    fields: dict[str, str] = field(default_factory=dict)   # top-level scalars as text
+    varying: set[str] = field(default_factory=set)         # fields whose value was masked
+
+
+def _shape(text: str) -> _Shape:
+    try:
+        obj = orjson.loads(_BARE_VAR.sub(lambda m: m[0] if m[0][0] == '"' else _NUMBER_JSON, text))
+    except orjson.JSONDecodeError:
+        return _Shape(None)
+    if not isinstance(obj, dict) or any(VAR in k or "\x00" in k for k in obj):
+        return _Shape(None)
+    shape = _Shape(obj)
+    for k, v in obj.items():
+        if isinstance(v, str):
+            shape.fields[k] = VAR if v == _NUMBER else v
+            if VAR in v:
+                shape.varying.add(k)
+        elif isinstance(v, int | float | bool):
+            shape.fields[k] = orjson.dumps(v).decode()
+    # A varying key is read back from the raw line by its one occurrence as a key.
+    for k in shape.varying:
+        encoded = regex.escape(orjson.dumps(k).decode())
+        if not _SIMPLE_KEY.fullmatch(k) or len(regex.findall(encoded + r"\s*:", text)) != 1:
+            return _Shape(None)
+    return shape
+
+
+def _render(value) -> str:
+    if isinstance(value, str):
+        return VAR if value == _NUMBER else value
+    return orjson.dumps(value).decode().replace(_NUMBER_JSON, VAR)
+
+
+def _message(shape: _Shape, keys: dict[str, bool], message_keys: tuple[str, ...]) -> str:
+    """As `patterns.message_of` renders the line, from its masked shape."""
+    obj = shape.obj
+    for key in message_keys:
+        value = obj.get(key)
+        if isinstance(value, str) and value != _NUMBER and value.strip():
+            return value
+    return " ".join(f"{k}={_render(v)}" for k, v in obj.items() if k not in keys)
+
+
+def _raw_values(objects: pa.Array, rows: np.ndarray, key: str) -> tuple[np.ndarray, list[str | None]]:
+    """Each given line's raw value of `key` (index into the distinct values, -1 for none)."""
+    token = orjson.dumps(key).decode()
+    pattern = regex.escape(token) + r'\s*:\s*(?P<v>"(?:[^"\\]|\\.)*"|[^\s,}\]]+)'
+    found = pc.struct_field(pc.extract_regex(objects.take(pa.array(rows, pa.int64())), pattern), [0])
+    encoded = found.dictionary_encode()
+    values = []
+    for t in encoded.dictionary.to_pylist():
+        try:
+            v = orjson.loads(t)
+        except orjson.JSONDecodeError:
+            v = None
+        values.append(v if isinstance(v, str) else None if v is None or isinstance(v, dict | list)
+                      else orjson.dumps(v).decode())
+    return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), values
+
+
+def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
+          message_keys: tuple[str, ...], message_of: Callable[..., str]) -> Lines:
+    """Message and identity of each distinct line (`lines` holds no duplicates)."""
+    n = len(lines)
+    trimmed = pc.utf8_trim_whitespace(lines)
+    is_obj = pc.starts_with(trimmed, "{").to_numpy(zero_copy_only=False)
+    quoted = pc.and_(pc.starts_with(trimmed, '"'), pc.ends_with(trimmed, '"'))
+    plain_quoted = pc.and_(pc.and_(quoted, pc.greater_equal(pc.utf8_length(trimmed), 2)), pc.and_(
+        pc.invert(pc.match_substring_regex(trimmed, r'[\\\x00-\x1f]')),
+        pc.equal(pc.count_substring(trimmed, '"'), 2))).to_numpy(zero_copy_only=False)
+    quoted = quoted.to_numpy(zero_copy_only=False)
+    logfmt = pc.match_substring_regex(trimmed, r"^[^\s=]+=").to_numpy(zero_copy_only=False) & ~is_obj & ~quoted
+    text = ~is_obj & ~quoted & ~logfmt
+
+    message = np.full(n, -1, np.int64)
+    ident = np.zeros(n, np.int64)           # index into identity texts; 0 is ""
+    texts: list[str] = []                   # messages decided in Python
+    idents = _Texts()
+    vector_messages: list[pa.Array] = []    # messages decided by Arrow kernels
+    offset = [0]
+
+    def vector(rows: np.ndarray, values: pa.Array) -> None:
+        vector_messages.append(values)
+        message[rows] = -2 - (offset[0] + np.arange(len(rows)))
+        offset[0] += len(rows)
+
+    rows = np.flatnonzero(text)
+    if rows.size:
+        vector(rows, strip_leading_time_array(lines.take(pa.array(rows))))
+    rows = np.flatnonzero(plain_quoted)
+    if rows.size:
+        vector(rows, pc.utf8_slice_codeunits(trimmed.take(pa.array(rows)), 1, -1))
+
+    # Lines decoded one by one: logfmt, quoted with escapes, and JSON shapes that cannot speak.
+    one_by_one = list(np.flatnonzero(logfmt | (quoted & ~plain_quoted)))
+    obj_rows = np.flatnonzero(is_obj)
+    objects = lines.take(pa.array(obj_rows))
+    shape_of = np.zeros(0, np.int64)
+    shapes: list[_Shape] = []
+    if obj_rows.size:
+        encoded = mask(objects).dictionary_encode()
+        shape_of = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        shapes = [_shape(t) for t in encoded.dictionary.to_pylist()]
+        broken = np.array([s.obj is None for s in shapes], bool)
+        one_by_one += list(obj_rows[broken[shape_of]])
+    one_by_one.sort()
+    singles = lines.take(pa.array(one_by_one, pa.int64())).to_pylist() if one_by_one else []
+    single_fields = [identity.fields_of(line) for line in singles]
+
+    # Categorical keys: every raw value a key takes, where the shapes do not know it.
+    constants: dict[str, set[str]] = defaultdict(set)
+    shown: dict[str, set[str]] = defaultdict(set)       # values as shapes show them (masked)
+    varying_rows: dict[str, list[np.ndarray]] = defaultdict(list)
+    for fields in single_fields:
+        for k, v in (fields or {}).items():
+            constants[k].add(v[:identity.MAX_VALUE_LEN + 1])
+    live = [i for i, s in enumerate(shapes) if s.obj is not None]
+    shape_rows = _group(shape_of, len(shapes))
+    for i in live:
+        for k, v in shapes[i].fields.items():
+            if k in shapes[i].varying:
+                shown[k].add(v[:identity.MAX_VALUE_LEN + 1])
+                varying_rows[k].append(shape_rows[i])
+            else:
+                constants[k].add(v[:identity.MAX_VALUE_LEN + 1])
+    limit = identity.category_limit(total)
+    keys: dict[str, bool] = {}
+    extracted: dict[str, tuple[np.ndarray, np.ndarray, list[str | None]]] = {}
+    for k in set(constants) | set(varying_rows):
+        raw = constants[k]
+        if k in varying_rows and len(raw) <= limit:
+            at = np.concatenate(varying_rows[k])
+            head, values = _raw_values(objects, at[:_PREFIX], k)
+            if len(raw | {v for v in values if v is not None}) <= limit:
+                index, values = _raw_values(objects, at, k)
+                extracted[k] = (at, index, values)
+                raw = raw | {v[:identity.MAX_VALUE_LEN + 1] for v in values if v is not None}
+            else:
+                raw = None
+        elif k in varying_rows:
+            raw = None
+        choice = identity.choose(raw, constants[k] | shown[k], limit, mask)
+        if choice is not None and k not in message_keys:
+            keys[k] = choice
+    masked = identity.masked_values(single_fields, keys, mask)
+
+    for line, fields, row in zip(singles, single_fields, one_by_one, strict=True):
+        if fields is not None and not line.lstrip().startswith("{"):
+            texts.append(identity.without_keys(line, keys))
+        else:
+            texts.append(message_of(line, skip=keys))
+        message[row] = len(texts) - 1
+        found = identity.identity_of(fields, keys, masked)
+        if found:
+            ident[row] = idents.add(found)
+
+    if live:
+        _shape_lines(shapes, live, shape_of, obj_rows, keys, extracted, mask, message_keys,
+                     texts, message, idents, ident)
+    return Lines(_dictionary(message, texts, vector_messages), _dictionary(ident, idents.values, []))
+
+
+class _Texts:
+    """Distinct texts in first-seen order; index 0 is the empty text."""
+
+    def __init__(self) -> None:
+        self.values: list[str] = [""]
+        self._index: dict[str, int] = {"": 0}
+
+    def add(self, text: str) -> int:
+        if text not in self._index:
+            self._index[text] = len(self.values)
+            self.values.append(text)
+        return self._index[text]
+
+
+def _group(index: np.ndarray, groups: int) -> list[np.ndarray]:
+    """Positions of each group's members, in order."""
+    order = np.argsort(index, kind="stable")
+    bounds = np.searchsorted(index[order], np.arange(groups + 1))
+    return [order[bounds[i]:bounds[i + 1]] for i in range(groups)]
+
+
+def _shape_lines(shapes, live, shape_of, obj_rows, keys, extracted, mask, message_keys,
+                 texts, message, idents, ident) -> None:
+    """Messages and identities of the lines the shapes speak for."""
+    masked_shown = {}
+    wanted = sorted({shapes[i].fields[k] for i in live for k in shapes[i].fields if keys.get(k)})
+    if wanted:
+        masked_shown = dict(zip(wanted, mask(pa.array(wanted, pa.string())).to_pylist(), strict=True))
+    shape_message = {}
+    for i in live:
+        texts.append(_message(shapes[i], keys, message_keys))
+        shape_message[i] = len(texts) - 1
+    lookup = np.full(len(shapes), -1, np.int64)
+    for i, m in shape_message.items():
+        lookup[i] = m
+    ok = lookup[shape_of] >= 0
+    message[obj_rows[ok]] = lookup[shape_of[ok]]
+    # Identity: one text per (shape, raw values of its varying categorical keys).
+    code = shape_of.copy()
+    picked: list[tuple[str, np.ndarray, list[str | None]]] = []
+    for k, (at, index, values) in extracted.items():
+        if keys.get(k) is not False:
+            continue
+        column = np.full(len(shape_of), -1, np.int64)
+        column[at] = index
+        picked.append((k, column, values))
+        code = np.unique(code * (len(values) + 1) + column + 1, return_inverse=True)[1]
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    text_of = np.zeros(len(first), np.int64)
+    for c, row in enumerate(first):
+        shape = shapes[shape_of[row]]
+        if shape.obj is None:
+            continue
+        parts = []
+        for k, v in shape.fields.items():
+            if k not in keys:
+                continue
+            if keys[k]:
+                v = masked_shown.get(v, v)
+            elif k in shape.varying:
+                v = next((vals[col[row]] if col[row] >= 0 else None) for kk, col, vals in picked if kk == k)
+                if v is None:
+                    continue
+            parts.append(f"{k}={v}")
+        if parts:
+            text_of[c] = idents.add(" ".join(parts))
+    ident[obj_rows[ok]] = text_of[inverse[ok]]
+
+
+def _dictionary(index: np.ndarray, texts: list[str], vectors: list[pa.Array]) -> pa.DictionaryArray:
+    """Per-line indices into Python texts (>= 0) or into the concatenated Arrow arrays (<= -2)."""
+    values = pa.concat_arrays([pa.array(texts, pa.string()), *[v.cast(pa.string()) for v in vectors]])
+    index = np.where(index >= 0, index, len(texts) + (-2 - index))
+    return pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int32)), values)
