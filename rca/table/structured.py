@@ -91,7 +91,11 @@ def _raw_values(objects: pa.Array, rows: np.ndarray, key: str) -> tuple[np.ndarr
     """Each given line's raw value of `key` (index into the distinct values, -1 for none)."""
     token = orjson.dumps(key).decode()
     pattern = regex.escape(token) + r'\s*:\s*(?P<v>"(?:[^"\\]|\\.)*"|[^\s,}\]]+)'
-    found = pc.struct_field(pc.extract_regex(objects.take(pa.array(rows, pa.int64())), pattern), [0])
+    take = pa.array(rows, pa.int64())
+    if 4 * len(rows) > len(objects):   # most lines: scan them all rather than copy them
+        found = pc.struct_field(pc.extract_regex(objects, pattern), [0]).take(take)
+    else:
+        found = pc.struct_field(pc.extract_regex(objects.take(take), pattern), [0])
     encoded = found.dictionary_encode()
     values = []
     for t in encoded.dictionary.to_pylist():
@@ -104,18 +108,40 @@ def _raw_values(objects: pa.Array, rows: np.ndarray, key: str) -> tuple[np.ndarr
     return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), values
 
 
+# What str.strip() strips (str.isspace), for RE2.
+_SPACE = r"[\t-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+
+
+def _kinds(lines: pa.Array):
+    """Per line, as numpy booleans: JSON object, quoted, quoted without escapes (its message is
+    its inside), logfmt candidate; and `lines` stripped (only the non-object ones are)."""
+    def where(mask) -> np.ndarray:
+        return mask.to_numpy(zero_copy_only=False)
+
+    is_obj = where(pc.match_substring_regex(lines, rf"^{_SPACE}*\{{"))
+    rest = np.flatnonzero(~is_obj)
+    quoted = np.zeros(len(lines), bool)
+    plain = np.zeros(len(lines), bool)
+    logfmt = np.zeros(len(lines), bool)
+    stripped = lines
+    if rest.size:
+        stripped = pc.replace_substring_regex(lines.take(pa.array(rest)), rf"^{_SPACE}+|{_SPACE}+$", "")
+        q = pc.and_(pc.starts_with(stripped, '"'), pc.ends_with(stripped, '"'))
+        quoted[rest] = where(q)
+        plain[rest] = where(pc.and_(pc.and_(q, pc.greater_equal(pc.utf8_length(stripped), 2)), pc.and_(
+            pc.invert(pc.match_substring_regex(stripped, r'[\\\x00-\x1f]')),
+            pc.equal(pc.count_substring(stripped, '"'), 2))))
+        logfmt[rest] = where(pc.match_substring_regex(stripped, r"^[^\s=]+=")) & ~quoted[rest]
+        full = pa.nulls(len(lines), stripped.type)
+        stripped = pc.replace_with_mask(full, pa.array(~is_obj), stripped) if len(rest) < len(lines) else stripped
+    return is_obj, quoted, plain, logfmt, stripped
+
+
 def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
           message_keys: tuple[str, ...], message_of: Callable[..., str]) -> Lines:
     """Message and identity of each distinct line (`lines` holds no duplicates)."""
     n = len(lines)
-    trimmed = pc.utf8_trim_whitespace(lines)
-    is_obj = pc.starts_with(trimmed, "{").to_numpy(zero_copy_only=False)
-    quoted = pc.and_(pc.starts_with(trimmed, '"'), pc.ends_with(trimmed, '"'))
-    plain_quoted = pc.and_(pc.and_(quoted, pc.greater_equal(pc.utf8_length(trimmed), 2)), pc.and_(
-        pc.invert(pc.match_substring_regex(trimmed, r'[\\\x00-\x1f]')),
-        pc.equal(pc.count_substring(trimmed, '"'), 2))).to_numpy(zero_copy_only=False)
-    quoted = quoted.to_numpy(zero_copy_only=False)
-    logfmt = pc.match_substring_regex(trimmed, r"^[^\s=]+=").to_numpy(zero_copy_only=False) & ~is_obj & ~quoted
+    is_obj, quoted, plain_quoted, logfmt, stripped = _kinds(lines)
     text = ~is_obj & ~quoted & ~logfmt
 
     message = np.full(n, -1, np.int64)
@@ -135,12 +161,12 @@ def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
         vector(rows, strip_leading_time_array(lines.take(pa.array(rows))))
     rows = np.flatnonzero(plain_quoted)
     if rows.size:
-        vector(rows, pc.utf8_slice_codeunits(trimmed.take(pa.array(rows)), 1, -1))
+        vector(rows, pc.utf8_slice_codeunits(stripped.take(pa.array(rows)), 1, -1))
 
     # Lines decoded one by one: logfmt, quoted with escapes, and JSON shapes that cannot speak.
     one_by_one = list(np.flatnonzero(logfmt | (quoted & ~plain_quoted)))
     obj_rows = np.flatnonzero(is_obj)
-    objects = lines.take(pa.array(obj_rows))
+    objects = lines if obj_rows.size == n else lines.take(pa.array(obj_rows))
     shape_of = np.zeros(0, np.int64)
     shapes: list[_Shape] = []
     if obj_rows.size:
@@ -176,7 +202,8 @@ def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
         raw = constants[k]
         if k in varying_rows and len(raw) <= limit:
             at = np.concatenate(varying_rows[k])
-            head, values = _raw_values(objects, at[:_PREFIX], k)
+            sample = at[:: max(1, len(at) // _PREFIX)]    # spread over the shapes, not the first
+            head, values = _raw_values(objects, sample, k)
             if len(raw | {v for v in values if v is not None}) <= limit:
                 index, values = _raw_values(objects, at, k)
                 extracted[k] = (at, index, values)
