@@ -342,8 +342,8 @@ def analyze(
             from rca.outputs.terminal import terminal
 
             stream = sys.stdout if output is None else open(os.devnull, "w")  # noqa: SIM115 - a file gets no colour
-            # A file is a written artifact: masked whole. The user's terminal shows the link to follow in full.
-            text = terminal(public if output is not None else findings, local,
+            # Masked either way; from the unredacted findings the terminal can tell which links it masked.
+            text = terminal(findings, local,
                             width=width_for(stream) if output is None else 100,
                             colour=output is None and wants_colour(stream, no_color), reveal=reveal_secrets)
         _write(text, output)

@@ -211,8 +211,8 @@ def test_signature_ids_are_stable_across_runs_and_input_order(tmp_path):
     assert sorted(c.id for c in a.clusters) == sorted(c.id for c in b.clusters)
 
 
-def test_terminal_summary_shows_the_link_in_full(rca):
-    run = rca("analyze", "fixtures/chaos-fail/loki-query.json", "--tz", "America/Denver")
+def test_terminal_summary_shows_the_link_in_full_when_secrets_are_revealed(rca):
+    run = rca("analyze", "fixtures/chaos-fail/loki-query.json", "--tz", "America/Denver", "--reveal-secrets")
     assert run.code == 0
     assert f"follow    https://pizza-factory.cs329.click/api/support/{API_KEY}/report/k3q9z7mf\n" in run.stdout
     assert "MST" in run.stdout

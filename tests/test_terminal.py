@@ -23,7 +23,7 @@ def test_the_window_is_in_prose_with_local_time_first(rca):
 
 
 def test_long_lines_wrap_to_the_terminal_width_but_the_link_stays_whole(rca):
-    out = rca("analyze", FIXTURE, env={"COLUMNS": "60"}).stdout
+    out = rca("analyze", FIXTURE, "--reveal-secrets", env={"COLUMNS": "60"}).stdout
     assert f"follow    {LINK}\n" in out
     too_wide = [line for line in out.splitlines() if len(line) > 60 and LINK not in line]
     assert too_wide == []

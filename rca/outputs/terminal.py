@@ -78,7 +78,7 @@ def _link(con: Any, key: str, link: str, style: str) -> None:
     con.print(line, soft_wrap=True)
 
 
-def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> None:
+def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None, masked: set[str]) -> None:
     from rich.text import Text
 
     inc = i.incident
@@ -88,6 +88,8 @@ def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -
         _rows(con, [("cause", Text(f"{_safe(top.summary)} (confidence {top.confidence:.2f})"))])
         for link in filter(web_url, top.urls):  # only an http(s) URL is ever the link to follow
             _link(con, "follow", link, "bold cyan underline")
+            if link in masked:
+                _rows(con, [("", Text(MASKED_LINK, style="yellow"))])
         for link in top.redacted_urls:
             _rows(con, [("link", Text(f"{REDACTED_LINK}: {_safe(link)}", style="yellow"))])
     rows: list[tuple[str, Any]] = []
@@ -141,24 +143,28 @@ def _input(con: Any, s: InputSummary, tz: ZoneInfo | None) -> None:
     _rows(con, rows)
 
 
-def _links_in_full(raw: Findings, safe: Findings) -> Findings:
-    """The redacted findings with each cause's link as the logs gave it: following it is the fix."""
+MASKED_LINK = "a secret in this link is masked; rerun with --reveal-secrets to see the link to follow"
+
+
+def _masked_links(raw: Findings, safe: Findings) -> set[str]:
+    """The links to follow that redaction changed: the terminal says how to see them whole."""
     if safe is raw:
-        return safe
-    for raw_inc, safe_inc in zip(raw.incidents, safe.incidents, strict=True):
-        for raw_cause, safe_cause in zip(raw_inc.causes, safe_inc.causes, strict=True):
-            safe_cause.urls = list(raw_cause.urls)
-    return safe
+        return set()
+    return {safe_url for raw_inc, safe_inc in zip(raw.incidents, safe.incidents, strict=True)
+            for raw_cause, safe_cause in zip(raw_inc.causes, safe_inc.causes, strict=True)
+            for raw_url, safe_url in zip(raw_cause.urls, safe_cause.urls, strict=True) if raw_url != safe_url}
 
 
 def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: bool = False,
              reveal: bool = False) -> str:
     """The terminal summary as text (ANSI styled when `colour`), wrapped at `width`. Secrets
-    are masked unless `reveal`, except in the links to follow of findings not yet redacted."""
+    are masked unless `reveal`, in the links to follow too (a screen is shared and recorded
+    like any artifact): a link masked that way says how to see it whole."""
     from rich.console import Console
     from rich.text import Text
 
-    f = _links_in_full(f, shown(f, reveal))
+    raw, f = f, shown(f, reveal)
+    masked = _masked_links(raw, f)
     buf = io.StringIO()
     con = Console(file=buf, width=width, color_system="standard" if colour else None, no_color=not colour,
                   force_terminal=colour, highlight=False, markup=False, emoji=False)
@@ -167,7 +173,7 @@ def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: 
     for n, i in enumerate(f.incidents):
         if n:
             con.print()
-        _incident(con, f, i, tz)
+        _incident(con, f, i, tz, masked)
     routine = [c for c in f.clusters if c.routine]
     if routine:
         con.print()
