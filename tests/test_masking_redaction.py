@@ -72,3 +72,10 @@ def test_redaction_is_idempotent(text):
 def test_redaction_never_grows_a_planted_key_back(prefix):
     url = f"{prefix} https://pizza-factory.cs329.click/api/support/{KEY}/report/abc"
     assert KEY not in redact(url)
+
+
+def test_a_systems_own_variables_come_from_its_knowledge_pack():
+    line = "forged jwt deadxe6MTcb33f3ODgzOTgs at https://factory.example/api/support/k/report/k3q9z7mf"
+    assert template(line) == "forged jwt <*> at https://factory.example/api/support/k/report/<*>"
+    assert template(line, variables=()) == \
+        "forged jwt deadxe6MTcb33f3ODgzOTgs at https://factory.example/api/support/k/report/k3q9z7mf"

@@ -173,7 +173,7 @@ def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.A
     distinct = [k.split("\x1f") for k in encoded.dictionary.to_pylist()]
     # Templates come from the pattern miner (rca.table.patterns), after the signature masks for
     # JWTs, e-mails and URLs' variable parts.
-    mined = mine([template(parts[3]) for parts in distinct if parts[3]]).templates
+    mined = mine([template(parts[3], pack.template_variables) for parts in distinct if parts[3]]).templates
     mined_iter = iter(mined)
     templates = {}
     for parts in distinct:

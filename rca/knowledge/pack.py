@@ -75,6 +75,8 @@ class Pack:
     # Labels every record shares, or a query, that show an export was filtered to errors.
     error_filter_labels: tuple[tuple[str, regex.Pattern[str]], ...] = ()
     error_filter_query: regex.Pattern[str] | None = None
+    # What signature templates mask beyond the generic rules (forged JWTs, a link's fix code).
+    template_variables: tuple[regex.Pattern[str], ...] = ()
 
 
 def _any_of(messages: list[str]) -> regex.Pattern[str]:
@@ -131,7 +133,17 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         text_failure=regex.compile("|".join(_scoped(p) for p in raw["text_failures"]), regex.MULTILINE)
         if raw.get("text_failures") else None,
         text_status=regex.compile(raw["text_status"]) if raw.get("text_status") else None,
+        template_variables=_template_variables(raw),
     )
+
+
+def _template_variables(raw: dict[str, Any]) -> tuple[regex.Pattern[str], ...]:
+    """The pack's own template variables: its patterns, and any JWT with a forged prefix."""
+    patterns = [regex.compile(p) for p in raw.get("template_variable_patterns", ())]
+    if raw.get("bad_jwt_prefixes"):
+        prefixes = "|".join(regex.escape(p) for p in raw["bad_jwt_prefixes"])
+        patterns.insert(0, regex.compile(rf"\b(?:{prefixes})[A-Za-z0-9_.-]{{8,}}"))
+    return tuple(patterns)
 
 
 def _scoped(pattern: str) -> str:

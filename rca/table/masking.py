@@ -1,7 +1,8 @@
 """Turn messages into templates: variable parts become `<*>`.
 
 Rules run per distinct message with the `regex` module (look-arounds keep them tight);
-callers apply them to the few distinct messages, never per line.
+callers apply them to the few distinct messages, never per line. A system's own variables
+(a link's fix code, a forged JWT) come from its knowledge pack, applied first.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from functools import lru_cache
 
 import regex
 
+from rca.knowledge.pack import default_pack
+
 VAR = "<*>"
 
 _RULES: list[tuple[regex.Pattern[str], str]] = [
-    # URLs: keep scheme, host and the constant path; mask ids, codes and query values.
-    (regex.compile(r"(?<=https?://[^\s/]+(?:/[^\s?#]*)?/report/)[0-9A-Za-z]+"), VAR),
+    # URLs: keep scheme, host and the constant path; mask query values.
     (regex.compile(r"(?<=[?&][A-Za-z_]+=)[^&#\s\"']+"), VAR),
     (regex.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), VAR),  # JWT
-    (regex.compile(r"\b(?:deadxe|xedead)[A-Za-z0-9_.-]{8,}"), VAR),  # the factory's forged JWT
     (regex.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), VAR),  # e-mail
     (regex.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), VAR),
     (regex.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b"), VAR),  # IPv4[:port]
@@ -28,10 +29,17 @@ _RULES: list[tuple[regex.Pattern[str], str]] = [
 _COLLAPSE = regex.compile(r"(?:<\*>[\s,.:;/_-]*){2,}")
 
 
+def template(message: str, variables: tuple[regex.Pattern[str], ...] | None = None) -> str:
+    """The message with its variables masked, whitespace folded; `variables` are the pack's
+    own (the shipped pack's when not given)."""
+    return _template(message, default_pack().template_variables if variables is None else variables)
+
+
 @lru_cache(maxsize=65536)
-def template(message: str) -> str:
-    """The message with its variables masked, whitespace folded."""
+def _template(message: str, variables: tuple[regex.Pattern[str], ...]) -> str:
     text = " ".join(message.split())
+    for pattern in variables:
+        text = pattern.sub(VAR, text)
     for pattern, repl in _RULES:
         text = pattern.sub(repl, text)
     return _COLLAPSE.sub(lambda m: VAR + (" " if m.group().endswith(" ") else ""), text).strip()
