@@ -277,19 +277,24 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
         current = Counter()
         for t, n in counts.items():
             current[mapping[t]] += n
+        # Keyed by the text either side of the position (string slices, not token tuples:
+        # the same key, built without a Python object per token).
         by_key: dict[tuple, set[str]] = defaultdict(set)
         for t in current:
             toks = _tokens(t)
+            start = 0
             for p, tok in enumerate(toks):
-                if tok == VAR or not _WORD_CHAR.search(tok):
-                    continue
-                key = (len(toks), p, tuple(toks[:p]), tuple(toks[p + 1:]))
-                by_key[key].add(t)
+                end = start + len(tok)
+                if tok != VAR and _WORD_CHAR.search(tok):
+                    by_key[(len(toks), p, t[:start], t[end:])].add(t)
+                start = end + 1
         replace: dict[str, str] = {}
-        for (_, p, before, after), members in by_key.items():
-            values = [_tokens(m)[p] for m in members]
+        for (_, p, _, _), members in by_key.items():
             if len(members) < config.min_variants:
                 continue
+            toks = _tokens(next(iter(members)))
+            before, after = toks[:p], toks[p + 1:]
+            values = [_tokens(m)[p] for m in members]
             if config.word_guard and len(members) <= config.min_variants + 1 \
                     and all(_WORDLIKE.match(v) for v in values) \
                     and len(members) < config.word_spread * sum(current[m] for m in members):
@@ -302,10 +307,13 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
                 if m not in replace or len(merged) < len(replace[m]):
                     replace[m] = merged
         if replace:
+            normalised: dict[str, str] = {}
             for t in mapping:
                 new = replace.get(mapping[t])
                 if new and new != mapping[t]:
-                    mapping[t] = normalise(new, config)
+                    if new not in normalised:
+                        normalised[new] = normalise(new, config)
+                    mapping[t] = normalised[new]
                     changed = True
     return mapping
 
