@@ -7,7 +7,7 @@ every line's variables are drawn afresh, the way real services log them:
 - `varied_events(n)`: the JWT Pizza export's events with each JSON line carrying its own
   request id and duration, ids, emails and prices redrawn, SQL logged with its parameters;
 - `redrawn_loghub(data, n)`: the Loghub-2k messages cycled to n lines with every number
-  and hex run redrawn (same length), so a repeated message is a new line.
+  and hex run redrawn (same length; a `0x` prefix kept), so a repeated message is a new line.
 """
 
 from __future__ import annotations
@@ -32,6 +32,17 @@ NAMES = ["ann", "bo", "cy", "dee", "eli", "fay", "gus", "hal", "ivy", "jo", "kai
 
 def _redraw_digits(text: str, rng: random.Random) -> str:
     return _DIGITS.sub(lambda m: str(rng.randrange(10 ** (len(m[0]) - 1) if len(m[0]) > 1 else 0, 10 ** len(m[0]))), text)
+
+
+# A 0x literal's prefix is constant text (a digit redraw would turn `0x1f` into `7x1f`);
+# the hex digits after it are the variable.
+_NUMBER_OR_HEX = re.compile(r"\b0[xX][0-9a-fA-F]+|(?<![A-Za-z])\d+")
+
+
+def _redraw_number(token: str, rng: random.Random) -> str:
+    if token[1:2] in ("x", "X"):
+        return token[:2] + "".join(rng.choice("0123456789abcdef") for _ in token[2:])
+    return _redraw_digits(token, rng)
 
 
 def _sql_value(column: str | None, rng: random.Random) -> str:
@@ -87,5 +98,5 @@ def redrawn_loghub(data: Path, n: int, seed: int = 15) -> list[str]:
     out = []
     for i in range(n):
         text = _HEX.sub(lambda m: "".join(rng.choice(hexdigits) for _ in m[0]), base[i % len(base)])
-        out.append(_redraw_digits(text, rng))
+        out.append(_NUMBER_OR_HEX.sub(lambda m: _redraw_number(m[0], rng), text))
     return out
