@@ -150,6 +150,13 @@ def test_a_server_dripping_its_headers_cannot_outlast_one_request_deadline():
         assert time.monotonic() - started < 30
 
 
+def test_a_request_that_ran_out_its_deadline_is_not_sent_again():
+    with HostileServer(mode="drip") as server:
+        with pytest.raises(http.Unreachable, match="did not finish in time"):
+            http.fetch(server.url, headers={}, timeout_s=5, retries=3, backoff_s=0, deadline_s=1)
+        assert len(server.requests) == 1
+
+
 def test_pull_ends_at_its_deadline_when_the_server_drips_its_headers(rca, tmp_path):
     with HostileServer(mode="drip-headers") as loki:
         started = time.monotonic()

@@ -11,7 +11,8 @@ Grafana and Loki clients.
   Content-Length is an unreadable answer, never a silently truncated one.
 - 429 and 5xx answers, network errors and unreadable bodies are retried with jittered
   exponential backoff, honouring Retry-After up to a cap; a request that may already
-  have been applied (a POST answered 5xx or cut off) is never retried.
+  have been applied (a POST answered 5xx or cut off) is never retried, nor one that ran
+  out its whole deadline (a server that drips would drip again).
 - Any other HTTP error is raised at once as `urllib.error.HTTPError`, its body unread, for
   the caller to explain in one line (`one_line` keeps HTML and secrets out of it).
 """
@@ -42,6 +43,10 @@ class Unreachable(Exception):
     def __init__(self, reason: object) -> None:
         super().__init__(str(reason))
         self.reason = reason
+
+
+class _Expired(TimeoutError):
+    """A request ran out its whole deadline: not retried."""
 
 
 class Refused(Unreachable):
@@ -158,7 +163,7 @@ def _read(resp: Any, max_bytes: int, deadline: float) -> bytes:
     size = 0
     while True:
         if time.monotonic() > deadline:
-            raise TimeoutError("the answer did not finish in time")
+            raise _Expired("the answer did not finish in time")
         piece = resp.read1(1 << 16)
         if not piece:
             if resp.length:  # bytes still owed by Content-Length: the answer was cut off
@@ -212,12 +217,13 @@ def fetch(url: str, *, headers: dict[str, str], timeout_s: float, retries: int, 
         if give_up_at is not None:
             deadline = min(deadline, give_up_at)
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
+        started = time.monotonic()
         watchdog = _Watchdog(deadline)
         try:
             with watchdog:
                 body = _exchange(req, max(0.1, min(timeout_s, deadline - time.monotonic())), max_bytes, deadline)
             if watchdog.expired:
-                raise TimeoutError("the answer did not finish in time")
+                raise _Expired("the answer did not finish in time")
         except urllib.error.HTTPError as exc:
             if exc.code not in RETRYABLE or last or (not safe and exc.code != 429):
                 raise
@@ -226,9 +232,10 @@ def fetch(url: str, *, headers: dict[str, str], timeout_s: float, retries: int, 
             raise
         except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
-            if watchdog.expired:
-                reason = TimeoutError("the answer did not finish in time")
-            elif isinstance(exc, http.client.IncompleteRead):
+            if watchdog.expired or isinstance(exc, _Expired):
+                # A server that took the whole deadline (dripping bytes) would do so again.
+                raise Unreachable(f"the answer did not finish in time ({deadline - started:.1f} s)") from None
+            if isinstance(exc, http.client.IncompleteRead):
                 reason = "the answer was cut off"
             refused = isinstance(reason, ConnectionRefusedError)
             if last or (not safe and not refused):
