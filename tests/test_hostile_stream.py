@@ -92,3 +92,11 @@ def test_a_lowered_size_limit_is_enforced_on_a_dask_batch_worker(tmp_path, monke
     _lowered(monkeypatch, input_size="64K")
     [result] = run(units_from_paths([str(export)]), engine="dask", scheduler=dask_cluster.scheduler_address)
     assert "decompresses to more than 64 KiB" in (result["error"] or "")
+
+
+def test_rca_analyze_on_dask_cuts_lines_at_the_input_limit_given_on_the_command_line(rca, tmp_path, dask_cluster):
+    path, padded = _export_with_long_lines(tmp_path)
+    run = rca("analyze", path, "--engine", "dask", "--scheduler", dask_cluster.scheduler_address,
+              "--input-limit", "line-length=2K", "-f", "json")
+    assert run.code == 0, run.stderr
+    assert limits.cut_lines_warning(padded, CAP) in run.stderr
