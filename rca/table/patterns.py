@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from functools import lru_cache
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -391,19 +392,44 @@ def _vector_mask(config: Config) -> str:
 
 
 def mask_array(messages: pa.Array, config: Config = DEFAULT) -> pa.Array:
-    """The vectorised masks over an Arrow string array, in parallel slices."""
+    """The vectorised masks over an Arrow string array."""
+    return pc.replace_substring_regex(messages, _vector_mask(config), VAR)
+
+
+def mask_encoded(messages: pa.Array, config: Config = DEFAULT) -> pa.DictionaryArray:
+    """Each message's masked form as an index into the distinct masked forms. Slices are
+    masked in parallel and each encoded at once, so the masked texts of every message are
+    never held together."""
     n = len(messages)
-    pattern = _vector_mask(config)
     if n < 200_000:
-        return pc.replace_substring_regex(messages, pattern, VAR)
+        return mask_array(messages, config).dictionary_encode()
     from concurrent.futures import ThreadPoolExecutor
 
     workers = max(2, min(8, os.cpu_count() or 2))
     step = -(-n // workers)
     slices = [messages.slice(i, step) for i in range(0, n, step)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(lambda a: pc.replace_substring_regex(a, pattern, VAR), slices))
-    return pa.concat_arrays(parts)
+        parts = list(pool.map(lambda a: mask_array(a, config).dictionary_encode(), slices))
+    together = pa.concat_arrays([p.dictionary for p in parts]).dictionary_encode()
+    indices, offset = [], 0
+    for p in parts:
+        indices.append(together.indices.slice(offset, len(p.dictionary)).take(p.indices))
+        offset += len(p.dictionary)
+    return pa.DictionaryArray.from_arrays(pa.concat_arrays(indices), together.dictionary)
+
+
+def dictionary_of(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """Distinct values and each value's index, without first copying the chunks into one
+    array (a chunked encode shares its dictionary across the chunks)."""
+    if isinstance(values, pa.Array):
+        return values.dictionary_encode()
+    encoded = values.dictionary_encode()
+    if encoded.num_chunks == 0:
+        return pa.array([], values.type).dictionary_encode()
+    if len({len(c.dictionary) for c in encoded.chunks}) > 1:
+        encoded = encoded.unify_dictionaries()
+    return pa.DictionaryArray.from_arrays(pa.concat_arrays([c.indices for c in encoded.chunks]),
+                                          encoded.chunks[-1].dictionary)
 
 
 def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = DEFAULT) -> Mined:
@@ -417,7 +443,7 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = 
         raw = pa.DictionaryArray.from_arrays(messages.indices, messages.dictionary.cast(pa.string()).fill_null(""))
     else:
         raw = messages.cast(pa.string()).fill_null("").dictionary_encode()
-    masked_distinct = mask_array(raw.dictionary, config).dictionary_encode()
+    masked_distinct = mask_encoded(raw.dictionary, config)
     encoded = pa.DictionaryArray.from_arrays(
         masked_distinct.indices.take(raw.indices), masked_distinct.dictionary)
     distinct = encoded.dictionary.to_pylist()
@@ -484,7 +510,6 @@ def _per_row(indices: pa.Array, values: pa.Array) -> pa.DictionaryArray:
 def _with_identity(templates: pa.DictionaryArray, identities: pa.DictionaryArray) -> pa.DictionaryArray:
     """`identity template` per row (the template alone where a row has no identity), each
     distinct text once in the dictionary."""
-    import numpy as np
 
     width = len(templates.dictionary)
     code = (identities.indices.to_numpy(zero_copy_only=False).astype(np.int64) * width
@@ -501,15 +526,15 @@ def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFA
     """Templates of a canonical table's lines (JSON lines: their message, or `field`; the
     categorical keys of JSON and logfmt lines stay as the event's identity). Work is per
     distinct line and per masked shape; per row only Arrow indices are moved."""
-    lines = table.column("line").combine_chunks().cast(pa.string())
-    distinct = lines.dictionary_encode()
+    lines = table.column("line")
+    distinct = dictionary_of(lines)
     identities = None
     if field:
         messages = _per_row(distinct.indices, pa.array(
             [message_of(line, field) for line in distinct.dictionary.to_pylist()], pa.string()))
     else:
         split = structured.split(distinct.dictionary, len(lines), lambda a: mask_array(a, config),
-                                 MESSAGE_KEYS, message_of)
+                                 lambda a: mask_encoded(a, config), MESSAGE_KEYS, message_of)
         messages = _per_row(split.messages.indices.take(distinct.indices), split.messages.dictionary)
         identities = _per_row(split.identities.indices.take(distinct.indices), split.identities.dictionary)
     missing = 0
@@ -521,7 +546,8 @@ def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFA
         templates = _with_identity(templates, identities)
     ts = table.column("ts_ns").combine_chunks()
     codes = templates.indices
-    grouped = pa.table({"t": codes, "ts": ts, "row": pa.array(range(len(codes)), pa.int64())}) \
+    del distinct, messages, identities     # the distinct lines' texts are not needed from here
+    grouped = pa.table({"t": codes, "ts": ts, "row": pa.array(np.arange(len(codes), dtype=np.int64))}) \
         .group_by("t").aggregate([("ts", "min"), ("ts", "max"), ("row", "min"), ("row", "count")])
     series = _per_minute(codes, ts)
     texts = templates.dictionary.to_pylist()

@@ -138,8 +138,10 @@ def _kinds(lines: pa.Array):
 
 
 def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
+          mask_encoded: Callable[[pa.Array], pa.DictionaryArray],
           message_keys: tuple[str, ...], message_of: Callable[..., str]) -> Lines:
-    """Message and identity of each distinct line (`lines` holds no duplicates)."""
+    """Message and identity of each distinct line (`lines` holds no duplicates); `mask` masks
+    a few values, `mask_encoded` many (returning distinct masked forms and an index)."""
     n = len(lines)
     is_obj, quoted, plain_quoted, logfmt, stripped = _kinds(lines)
     text = ~is_obj & ~quoted & ~logfmt
@@ -170,7 +172,7 @@ def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
     shape_of = np.zeros(0, np.int64)
     shapes: list[_Shape] = []
     if obj_rows.size:
-        encoded = mask(objects).dictionary_encode()
+        encoded = mask_encoded(objects)
         shape_of = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         shapes = [_shape(t) for t in encoded.dictionary.to_pylist()]
         broken = np.array([s.obj is None for s in shapes], bool)
