@@ -345,6 +345,9 @@ def channels(tmp_path_factory):
         out[f"history {fmt}"] = run_rca("history", "--store", str(store), "-f", fmt, env=ENV).stdout
     error = run_rca("analyze", str(bad), env=ENV)
     out["error message"] = error.stderr
+    incident = json.loads(out["json"])["incidents"][0]["id"]
+    shown = run_rca("show", str(export), "--incident", incident, "--limit", "0", env=ENV)
+    out["show"] = shown.stdout + shown.stderr
     revealed = run_rca("analyze", str(export), "-f", "json", "--reveal-secrets", env=ENV)
     out["revealed json"] = revealed.stdout
     return out
@@ -358,7 +361,7 @@ def test_every_planted_secret_reaches_the_findings_when_revealed(channels):
     "terminal", "terminal stderr", "terminal -o", "md", "json", "html", "chart svg (md)", "chart svg (json)",
     "chart svg (html)", "patterns text", "patterns json", "patterns csv", "attach dry run", "attached report",
     "batch", "batch stderr", "history parquet", "history text", "history md", "history json", "history csv",
-    "error message"])
+    "error message", "show"])
 def test_no_planted_secret_reaches(channels, channel):
     assert leaks(channels[channel]) == []
 
