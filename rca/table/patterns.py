@@ -402,12 +402,13 @@ def mask_encoded(messages: pa.Array, config: Config = DEFAULT) -> pa.DictionaryA
     never held together."""
     n = len(messages)
     if n < 200_000:
-        return mask_array(messages, config).dictionary_encode()
+        return structured.encode(mask_array(messages, config))
     from concurrent.futures import ThreadPoolExecutor
 
     workers = max(2, min(8, os.cpu_count() or 2))
     step = -(-n // workers)
-    slices = [messages.slice(i, step) for i in range(0, n, step)]
+    arrays = messages.chunks if isinstance(messages, pa.ChunkedArray) else [messages]
+    slices = [a.slice(i, step) for a in arrays for i in range(0, len(a), step)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         parts = list(pool.map(lambda a: mask_array(a, config).dictionary_encode(), slices))
     together = pa.concat_arrays([p.dictionary for p in parts]).dictionary_encode()
@@ -416,20 +417,6 @@ def mask_encoded(messages: pa.Array, config: Config = DEFAULT) -> pa.DictionaryA
         indices.append(together.indices.slice(offset, len(p.dictionary)).take(p.indices))
         offset += len(p.dictionary)
     return pa.DictionaryArray.from_arrays(pa.concat_arrays(indices), together.dictionary)
-
-
-def dictionary_of(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
-    """Distinct values and each value's index, without first copying the chunks into one
-    array (a chunked encode shares its dictionary across the chunks)."""
-    if isinstance(values, pa.Array):
-        return values.dictionary_encode()
-    encoded = values.dictionary_encode()
-    if encoded.num_chunks == 0:
-        return pa.array([], values.type).dictionary_encode()
-    if len({len(c.dictionary) for c in encoded.chunks}) > 1:
-        encoded = encoded.unify_dictionaries()
-    return pa.DictionaryArray.from_arrays(pa.concat_arrays([c.indices for c in encoded.chunks]),
-                                          encoded.chunks[-1].dictionary)
 
 
 def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = DEFAULT) -> Mined:
@@ -527,16 +514,17 @@ def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFA
     categorical keys of JSON and logfmt lines stay as the event's identity). Work is per
     distinct line and per masked shape; per row only Arrow indices are moved."""
     lines = table.column("line")
-    distinct = dictionary_of(lines)
+    distinct_lines, line_index = structured.distinct_by_batch(lines)
+    distinct = pa.DictionaryArray.from_arrays(line_index, distinct_lines.combine_chunks()) if field else None
     identities = None
     if field:
         messages = _per_row(distinct.indices, pa.array(
             [message_of(line, field) for line in distinct.dictionary.to_pylist()], pa.string()))
     else:
-        split = structured.split(distinct.dictionary, len(lines), lambda a: mask_array(a, config),
+        split = structured.split(distinct_lines, len(lines), lambda a: mask_array(a, config),
                                  lambda a: mask_encoded(a, config), MESSAGE_KEYS, message_of)
-        messages = _per_row(split.messages.indices.take(distinct.indices), split.messages.dictionary)
-        identities = _per_row(split.identities.indices.take(distinct.indices), split.identities.dictionary)
+        messages = _per_row(split.messages.indices.take(line_index), split.messages.dictionary)
+        identities = _per_row(split.identities.indices.take(line_index), split.identities.dictionary)
     missing = 0
     if field:
         is_missing = pc.equal(messages.dictionary, MISSING).take(messages.indices)
@@ -546,7 +534,7 @@ def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFA
         templates = _with_identity(templates, identities)
     ts = table.column("ts_ns").combine_chunks()
     codes = templates.indices
-    del distinct, messages, identities     # the distinct lines' texts are not needed from here
+    del distinct, distinct_lines, messages, identities   # the distinct lines are not needed from here
     grouped = pa.table({"t": codes, "ts": ts, "row": pa.array(np.arange(len(codes), dtype=np.int64))}) \
         .group_by("t").aggregate([("ts", "min"), ("ts", "max"), ("row", "min"), ("row", "count")])
     series = _per_minute(codes, ts)

@@ -91,12 +91,14 @@ def _raw_values(objects: pa.Array, rows: np.ndarray, key: str) -> tuple[np.ndarr
     """Each given line's raw value of `key` (index into the distinct values, -1 for none)."""
     token = orjson.dumps(key).decode()
     pattern = regex.escape(token) + r'\s*:\s*(?P<v>"(?:[^"\\]|\\.)*"|[^\s,}\]]+)'
-    take = pa.array(rows, pa.int64())
     if 4 * len(rows) > len(objects):   # most lines: scan them all rather than copy them
-        found = pc.struct_field(pc.extract_regex(objects, pattern), [0]).take(take)
+        found = _take(pc.struct_field(pc.extract_regex(objects, pattern), [0]), rows)
     else:
-        found = pc.struct_field(pc.extract_regex(objects.take(take), pattern), [0])
-    encoded = found.dictionary_encode()
+        order = np.argsort(rows, kind="stable")    # lines taken in order; only values reordered
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        found = pc.struct_field(pc.extract_regex(_take(objects, rows[order]), pattern), [0]).take(pa.array(inverse))
+    encoded = encode(found)
     values = []
     for t in encoded.dictionary.to_pylist():
         try:
@@ -114,7 +116,7 @@ _SPACE = r"[\t-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\
 
 def _kinds(lines: pa.Array):
     """Per line, as numpy booleans: JSON object, quoted, quoted without escapes (its message is
-    its inside), logfmt candidate; and `lines` stripped (only the non-object ones are)."""
+    its inside), logfmt candidate; and the non-object lines (positions, stripped texts)."""
     def where(mask) -> np.ndarray:
         return mask.to_numpy(zero_copy_only=False)
 
@@ -123,18 +125,16 @@ def _kinds(lines: pa.Array):
     quoted = np.zeros(len(lines), bool)
     plain = np.zeros(len(lines), bool)
     logfmt = np.zeros(len(lines), bool)
-    stripped = lines
+    stripped = None
     if rest.size:
-        stripped = pc.replace_substring_regex(lines.take(pa.array(rest)), rf"^{_SPACE}+|{_SPACE}+$", "")
+        stripped = pc.replace_substring_regex(_take(lines, rest), rf"^{_SPACE}+|{_SPACE}+$", "")
         q = pc.and_(pc.starts_with(stripped, '"'), pc.ends_with(stripped, '"'))
         quoted[rest] = where(q)
         plain[rest] = where(pc.and_(pc.and_(q, pc.greater_equal(pc.utf8_length(stripped), 2)), pc.and_(
             pc.invert(pc.match_substring_regex(stripped, r'[\\\x00-\x1f]')),
             pc.equal(pc.count_substring(stripped, '"'), 2))))
         logfmt[rest] = where(pc.match_substring_regex(stripped, r"^[^\s=]+=")) & ~quoted[rest]
-        full = pa.nulls(len(lines), stripped.type)
-        stripped = pc.replace_with_mask(full, pa.array(~is_obj), stripped) if len(rest) < len(lines) else stripped
-    return is_obj, quoted, plain, logfmt, stripped
+    return is_obj, quoted, plain, logfmt, (rest, stripped)
 
 
 def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
@@ -160,25 +160,31 @@ def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
 
     rows = np.flatnonzero(text)
     if rows.size:
-        vector(rows, strip_leading_time_array(lines.take(pa.array(rows))))
+        vector(rows, strip_leading_time_array(_take(lines, rows)))
     rows = np.flatnonzero(plain_quoted)
     if rows.size:
-        vector(rows, pc.utf8_slice_codeunits(stripped.take(pa.array(rows)), 1, -1))
+        rest, stripped = stripped
+        vector(rows, pc.utf8_slice_codeunits(stripped.take(pa.array(np.searchsorted(rest, rows))), 1, -1))
 
     # Lines decoded one by one: logfmt, quoted with escapes, and JSON shapes that cannot speak.
     one_by_one = list(np.flatnonzero(logfmt | (quoted & ~plain_quoted)))
     obj_rows = np.flatnonzero(is_obj)
-    objects = lines if obj_rows.size == n else lines.take(pa.array(obj_rows))
     shape_of = np.zeros(0, np.int64)
     shapes: list[_Shape] = []
     if obj_rows.size:
-        encoded = mask_encoded(objects)
+        # All lines are masked when most are JSON: cheaper than a copy of the JSON ones.
+        whole = 2 * obj_rows.size > n
+        encoded = mask_encoded(lines if whole else _take(lines, obj_rows))
         shape_of = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        shapes = [_shape(t) for t in encoded.dictionary.to_pylist()]
+        if whole:
+            shape_of = shape_of[obj_rows]
+        used = np.unique(shape_of)
+        shapes = [_shape(t) for t in encoded.dictionary.take(pa.array(used)).to_pylist()]
+        shape_of = np.searchsorted(used, shape_of)
         broken = np.array([s.obj is None for s in shapes], bool)
         one_by_one += list(obj_rows[broken[shape_of]])
     one_by_one.sort()
-    singles = lines.take(pa.array(one_by_one, pa.int64())).to_pylist() if one_by_one else []
+    singles = _take(lines, np.array(one_by_one, np.int64)).to_pylist() if one_by_one else []
     single_fields = [identity.fields_of(line) for line in singles]
 
     # Categorical keys: every raw value a key takes, where the shapes do not know it.
@@ -205,9 +211,9 @@ def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
         if k in varying_rows and len(raw) <= limit:
             at = np.concatenate(varying_rows[k])
             sample = at[:: max(1, len(at) // _PREFIX)]    # spread over the shapes, not the first
-            head, values = _raw_values(objects, sample, k)
+            head, values = _raw_values(lines, obj_rows[sample], k)
             if len(raw | {v for v in values if v is not None}) <= limit:
-                index, values = _raw_values(objects, at, k)
+                index, values = _raw_values(lines, obj_rows[at], k)
                 extracted[k] = (at, index, values)
                 raw = raw | {v[:identity.MAX_VALUE_LEN + 1] for v in values if v is not None}
             else:
@@ -233,6 +239,66 @@ def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
         _shape_lines(shapes, live, shape_of, obj_rows, keys, extracted, mask, message_keys,
                      texts, message, idents, ident)
     return Lines(_dictionary(message, texts, vector_messages), _dictionary(ident, idents.values, []))
+
+
+def _take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array | pa.ChunkedArray:
+    """values[rows], chunk by chunk: a chunked take may first join every chunk into one copy."""
+    rows = np.asarray(rows, np.int64)
+    if isinstance(values, pa.Array):
+        return values.take(pa.array(rows))
+    if len(rows) == len(values) and (rows == np.arange(len(values))).all():
+        return values
+    bounds = np.cumsum([0] + [len(c) for c in values.chunks])
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    cuts = np.searchsorted(ordered, bounds)
+    parts = [c.take(pa.array(ordered[cuts[i]:cuts[i + 1]] - bounds[i]))
+             for i, c in enumerate(values.chunks) if cuts[i + 1] > cuts[i]]
+    if not parts:
+        return pa.array([], values.type)
+    joined = pa.concat_arrays(parts)
+    if (order == np.arange(len(order))).all():
+        return joined
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    return joined.take(pa.array(inverse))
+
+
+def encode(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """Distinct values and each value's index, without first copying chunks into one array
+    (a chunked encode shares its dictionary across the chunks)."""
+    if isinstance(values, pa.Array):
+        return values.dictionary_encode()
+    encoded = values.dictionary_encode()
+    if encoded.num_chunks == 0:
+        return pa.array([], values.type).dictionary_encode()
+    if len({len(c.dictionary) for c in encoded.chunks}) > 1:
+        encoded = encoded.unify_dictionaries()
+    return pa.DictionaryArray.from_arrays(pa.concat_arrays([c.indices for c in encoded.chunks]),
+                                          encoded.chunks[-1].dictionary)
+
+
+def distinct_by_batch(column: pa.ChunkedArray, rows: int = 120_000) -> tuple[pa.ChunkedArray, pa.Array]:
+    """The column's distinct values batch by batch (one chunk of distinct values per batch of
+    about `rows` rows) and each row's index into their concatenation. A value repeated across
+    batches appears once per batch; in exchange no hash table ever holds the whole column."""
+    parts, indices, offset, batch = [], [], 0, []
+
+    def flush() -> None:
+        nonlocal offset, batch
+        encoded = encode(pa.chunked_array(batch, column.type))
+        parts.append(encoded.dictionary)
+        indices.append(pc.add(encoded.indices.cast(pa.int64()), offset))
+        offset += len(encoded.dictionary)
+        batch = []
+
+    for chunk in column.chunks:
+        batch.append(chunk)
+        if sum(len(c) for c in batch) >= rows:
+            flush()
+    if batch or not parts:
+        flush()
+    return pa.chunked_array(parts, column.type), pa.concat_arrays(indices)
 
 
 class _Texts:
@@ -306,6 +372,7 @@ def _shape_lines(shapes, live, shape_of, obj_rows, keys, extracted, mask, messag
 
 def _dictionary(index: np.ndarray, texts: list[str], vectors: list[pa.Array]) -> pa.DictionaryArray:
     """Per-line indices into Python texts (>= 0) or into the concatenated Arrow arrays (<= -2)."""
-    values = pa.concat_arrays([pa.array(texts, pa.string()), *[v.cast(pa.string()) for v in vectors]])
+    chunks = [c for v in vectors for c in (v.chunks if isinstance(v, pa.ChunkedArray) else [v])]
+    values = pa.concat_arrays([pa.array(texts, pa.string()), *[c.cast(pa.string()) for c in chunks]])
     index = np.where(index >= 0, index, len(texts) + (-2 - index))
     return pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int32)), values)
