@@ -42,6 +42,16 @@ def test_host_and_domain_names_are_variables():
     assert templates(["gossip from db-7.zone2.cluster"]) == {"gossip from <*>"}
 
 
+def test_country_code_domains_and_hosts_with_a_port_are_variables():
+    # issue 14, unseen systems: a host under a country-code domain was kept as constant text
+    assert templates(["lookup failed for relay.maths.uni.ac.xy", "lookup failed for shop.example.com.zz"]) == \
+        {"lookup failed for <*>"}
+    # a dotted name with a port is an endpoint, whatever its top-level domain
+    assert templates(["tunnel to cdn.pics.example:8443 up", "tunnel to 10.1.2.3:22 up"]) == {"tunnel to <*>:<*> up"}
+    # dotted setting names that end in two letters are not domains
+    assert templates(["pool.worker.id renamed"]) == {"pool.worker.id renamed"}
+
+
 def test_dotted_class_and_file_names_are_not_host_names():
     assert templates(["com.acme.billing.InvoiceJob started", "reloaded settings.yaml"]) == \
         {"com.acme.billing.InvoiceJob started", "reloaded settings.yaml"}

@@ -128,18 +128,26 @@ def _token_rule(token: str, config: Config = DEFAULT) -> str:
 
 _TLDS = {"com", "net", "org", "io", "edu", "gov", "mil", "int", "info", "biz", "co", "us", "uk", "de",
          "fr", "jp", "cn", "ru", "nl", "eu", "local", "internal", "lan", "localdomain", "cloud", "dev", "app"}
+_CC_DOMAIN = regex.compile(r"\.(?:com|net|org|edu|gov|mil|ac|co|or|ne|go)\.[a-z]{2}$")
+# A dotted lower-case name with a port (bx.example.asia:<*>) is a host whatever its TLD.
+_ENDPOINT = regex.compile(r"(?<![\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+){2,}(?=:<\*>)")
 _DOTTED = regex.compile(r"^(?:[A-Za-z0-9_<>*-]+\.)+([A-Za-z0-9_<>*-]+)\.?$")
 
 
 def _is_host(token: str) -> bool:
     """A domain name by shape: dot-separated labels ending in a top-level domain, or three or
-    more lower-case labels of which one carries a number (node-4.rack2.dc)."""
+    more lower-case labels of which one carries a number (node-4.rack2.dc) or the last is a
+    two-letter country code under a generic second level (mail.example.ac.nz)."""
     m = _DOTTED.match(token)
     if not m or token.startswith(VAR + "."):
         return False
     if m[1].lower() in _TLDS and not token[:1].isupper():
         return True
-    return token.count(".") >= 2 and token == token.lower() and bool(_DIGIT_OR_VAR.search(token))
+    if token.count(".") < 2 or token != token.lower():
+        return False
+    # a country-code domain under a generic second level (www.example.com.xy, dept.uni.ac.xy,
+    # not a dotted setting name such as task.attempt.id)
+    return bool(_DIGIT_OR_VAR.search(token) or _CC_DOMAIN.search(token))
 
 
 def _path_rule(token: str, config: Config = DEFAULT) -> str:
@@ -177,6 +185,8 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
     """Apply the template-correction rules to one (already masked) message."""
     text = _SPACES.sub(" ", message.strip())
     text = _URL.sub(lambda m: f"{m[1]}://{VAR}", text)
+    if config.hosts:
+        text = _ENDPOINT.sub(VAR, text)
     if config.lists:
         text = _BRACKET_LIST.sub(lambda m: f"{m[1]}{VAR}{m[2]}", text)
         text = _BARE_LIST.sub(VAR, text)
