@@ -68,6 +68,9 @@ _DIGITS = regex.compile(r"^\d+$")
 _HEXISH = regex.compile(r"^(?=[0-9a-f]*\d)[0-9a-f]{8,}$")
 _PATH = regex.compile(r"^(?:[A-Za-z]+:)?/(?:[^/\s]+/)*[^/\s]*$|^(?:\.{1,2}|~)/\S+$|^[A-Za-z]:\\\S+$")
 _BOOLEAN = {"true", "false"}
+# Words that name the value after them (`for user alice`): there a few plain words that
+# repeat are still values, not different events.
+_NAMING = {"user", "username", "account", "login", "host", "hostname"}
 _DEFAULTS = {"null", "root", "admin"}
 
 
@@ -307,6 +310,7 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
             before, after = toks[:p], toks[p + 1:]
             values = [_tokens(m)[p] for m in members]
             if config.word_guard and len(members) <= config.min_variants + 1 \
+                    and not (before and before[-1].lower() in _NAMING) \
                     and all(_WORDLIKE.match(v) for v in values) \
                     and len(members) < config.word_spread * sum(current[m] for m in members):
                 continue  # a few plain words that repeat (LOOKING / LEADING / FOLLOWING): events
