@@ -53,7 +53,9 @@ def test_country_code_domains_and_hosts_with_a_port_are_variables():
     assert templates(["lookup failed for relay.maths.uni.ac.xy", "lookup failed for shop.example.com.zz"]) == \
         {"lookup failed for <*>"}
     # a dotted name with a port is an endpoint, whatever its top-level domain
-    assert templates(["tunnel to cdn.pics.example:8443 up", "tunnel to 10.1.2.3:22 up"]) == {"tunnel to <*>:<*> up"}
+    assert templates(["tunnel to cdn.pics.example:8443 up", "tunnel to 10.1.2.3:22 up",
+                      "tunnel to GW4471.edge.example.net:443 up"]) == {"tunnel to <*>:<*> up"}
+    assert templates(["raised at Widget.java:88"]) == {"raised at Widget.java:<*>"}
     # dotted setting names that end in two letters are not domains
     assert templates(["pool.worker.id renamed"]) == {"pool.worker.id renamed"}
 

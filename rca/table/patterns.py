@@ -95,6 +95,8 @@ _SPACES = regex.compile(r"  +")
 _URL = regex.compile(r"\b([A-Za-z][\w.+-]*)://[^\s,;\]\)]+")
 _SIGNED = regex.compile(r"(?<=[\s=(:,\[]|^)-(?=<\*>)")
 _UNIT = regex.compile(r"<\*> ?(?:B|KB|MB|GB|TB|KiB|MiB|GiB)\b")
+# A bound instead of a measure (`<1 sec`, `>=5 ms`) stands where the duration stands.
+_BOUND = regex.compile(r"(?<![\w>])[<>]=?<\*> ?(?:ms|msecs?|s|secs?|seconds?|mins?|minutes?)\b")
 _DOT_VARS = regex.compile(r"<\*>(?:\.<\*>)+")
 _CONSECUTIVE = regex.compile(r"(?:<\*>){2,}")
 _VAR_LIST = regex.compile(r"<\*>(?: <\*>)+")
@@ -132,8 +134,9 @@ def _token_rule(token: str, config: Config = DEFAULT) -> str:
 _TLDS = {"com", "net", "org", "io", "edu", "gov", "mil", "int", "info", "biz", "co", "us", "uk", "de",
          "fr", "jp", "cn", "ru", "nl", "eu", "local", "internal", "lan", "localdomain", "cloud", "dev", "app"}
 _CC_DOMAIN = regex.compile(r"\.(?:com|net|org|edu|gov|mil|ac|co|or|ne|go)\.[a-z]{2}$")
-# A dotted lower-case name with a port (bx.example.asia:<*>) is a host whatever its TLD.
-_ENDPOINT = regex.compile(r"(?<![\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+){2,}(?=:<\*>)")
+# A name of three or more dotted labels, the last a lower-case word, with a port
+# (bx.example.asia:<*>, GW<*>.relay.example.com:<*>) is a host whatever its TLD.
+_ENDPOINT = regex.compile(r"(?<![\w.<>*-])(?:[\w-]|<\*>)+(?:\.(?:[\w-]|<\*>)+){1,}\.[a-z]{2,}(?=:<\*>)")
 _DOTTED = regex.compile(r"^(?:[A-Za-z0-9_<>*-]+\.)+([A-Za-z0-9_<>*-]+)\.?$")
 
 
@@ -198,6 +201,7 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
     text = _split_sub(text, _TOKEN_SPLIT, token_rule)
     text = _SIGNED.sub("", text)
     text = _UNIT.sub(VAR, text)
+    text = _BOUND.sub(VAR, text)
     text = _split_sub(text, _PATH_SPLIT, path_rule)
     for _ in range(3):
         before = text
