@@ -75,6 +75,11 @@ def test_an_optional_variable_span_does_not_split_an_event():
     assert len(templates(["1024 bytes sent", "2048 bytes (2 KB) sent", "96 bytes sent"])) == 1
 
 
+def test_a_bound_in_place_of_a_duration_does_not_split_an_event():
+    msgs = ["job 7 done, took <1 sec", "job 9 done, took 00:04", "job 12 done, took 01:10:09", "job 3 done, took >=5 ms"]
+    assert templates(msgs) == {"job <*> done, took <*>"}
+
+
 def test_a_variable_may_cover_one_or_two_tokens():
     assert templates(['"GET /index.html 200"', '"GET /about"', '"GET /img/4.png 304"']) == {'"GET <*>"'}
 
