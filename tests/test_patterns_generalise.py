@@ -24,9 +24,25 @@ def test_words_that_repeat_at_one_position_stay_separate_events():
     assert len(templates(msgs)) == 3
 
 
+def test_categorical_words_that_each_repeat_stay_separate_events():
+    # issue 14, unseen systems: a handful of actions or interface names, each many times,
+    # are what the event is, not a value in it
+    msgs = [f"{verb} (request {i})" for verb in ("start", "drain", "stop", "resetAll", "reloadConf") for i in range(8)]
+    assert len(templates(msgs)) == 5
+    msgs = [f"link up on port {i} via lane {lane}" for lane in ("fx0", "fx1", "mgmt0") for i in range(10)]
+    assert len(templates(msgs)) == 3
+
+
+def test_a_value_at_a_position_that_is_already_a_variable_joins_it():
+    # the same few words beside a template that already holds <*> there are values of it
+    msgs = [f"login refused for {u} from 10.0.0.{i}" for u in ("svc", "ops", "dba") for i in range(6)]
+    msgs += [f"login refused for {i}{i}{i}{i} from 10.0.0.9" for i in range(1, 4)]
+    assert templates(msgs) == {"login refused for <*> from <*>"}
+
+
 def test_a_few_repeating_names_after_a_naming_word_are_values():
     # issue 14, unseen systems: three service accounts, each many times, split one event in three
-    msgs = [f"ticket granted for user {u} on tty{i % 3}" for u in ("svc_backup", "mailer", "guest") for i in range(9)]
+    msgs = [f"ticket granted for user {u} on 10.2.0.{i}" for u in ("svc_backup", "mailer", "guest") for i in range(9)]
     assert templates(msgs) == {"ticket granted for user <*> on <*>"}
 
 

@@ -101,6 +101,7 @@ _DOT_VARS = regex.compile(r"<\*>(?:\.<\*>)+")
 _CONSECUTIVE = regex.compile(r"(?:<\*>){2,}")
 _VAR_LIST = regex.compile(r"<\*>(?: <\*>)+")
 _WORDLIKE = regex.compile(r"^[A-Za-z._]+$")
+_CATEGORY = regex.compile(r"^[A-Za-z][A-Za-z._]*\d?$")
 # Compiled once: `regex.search(pattern_string, …)` looks the pattern up in a cache on every
 # call, which cost more than the matching itself in the per-template loops.
 _WORD_CHAR = regex.compile(r"\w")
@@ -298,6 +299,7 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
         # Keyed by the text either side of the position (string slices, not token tuples:
         # the same key, built without a Python object per token).
         by_key: dict[tuple, set[str]] = defaultdict(set)
+        variable: set[tuple] = set()  # positions some template already holds as <*>
         for t in current:
             toks = _tokens(t)
             start = 0
@@ -305,17 +307,20 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
                 end = start + len(tok)
                 if tok != VAR and _WORD_CHAR.search(tok):
                     by_key[(len(toks), p, t[:start], t[end:])].add(t)
+                elif tok == VAR:
+                    variable.add((len(toks), p, t[:start], t[end:]))
                 start = end + 1
         replace: dict[str, str] = {}
-        for (_, p, _, _), members in by_key.items():
+        for key, members in by_key.items():
+            p = key[1]
             if len(members) < config.min_variants:
                 continue
             toks = _tokens(next(iter(members)))
             before, after = toks[:p], toks[p + 1:]
             values = [_tokens(m)[p] for m in members]
-            if config.word_guard and len(members) <= config.min_variants + 1 \
-                    and not (before and before[-1].lower() in _NAMING) \
-                    and all(_WORDLIKE.match(v) for v in values) \
+            if config.word_guard and len(members) <= 2 * config.min_variants + 2 \
+                    and not (before and before[-1].lower() in _NAMING) and key not in variable \
+                    and all(_CATEGORY.match(v) for v in values) \
                     and len(members) < config.word_spread * sum(current[m] for m in members):
                 continue  # a few plain words that repeat (LOOKING / LEADING / FOLLOWING): events
             constants = [t for t in (*before, *after) if t != VAR and _TWO_LETTERS.search(t)]
