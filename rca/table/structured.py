@@ -116,15 +116,15 @@ _SPACE = r"[\t-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\
 
 def _kinds(lines: pa.Array):
     """Per line, as numpy booleans: JSON object, quoted, quoted without escapes (its message is
-    its inside), logfmt candidate; and the non-object lines (positions, stripped texts)."""
+    its inside), logfmt candidate; and the lines opening with a quote (positions, stripped)."""
     def where(mask) -> np.ndarray:
         return mask.to_numpy(zero_copy_only=False)
 
     is_obj = where(pc.match_substring_regex(lines, rf"^{_SPACE}*\{{"))
-    rest = np.flatnonzero(~is_obj)
     quoted = np.zeros(len(lines), bool)
     plain = np.zeros(len(lines), bool)
-    logfmt = np.zeros(len(lines), bool)
+    # Only lines that open with a quote are stripped and tested further.
+    rest = np.flatnonzero(~is_obj & where(pc.match_substring_regex(lines, rf'^{_SPACE}*"')))
     stripped = None
     if rest.size:
         stripped = pc.replace_substring_regex(_take(lines, rest), rf"^{_SPACE}+|{_SPACE}+$", "")
@@ -133,7 +133,8 @@ def _kinds(lines: pa.Array):
         plain[rest] = where(pc.and_(pc.and_(q, pc.greater_equal(pc.utf8_length(stripped), 2)), pc.and_(
             pc.invert(pc.match_substring_regex(stripped, r'[\\\x00-\x1f]')),
             pc.equal(pc.count_substring(stripped, '"'), 2))))
-        logfmt[rest] = where(pc.match_substring_regex(stripped, r"^[^\s=]+=")) & ~quoted[rest]
+    # A logfmt candidate opens with `key=` (decided exactly line by line).
+    logfmt = where(pc.match_substring_regex(lines, rf"^{_SPACE}*[^\s=]+=")) & ~is_obj & ~quoted
     return is_obj, quoted, plain, logfmt, (rest, stripped)
 
 
