@@ -40,6 +40,13 @@ def test_a_value_at_a_position_that_is_already_a_variable_joins_it():
     assert templates(msgs) == {"login refused for <*> from <*>"}
 
 
+def test_a_rare_value_in_a_slot_with_a_variable_shape_joins_it():
+    # issue 14, unseen systems: `<*>:<*>` for most endpoints, a bare name with a port twice
+    msgs = [f"10.0.{i}.7:{4000 + i} refused by gateway" for i in range(6)] + \
+        ["intranet:80 refused by gateway", "printhub:631 refused by gateway"]
+    assert templates(msgs) == {"<*>:<*> refused by gateway"}
+
+
 def test_a_few_repeating_names_after_a_naming_word_are_values():
     # issue 14, unseen systems: three service accounts, each many times, split one event in three
     msgs = [f"ticket granted for user {u} on 10.2.0.{i}" for u in ("svc_backup", "mailer", "guest") for i in range(9)]

@@ -284,6 +284,13 @@ def _generalise(values: list[str]) -> str:
     return f"{head}{VAR}{tail}"
 
 
+def _fits(shape: str, token: str) -> bool:
+    """The token is a value of the variable shape: the same punctuation around word text."""
+    parts = shape.split(VAR)
+    pattern = r"[\w.-]+".join(regex.escape(p) for p in parts)
+    return bool(regex.fullmatch(pattern, token.replace(VAR, "0")))
+
+
 def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> dict[str, str]:
     """Map each template to its merged form: positions where templates of the same length
     and otherwise equal tokens take `min_variants` or more values become `<*>`."""
@@ -300,6 +307,7 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
         # the same key, built without a Python object per token).
         by_key: dict[tuple, set[str]] = defaultdict(set)
         variable: set[tuple] = set()  # positions some template already holds as <*>
+        shaped: dict[tuple, str] = {}  # ... or as a variable with punctuation (<*>:<*>)
         for t in current:
             toks = _tokens(t)
             start = 0
@@ -309,11 +317,20 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
                     by_key[(len(toks), p, t[:start], t[end:])].add(t)
                 elif tok == VAR:
                     variable.add((len(toks), p, t[:start], t[end:]))
+                elif VAR in tok:
+                    shaped[(len(toks), p, t[:start], t[end:])] = tok
                 start = end + 1
         replace: dict[str, str] = {}
         for key, members in by_key.items():
             p = key[1]
             if len(members) < config.min_variants:
+                shape = shaped.get(key)
+                if shape and all(_fits(shape, _tokens(m)[p]) for m in members):
+                    # a rare value (wpad:<*>) where another template has the slot's variable
+                    # shape (<*>:<*>): that variable's value, not an event of its own
+                    merged = " ".join([*_tokens(next(iter(members)))[:p], shape, *_tokens(next(iter(members)))[p + 1:]])
+                    for m in members:
+                        replace.setdefault(m, merged)
                 continue
             toks = _tokens(next(iter(members)))
             before, after = toks[:p], toks[p + 1:]
