@@ -67,3 +67,52 @@ def test_logfmt_time_fields_are_the_records_time(tmp_path, stamp):
     f = analyze([str(path)])
     assert f.incidents[0].id == "inc-20251202T173510"
     assert f.ingested.table.column("ts_ns").to_pylist() == [1764696910126000000]
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """A timed export of a quiet hour and, beside it, a failing order's record pasted with no time."""
+    folder = tmp_path_factory.mktemp("mixed")
+    (folder / "quiet.jsonl").write_bytes(generate.logcli_jsonl(generate.simulate(minutes=30, seed=3)))
+    events = generate.simulate(chaos=[CHAOS])
+    line = next(e.line for e in events if e.labels["type"] == "http" and CHAOS.fix_code in e.line)
+    (folder / "record.json").write_text(json.dumps(json.loads(line), indent=2))
+    return analyze([str(folder / "quiet.jsonl"), str(folder / "record.json")])
+
+
+def test_an_untimed_incident_is_neither_shaded_nor_marked_on_the_chart(mixed):
+    from rca.outputs import chart
+
+    assert [i.incident.start_ns for i in mixed.incidents] == [0]
+    assert chart.windows(mixed) == [] and chart.marks(mixed) == []
+    assert chart.render(mixed, "svg").startswith(b"<?xml")
+
+
+def test_an_untimed_incident_is_stored_in_the_history_without_times(mixed, tmp_path):
+    from rca.history import store
+    from rca.history.batch import remember
+
+    remember(mixed, ["quiet.jsonl", "record.json"], tmp_path)
+    rows = store.load(tmp_path).to_pylist()
+    assert [(r["start_ns"], r["end_ns"], r["duration_s"]) for r in rows] == [(None, None, None)]
+    assert store.recurrences(rows)[0].first_ns is None
+
+
+def test_an_untimed_incident_in_the_history_reads_without_a_date(mixed, tmp_path):
+    from rca.history import store
+    from rca.history.batch import remember
+    from rca.history.review import render_history
+
+    remember(mixed, ["quiet.jsonl", "record.json"], tmp_path)
+    text = render_history(store.load(tmp_path).to_pylist(), "md")
+    assert "1970" not in text
+
+
+def test_an_untimed_incident_s_explore_link_carries_no_epoch_range(mixed):
+    from rca.outputs.explore import Explore, incident_link
+
+    from urllib.parse import parse_qs, urlsplit
+
+    link = incident_link(Explore("https://grafana.example", "loki"), mixed, mixed.incidents[0])
+    pane = json.loads(parse_qs(urlsplit(link).query)["panes"][0])["rca"]
+    assert "range" not in pane and pane["queries"][0]["expr"]

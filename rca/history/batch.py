@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from rca.errors import RcaError, UsageError
+from rca.inputs.timestamps import NO_TIME
 from rca.table.redact import redact
 
 
@@ -134,8 +135,7 @@ def incident_rows(findings: Any, identity: str, outage: str, sources: list[str])
         rows.append({
             "identity": identity, "outage": ", ".join(Path(s).name for s in own) if own else outage,
             "source": ", ".join(own or sources),
-            "incident_id": found.id, "start_ns": inc.start_ns, "end_ns": inc.end_ns,
-            "recovery_ns": inc.recovery_ns, "duration_s": round((inc.end_ns - inc.start_ns) / 1e9, 3),
+            "incident_id": found.id, **_window(inc),
             "component": top.component if top else "unknown", "kind": top.kind if top else "unknown",
             "summary": top.summary if top else "", "confidence": top.confidence if top else 0.0,
             "affected_requests": inc.affected_requests,
@@ -144,6 +144,14 @@ def incident_rows(findings: Any, identity: str, outage: str, sources: list[str])
             "recorded_at_ns": 0,
         })
     return rows
+
+
+def _window(inc) -> dict[str, Any]:
+    """The incident's times for the history; null when the export had none, never epoch 0."""
+    if inc.start_ns == NO_TIME:
+        return {"start_ns": None, "end_ns": None, "recovery_ns": None, "duration_s": None}
+    return {"start_ns": inc.start_ns, "end_ns": inc.end_ns, "recovery_ns": inc.recovery_ns,
+            "duration_s": round((inc.end_ns - inc.start_ns) / 1e9, 3)}
 
 
 def _sources_of(findings: Any, rows: Any) -> list[str]:

@@ -169,18 +169,30 @@ class Recurrence:
         return len(self.incidents)
 
     @property
-    def first_ns(self) -> int:
-        return min(i["start_ns"] for i in self.incidents)
+    def first_ns(self) -> int | None:
+        return min(_starts(self.incidents), default=None)
 
     @property
-    def last_ns(self) -> int:
-        return max(i["start_ns"] for i in self.incidents)
+    def last_ns(self) -> int | None:
+        return max(_starts(self.incidents), default=None)
 
     @property
     def mttr_s(self) -> float:
-        """Mean time to recovery: start to first clean success (or to the last failure)."""
-        spans = [((i["recovery_ns"] or i["end_ns"]) - i["start_ns"]) / 1e9 for i in self.incidents]
+        """Mean time to recovery: start to first clean success (or to the last failure), over
+        the incidents whose times the export held."""
+        spans = [((i["recovery_ns"] or i["end_ns"]) - i["start_ns"]) / 1e9 for i in self.incidents
+                 if i["start_ns"] is not None]
         return float(np.mean(spans)) if spans else 0.0
+
+
+def _starts(incidents: list[dict[str, Any]]) -> list[int]:
+    """Known start times: an incident from an export without times has none (null)."""
+    return [i["start_ns"] for i in incidents if i["start_ns"] is not None]
+
+
+def _in_time(incident: dict[str, Any]) -> tuple:
+    """Sort key: by start, untimed incidents last."""
+    return (incident["start_ns"] is None, incident["start_ns"] or 0, incident["incident_id"])
 
 
 def _similar(a: list[str], b: list[str], threshold: float = 0.5) -> bool:
@@ -193,7 +205,7 @@ def recurrences(incidents: list[dict[str, Any]]) -> list[Recurrence]:
     """Group incidents that share a root cause: same component and kind, and either a
     shared signature id or similar templates."""
     groups: list[Recurrence] = []
-    for inc in sorted(incidents, key=lambda i: (i["start_ns"], i["incident_id"])):
+    for inc in sorted(incidents, key=_in_time):
         home = None
         for g in groups:
             if (g.component, g.kind) != (inc["component"], inc["kind"]):
@@ -209,13 +221,16 @@ def recurrences(incidents: list[dict[str, Any]]) -> list[Recurrence]:
             home = Recurrence(inc["component"], inc["kind"], inc["summary"])
             groups.append(home)
         home.incidents.append(inc)
-    groups.sort(key=lambda g: (-g.count, g.first_ns))
+    groups.sort(key=lambda g: (-g.count, g.first_ns is None, g.first_ns or 0))
     return groups
 
 
 def earlier_with_same_cause(history: list[dict[str, Any]], incident: dict[str, Any]) -> list[dict[str, Any]]:
     """Incidents in the history, before this one, that share its root cause."""
-    others = [h for h in history if h["incident_id"] != incident["incident_id"] and h["start_ns"] < incident["start_ns"]]
+    if incident["start_ns"] is None:  # no time: "before" cannot be told
+        return []
+    others = [h for h in history if h["incident_id"] != incident["incident_id"] and h["start_ns"] is not None
+              and h["start_ns"] < incident["start_ns"]]
     for group in recurrences([*others, incident]):
         if any(i is incident for i in group.incidents):
             return [i for i in group.incidents if i is not incident]

@@ -17,6 +17,7 @@ import numpy as np
 
 from rca.findings.pipeline import Findings
 from rca.findings.redacted import shown
+from rca.inputs.timestamps import NO_TIME
 
 MUTED = ["#c9ced6", "#b8c0cc", "#d8dce3", "#aab3bf", "#e1e4e9"]
 STRONG = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
@@ -100,8 +101,8 @@ def render(f: Findings, fmt: str = "svg", tz: ZoneInfo | None = None, reveal: bo
                 tips[gid] = f"{local(edges[b]):%H:%M %Z}: {int(n)} × {name}"
 
     for a in (row[0] for row in axes):
-        for inc in f.incidents:
-            a.axvspan(_dt(inc.incident.start_ns), _dt(inc.incident.end_ns), color=SHADE, linewidth=0, zorder=0)
+        for lo, hi in windows(f):
+            a.axvspan(_dt(lo), _dt(hi), color=SHADE, linewidth=0, zorder=0)
     bottom = np.zeros(bins)
     muted = strong = 0
     for i, c in enumerate(f.clusters):
@@ -140,23 +141,36 @@ def render(f: Findings, fmt: str = "svg", tz: ZoneInfo | None = None, reveal: bo
     return _save(fig, fmt, plt, tips)
 
 
-def _marks(f: Findings, axes, top) -> None:
-    marks = []
+def windows(f: Findings) -> list[tuple[int, int]]:
+    """The incident windows to shade: only those whose times the export held."""
+    return [(i.incident.start_ns, i.incident.end_ns) for i in f.incidents if i.incident.start_ns != NO_TIME]
+
+
+def marks(f: Findings) -> list[tuple[int, str, str]]:
+    """(time, label, colour) of each incident's start, end, recovery and resolution, oldest
+    first; an incident without times has none, so nothing is ever drawn at the epoch."""
+    out = []
     for inc in f.incidents:
         i = inc.incident
-        marks += [(i.start_ns, "start", "#d62728"), (i.end_ns, "end", "#d62728")]
+        if i.start_ns == NO_TIME:
+            continue
+        out += [(i.start_ns, "start", "#d62728"), (i.end_ns, "end", "#d62728")]
         if i.recovery_ns:
-            marks.append((i.recovery_ns, "recovery", "#2ca02c"))
-        if i.resolution:
-            marks.append((i.resolution[0], "resolution", "#1f77b4"))
-    if not marks:
+            out.append((i.recovery_ns, "recovery", "#2ca02c"))
+        if i.resolution and i.resolution[0] != NO_TIME:
+            out.append((i.resolution[0], "resolution", "#1f77b4"))
+    return sorted(out, key=lambda m: m[0])
+
+
+def _marks(f: Findings, axes, top) -> None:
+    points = marks(f)
+    if not points:
         return
-    marks.sort(key=lambda m: m[0])
     lo, hi = top.get_xlim()
     import matplotlib.dates as mdates
 
-    fractions = [(mdates.date2num(_dt(ns)) - lo) / (hi - lo) for ns, _, _ in marks]
-    for (ns, name, colour), frac, row in zip(marks, fractions, label_rows(fractions), strict=True):
+    fractions = [(mdates.date2num(_dt(ns)) - lo) / (hi - lo) for ns, _, _ in points]
+    for (ns, name, colour), frac, row in zip(points, fractions, label_rows(fractions), strict=True):
         for axis_row in axes:
             axis_row[0].axvline(_dt(ns), color=colour, linestyle="--", linewidth=1, zorder=4)
         top.annotate(name, (frac, 1.0), xycoords="axes fraction", xytext=(2, 3 + 11 * row),

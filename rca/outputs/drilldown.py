@@ -7,7 +7,7 @@ import numpy as np
 
 from rca.errors import UsageError
 from rca.findings.pipeline import Findings
-from rca.inputs.timestamps import format_rfc3339_ms
+from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, format_rfc3339_ms
 from rca.table.redact import redact
 from rca.outputs.terminal import _safe
 
@@ -29,6 +29,8 @@ def rows_behind(f: Findings, signature: str | None = None, incident: str | None 
         known = ", ".join(i.id for i in f.incidents) or "none"
         raise UsageError(f"no incident {incident!r} in these inputs (incidents: {known})")
     inc = found.incident
+    if inc.start_ns == NO_TIME:  # no window to cut: its own lines
+        return np.sort(np.asarray(inc.rows, dtype=np.int64)), f"incident {incident} ({NO_TIME_TEXT})"
     rows = np.flatnonzero((ts >= inc.start_ns) & (ts <= inc.end_ns))
     return rows, f"incident {incident} window {format_rfc3339_ms(inc.start_ns)} .. {format_rfc3339_ms(inc.end_ns)}"
 

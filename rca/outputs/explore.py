@@ -15,6 +15,7 @@ import regex
 from rca.errors import UsageError
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.findings.signatures import Cluster
+from rca.inputs.timestamps import NO_TIME
 
 _SAFE_NAME = regex.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _SAFE_VALUE = regex.compile(r"^[A-Za-z0-9_.-]{1,63}$")
@@ -40,11 +41,14 @@ class Explore:
             raise UsageError(f"--datasource {datasource!r}: a datasource uid is letters, digits, '_', '.', '-'")
         return cls(url.rstrip("/"), datasource)
 
-    def link(self, expr: str, start_ns: int, end_ns: int) -> str:
+    def link(self, expr: str, start_ns: int | None, end_ns: int | None) -> str:
+        """The query over the window; without known times (a pasted record) the link carries
+        no range, so Explore opens at its default instead of at the epoch."""
         pane = {"datasource": self.datasource,
                 "queries": [{"refId": "A", "expr": expr, "queryType": "range",
-                             "datasource": {"type": "loki", "uid": self.datasource}}],
-                "range": {"from": str(start_ns // 1_000_000 - MARGIN_MS), "to": str(end_ns // 1_000_000 + MARGIN_MS)}}
+                             "datasource": {"type": "loki", "uid": self.datasource}}]}
+        if start_ns not in (None, NO_TIME) and end_ns not in (None, NO_TIME):
+            pane["range"] = {"from": str(start_ns // 1_000_000 - MARGIN_MS), "to": str(end_ns // 1_000_000 + MARGIN_MS)}
         panes = quote(json.dumps({"rca": pane}, separators=(",", ":")), safe="")
         return f"{self.base}/explore?schemaVersion=1&orgId=1&panes={panes}"
 
