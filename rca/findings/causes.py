@@ -150,8 +150,12 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
     for i, cause in enumerate(causes, 1):
         cause.rank = i
         share = cause.weight / total
-        thin = 0.7 if incident.affected_requests < 3 else 1.0
+        # Few affected requests are thin evidence: a single one (kept only because it carries
+        # a remediation link, rca.findings.incidents) is a low-confidence finding.
+        thin = {1: 0.5, 2: 0.7}.get(incident.affected_requests, 1.0)
         cause.confidence = round(min(0.99, cause.confidence * (0.5 + 0.5 * share) * thin), 2)
-        if cause.advice is None and incident.affected_requests < 3:
+        if cause.advice is None and incident.affected_requests == 1:
+            cause.advice = "a single affected request: low confidence; widen the export's time range to confirm"
+        elif cause.advice is None and incident.affected_requests < 3:
             cause.advice = "only a few affected requests: widen the export's time range"
     return causes

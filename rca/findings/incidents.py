@@ -160,14 +160,42 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
     windows += extra
     windows.sort(key=lambda w: ts[w[1]].min())
     incidents = []
-    for i, (ident, members) in enumerate(windows):
+    for ident, members in windows:
         members = np.sort(members)
-        incident = Incident(index=i, rows=members, link_identity=ident,
+        if ident is None:
+            members = _trim_recovered(members, cols)
+        incident = Incident(index=len(incidents), rows=members, link_identity=ident,
                             clusters=sorted({int(row_cluster[r]) for r in members}))
         _measure(incident, pack, cols)
-        incidents.append(incident)
+        if _has_evidence(incident, cols):
+            incidents.append(incident)
+    _mark_isolated(clusters, row_cluster, incidents, affected)
     _attach_attempts(incidents, decoded, ts, pack)
     return incidents
+
+
+# A link-less incident needs this many affected requests: one failed request with no
+# remediation link could be any user's bad luck, and calling it an incident sends the
+# on-call after nothing. Two are thin evidence, and their cause's confidence says so
+# (rca.findings.causes); a bursting signature has more by construction (rca.findings.rates).
+MIN_LINKLESS_REQUESTS = 2
+
+
+def _has_evidence(inc: Incident, cols: _Columns) -> bool:
+    """An incident needs evidence: a remediation link (even one redacted in the export; a
+    single linked failure is kept, its cause's confidence lowered in rca.findings.causes),
+    or enough affected requests."""
+    return bool(cols.has_link[inc.rows].any()) or inc.affected_requests >= MIN_LINKLESS_REQUESTS
+
+
+def _mark_isolated(clusters: list[Cluster], row_cluster: np.ndarray, incidents: list[Incident],
+                   affected: np.ndarray) -> None:
+    """Signatures whose affected rows formed no incident: too few to call one; reported as
+    isolated failures, never dropped silently."""
+    in_incident = {ci for inc in incidents for ci in inc.clusters}
+    for ci in np.unique(row_cluster[affected]).tolist():
+        if ci not in in_incident:
+            clusters[ci].isolated = True
 
 
 def _in_bursts(rows: np.ndarray, row_cluster: np.ndarray, clusters: list[Cluster], ts: np.ndarray) -> np.ndarray:
@@ -220,16 +248,27 @@ def _attach_attempts(incidents: list[Incident], decoded: pa.Table, ts: np.ndarra
             inc.resolution = (attempt.ts_ns, attempt.describe())
 
 
-def _burst_core(rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """Drop stragglers at either end of a link-less burst: rows set apart from the rest by
-    more than three times its typical spacing are the signature's baseline, not the incident."""
-    while rows.size >= 4:
-        gaps = np.diff(ts[rows])
-        typical = float(np.median(gaps))
-        if gaps[0] > 3 * typical and gaps[0] > NS_MIN:
-            rows = rows[1:]
-        elif gaps[-1] > 3 * typical and gaps[-1] > NS_MIN:
+def _trim_recovered(rows: np.ndarray, cols: _Columns, alpha: float = 0.05) -> np.ndarray:
+    """A link-less burst's own rows: drop a row at either end that the endpoint's recovery
+    sets apart. Inside the burst a share f of the endpoint's requests fail; k clean
+    successes before the next failure happen with probability (1 - f)^k under the burst, so
+    when that is below `alpha` the endpoint had recovered (or not yet failed) and the row
+    beside the burst is its routine trickle (an oversize order, a bad request), not the
+    incident. f is smoothed (add a half) so one row cannot decide it alone."""
+    rows = rows[np.argsort(cols.ts[rows], kind="stable")]
+    codes = np.unique(cols.endpoint_codes[rows])
+    if codes.size == 0 or (codes < 0).any() or (cols.ts[rows] == NO_TIME).any():
+        return rows
+    ok = cols.traffic.ok_times([cols.endpoint_names[c] for c in codes])
+    while rows.size >= 3:
+        t = cols.ts[rows]
+        between = np.searchsorted(ok, t[1:], side="left") - np.searchsorted(ok, t[:-1], side="right")
+        inner_fail, inner_ok = rows.size - 2, int(between[1:-1].sum())
+        share = (inner_fail + 0.5) / (inner_fail + inner_ok + 1.0)
+        if (1.0 - share) ** int(between[-1]) < alpha:
             rows = rows[:-1]
+        elif (1.0 - share) ** int(between[0]) < alpha:
+            rows = rows[1:]
         else:
             break
     return rows

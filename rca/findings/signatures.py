@@ -27,6 +27,10 @@ BODYLESS = ("(body not logged)", "(no message)")
 _SQL = r"(?i)^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|REPLACE)\b"
 
 
+# Why a new signature that formed no incident is only listed (rca.findings.incidents).
+ISOLATED = "too few failures and no remediation link to call an incident"
+
+
 @dataclass
 class Cluster:
     id: str
@@ -48,6 +52,8 @@ class Cluster:
     users: list[str] = field(default_factory=list)
     routine: bool = False
     routine_reason: str | None = None
+    # New, but too few failures and no link to call an incident (rca.findings.incidents).
+    isolated: bool = False
     # Windows where the signature ran well above its own baseline (rca.findings.rates); when
     # set, only rows inside them are affected, the rest are its routine trickle.
     bursts: list[Burst] = field(default_factory=list)

@@ -13,6 +13,7 @@ import regex
 
 from rca.errors import UsageError
 from rca.findings.pipeline import Findings, IncidentFindings
+from rca.findings.signatures import ISOLATED
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, format_rfc3339_ms
 from rca.outputs.escape import md_code, md_fence, md_text, md_url
 from rca.outputs.report import FILTERED, REDACTED_LINK, affected_of, localise
@@ -178,6 +179,8 @@ def context(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None,
         "routine": [{"signature": c.signature, "template": c.template, "count": c.count, "reason": c.routine_reason}
                     for c in routine],
         "routine_total": sum(c.count for c in routine),
+        "isolated": [{"signature": c.signature, "count": c.count} for c in f.clusters if c.isolated],
+        "isolated_note": ISOLATED,
         "redacted_link_note": REDACTED_LINK,
         "incidents": [{**_incident(f, i, tz), "explore": _explore(explore, f, i)} for i in chosen],
     }

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rca.findings.pipeline import Findings, IncidentFindings
+from rca.findings.signatures import ISOLATED
 from rca.errors import UsageError
 from rca.outputs.explore import incident_link, signature_link
 from rca.findings.redacted import shown
@@ -76,6 +77,7 @@ def findings_json(f: Findings, reveal: bool = False, explore: Any = None) -> dic
             "id": c.id, "signature": c.signature, "template": c.template, "count": c.count,
             "first": format_rfc3339_ms(c.first_ns), "last": format_rfc3339_ms(c.last_ns),
             "routine": c.routine, "statuses": c.statuses, "examples": c.examples, "urls": c.links,
+            **({"note": f"isolated: {ISOLATED}"} if c.isolated else {}),
             **({"explore_url": signature_link(explore, f, c)} if explore else {}),
         } for c in f.clusters],
         "urls": [{

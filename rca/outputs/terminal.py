@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rca.findings.pipeline import Findings, IncidentFindings
+from rca.findings.signatures import ISOLATED
 from rca.inputs.exports import InputSummary
 from rca.inputs.timestamps import NO_TIME
 from rca.outputs.report import REDACTED_LINK, affected_of, localise
@@ -180,6 +181,11 @@ def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: 
         con.print(Text("Routine failures set aside (not the cause):", style="bold"))
         _rows(con, [(f"{c.count:>{KEY_WIDTH}}", Text(f"{c.id}  {_safe(c.signature)}  ({_safe(c.routine_reason)})", style="dim"))
                     for c in routine])
+    isolated = [c for c in f.clusters if c.isolated]
+    if isolated:
+        con.print()
+        con.print(Text(f"Isolated failures ({ISOLATED}):", style="bold"))
+        _rows(con, [(f"{c.count:>{KEY_WIDTH}}", Text(f"{c.id}  {_safe(c.signature)}", style="dim")) for c in isolated])
     con.print()
     dropped = sum(s.duplicates for s in f.ingested.inputs)
     con.print(Text(f"Read {f.ingested.records} records from {len(f.ingested.inputs)} input(s)"
