@@ -7,11 +7,13 @@ never blames a steady trickle. Exports are generated hours long with distinct li
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
 from fixtures import generate
+from fixtures.generate import Chaos, Style
 from fixtures.rates import RateBurst, simulate_rates
 from rca.findings.pipeline import analyze
 from rca.findings.rates import binomial_tail
@@ -114,3 +116,24 @@ def test_binomial_tail_is_the_exact_sum():
         assert binomial_tail(k, n, p) == pytest.approx(exact, rel=1e-9)
     assert binomial_tail(11, 10, 0.5) == 0.0
     assert np.isfinite(binomial_tail(900, 1000, 0.01))
+
+
+def test_a_routine_row_beside_a_bodyless_burst_is_not_part_of_it(tmp_path):
+    """All orders fail during the chaos, the logger lost the bodies, and an oversize order's
+    routine 500 (the same signature) comes about a minute after the last one, once orders
+    succeed again: the incident ends at the burst's own last row."""
+    start = datetime(2026, 1, 25, 15, 0, tzinfo=UTC)
+    chaos = Chaos("fail", 3600, 4540, fix_code="b3edge01")
+    events = generate.simulate(start=start, minutes=120, chaos=[chaos], seed=5, style=Style(lost_bodies=True))
+    t0 = int(start.timestamp()) * S
+    fails = sorted(e.ts_ns for e in events if e.labels["type"] == "http" and '"statusCode":500' in e.line
+                   and '"path":"/api/order"' in e.line)
+    burst = [t for t in fails if t0 + 3600 * S <= t <= t0 + 4545 * S]
+    beside = next(t for t in fails if t > burst[-1])
+    assert beside - burst[-1] < 90 * S  # the routine row sits right beside the burst
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(generate.logcli_jsonl(events))
+    f = analyze([str(path)])
+    assert len(f.incidents) == 1
+    inc = f.incidents[0].incident
+    assert (inc.start_ns, inc.end_ns, inc.affected_requests) == (burst[0], burst[-1], len(burst))
