@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 from collections.abc import Iterator
 
@@ -69,13 +70,14 @@ def as_text(report: PatternReport, min_count: int = 1, top: int = 50, reveal: bo
 
 
 def as_json(report: PatternReport, min_count: int = 1, reveal: bool = False) -> str:
+    minute = functools.lru_cache(maxsize=None)(format_rfc3339_ms)  # templates share their minutes
     doc = {
         "schema": "rca.table.patterns/1",
         "lines": report.total,
         "templates": [{
             "id": p.id, "template": p.template, "count": p.count,
             "first": format_rfc3339_ms(p.first_ns), "last": format_rfc3339_ms(p.last_ns),
-            "per_minute": [[format_rfc3339_ms(m), n] for m, n in p.per_minute],
+            "per_minute": [[minute(m), n] for m, n in p.per_minute],
             "examples": [p.example],
         } for p in _shown(report, min_count, reveal)],
     }
