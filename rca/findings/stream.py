@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -40,6 +42,9 @@ from rca.table.decode import decode
 
 # Exports from this size on are streamed (smaller ones are read whole: it is faster).
 STREAM_BYTES = 256 << 20
+# Ranges mapped at once on one machine: both cores of a small one; more would hold more
+# ranges in memory at a time.
+MAP_WORKERS = min(2, os.cpu_count() or 1)
 
 
 @dataclass
@@ -230,9 +235,23 @@ def _merged_labels(states: list[ChunkState]) -> dict[tuple[str, str], int]:
 Mapper = Callable[[Callable[..., ChunkState], list[Chunk], Pack], Iterable[ChunkState]]
 
 
-def map_local(fn: Callable[..., ChunkState], chunks: list[Chunk], pack: Pack) -> Iterable[ChunkState]:
-    for chunk in chunks:
-        yield fn(chunk, pack)
+def map_local(fn: Callable[..., ChunkState], chunks: list[Chunk], pack: Pack,
+              workers: int = MAP_WORKERS) -> Iterable[ChunkState]:
+    """Map ranges on threads of this process, in order, at most `workers` at a time (each
+    holds its range whole while it works). Reading and decoding run in Arrow's kernels,
+    which release the GIL, so two ranges use two cores."""
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            yield fn(chunk, pack)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(fn, chunk, pack))
+            if len(pending) >= workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 @contextmanager
@@ -285,7 +304,7 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
     if mapper is None and chunk_bytes is None and os.path.getsize(path) < STREAM_BYTES:
         return None
     started = time.perf_counter()
-    chunks = plan(path, chunk_bytes or CHUNK_BYTES)
+    chunks = plan(path, chunk_bytes) if chunk_bytes else plan(path, CHUNK_BYTES, MAP_WORKERS)
     states = []
     total = os.path.getsize(path)
     report("reading and decoding", 0, total)

@@ -62,9 +62,16 @@ def streamable(path: str, input_format: str | None = None) -> bool:
     return input_format is not None or detect(head)[0] == "logcli-jsonl"
 
 
-def plan(path: str, chunk_bytes: int = CHUNK_BYTES) -> list[Chunk]:
+def plan(path: str, chunk_bytes: int = CHUNK_BYTES, workers: int = 1) -> list[Chunk]:
+    """Ranges of at most `chunk_bytes`; with `workers`, as many ranges of equal size as makes
+    a multiple of them, so that workers mapping them side by side finish together."""
     size = os.path.getsize(path)
-    starts = range(0, max(size, 1), max(1, chunk_bytes))
+    chunk_bytes = max(1, chunk_bytes)
+    if workers > 1:
+        count = -(-max(size, 1) // chunk_bytes)
+        count = -(-count // workers) * workers
+        chunk_bytes = max(1, -(-size // count))
+    starts = range(0, max(size, 1), chunk_bytes)
     return [Chunk(path, i, s, min(size, s + chunk_bytes)) for i, s in enumerate(starts)]
 
 
@@ -87,7 +94,7 @@ def read_chunk(chunk: Chunk) -> ChunkTable:
         fh.seek(start)
         data = fh.read(max(0, end - start))
     digest = hashlib.sha256(data).hexdigest()
-    if not data.strip():
+    if not data or data.isspace():  # no copy of the range, unlike strip()
         return ChunkTable(table_from_columns(pa.array([], pa.int64()), "ns", pa.array([], pa.string()),
                                              chunk.path), digest, len(data))
     return ChunkTable(_columnar(data, chunk.path), digest, len(data))
