@@ -89,7 +89,8 @@ def map_chunk(chunk: Chunk, pack: Pack | None = None, limits: Limits | None = No
     state = ChunkState(
         chunk.index, True, read.digest, facts, is_anchor, want, kept_index,
         table.take(pa.array(kept_index)), decoded.take(pa.array(kept_index)),
-        url_counts(table.take(rest), decoded.take(rest)), _label_counts(table), n_cut,
+        url_counts(table.select(["ts_ns"]).take(rest), decoded.select(["urls", "dependency"]).take(rest)),
+        _label_counts(table), n_cut,
     )
     del table, decoded, read
     pa.default_memory_pool().release_unused()  # the range's buffers go back to the system
