@@ -104,14 +104,14 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     refused = refused_identities(incidents, pack)
     routine_in_window = _routine_in_window(clusters, ts)
     results = []
-    for inc in incidents:
+    for inc, incident_id in zip(incidents, incident_ids(incidents)):
         causes = rank_causes(inc, clusters, pack, row_cluster, views, refused)
         requests = inc.rows[is_http[inc.rows]]
         counted = requests if requests.size else inc.rows
         alert = propose_alert(alerts, inc.clusters, counted, ts)
         results.append(IncidentFindings(
             incident=inc,
-            id=_incident_id(inc),
+            id=incident_id,
             causes=causes,
             timeline=_timeline(inc, decoded, ts, counted),
             alert=alert,
@@ -137,9 +137,19 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
                     row_latency_ms=traffic.latency_ms, filtered=filtered_to_errors(ingested.inputs, pack))
 
 
-def _incident_id(inc: Incident) -> str:
-    stamp = format_rfc3339_ms(inc.start_ns)
-    return f"inc-{stamp[:19].replace(':', '').replace('-', '')}" if stamp else f"inc-untimed-{inc.index + 1}"
+def incident_ids(incidents: list[Incident]) -> list[str]:
+    """One id per incident, named for its start second; incidents that start in the same second
+    (two links in one window) get -2, -3 so `rca show --incident ID` names exactly one."""
+    ids: list[str] = []
+    for inc in incidents:
+        stamp = format_rfc3339_ms(inc.start_ns)
+        base = f"inc-{stamp[:19].replace(':', '').replace('-', '')}" if stamp else f"inc-untimed-{inc.index + 1}"
+        n, candidate = 1, base
+        while candidate in ids:
+            n += 1
+            candidate = f"{base}-{n}"
+        ids.append(candidate)
+    return ids
 
 
 def _routine_in_window(clusters: list[Cluster], ts: np.ndarray):
