@@ -49,3 +49,15 @@ def events() -> list[generate.Event]:
 @pytest.fixture
 def rca():
     return run_rca
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """One two-worker local Dask cluster for the whole run, started before any test lowers a
+    limit, so its workers hold only the defaults (limits travel with each task)."""
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      memory_limit="1GiB") as cluster:
+        yield cluster

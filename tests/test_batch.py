@@ -165,12 +165,8 @@ def test_engines_give_the_same_results(outages):
     assert serial == local and serial
 
 
-def test_dask_cluster_gives_the_same_results(outages):
-    pytest.importorskip("dask.distributed")
-    from dask.distributed import LocalCluster
-
+def test_dask_cluster_gives_the_same_results(outages, dask_cluster):
     units = batch.units_from_paths([str(outages)])
     serial = _comparable(batch.run(units, engine="serial"))
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        dask_results = _comparable(batch.run(units, engine="dask", scheduler=cluster.scheduler_address))
+    dask_results = _comparable(batch.run(units, engine="dask", scheduler=dask_cluster.scheduler_address))
     assert dask_results == serial

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 
-import pytest
 
 from fixtures import generate
 from fixtures.generate import Chaos
@@ -58,17 +57,6 @@ def test_no_streamed_line_is_longer_than_the_cap(tmp_path, monkeypatch):
     streamed = analyze([path], chunk_bytes=20_000)
     lengths = streamed.ingested.table.column("line").to_pylist()
     assert lengths and max(len(line.encode()) for line in lengths) <= CAP
-
-
-@pytest.fixture(scope="module")
-def dask_cluster():
-    """Started before any test lowers a limit: its workers hold only the defaults."""
-    pytest.importorskip("dask.distributed")
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                      memory_limit="1GiB") as cluster:
-        yield cluster
 
 
 def test_a_lowered_line_limit_is_enforced_on_a_dask_worker(tmp_path, monkeypatch, dask_cluster):

@@ -100,16 +100,6 @@ def test_other_formats_are_read_whole_whatever_the_chunk_size():
     assert _comparable(chunked) == _comparable(whole)
 
 
-@pytest.fixture(scope="module")
-def dask_cluster():
-    pytest.importorskip("dask.distributed")
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      memory_limit="1GiB") as cluster:
-        yield cluster
-
-
 @pytest.mark.parametrize("name", ["two windows, one resolved", "slow factory, older logger"])
 def test_dask_workers_mapping_byte_ranges_give_the_local_findings(tmp_path, dask_cluster, name):
     from dask.distributed import Client
