@@ -2,8 +2,9 @@
 template (+ whether a link, a forged JWT or a slow answer came with it).
 
 Rows are marked anomalous with Arrow expressions; only the distinct signature keys (a
-handful) go through Python, where templates are mined and near-duplicates merged
-(TF-IDF cosine, average linkage: `rca.table.similarity`). Signature ids hash the normalised key, so they are stable across runs.
+handful) go through Python, where templates are mined and near-duplicates merged (their
+words' longest common subsequence, by rapidfuzz). Signature ids hash the normalised key, so
+they are stable across runs.
 """
 
 from __future__ import annotations
@@ -15,16 +16,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import regex
 
 from rca.findings.rates import Burst, Exposure, burst_in_windows, confined, find_bursts
 from rca.knowledge.pack import Pack
 from rca.table.masking import template
 from rca.table.patterns import mine
-from rca.table.similarity import average_linkage, tfidf
 
 # Templates of signatures whose lines say nothing but endpoint and status: only their rate
 # can tell an incident from routine.
 BODYLESS = ("(body not logged)", "(no message)")
+# A template's words, for comparing templates: variables and punctuation are not words.
+_WORDS = r"[^\s<>*\"'(),:;=]+"
+# Two templates of one group are near-duplicates when this share of their words, in order, agree.
+_NEAR_DUPLICATE = 0.7
 _SQL = r"(?i)^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|REPLACE)\b"
 
 
@@ -142,18 +147,26 @@ def _stable_id(key: str) -> str:
 
 
 def _merge_templates(templates: list[str]) -> dict[str, str]:
-    """Map each template to the representative of its near-duplicate group (TF-IDF cosine,
-    average linkage); the representative is the smallest template, so stable."""
+    """Map each template to the representative of its near-duplicate group: the smallest
+    template its words agree with (`_NEAR_DUPLICATE`, in order), so the mapping is stable.
+    A template without words stays alone."""
     if len(templates) < 2:
         return {t: t for t in templates}
-    vectors = tfidf(templates, r"[^\s<>*\"'(),:;=]+")
-    if vectors.shape[1] == 0:
-        return {t: t for t in templates}
-    labels = average_linkage(vectors, 0.3)
-    groups: dict[int, list[str]] = {}
-    for t, label in zip(templates, labels, strict=True):
-        groups.setdefault(int(label), []).append(t)
-    return {t: min(members) for members in groups.values() for t in members}
+    from rapidfuzz import process
+    from rapidfuzz.distance import Indel
+
+    ordered = sorted(templates)
+    words = [regex.findall(_WORDS, t) for t in ordered]
+    similarity = process.cdist(words, words, scorer=Indel.normalized_similarity)
+    leaders: list[int] = []
+    mapping = {}
+    for i, t in enumerate(ordered):
+        leader = next((j for j in leaders if words[i] and similarity[i, j] >= _NEAR_DUPLICATE), None)
+        if leader is None:
+            leaders.append(i)
+            leader = i
+        mapping[t] = ordered[leader]
+    return mapping
 
 
 def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.Array) -> tuple[list[Cluster], np.ndarray]:

@@ -6,7 +6,8 @@ the outage being written, and re-analysing the same export rewrites the same fil
 of adding a duplicate. An incident is stored once whatever grouping of files found it (a
 file, then the folder holding it): writing it drops its older row from the other files,
 under a lock so that concurrent writers take turns. Recurrence joins incidents by stable signature ids and by template
-similarity (TF-IDF cosine), so small wording changes still match.
+similarity (scikit-learn's TF-IDF cosine, with word weights learnt from the whole history, so
+words every incident shares count little), so small wording changes still match.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ import pyarrow.parquet as pq
 from loguru import logger
 
 from rca.errors import RcaError
-
-from rca.table.similarity import cosine
 
 SCHEMA = pa.schema([
     ("identity", pa.string()), ("outage", pa.string()), ("source", pa.string()),
@@ -195,32 +194,38 @@ def _in_time(incident: dict[str, Any]) -> tuple:
     return (incident["start_ns"] is None, incident["start_ns"] or 0, incident["incident_id"])
 
 
-def _similar(a: list[str], b: list[str], threshold: float = 0.5) -> bool:
-    if not a or not b:
-        return False
-    return cosine(a, b, r"[A-Za-z][A-Za-z0-9_]+") >= threshold
+def _template_similarity(incidents: list[dict[str, Any]]) -> np.ndarray:
+    """Cosine similarity of every pair of incidents' templates, TF-IDF weighted over all of
+    them. scikit-learn is loaded here only: history work compares many incidents at once."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    docs = [" ".join(i["templates"] or []) for i in incidents]
+    try:
+        vectors = TfidfVectorizer(token_pattern=r"[A-Za-z][A-Za-z0-9_]+").fit_transform(docs)
+    except ValueError:  # no incident has a word to compare
+        return np.zeros((len(docs), len(docs)))
+    return cosine_similarity(vectors)
 
 
-def recurrences(incidents: list[dict[str, Any]]) -> list[Recurrence]:
+def recurrences(incidents: list[dict[str, Any]], threshold: float = 0.5) -> list[Recurrence]:
     """Group incidents that share a root cause: same component and kind, and either a
     shared signature id or similar templates."""
+    ordered = sorted(incidents, key=_in_time)
+    similarity = _template_similarity(ordered) if len(ordered) > 1 else np.ones((1, 1))
     groups: list[Recurrence] = []
-    for inc in sorted(incidents, key=_in_time):
-        home = None
-        for g in groups:
-            if (g.component, g.kind) != (inc["component"], inc["kind"]):
-                continue
-            for other in g.incidents:
-                if set(other["signature_ids"] or []) & set(inc["signature_ids"] or []) or \
-                        _similar(other["templates"] or [], inc["templates"] or []):
-                    home = g
-                    break
-            if home:
-                break
+    members: list[list[int]] = []
+    for n, inc in enumerate(ordered):
+        home = next((g for g, group in enumerate(groups)
+                     if (group.component, group.kind) == (inc["component"], inc["kind"])
+                     and any(set(ordered[m]["signature_ids"] or []) & set(inc["signature_ids"] or [])
+                             or similarity[m, n] >= threshold for m in members[g])), None)
         if home is None:
-            home = Recurrence(inc["component"], inc["kind"], inc["summary"])
-            groups.append(home)
-        home.incidents.append(inc)
+            groups.append(Recurrence(inc["component"], inc["kind"], inc["summary"]))
+            members.append([])
+            home = len(groups) - 1
+        groups[home].incidents.append(inc)
+        members[home].append(n)
     groups.sort(key=lambda g: (-g.count, g.first_ns is None, g.first_ns or 0))
     return groups
 
