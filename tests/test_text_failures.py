@@ -87,3 +87,11 @@ def test_patterns_of_a_text_log_leave_its_timestamps_out(rca, tmp_path):
     templates = [t["template"] for t in json.loads(run.stdout)["templates"]]
     assert templates and all(not t.startswith(("2024", "<*>")) for t in templates)
     assert any(t.startswith("[ERROR]: Failed to register user:") for t in templates)
+
+
+@pytest.mark.parametrize("name", ["export.log", "Explore-logs-2026-11-30 10_12_01.txt", "query (1).log"])
+def test_a_file_named_by_its_export_tool_names_no_service(tmp_path, name):
+    text, _ = service_log(hours=3, burst=(140, 155), burst_lines=(REGISTER, REGISTER, NETWORK))
+    f = analyze([_write(tmp_path, text, name)])
+    top = f.incidents[0].causes[0]
+    assert (top.component, top.kind) == ("unnamed service", "code error")

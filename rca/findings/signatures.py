@@ -26,6 +26,8 @@ from rca.table.patterns import mine
 # Templates of signatures whose lines say nothing but endpoint and status: only their rate
 # can tell an incident from routine.
 BODYLESS = ("(body not logged)", "(no message)")
+# The component of lines that name none, in a file whose name names no service either.
+UNNAMED = "unnamed service"
 # A template's words, for comparing templates: variables and punctuation are not words.
 _WORDS = r"[^\s<>*\"'(),:;=]+"
 # Two templates of one group are near-duplicates when this share of their words, in order, agree.
@@ -183,7 +185,7 @@ def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.A
     slow = pc.and_(pc.fill_null(pc.greater_equal(latency.take(take), pack.slow_latency_ms), False), ok_status)
     flags_link = pc.is_valid(sub.column("link"))
     key_parts = [
-        sub.column("component").fill_null("?"), sub.column("endpoint").fill_null(""),
+        sub.column("component").fill_null(UNNAMED), sub.column("endpoint").fill_null(""),
         pc.cast(sub.column("status"), pa.string()).fill_null(""), sub.column("message").fill_null(""),
         pc.if_else(flags_link, "link", ""), pc.if_else(sub.column("bad_jwt"), "forged-jwt", ""),
         pc.if_else(slow, "slow", ""), pc.if_else(sub.column("body_lost"), "body-lost", ""),

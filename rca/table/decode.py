@@ -543,7 +543,16 @@ def _service_of(source: str) -> str | None:
     name = source.replace("\\", "/").rsplit("/", 1)[-1]
     while "." in name and name.rsplit(".", 1)[1].lower() in _LOG_SUFFIXES:
         name = name.rsplit(".", 1)[0]
+    if _GENERIC_NAME.match(name):  # "export.jsonl", "Explore-logs-….json": names no service
+        return None
     return name or None if source != "-" else None
+
+
+# Names export tools and people give files that hold logs, which name no service:
+# `export.jsonl`, `Explore-logs-2026-11-30 10_12_01.json`, `query (1).json`, `loki-results.json`.
+_GENERIC_NAME = regex.compile(r"(?i)^(?:(?:explore|grafana|loki|logcli)[-_ ]?)?(?:logs?|exports?|query|queries|"
+                              r"output|out|results?|data|downloads?|dump|pasted|records?|push|response|events|"
+                              r"lines|errors?|error[-_]logs|messages)?(?:[-_ ][-_ 0-9:TZ()]*|\s*\(\d+\))?$")
 
 
 _LOG_SUFFIXES = {"log", "txt", "gz", "zst", "bz2", "xz", "out", "err", "json", "jsonl", "ndjson", "1", "2"}
