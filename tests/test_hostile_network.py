@@ -73,6 +73,13 @@ def test_a_silent_server_is_given_up_on_at_the_deadline(rca, tmp_path):
     assert "Loki" in _one_error(run)
 
 
+def test_a_server_silent_for_a_whole_timeout_is_tried_twice_not_every_retry():
+    with HostileServer(mode="silent") as server:
+        with pytest.raises(http.Unreachable, match="no answer within 0.5 s, 2 times"):
+            http.fetch(server.url, headers={}, timeout_s=0.5, retries=5, backoff_s=0)
+        assert len(server.requests) == 2
+
+
 def test_a_huge_answer_is_refused_at_the_size_cap_without_reading_it_all():
     with HostileServer(mode="huge", huge_bytes=256 << 20) as server:
         with pytest.raises(http.Refused, match="larger than 1 MiB"):

@@ -12,7 +12,9 @@ Grafana and Loki clients.
 - 429 and 5xx answers, network errors and unreadable bodies are retried with jittered
   exponential backoff, honouring Retry-After up to a cap; a request that may already
   have been applied (a POST answered 5xx or cut off) is never retried, nor one that ran
-  out its whole deadline (a server that drips would drip again).
+  out its whole deadline (a server that drips would drip again). A server that says nothing
+  for a whole socket timeout is tried once more, not `retries` times: a silent server stays
+  silent, and six minutes of waiting tell the user nothing two do not.
 - Any other HTTP error is raised at once as `urllib.error.HTTPError`, its body unread, for
   the caller to explain in one line (`one_line` keeps HTML and secrets out of it).
 """
@@ -35,6 +37,8 @@ RETRYABLE = frozenset({429, 500, 502, 503, 504})
 MAX_WAIT_S = 30.0
 MAX_BODY = 256 << 20
 DEADLINE_S = 300.0
+# Attempts that may end in a socket timeout (no byte for `timeout_s`) before giving up.
+SILENT_ATTEMPTS = 2
 
 
 class Unreachable(Exception):
@@ -208,6 +212,7 @@ def fetch(url: str, *, headers: dict[str, str], timeout_s: float, retries: int, 
     or the connection was refused). `give_up_at` (time.monotonic) bounds all attempts.
     """
     safe = method in ("GET", "HEAD") if idempotent is None else idempotent
+    silences = 0
     for attempt in range(retries + 1):
         if give_up_at is not None and time.monotonic() >= give_up_at:
             raise Unreachable("the deadline passed before the request was sent")  # so it was never applied
@@ -238,6 +243,9 @@ def fetch(url: str, *, headers: dict[str, str], timeout_s: float, retries: int, 
             if isinstance(exc, http.client.IncompleteRead):
                 reason = "the answer was cut off"
             refused = isinstance(reason, ConnectionRefusedError)
+            silences += isinstance(reason, TimeoutError)
+            if silences >= SILENT_ATTEMPTS:
+                raise Unreachable(f"no answer within {timeout_s:g} s, {silences} times") from None
             if last or (not safe and not refused):
                 raise Unreachable(reason if str(reason) else type(reason).__name__) from None
             why = str(reason)
