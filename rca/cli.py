@@ -438,7 +438,7 @@ def patterns(
     _configure_logging(debug, quiet, verbose, no_color)
     _limits(limit)
     with _progress():
-        ingested = ingest(inputs, input_format=input_format)
+        ingested = ingest(inputs, input_format=input_format, labels=False)
     for s in ingested.inputs:
         for w in s.warnings:
             logger.warning("{}: {}", s.path, w)

@@ -171,7 +171,7 @@ def _read_bytes(path: str) -> bytes:
         raise InputError(path, f"cannot read ({exc.strerror or exc})") from None
 
 
-def _fast_path(path: str, input_format: str | None) -> ReadResult | None:
+def _fast_path(path: str, input_format: str | None, labels: bool = True) -> ReadResult | None:
     """logcli JSONL in a plain, uncompressed UTF-8 file: let Arrow read the file itself."""
     if path == STDIN or input_format not in (None, "logcli-jsonl") or input_limits.is_stream(path):
         return None
@@ -184,14 +184,16 @@ def _fast_path(path: str, input_format: str | None) -> ReadResult | None:
         return None
     if input_format is None and detect(head)[0] != "logcli-jsonl":
         return None
-    result = logcli.read_jsonl(b"", Context(path=path, format="logcli-jsonl"), source=path)
+    result = logcli.read_jsonl(b"", Context(path=path, format="logcli-jsonl"), source=path, labels=labels)
     return None if result.table.num_columns == 0 else result
 
 
-def read_input(path: str, input_format: str | None = None, data: bytes | None = None) -> tuple[pa.Table, InputSummary]:
-    """Read one input into a canonical table (in file order) and its summary."""
+def read_input(path: str, input_format: str | None = None, data: bytes | None = None,
+               labels: bool = True) -> tuple[pa.Table, InputSummary]:
+    """Read one input into a canonical table (in file order) and its summary. `labels=False`
+    allows leaving a plain logcli JSONL file's labels empty, which reads it in half the time."""
     started = time.perf_counter()
-    fast = _fast_path(path, input_format) if data is None else None
+    fast = _fast_path(path, input_format, labels) if data is None else None
     if fast is not None:
         return _summarise(path, "logcli-jsonl", fast, [], [], started)
     raw = _read_bytes(path) if data is None else data
@@ -331,8 +333,10 @@ def _check_truncation(summary: InputSummary, explicit_end: str | None, reason: s
     summary.warnings.append(f"truncated export ({reason}): {missing}")
 
 
-def ingest(paths: list[str] | str, input_format: str | None = None) -> Ingested:
-    """Read every input, merge them by time, and count duplicates across inputs."""
+def ingest(paths: list[str] | str, input_format: str | None = None, labels: bool = True) -> Ingested:
+    """Read every input, merge them by time, and count duplicates across inputs. Callers
+    that never look at labels (`rca patterns`) pass `labels=False`: where skipping them saves
+    time they are left empty, and the inputs' label summaries with them."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [str(paths)]
     if not paths:
@@ -357,7 +361,7 @@ def ingest(paths: list[str] | str, input_format: str | None = None) -> Ingested:
             seen[real] = path
         for name, data, in_archive in _members(path):
             try:
-                table, summary = read_input(name, input_format, data=data)
+                table, summary = read_input(name, input_format, data=data, labels=labels)
             except InputError as exc:
                 (skipped_in_folders if from_folder or in_archive else errors).append(exc)
                 continue
