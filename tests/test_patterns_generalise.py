@@ -66,9 +66,39 @@ def test_iso_timestamps_and_clock_times_inside_messages_are_variables():
 
 
 def test_host_and_domain_names_are_variables():
-    msgs = [f"fetched bundle from edge{i}.static-cdn.net:8443" for i in range(1, 4)] + ["fetched bundle from media.example.org:443"]
-    assert templates(msgs) == {"fetched bundle from <*>:<*>"}
+    msgs = [f"fetched bundle from edge{i}.static-cdn.net" for i in range(1, 4)] + ["fetched bundle from media.example.org"]
+    assert templates(msgs) == {"fetched bundle from <*>"}
     assert templates(["gossip from db-7.zone2.cluster"]) == {"gossip from <*>"}
+
+
+def test_a_host_name_with_its_port_is_one_variable():
+    # issue 14, unseen systems: a named endpoint is one value (Hadoop, OpenStack, Proxifier
+    # label it so); an IP address and its port stay two, as HDFS and Zookeeper label them
+    msgs = [f"fetched bundle from edge{i}.static-cdn.net:8443" for i in range(1, 4)] + ["fetched bundle from media.example.org:443"]
+    assert templates(msgs) == {"fetched bundle from <*>"}
+    assert templates([f"retrying store-{i}:70{i}0. Attempt {i}" for i in range(3)]) == {"retrying <*>. Attempt <*>"}
+    assert templates(["lost peer gw-2/10.4.0.9:7001 again"]) == {"lost peer <*> again"}
+    assert templates([f"lost peer 10.4.0.{i}:7001 again" for i in range(3)]) == {"lost peer <*>:<*> again"}
+    # one event seen with both kinds of endpoint stays one event
+    assert templates(["tunnel to 10.1.2.3:22 up", "tunnel to 10.1.2.4:22 up", "tunnel to cdn.pics.example:8443 up"]) == \
+        {"tunnel to <*> up"}
+
+
+def test_a_key_with_a_dash_before_a_colon_is_not_an_endpoint():
+    assert templates(["header content-length:512 too big"]) == {"header content-length:<*> too big"}
+
+
+def test_a_mac_address_is_one_variable_not_a_clock_time():
+    msgs = [f"offer sent to 0a:1b:2c:{i}d:4e:5f via br0" for i in range(3)]
+    assert templates(msgs) == {"offer sent to <*> via br0"}
+
+
+def test_variables_side_by_side_inside_quotes_are_one_value():
+    # issue 14, unseen systems: `"GET <path> HTTP/1.1"` is one request target
+    msgs = [f'10.0.0.{i} "GET /v1/items/{i} HTTP/1.1" status: 200' for i in range(4)]
+    assert templates(msgs) == {'<*> "GET <*>" status: <*>'}
+    # outside quotes, and across two quoted spans, they stay apart
+    assert templates(['moved 4 12 "a" 7 9 "b"']) == {'moved <*> <*> "a" <*> <*> "b"'}
 
 
 def test_country_code_domains_and_hosts_with_a_port_are_variables():
@@ -76,8 +106,8 @@ def test_country_code_domains_and_hosts_with_a_port_are_variables():
     assert templates(["lookup failed for relay.maths.uni.ac.xy", "lookup failed for shop.example.com.zz"]) == \
         {"lookup failed for <*>"}
     # a dotted name with a port is an endpoint, whatever its top-level domain
-    assert templates(["tunnel to cdn.pics.example:8443 up", "tunnel to 10.1.2.3:22 up",
-                      "tunnel to GW4471.edge.example.net:443 up"]) == {"tunnel to <*>:<*> up"}
+    assert templates(["tunnel to cdn.pics.example:8443 up", "tunnel to GW4471.edge.example.net:443 up"]) == \
+        {"tunnel to <*> up"}
     assert templates(["raised at Widget.java:88"]) == {"raised at Widget.java:<*>"}
     # dotted setting names that end in two letters are not domains
     assert templates(["pool.worker.id renamed"]) == {"pool.worker.id renamed"}

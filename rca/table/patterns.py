@@ -55,7 +55,6 @@ _VECTOR_MASKS = [
     r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+",                   # e-mail
     r"\b[0-9a-f]{8,}\b|\b[0-9A-F]{8,}\b",                # hex ids, before digit runs eat them
     r"0[xX][0-9a-fA-F]+",
-    r"\b(?:[0-9A-Fa-f]{2}:){3,}[0-9A-Fa-f]{2}\b",
     r"\b(?:\d{1,3}\.){3}\d{1,3}\b",
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
     r"\b\d+\b",
@@ -100,6 +99,16 @@ _BOUND = regex.compile(r"(?<![\w>])[<>]=?<\*> ?(?:ms|msecs?|s|secs?|seconds?|min
 _DOT_VARS = regex.compile(r"<\*>(?:\.<\*>)+")
 _CONSECUTIVE = regex.compile(r"(?:<\*>){2,}")
 _VAR_LIST = regex.compile(r"<\*>(?: <\*>)+")
+
+
+def _quoted_values(text: str) -> str:
+    """Inside a quoted span (a request line, a command) variables side by side are one value:
+    `"GET <*> <*>"` is the request's target and protocol. Only balanced quotes count."""
+    parts = text.split('"')
+    if len(parts) % 2 == 0:
+        return text
+    parts[1::2] = [_VAR_LIST.sub(VAR, p) for p in parts[1::2]]
+    return '"'.join(parts)
 _WORDLIKE = regex.compile(r"^[A-Za-z._]+$")
 _CATEGORY = regex.compile(r"^[A-Za-z][A-Za-z._]*\d?$")
 # Compiled once: `regex.search(pattern_string, …)` looks the pattern up in a cache on every
@@ -135,9 +144,12 @@ def _token_rule(token: str, config: Config = DEFAULT) -> str:
 _TLDS = {"com", "net", "org", "io", "edu", "gov", "mil", "int", "info", "biz", "co", "us", "uk", "de",
          "fr", "jp", "cn", "ru", "nl", "eu", "local", "internal", "lan", "localdomain", "cloud", "dev", "app"}
 _CC_DOMAIN = regex.compile(r"\.(?:com|net|org|edu|gov|mil|ac|co|or|ne|go)\.[a-z]{2}$")
-# A name of three or more dotted labels, the last a lower-case word, with a port
-# (bx.example.asia:<*>, GW<*>.relay.example.com:<*>) is a host whatever its TLD.
-_ENDPOINT = regex.compile(r"(?<![\w.<>*-])(?:[\w-]|<\*>)+(?:\.(?:[\w-]|<\*>)+){1,}\.[a-z]{2,}(?=:<\*>)")
+# A host name with its port (bx.example.asia:<*>, GW<*>.relay.example.com:<*>, node-<*>:<*>,
+# name/<*>:<*>) is one endpoint, one variable: a name of three or more dotted labels, the last
+# a lower-case word, whatever its TLD, or dash-separated labels ending in a number. An IP
+# address and its port stay two variables (<*>:<*>): they were masked apart.
+_HOST_NAME = r"(?:(?:[\w-]|<\*>)+(?:\.(?:[\w-]|<\*>)+){1,}\.[a-z]{2,}|[A-Za-z]\w*(?:-\w+)*-(?:\d+|<\*>))"
+_ENDPOINT = regex.compile(rf"(?<![\w.<>*/-]){_HOST_NAME}(?:/<\*>)?:(?:<\*>|{_HOST_NAME})(?![\w:-]|\.[\w<])")
 _DOTTED = regex.compile(r"^(?:[A-Za-z0-9_<>*-]+\.)+([A-Za-z0-9_<>*-]+)\.?$")
 
 
@@ -204,6 +216,8 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
     text = _UNIT.sub(VAR, text)
     text = _BOUND.sub(VAR, text)
     text = _split_sub(text, _PATH_SPLIT, path_rule)
+    if '"' in text:
+        text = _quoted_values(text)
     for _ in range(3):
         before = text
         text = _DOT_VARS.sub(VAR, text)
@@ -426,9 +440,13 @@ def merge_optional_spans(mapping: dict[str, str], config: Config = DEFAULT) -> N
         mapping[t] = merged.get(m, m)
 
 
+# A MAC address before clock times: its first three groups would read as one (00:11:43).
+_MAC = r"\b(?:[0-9A-Fa-f]{2}:){3,}[0-9A-Fa-f]{2}\b"
+
+
 def _vector_mask(config: Config) -> str:
     """One RE2 pass: alternatives are tried in order at each position (dates, IPs before digits)."""
-    return "|".join(f"(?:{p})" for p in [*(_DATE_MASKS if config.dates else []), *_VECTOR_MASKS])
+    return "|".join(f"(?:{p})" for p in [_MAC, *(_DATE_MASKS if config.dates else []), *_VECTOR_MASKS])
 
 
 def mask_array(messages: pa.Array, config: Config = DEFAULT) -> pa.Array:
