@@ -177,3 +177,16 @@ def test_logfmt_categorical_keys_stay_event_identity(rca, tmp_path):
     found = {t["template"] for t in json.loads(run.stdout)["templates"]}
     assert 'method=GET status=502 at=info dur=<*> req=<*> msg="handled"' in found
     assert len(found) == 4
+
+
+def test_a_unit_that_varies_after_a_value_is_part_of_the_value():
+    # issue 14: `size <*> B` and `size <*> KB` are one event
+    msgs = [f"cached chunk {i} (size {s} {u}, free {f} KB)" for i, (s, u, f) in
+            enumerate([(512, "B", 9000), (3.5, "KB", 8800), (20.1, "KB", 8700), (88, "B", 8600)])]
+    assert templates(msgs) == {"cached chunk <*> (size <*>, free <*>)"}
+
+
+def test_a_unit_that_stays_the_same_after_a_value_is_kept():
+    # issue 14, unseen systems: `memory <*> MB` keeps its unit, as the corrected labels do
+    msgs = [f"claim for vm {i}: memory {m} MB, disk {d} GB" for i, (m, d) in enumerate([(2048, 20), (512, 40), (4096, 80)])]
+    assert templates(msgs) == {"claim for vm <*>: memory <*> MB, disk <*> GB"}

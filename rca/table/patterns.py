@@ -93,7 +93,9 @@ DEFAULT = Config()
 _SPACES = regex.compile(r"  +")
 _URL = regex.compile(r"\b([A-Za-z][\w.+-]*)://[^\s,;\]\)]+")
 _SIGNED = regex.compile(r"(?<=[\s=(:,\[]|^)-(?=<\*>)")
-_UNIT = regex.compile(r"<\*> ?(?:B|KB|MB|GB|TB|KiB|MiB|GiB)\b")
+_UNITS = r"(?:B|KB|MB|GB|TB|KiB|MiB|GiB)"
+_UNIT = regex.compile(rf"<\*> ?{_UNITS}\b")
+_UNIT_TOKEN = regex.compile(rf"{_UNITS}[)\],;.]*")
 # A bound instead of a measure (`<1 sec`, `>=5 ms`) stands where the duration stands.
 _BOUND = regex.compile(r"(?<![\w>])[<>]=?<\*> ?(?:ms|msecs?|s|secs?|seconds?|mins?|minutes?)\b")
 _DOT_VARS = regex.compile(r"<\*>(?:\.<\*>)+")
@@ -213,7 +215,6 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
     text = _split_sub(text, _PATH_SPLIT, path_rule)
     text = _split_sub(text, _TOKEN_SPLIT, token_rule)
     text = _SIGNED.sub("", text)
-    text = _UNIT.sub(VAR, text)
     text = _BOUND.sub(VAR, text)
     text = _split_sub(text, _PATH_SPLIT, path_rule)
     if '"' in text:
@@ -386,23 +387,48 @@ def merge_variable_lists(mapping: dict[str, str]) -> None:
                     mapping[t] = short
 
 
+def _word_flags(toks: list[str]) -> list[bool]:
+    """Which tokens are constant words: they carry word characters once their variables are
+    taken out, and are not a unit right after a variable (`<*> KB)` is one measure)."""
+    flags = []
+    for i, tok in enumerate(toks):
+        word = bool(_WORD_CHAR.search(tok.replace(VAR, "")))
+        if word and i and VAR in toks[i - 1] and _UNIT_TOKEN.fullmatch(tok):
+            word = False
+        flags.append(word)
+    return flags
+
+
 def _skeleton(template: str) -> tuple[str, ...]:
-    """The constant words of a template in order: tokens with word characters once their
-    variables are taken out."""
-    return tuple(c for c in (tok.replace(VAR, "") for tok in _tokens(template)) if _WORD_CHAR.search(c))
+    """The constant words of a template in order."""
+    toks = _tokens(template)
+    return tuple(tok.replace(VAR, "") for tok, word in zip(toks, _word_flags(toks), strict=True) if word)
 
 
 def _gaps(template: str) -> tuple[list[str], list[list[str]]]:
     """A template's word tokens and the runs of variable/punctuation tokens around them."""
     words: list[str] = []
     gaps: list[list[str]] = [[]]
-    for tok in _tokens(template):
-        if _WORD_CHAR.search(tok.replace(VAR, "")):
+    toks = _tokens(template)
+    for tok, word in zip(toks, _word_flags(toks), strict=True):
+        if word:
             words.append(tok)
             gaps.append([])
         else:
             gaps[-1].append(tok)
     return words, gaps
+
+
+def merge_varying_units(mapping: dict[str, str], config: Config = DEFAULT) -> None:
+    """A unit after a variable is part of the value where it varies (`size <*> B` and
+    `size <*> KB` are one event) and constant text where it does not (`memory <*> MB`)."""
+    folded: dict[str, set[str]] = defaultdict(set)
+    for t in set(mapping.values()):
+        if _UNIT.search(t):
+            folded[_UNIT.sub(VAR, t)].add(t)
+    target = {t: normalise(short, config) for short, members in folded.items() if len(members) > 1 for t in members}
+    for t, m in mapping.items():
+        mapping[t] = target.get(m, m)
 
 
 def merge_optional_spans(mapping: dict[str, str], config: Config = DEFAULT) -> None:
@@ -499,6 +525,7 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = 
         sizes[normalised[item["values"]]] += item["counts"]
     mapping = merge_variable_positions(sizes, config)
     merge_variable_lists(mapping)
+    merge_varying_units(mapping, config)
     if config.align:
         merge_optional_spans(mapping, config)
     final = sorted(set(mapping.values()))
