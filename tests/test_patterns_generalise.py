@@ -190,3 +190,16 @@ def test_a_unit_that_stays_the_same_after_a_value_is_kept():
     # issue 14, unseen systems: `memory <*> MB` keeps its unit, as the corrected labels do
     msgs = [f"claim for vm {i}: memory {m} MB, disk {d} GB" for i, (m, d) in enumerate([(2048, 20), (512, 40), (4096, 80)])]
     assert templates(msgs) == {"claim for vm <*>: memory <*> MB, disk <*> GB"}
+
+
+def test_a_number_glued_to_a_short_unit_is_a_variable():
+    msgs = ["probe 3 reads 41C on board", "probe 7 reads 38C on board", "volume holds 15GB of 20GB"]
+    assert templates(msgs) == {"probe <*> reads <*> on board", "volume holds <*> of <*>"}
+
+
+def test_a_name_dash_number_keeps_its_name():
+    # issue 14, unseen systems: `node-<*>` is how the corrected labels write node-17, node-204
+    msgs = [f"heartbeat lost from node-{i} on rack {i % 3}" for i in (17, 204, 5, 88)]
+    assert templates(msgs) == {"heartbeat lost from node-<*> on rack <*>"}
+    # an id glued with an underscore is still one variable (blk_<*> → <*>)
+    assert templates([f"block blk_{i}90417 replicated" for i in (1, 22, 333)]) == {"block <*> replicated"}

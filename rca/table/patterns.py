@@ -129,6 +129,7 @@ def _split_sub(text: str, splitter: regex.Pattern[str], fn) -> str:
 
 
 _LONG_DIGITS = regex.compile(r"\d{3,}")
+_MEASURE = regex.compile(r"^\d+[A-Za-z]{1,3}$")
 
 
 def _token_rule(token: str, config: Config = DEFAULT) -> str:
@@ -138,8 +139,8 @@ def _token_rule(token: str, config: Config = DEFAULT) -> str:
         return VAR
     if config.default_words and token in _DEFAULTS:
         return VAR
-    if _LONG_DIGITS.search(token):
-        return VAR  # an id or a number glued to a word (blk_4292…, 10000ms, attempt_2017…)
+    if _LONG_DIGITS.search(token) or _MEASURE.match(token):
+        return VAR  # an id or a number glued to a word (blk_4292…, 10000ms, 15GB, 41C, attempt_2017…)
     return token
 
 
@@ -152,6 +153,7 @@ _CC_DOMAIN = regex.compile(r"\.(?:com|net|org|edu|gov|mil|ac|co|or|ne|go)\.[a-z]
 # address and its port stay two variables (<*>:<*>): they were masked apart.
 _HOST_NAME = r"(?:(?:[\w-]|<\*>)+(?:\.(?:[\w-]|<\*>)+){1,}\.[a-z]{2,}|[A-Za-z]\w*(?:-\w+)*-(?:\d+|<\*>))"
 _ENDPOINT = regex.compile(rf"(?<![\w.<>*/-]){_HOST_NAME}(?:/<\*>)?:(?:<\*>|{_HOST_NAME})(?![\w:-]|\.[\w<])")
+_NAMED_NUMBER = regex.compile(r"[A-Za-z]+-<\*>")
 _DOTTED = regex.compile(r"^(?:[A-Za-z0-9_<>*-]+\.)+([A-Za-z0-9_<>*-]+)\.?$")
 
 
@@ -182,6 +184,8 @@ def _path_rule(token: str, config: Config = DEFAULT) -> str:
         # a word glued to a variable (blk_<*>, user<*>, R<*>-M<*>): the whole token varies;
         # a dotted name ending in a variable (core.<*>) keeps its constant part
         stripped = token.replace(VAR, "")
+        if _NAMED_NUMBER.fullmatch(token):
+            return token  # node-<*>, jetty-<*>: the name stays, as the corrected labels keep it
         if _WORD_DASH.fullmatch(stripped):
             return VAR
         if token.count(VAR) >= 2 or (token.startswith(VAR + ".") and stripped.count(".") >= 2):
