@@ -434,18 +434,52 @@ def _maskable(pack: Pack) -> bool:
     return not any(masker.search(p) or p.startswith("eyJ") or regex.search(r"\d", p) for p in probes)
 
 
+@dataclass
+class Shapes:
+    """Distinct lines grouped by shape. `first[i]` is line i's text after the JWT/time/id
+    mask (`masked`: numbers still there, so a line's latency can be read from it);
+    `index[i]` is its shape in `texts`, its numbers masked too."""
+
+    index: np.ndarray
+    texts: pa.Array
+    first: np.ndarray
+    masked: pa.Array
+
+
 def shapes(lines: pa.Array, pack: Pack) -> pa.Array:
     """Each JSON object line with its per-request values masked (other lines, and lines
-    holding the marker, are kept whole: their text is what decoding returns).
+    holding the marker, are kept whole: their text is what decoding returns)."""
+    found = shape_index(lines, pack)
+    return found.texts.take(pa.array(found.index))
+
+
+def shape_index(lines: pa.Array, pack: Pack) -> Shapes:
+    """The lines' shapes, each computed once per distinct text.
 
     Masking JWTs, addresses, times and ids first leaves a few distinct texts per hundred
     lines; the number masks run on those only (each mask is a function of the text alone).
     """
-    masked = _halves(lambda part: pc.replace_substring_regex(part, _VARIABLE, _MASK), lines)
-    encoded = masked.dictionary_encode()
-    masked = _mask_numbers(encoded.dictionary, pack).take(encoded.indices)
-    untouchable = pc.or_(pc.match_substring_regex(lines, f"{_KEEP}|{_MASK}"), pc.invert(pc.starts_with(lines, "{")))
-    return pc.if_else(untouchable, lines, masked)
+    first = _halves(lambda part: pc.replace_substring_regex(part, _VARIABLE, _MASK), lines).dictionary_encode()
+    first_index = first.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    shape = _mask_numbers(first.dictionary, pack).dictionary_encode()
+    index = shape.indices.to_numpy(zero_copy_only=False).astype(np.int64)[first_index]
+    texts = shape.dictionary
+    whole = np.flatnonzero(_untouchable(lines))
+    if whole.size:  # such a line is its own shape
+        index[whole] = len(texts) + np.arange(whole.size)
+        texts = pa.concat_arrays([texts, lines.take(pa.array(whole)).cast(texts.type)])
+    return Shapes(index, texts, first_index, first.dictionary)
+
+
+def _untouchable(lines: pa.Array) -> np.ndarray:
+    """Lines masking must leave whole: not a JSON object, or holding the marker. The marker
+    is first looked for in the lines' bytes at once (it is almost never there)."""
+    whole = pc.invert(pc.starts_with(lines, "{")).fill_null(True)
+    data = lines.buffers()[2]
+    if data is None or (_KEEP.encode() not in (raw := data.to_pybytes()) and _MASK.encode() not in raw):
+        return whole.to_numpy(zero_copy_only=False)
+    marked = pc.match_substring_regex(lines, f"{_KEEP}|{_MASK}").fill_null(False)
+    return pc.or_(marked, whole).to_numpy(zero_copy_only=False)
 
 
 def _halves(fn, lines: pa.Array) -> pa.Array:
@@ -501,25 +535,28 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     """Decoded columns for the distinct lines (one row each)."""
     if len(uniques) < _FEW or not _maskable(pack):
         return _rows_table([decode_line(text, pack).row() for text in uniques.to_pylist()])
-    shape = shapes(uniques, pack).dictionary_encode()
-    shape_index = shape.indices.to_numpy(zero_copy_only=False)
-    texts = shape.dictionary.to_pylist()
+    shape = shape_index(uniques, pack)
+    shape_index_of = shape.index
+    texts = shape.texts.to_pylist()
     rows = [decode_line(text, pack).row() for text in texts]
     unsafe = np.array([_shows_mask(r) for r in rows], dtype=bool)
     # A latency of 0 may be the masked number: read each line's own where the shape holds one
-    # latency key, else decode the line.
+    # latency key, else decode the line. The number is still there after the first mask, so
+    # it is read once per text left distinct by that mask.
     zero = np.array([r[6] == 0.0 for r in rows], dtype=bool)
     count = _latency_key_counter(pack)
     unsafe |= zero & np.array([count(t) != 1 for t in texts], dtype=bool)
     masked_latency = zero & ~unsafe
-    index = shape_index.astype(np.int64)
+    index = shape_index_of.copy()
     latency = np.full(len(uniques), np.nan)
-    redo = unsafe[shape_index]
-    lines_with_latency = np.flatnonzero(masked_latency[shape_index])
+    redo = unsafe[shape_index_of]
+    lines_with_latency = np.flatnonzero(masked_latency[shape_index_of])
     if lines_with_latency.size:
-        own = _latencies(uniques.take(pa.array(lines_with_latency)), pack)
-        known = own.is_valid().to_numpy(zero_copy_only=False)
-        latency[lines_with_latency[known]] = own.to_numpy(zero_copy_only=False)[known]
+        firsts, back = np.unique(shape.first[lines_with_latency], return_inverse=True)
+        own = _latencies(shape.masked.take(pa.array(firsts)), pack)
+        known = own.is_valid().to_numpy(zero_copy_only=False)[back]
+        values = own.to_numpy(zero_copy_only=False)[back]
+        latency[lines_with_latency[known]] = values[known]
         redo[lines_with_latency[~known]] = True
     lines_to_redo = np.flatnonzero(redo)
     if lines_to_redo.size:
