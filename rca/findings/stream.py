@@ -34,6 +34,7 @@ from rca.findings.signatures import anomalous_mask, latency_anchors, latency_fro
 from rca.findings.traffic import RowFacts, row_facts, traffic_from
 from rca.findings.urls import UrlCounts, url_counts
 from rca.inputs.chunks import CHUNK_BYTES, Chunk, plan, read_chunk, streamable
+from rca.inputs.cores import spare_cores
 from rca.inputs.exports import Ingested, streamed_summary
 from rca.inputs.limits import Limits, cap_lines, current
 from rca.inputs.progress import report
@@ -43,8 +44,8 @@ from rca.table.decode import decode
 # Exports from this size on are streamed (smaller ones are read whole: it is faster).
 STREAM_BYTES = 256 << 20
 # Ranges mapped at once on one machine: both cores of a small one; more would hold more
-# ranges in memory at a time.
-MAP_WORKERS = min(2, os.cpu_count() or 1)
+# ranges in memory at a time. On a busy machine, one (`spare_cores`).
+MAP_WORKERS = 2
 
 
 @dataclass
@@ -237,10 +238,12 @@ Mapper = Callable[[Callable[..., ChunkState], list[Chunk], Pack], Iterable[Chunk
 
 
 def map_local(fn: Callable[..., ChunkState], chunks: list[Chunk], pack: Pack,
-              workers: int = MAP_WORKERS) -> Iterable[ChunkState]:
+              workers: int | None = None) -> Iterable[ChunkState]:
     """Map ranges on threads of this process, in order, at most `workers` at a time (each
-    holds its range whole while it works). Reading and decoding run in Arrow's kernels,
-    which release the GIL, so two ranges use two cores."""
+    holds its range whole while it works; by default as many as there are spare cores).
+    Reading and decoding run in Arrow's kernels, which release the GIL, so two ranges use
+    two cores."""
+    workers = spare_cores(MAP_WORKERS) if workers is None else workers
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
             yield fn(chunk, pack)

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
+from rca.inputs.cores import on_worker_thread, spare_cores
 from rca.inputs.fields import first, lookup
 from rca.inputs.timestamps import strip_leading_time
 from rca.knowledge.pack import Pack
@@ -483,8 +484,9 @@ def _untouchable(lines: pa.Array) -> np.ndarray:
 
 
 def _halves(fn, lines: pa.Array) -> pa.Array:
-    """`fn` of each half of many lines on two threads (Arrow's kernels release the GIL)."""
-    if len(lines) < 2 * _FEW:
+    """`fn` of each half of many lines on two threads (Arrow's kernels release the GIL), when
+    there is a spare core: not on a busy machine, nor inside a range mapped on a thread."""
+    if len(lines) < 2 * _FEW or on_worker_thread() or spare_cores() < 2:
         return fn(lines)
     half = len(lines) // 2
     with ThreadPoolExecutor(2) as pool:

@@ -1,0 +1,37 @@
+"""Work spreads over spare cores only: on a busy machine it runs on one."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from rca.inputs import cores
+
+
+def test_an_idle_machine_lends_every_core_up_to_the_limit(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert cores.spare_cores(2) == 2
+
+
+def test_a_machine_whose_cores_are_all_busy_lends_one(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.4, 1.0, 1.0))
+    assert cores.spare_cores(2) == 1
+
+
+def test_without_a_load_average_every_core_up_to_the_limit_is_lent(monkeypatch):
+    def unavailable():
+        raise OSError("no load average")
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(os, "getloadavg", unavailable)
+    assert cores.spare_cores(2) == 2
+
+
+def test_code_on_a_worker_thread_knows_it_is_there():
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(cores.on_worker_thread()))
+    worker.start()
+    worker.join()
+    assert seen == [True] and not cores.on_worker_thread()
