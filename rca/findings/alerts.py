@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from rca.knowledge.pack import Pack
 from rca.findings.signatures import Cluster
+from rca.table.columns import whole
 
 _STREAM_KEYS = ("component", "source", "service_name", "job", "app", "service")
 
@@ -23,34 +24,42 @@ class AlertContext:
     clusters: list[Cluster]
     pack: Pack
     lines: pa.Array = field(init=False)
-    routine: pa.Array = field(init=False)
+    routine: np.ndarray = field(init=False)  # rows of routine signatures
     labels: pa.Array = field(init=False)
     routine_ts: np.ndarray = field(init=False)
     ts: np.ndarray = field(init=False)
     in_routine: dict[str, bool] = field(default_factory=dict)
     # Sorted times of the lines holding a token: incidents' rules share a few tokens.
     token_times: dict[str, np.ndarray] = field(default_factory=dict)
+    token_rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.lines = self.table.column("line").combine_chunks()
-        self.labels = self.table.column("labels").combine_chunks()
+        self.lines = whole(self.table.column("line"))
+        self.labels = whole(self.table.column("labels"))
         rows = [c.rows for c in self.clusters if c.routine]
-        routine_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        self.routine = self.lines.take(pa.array(routine_rows))
+        self.routine = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         self.ts = self.table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
-        self.routine_ts = self.ts[routine_rows]
+        self.routine_ts = self.ts[self.routine]
+
+    def holding(self, token: str) -> np.ndarray:
+        """Which lines hold `token` (a few tokens are asked about, each more than once)."""
+        if token not in self.token_rows:
+            self.token_rows[token] = pc.match_substring(self.lines, token).fill_null(False).to_numpy(zero_copy_only=False)
+        return self.token_rows[token]
+
+    def routine_holding(self, token: str) -> np.ndarray:
+        """Which routine rows hold `token`, in `routine` order (the lines are not copied)."""
+        return self.holding(token)[self.routine] if self.routine.size else np.zeros(0, dtype=bool)
 
     def spares_routine(self, token: str) -> bool:
         if token not in self.in_routine:
-            hits = pc.sum(pc.match_substring(self.routine, token)).as_py() if len(self.routine) else 0
-            self.in_routine[token] = not hits
+            self.in_routine[token] = not self.routine_holding(token).any()
         return self.in_routine[token]
 
     def times_of(self, token: str) -> np.ndarray:
         """Sorted times of the lines holding `token`."""
         if token not in self.token_times:
-            held = pc.match_substring(self.lines, token).fill_null(False).to_numpy(zero_copy_only=False)
-            self.token_times[token] = np.sort(self.ts[held])
+            self.token_times[token] = np.sort(self.ts[self.holding(token)])
         return self.token_times[token]
 
     def selector(self, rows: np.ndarray) -> str:
@@ -104,17 +113,14 @@ def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndar
     # a steady trickle of the same failure).
     members = np.concatenate([ctx.clusters[ci].rows for ci in incident_clusters])
     baseline = np.setdiff1d(members, rows)
-    baseline_lines = ctx.lines.take(pa.array(baseline))
     statuses = {ctx.clusters[ci].status for ci in incident_clusters if ctx.clusters[ci].status}
     for status in sorted(statuses):
         for token in (f'"statusCode":{status}', f'"status":{status}'):
             mask = pc.match_substring(affected, token).to_numpy(zero_copy_only=False)
             if mask.sum() < max(1, 0.8 * len(affected)):
                 continue
-            routine_mask = pc.match_substring(ctx.routine, token).to_numpy(zero_copy_only=False) \
-                if len(ctx.routine) else np.zeros(0, dtype=bool)
-            baseline_mask = pc.match_substring(baseline_lines, token).to_numpy(zero_copy_only=False) \
-                if len(baseline_lines) else np.zeros(0, dtype=bool)
+            routine_mask = ctx.routine_holding(token)
+            baseline_mask = ctx.holding(token)[baseline]
             quiet_ts = np.concatenate([ctx.routine_ts[routine_mask] if routine_mask.size else np.zeros(0, np.int64),
                                        ts[baseline][baseline_mask] if baseline_mask.size else np.zeros(0, np.int64)])
             routine_peak = _busiest_window(quiet_ts)

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from rca.findings.incidents import Incident, link_identity
 from rca.knowledge.pack import CauseRule, Pack
+from rca.table.columns import whole
 from rca.table.redact import clip
 from rca.findings.signatures import BODYLESS, Cluster
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, time_text
@@ -85,7 +86,7 @@ class RowViews:
 
 def row_views(table: pa.Table, decoded: pa.Table) -> RowViews:
     return RowViews(table.column("ts_ns").combine_chunks().fill_null(0).to_numpy(),
-                    table.column("line").combine_chunks(), decoded.column("link").combine_chunks(),
+                    whole(table.column("line")), decoded.column("link").combine_chunks(),
                     decoded.column("link_key").combine_chunks())
 
 

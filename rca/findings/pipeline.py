@@ -21,7 +21,7 @@ from rca.inputs.exports import Ingested, ingest
 from rca.inputs.progress import report
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.redact import clip
-from rca.findings.contributors import Contributor, contributors
+from rca.findings.contributors import FIELDS as CONTRIBUTING, Contributor, contributors
 from rca.findings.rates import exposure
 from rca.findings.signatures import Cluster, build_clusters, infer_latency, mark_routine
 from rca.inputs.timestamps import format_rfc3339_ms
@@ -123,7 +123,8 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     in_signature = pa.array(np.flatnonzero(row_cluster >= 0))
     signatures = pa.array([c.signature for c in clusters], pa.string()).take(
         pa.array(row_cluster[row_cluster >= 0])) if clusters else pa.array([], pa.string())
-    found = contributors(table.take(in_signature), decoded.take(in_signature), signatures,
+    found = contributors(table.select(["labels"]).take(in_signature),
+                         decoded.select(list(CONTRIBUTING)).take(in_signature), signatures,
                          ts[row_cluster >= 0], [(r.incident.start_ns, r.incident.end_ns) for r in results])
     for r, top in zip(results, found, strict=True):
         r.contributors = top
