@@ -261,7 +261,7 @@ def analyze(
     org_id: Annotated[str | None, typer.Option("--org-id", help="With --loki: X-Scope-OrgID.", rich_help_panel="Loki")] = None,
     keep_pull: Annotated[Path | None, typer.Option("--keep-pull", metavar="FILE", help="With --loki: keep the pulled lines in this file (else the temporary pull is removed when done).", rich_help_panel="Loki")] = None,
     deadline: Annotated[str | None, typer.Option("--deadline", metavar="DURATION", help="With --loki: give up when the pull takes longer than this, e.g. 10m.", rich_help_panel="Loki", show_default=False)] = None,
-    engine: Annotated[str, typer.Option("--engine", help="local, or dask: one logcli JSONL export read in byte ranges by Dask workers.")] = "local",
+    engine: Annotated[str, typer.Option("--engine", help="local, or dask: line-oriented exports (logcli JSONL, NDJSON, text; plain, gz, zst) read by Dask workers, plain files in byte ranges.")] = "local",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="With --engine dask: the scheduler address; without it a local cluster is started.")] = None,
     quiet: Quiet = False,
     verbose: Verbose = 0,
@@ -364,11 +364,12 @@ def _analysis(inputs: list[str], input_format: str | None, knowledge, engine: st
     if engine != "dask":
         raise UsageError(f"unknown engine {engine!r}: use local or dask")
     from rca.findings.stream import dask_client, dask_mapper
-    from rca.inputs.chunks import streamable
+    from rca.inputs.parts import streamed_files
 
-    if len(inputs) != 1 or not streamable(inputs[0], input_format):
-        raise UsageError("--engine dask reads one plain logcli JSONL export (as rca pull writes it); "
-                         "for many exports use rca batch --engine dask")
+    if streamed_files(inputs, input_format) is None:
+        raise UsageError("--engine dask reads line-oriented exports (logcli JSONL, NDJSON, text lines; plain, "
+                         "gzip or zstd); read Loki API responses and Grafana downloads with the local engine, "
+                         "and many separate exports with rca batch --engine dask")
     with dask_client(scheduler) as client:
         return run_analysis(inputs, input_format=input_format, pack=knowledge, mapper=dask_mapper(client))
 

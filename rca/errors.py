@@ -21,6 +21,9 @@ class InputError(RcaError):
         self.path = path
         self.problem = problem
 
+    def __reduce__(self):  # rebuilt whole when raised on a Dask worker
+        return type(self), (self.path, self.problem)
+
 
 class InputErrors(RcaError):
     """Several inputs failed; each keeps its own one-line message."""

@@ -1,6 +1,7 @@
 """One export analysed as map → reduce, in bounded memory, on one machine or on Dask.
 
-Map (`map_chunk`, one byte range of the file): read and decode the range, and reduce it to
+Map (`map_part`, one byte range of a file or one compressed file, a piece at a time): read
+and decode each piece (`rca.inputs.parts`), and reduce it to
 what the findings need — every row's few numbers (time, request, clean success, endpoint,
 latency, latency anchor) and, in full, only the rows that may be anomalous; URLs of the
 other rows are counted. Reduce (`reduce_chunks`): put the rows in the order the in-memory
@@ -28,15 +29,18 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from rca.errors import UsageError
+from rca.findings.merge import FileRows, analysis_order, line_digests, repeats, turns
 from rca.findings.signatures import anomalous_mask, latency_anchors, latency_from_anchors
 from rca.findings.traffic import RowFacts, row_facts, traffic_from
 from rca.findings.urls import UrlCounts, url_counts
-from rca.inputs.chunks import CHUNK_BYTES, Chunk, plan, read_chunk, streamable
+from rca.inputs.chunks import CHUNK_BYTES
 from rca.inputs.cores import spare_cores
 from rca.inputs.exports import Ingested, streamed_summary
-from rca.inputs.limits import Limits, cap_lines, current
+from rca.inputs.limits import Limits, cap_lines, current, using
+from rca.inputs.parts import Part, Piece, plan_parts, read_pieces, reader_warnings, streamed_files
 from rca.inputs.progress import report
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.decode import decode
@@ -50,7 +54,7 @@ MAP_WORKERS = 2
 
 @dataclass
 class ChunkState:
-    """What one byte range leaves for the reduce: small next to the range itself."""
+    """What one piece of a file leaves for the reduce: small next to the piece itself."""
 
     index: int
     readable: bool
@@ -64,20 +68,41 @@ class ChunkState:
     urls: UrlCounts = field(default_factory=UrlCounts)
     labels: dict[tuple[str, str], int] = field(default_factory=dict)
     cut_lines: int = 0   # lines cut to the line-length cap
+    sub: int = 0         # the piece's place within its part (a compressed file has many)
+    file: int = 0
+    span: int = 0        # record numbers the piece spans within its file
+    rejected: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    precisions: set[str] = field(default_factory=set)
+    digests: np.ndarray | None = None   # per row, when several files are merged
+    url_rows: pa.Table | None = None     # then also the ordinary rows that name a URL or dependency
 
     @property
     def rows(self) -> int:
         return 0 if self.facts is None else int(self.facts.ts.size)
 
 
-def map_chunk(chunk: Chunk, pack: Pack | None = None, limits: Limits | None = None) -> ChunkState:
-    """Read, decode and reduce one byte range (a pure function: any machine can run it).
-    `limits` travel with the task: a remote worker does not share the caller's environment."""
+def map_part(part: Part, pack: Pack | None = None, limits: Limits | None = None,
+             digests: bool = False) -> list[ChunkState]:
+    """Read, decode and reduce one part, a piece at a time (a pure function: any machine can
+    run it). `limits` travel with the task: a remote worker does not share the caller's
+    environment. With `digests`, every line's digest is kept to find repeats across files."""
     pack = pack or default_pack()
-    read = read_chunk(chunk)
-    if read.table is None:
-        return ChunkState(chunk.index, readable=False, digest=read.digest)
-    table, n_cut = cap_lines(read.table, (limits or current()).line_length)
+    limits = limits or current()
+    states: list[ChunkState] = []
+    with using(limits):
+        for sub, piece in enumerate(read_pieces(part, limits)):
+            if piece.table is None:
+                return [ChunkState(part.index, readable=False, digest=piece.digest)]
+            states.append(map_table(piece, part, sub, pack, limits, digests))
+    return states
+
+
+def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, digests: bool) -> ChunkState:
+    """Decode one piece's table and keep what the reduce needs."""
+    table, n_cut = cap_lines(piece.table, limits.line_length)
+    piece.table = None
     decoded = decode(table, pack)
     facts = row_facts(table, decoded)
     is_anchor, want = latency_anchors(decoded, pack)
@@ -88,14 +113,29 @@ def map_chunk(chunk: Chunk, pack: Pack | None = None, limits: Limits | None = No
     kept_index = np.flatnonzero(keep)
     rest = pa.array(np.flatnonzero(~keep))
     state = ChunkState(
-        chunk.index, True, read.digest, facts, is_anchor, want, kept_index,
+        part.index, True, piece.digest, facts, is_anchor, want, kept_index,
         table.take(pa.array(kept_index)), decoded.take(pa.array(kept_index)),
-        url_counts(table.select(["ts_ns"]).take(rest), decoded.select(["urls", "dependency"]).take(rest)),
-        _label_counts(table), n_cut,
+        labels=_label_counts(table), cut_lines=n_cut, sub=sub, file=part.file, span=piece.span,
+        rejected=piece.rejected, counts=piece.counts, notes=piece.notes,
+        precisions=set(table.column("precision").combine_chunks().drop_null().unique().to_pylist()),
     )
-    del table, decoded, read
-    pa.default_memory_pool().release_unused()  # the range's buffers go back to the system
+    if digests:  # which rows repeat another file's is known only in the reduce: keep the URL rows
+        state.digests = line_digests(table.column("line"))
+        state.url_rows = _url_rows(rest, table, decoded)
+    else:
+        state.urls = url_counts(table.select(["ts_ns"]).take(rest), decoded.select(["urls", "dependency"]).take(rest))
+    del table, decoded
+    pa.default_memory_pool().release_unused()  # the piece's buffers go back to the system
     return state
+
+
+def _url_rows(rest: pa.Array, table: pa.Table, decoded: pa.Table) -> pa.Table:
+    """The ordinary rows that name a URL or a dependency: their place, time, URLs, dependency."""
+    rows = pa.table({"row": rest, "ts_ns": table.column("ts_ns").take(rest),
+                     "urls": decoded.column("urls").take(rest), "dependency": decoded.column("dependency").take(rest)})
+    named = pc.or_(pc.greater(pc.list_value_length(rows.column("urls")).fill_null(0), 0),
+                           rows.column("dependency").is_valid())
+    return rows.filter(named)
 
 
 def _label_counts(table: pa.Table) -> dict[tuple[str, str], int]:
@@ -107,26 +147,16 @@ def _label_counts(table: pa.Table) -> dict[tuple[str, str], int]:
                                                pairs.column("count_all").to_pylist(), strict=True)}
 
 
-def read_order(ts: np.ndarray, timed: np.ndarray) -> tuple[np.ndarray | None, bool]:
-    """The in-memory reader's row order for rows in file order: newest-first files turned
-    around, then a stable sort by time (untimed rows last). Also whether it turned around."""
-    n = ts.size
-    if timed.all():
-        steps = np.diff(ts)
-        if n > 1 and (steps <= 0).all():
-            return np.arange(n - 1, -1, -1), True
-        if (steps >= 0).all():
-            return None, False
-        return np.argsort(ts, kind="stable"), False
-    return np.argsort(np.where(timed, ts, np.iinfo(np.int64).max), kind="stable"), False
-
-
-def reduce_chunks(states: list[ChunkState], path: str, pack: Pack, seconds: float = 0.0):
-    """Merge the ranges' states into findings; None when a range could not be read in columns."""
+def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: Pack, seconds: float = 0.0):
+    """Merge the pieces' states into findings; None when a piece could not be read as the
+    whole read would, or a file holds no records (the whole read then reports it)."""
     from rca.findings.pipeline import findings_from
 
-    states = sorted(states, key=lambda s: s.index)
-    if not all(s.readable for s in states) or sum(s.rows for s in states) == 0:
+    states = sorted(states, key=lambda s: (s.index, s.sub))
+    if not all(s.readable for s in states):
+        return None
+    file_rows = [sum(s.rows for s in states if s.file == f) for f in range(len(files))]
+    if 0 in file_rows:
         return None
     code_of: dict[str, int] = {}
     codes = []
@@ -143,29 +173,46 @@ def reduce_chunks(states: list[ChunkState], path: str, pack: Pack, seconds: floa
     kept_file = np.concatenate([s.kept_index + offsets[i] for i, s in enumerate(states)])
 
     def column(name: str) -> np.ndarray:
-        """One per-row column of every range in file order; the ranges' copies are let go."""
+        """One per-row column of every piece in file order; the pieces' copies are let go."""
         parts = []
         for s in states:
-            holder = s if name in ("is_anchor", "want") else s.facts
+            holder = s if name in ("is_anchor", "want", "digests") else s.facts
             parts.append(getattr(holder, name))
             setattr(holder, name, None)
         return np.concatenate(parts)
 
     ts, timed = column("ts"), column("timed")
-    order, turned = read_order(ts, timed)
+    starts = np.cumsum([0] + file_rows)
+    rows_of = [FileRows(int(starts[f]), int(starts[f + 1]), turns(fmt, ts[starts[f]:starts[f + 1]]))
+               for f, (_, fmt) in enumerate(files)]
+    keep, lost = None, [0] * len(files)
+    if len(files) > 1:
+        keep, lost = repeats(ts, timed, column("digests"), rows_of, set().union(*(s.precisions for s in states)))
+    summaries = [_file_summary(path, fmt, [s for s in states if s.file == f], ts, timed, rows_of[f], lost[f])
+                 for f, (path, fmt) in enumerate(files)]
+    order, turned = analysis_order(ts, timed, rows_of, keep)
 
     def ordered(values: np.ndarray) -> np.ndarray:
         return values if order is None else values[order]
 
+    if keep is not None:  # kept rows that repeat another file's are gone from the analysis
+        survives = keep[kept_file]
+        at = 0
+        for s in states:
+            mine = survives[at:at + s.kept_index.size]
+            at += s.kept_index.size
+            if not mine.all():
+                mask = pa.array(mine)
+                s.kept, s.kept_decoded = s.kept.filter(mask), s.kept_decoded.filter(mask)
+        kept_file = kept_file[survives]
+    total = n if order is None else order.size
     if order is None:
         positions = kept_file
     else:
-        rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n)
+        rank = np.full(n, -1, dtype=np.int64)
+        rank[order] = np.arange(order.size)
         positions = rank[kept_file]
         del rank
-    summary = streamed_summary(path, n, ts[::-1] if turned else ts, _merged_labels(states),
-                               sum(s.cut_lines for s in states), seconds)
     ts, timed = ordered(ts), ordered(timed)
     endpoint_codes = ordered(np.concatenate(codes))
     del codes
@@ -179,16 +226,47 @@ def reduce_chunks(states: list[ChunkState], path: str, pack: Pack, seconds: floa
     traffic = traffic_from(facts, latency, pack)
     by_position = np.argsort(positions, kind="stable")
     positions = positions[by_position]
-    kept, kept_decoded = _kept_in_order(states, by_position, turned and order is not None)
-    record = (n - 1 - kept_file[by_position]) if turned else kept_file[by_position]
-    kept = kept.set_column(kept.schema.get_field_index("record"), "record", pa.array(record, pa.int64()))
+    _number_records(states)
+    kept, kept_decoded = _kept_in_order(states, by_position, turned)
     urls = UrlCounts()
-    for s in states:
+    for i, s in enumerate(states):
+        if s.url_rows is not None:
+            rows = s.url_rows
+            if keep is not None:
+                rows = rows.filter(pa.array(keep[rows.column("row").to_numpy() + offsets[i]]))
+            s.urls, s.url_rows = url_counts(rows, rows), None
         urls.add(s.urls)
     identity = hashlib.sha256("".join(s.digest for s in states).encode()).hexdigest()[:32]
-    ingested = Ingested(kept, [summary], total=n, identity=identity)
+    for summary in summaries:
+        summary.seconds = seconds
+    ingested = Ingested(kept, summaries, total=total, identity=identity)
     kept_latency = pa.array(latency[positions], pa.float64(), from_pandas=True)
     return findings_from(ingested, kept_decoded, kept_latency, pack, traffic, positions, urls)
+
+
+def _number_records(states: list[ChunkState]) -> None:
+    """Each kept row's record number within its file, as the whole read numbers it."""
+    base: dict[int, int] = {}
+    for s in states:
+        first = base.get(s.file, 0)
+        base[s.file] = first + s.span
+        if first and s.kept.num_rows:
+            at = s.kept.schema.get_field_index("record")
+            s.kept = s.kept.set_column(at, "record", pc.add(s.kept.column("record"), first))
+
+
+def _file_summary(path: str, fmt: str, states: list[ChunkState], ts: np.ndarray, timed: np.ndarray, rows: FileRows,
+                  duplicates: int):
+    """One file's summary, as the whole read makes it from every record of the file."""
+    counts: dict[str, int] = {}
+    for s in states:
+        for name, value in s.counts.items():
+            counts[name] = counts.get(name, 0) + value
+    own = ts[rows.start:rows.end][timed[rows.start:rows.end]]
+    return streamed_summary(path, rows.end - rows.start, own[::-1] if rows.turned else own,
+                            _merged_labels(states), sum(s.cut_lines for s in states), 0.0, fmt=fmt,
+                            rejected=sum(s.rejected for s in states), warnings=reader_warnings(fmt, counts),
+                            notes=[n for s in states for n in s.notes], duplicates=duplicates)
 
 
 def _kept_in_order(states: list[ChunkState], by_position: np.ndarray, turned: bool) -> tuple[pa.Table, pa.Table]:
@@ -234,11 +312,11 @@ def _merged_labels(states: list[ChunkState]) -> dict[tuple[str, str], int]:
     return out
 
 
-Mapper = Callable[[Callable[..., ChunkState], list[Chunk], Pack], Iterable[ChunkState]]
+Mapper = Callable[[Callable[..., list[ChunkState]], list[Part], Pack], Iterable[list[ChunkState]]]
 
 
-def map_local(fn: Callable[..., ChunkState], chunks: list[Chunk], pack: Pack,
-              workers: int | None = None) -> Iterable[ChunkState]:
+def map_local(fn: Callable[..., list[ChunkState]], chunks: list[Part], pack: Pack,
+              workers: int | None = None) -> Iterable[list[ChunkState]]:
     """Map ranges on threads of this process, in order, at most `workers` at a time (each
     holds its range whole while it works; by default as many as there are spare cores).
     Reading and decoding run in Arrow's kernels, which release the GIL, so two ranges use
@@ -287,7 +365,7 @@ def dask_mapper(client: Any) -> Mapper:
     """Map byte ranges on a Dask cluster: each worker reads its ranges from the file (the
     path must be readable there, e.g. a shared volume); states come back as they finish."""
 
-    def run(fn: Callable[..., ChunkState], chunks: list[Chunk], pack: Pack) -> Iterable[ChunkState]:
+    def run(fn: Callable[..., list[ChunkState]], chunks: list[Part], pack: Pack) -> Iterable[list[ChunkState]]:
         from dask.distributed import as_completed
 
         futures = client.map(fn, chunks, pack=pack, pure=False)
@@ -300,23 +378,27 @@ def dask_mapper(client: Any) -> Mapper:
 
 def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, chunk_bytes: int | None = None,
                      mapper: Mapper | None = None) -> Any:
-    """Findings of one large logcli JSONL export, map → reduce; None when the input is not
-    one (or is small and not forced), or a range needs the per-line reader."""
-    if len(inputs) != 1 or not streamable(str(inputs[0]), input_format):
+    """Findings of line-oriented exports (logcli JSONL, NDJSON, text lines; plain, gzip or
+    zstd; one or several), map → reduce; None when an input is of another kind, the inputs
+    are small and streaming is not forced, or a piece needs the whole read."""
+    files = streamed_files(inputs, input_format)
+    if files is None:
         return None
-    path = str(inputs[0])
-    if mapper is None and chunk_bytes is None and os.path.getsize(path) < STREAM_BYTES:
+    if mapper is None and chunk_bytes is None and sum(kind.expected for _, kind in files) < STREAM_BYTES:
         return None
     started = time.perf_counter()
-    chunks = plan(path, chunk_bytes) if chunk_bytes else plan(path, CHUNK_BYTES, MAP_WORKERS)
-    states = []
-    total = os.path.getsize(path)
+    parts = plan_parts(files, chunk_bytes or CHUNK_BYTES, 1 if chunk_bytes else MAP_WORKERS)
+    states: list[ChunkState] = []
+    sizes = {p.index: (p.end - p.start) if p.compression is None else os.path.getsize(p.path) for p in parts}
+    total, done = sum(sizes.values()), 0
     report("reading and decoding", 0, total)
     # The caller's caps, bound to every task (a Dask worker's environment is not the CLI's).
-    for state in (mapper or map_local)(partial(map_chunk, limits=current()), chunks, pack):
-        if not state.readable:
+    task = partial(map_part, limits=current(), digests=len(files) > 1)
+    for result in (mapper or map_local)(task, parts, pack):
+        if not all(state.readable for state in result):
             return None
-        states.append(state)
-        report("reading and decoding", min(total, sum(c.end - c.start for c in chunks[:len(states)])), total)
+        states += result
+        done += sizes[result[0].index] if result else 0
+        report("reading and decoding", min(total, done), total)
     report("finding incidents")
-    return reduce_chunks(states, path, pack, time.perf_counter() - started)
+    return reduce_chunks(states, [(path, kind.format) for path, kind in files], pack, time.perf_counter() - started)

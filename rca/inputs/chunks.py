@@ -18,9 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from rca.inputs.detect import detect
 from rca.inputs.records import struct_to_map, table_from_columns
-from rca.inputs.sniff import is_plain_text
 from rca.inputs.timestamps import iso_array_to_ns
 
 CHUNK_BYTES = 64 << 20
@@ -46,20 +44,6 @@ class ChunkTable:
     table: pa.Table | None
     digest: str
     size: int
-
-
-def streamable(path: str, input_format: str | None = None) -> bool:
-    """Whether a path is a plain (uncompressed, UTF-8) logcli JSONL file."""
-    if path == "-" or input_format not in (None, "logcli-jsonl") or not os.path.isfile(path):
-        return False
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 16)
-    except OSError:
-        return False
-    if not is_plain_text(head):
-        return False
-    return input_format is not None or detect(head)[0] == "logcli-jsonl"
 
 
 def plan(path: str, chunk_bytes: int = CHUNK_BYTES, workers: int = 1) -> list[Chunk]:
@@ -97,10 +81,10 @@ def read_chunk(chunk: Chunk) -> ChunkTable:
     if not data or data.isspace():  # no copy of the range, unlike strip()
         return ChunkTable(table_from_columns(pa.array([], pa.int64()), "ns", pa.array([], pa.string()),
                                              chunk.path), digest, len(data))
-    return ChunkTable(_columnar(data, chunk.path), digest, len(data))
+    return ChunkTable(columnar(data, chunk.path), digest, len(data))
 
 
-def _columnar(data: bytes, path: str) -> pa.Table | None:
+def columnar(data: bytes, path: str) -> pa.Table | None:
     try:
         raw = pj.read_json(pa.BufferReader(data), read_options=pj.ReadOptions(block_size=_BLOCK),
                            parse_options=pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer"))

@@ -289,11 +289,19 @@ def labels_seen(table: pa.Table, per_key: int = 5) -> tuple[dict[str, list[str]]
 
 
 def streamed_summary(path: str, records: int, ts: np.ndarray, label_counts: dict[tuple[str, str], int],
-                     n_long: int, seconds: float) -> InputSummary:
-    """The summary of a logcli JSONL export read in pieces: `ts` in the order the file reader
-    gives (newest-first files turned around), label pairs counted over every record."""
-    summary = InputSummary(path=path, format="logcli-jsonl", records=records)
-    if n_long:  # cut in each range, against the caps the ranges were read with
+                     n_long: int, seconds: float, fmt: str = "logcli-jsonl", rejected: int = 0,
+                     warnings: list[str] | None = None, notes: list[str] | None = None,
+                     duplicates: int = 0) -> InputSummary:
+    """The summary of an export read in pieces, worded as the whole read's: `ts` in the order
+    the file reader gives (newest-first logcli files turned around), label pairs counted over
+    every record, the reader's `warnings` and the decompression `notes` of all pieces."""
+    summary = InputSummary(path=path, format=fmt, records=records, rejected=rejected, duplicates=duplicates)
+    notes = notes or []
+    summary.notes = [f"compression: {c}" for c in notes]
+    summary.warnings += [n for n in notes if "cut off" in n] + list(warnings or [])
+    if path.endswith(".part.tmp"):
+        summary.warnings.append("an unfinished logcli part file (.part.tmp): its window may be incomplete")
+    if n_long:  # cut in each piece, against the caps the pieces were read with
         summary.warnings.append(input_limits.cut_lines_warning(n_long, input_limits.current().line_length))
     if ts.size:
         summary.first_ns, summary.last_ns = int(ts.min()), int(ts.max())
@@ -307,7 +315,7 @@ def streamed_summary(path: str, records: int, ts: np.ndarray, label_counts: dict
             values.append(v)
         if n == records:
             summary.common_labels[k] = v
-    _check_truncation(summary, None, None, None, FORMATS["logcli-jsonl"].default_order)
+    _check_truncation(summary, None, None, None, FORMATS[fmt].default_order)
     summary.seconds = seconds
     return summary
 

@@ -171,14 +171,14 @@ def _unzstd(raw: bytes, budget: Budget) -> tuple[bytes, bool]:
     while data:
         d = zstandard.ZstdDecompressor().decompressobj()
         # Small pieces in, so that no single call can produce more than a few hundred MB.
-        for i in range(0, len(data), 4096):
+        i = 0
+        while i < len(data) and not d.eof:
             out += d.decompress(data[i:i + 4096])
             budget.check(len(out))
-            if d.eof:
-                break
+            i += 4096
         if not d.eof:
             return bytes(out), True
-        data = d.unused_data
+        data = d.unused_data + data[i:]  # the next frame starts past the piece that ended this one
     return bytes(out), False
 
 

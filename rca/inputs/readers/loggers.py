@@ -66,12 +66,18 @@ def _out_of_range(warnings: list[str], count: int) -> None:
                         "which nanosecond timestamps cannot hold")
 
 
-def _finish(builder: RecordBuilder, ctx: Context, rejected: int, untimed: int, naive: int,
-            warnings: list[str]) -> ReadResult:
+def time_warnings(untimed: int, naive: int) -> list[str]:
+    warnings = []
     if untimed:
         warnings.append(f"{untimed} records have no recognisable time field; they keep file order at the end")
     if naive:
         warnings.append(f"{naive} times carry no zone offset; read as UTC")
+    return warnings
+
+
+def _finish(builder: RecordBuilder, ctx: Context, rejected: int, untimed: int, naive: int,
+            warnings: list[str]) -> ReadResult:
+    warnings += time_warnings(untimed, naive)
     if len(builder) == 0:
         raise fail(ctx, "no log records found")
     return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings)
@@ -93,16 +99,36 @@ def _loads_non_standard(raw: bytes) -> object:
 def read_ndjson(data: bytes, ctx: Context) -> ReadResult:
     """One JSON object per line (non-JSON lines such as banners or stack traces are kept as
     continuation text of the record before them), or a single JSON array of objects."""
+    if not is_line_ndjson(data):
+        stripped = data[:4096].lstrip()
+        return _read_array(data, ctx) if stripped.startswith(b"[") else _read_documents(data, ctx)
+    builder, counts = ndjson_lines(data)
+    return _finish(builder, ctx, counts["rejected"], 0, 0, ndjson_warnings(counts))
+
+
+def is_line_ndjson(data: bytes) -> bool:
+    """Whether NDJSON is read a line at a time (not one array, not pretty-printed objects)."""
     stripped = data[:4096].lstrip()
-    if stripped.startswith(b"["):
-        return _read_array(data, ctx)
-    if stripped.startswith(b"{") and not _first_line_is_object(stripped):
-        return _read_documents(data, ctx)
+    return not stripped.startswith(b"[") and not (stripped.startswith(b"{") and not _first_line_is_object(stripped))
+
+
+def starts_ndjson_record(raw: bytes) -> bool:
+    """Whether a line is a record of its own rather than continuation text of the one before."""
+    if not raw.strip():
+        return False
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        obj = _loads_non_standard(raw)
+    return isinstance(obj, dict)
+
+
+def ndjson_lines(data: bytes, first_line: int = 0) -> tuple[RecordBuilder, dict[str, int]]:
+    """The records of NDJSON lines, numbered from `first_line`, and the counts its warnings
+    are made of (so that the pieces of a streamed file add up to the whole file's)."""
     builder = RecordBuilder()
-    rejected = untimed = naive = 0
-    warnings: list[str] = []
-    continuation = out_of_range = 0
-    for index, raw in enumerate(split_lines(data)):
+    counts = dict.fromkeys(("rejected", "untimed", "naive", "continuation", "out_of_range"), 0)
+    for index, raw in enumerate(split_lines(data), first_line):
         if not raw.strip():
             continue
         try:
@@ -113,25 +139,30 @@ def read_ndjson(data: bytes, ctx: Context) -> ReadResult:
         if not isinstance(obj, dict):
             if len(builder):
                 builder.line[-1] = f"{builder.line[-1]}\n{text}"
-                continuation += 1
+                counts["continuation"] += 1
             else:
-                rejected += 1
+                counts["rejected"] += 1
             continue
         try:
             ns, precision, parsed, was_naive = object_fields(obj)
         except TimestampOutOfRange:
-            rejected += 1
-            out_of_range += 1
+            counts["rejected"] += 1
+            counts["out_of_range"] += 1
             continue
-        untimed += ns is None
-        naive += was_naive
+        counts["untimed"] += ns is None
+        counts["naive"] += was_naive
         builder.add(ns, precision, text, index, parsed=parsed)
-    _out_of_range(warnings, out_of_range)
-    if continuation:
-        warnings.append(f"{continuation} non-JSON lines were kept as continuations of the record before them")
-    if rejected > out_of_range:
-        warnings.append(f"{rejected - out_of_range} lines before the first JSON record were not log records")
-    return _finish(builder, ctx, rejected, untimed, naive, warnings)
+    return builder, counts
+
+
+def ndjson_warnings(counts: dict[str, int]) -> list[str]:
+    warnings: list[str] = []
+    _out_of_range(warnings, counts["out_of_range"])
+    if counts["continuation"]:
+        warnings.append(f"{counts['continuation']} non-JSON lines were kept as continuations of the record before them")
+    if counts["rejected"] > counts["out_of_range"]:
+        warnings.append(f"{counts['rejected'] - counts['out_of_range']} lines before the first JSON record were not log records")
+    return warnings + time_warnings(counts["untimed"], counts["naive"])
 
 
 def _first_line_is_object(head: bytes) -> bool:
@@ -209,10 +240,18 @@ def read_text(data: bytes, ctx: Context) -> ReadResult:
     """Plain lines (logcli `-o raw`, an application's own log file). A leading ISO time, a
     logfmt `ts=`/`time=`/`timestamp=` field or a Kubernetes CRI prefix gives the record its
     time; CRI partial (`P`) lines are joined."""
+    builder, counts = text_lines(data)
+    return _finish(builder, ctx, counts["out_of_range"], 0, 0, text_warnings(counts))
+
+
+def text_lines(data: bytes, first_line: int = 0) -> tuple[RecordBuilder, dict[str, int]]:
+    """The records of plain lines numbered from `first_line`, and the counts of their
+    warnings; `partial` counts a CRI partial line still waiting for its end (a piece of a
+    streamed file must not end there)."""
     builder = RecordBuilder()
     naive = untimed = out_of_range = 0
     partial: str | None = None
-    for index, raw in enumerate(split_lines(data)):
+    for index, raw in enumerate(split_lines(data), first_line):
         text = raw.decode("utf-8", errors="replace")
         if not text.strip():
             continue
@@ -239,6 +278,11 @@ def read_text(data: bytes, ctx: Context) -> ReadResult:
             text = body
         untimed += ns is None
         builder.add(ns, precision, text, index)
+    return builder, {"naive": naive, "untimed": untimed, "out_of_range": out_of_range,
+                     "partial": int(partial is not None)}
+
+
+def text_warnings(counts: dict[str, int]) -> list[str]:
     warnings: list[str] = []
-    _out_of_range(warnings, out_of_range)
-    return _finish(builder, ctx, out_of_range, untimed, naive, warnings)
+    _out_of_range(warnings, counts["out_of_range"])
+    return warnings + time_warnings(counts["untimed"], counts["naive"])

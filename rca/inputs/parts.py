@@ -1,0 +1,363 @@
+"""Line-oriented exports read as a stream of pieces: each piece, cut where a record starts,
+becomes a canonical table of its own, so that no export is ever held whole.
+
+A plain file is split into byte ranges that any machine can read on its own; a gzip or
+zstd file cannot be entered in the middle, so it is one part, decompressed as a stream
+(within the same size and ratio caps as a whole read) and cut into pieces as it comes.
+logcli JSONL, NDJSON from application loggers and plain text lines stream; formats that
+are one JSON document (a Loki API response, a Grafana download) are read whole.
+
+A piece the streamed readers cannot reproduce exactly as the whole read would (a broken
+logcli line, invalid UTF-8, a CRI partial line whose end lies in the next piece) comes
+back without a table; the caller then reads every input the ordinary way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from rca.errors import InputError
+from rca.inputs.chunks import CHUNK_BYTES, Chunk, plan, read_chunk
+from rca.inputs.chunks import columnar as logcli_columnar
+from rca.inputs.detect import detect, not_a_log
+from rca.inputs.limits import Budget, Limits, current, is_stream
+from rca.inputs.readers.loggers import (is_line_ndjson, ndjson_lines, ndjson_warnings, starts_ndjson_record,
+                                        text_lines, text_warnings)
+from rca.inputs.records import table_from_columns
+from rca.inputs.sniff import GZIP, ZIP, ZSTD, is_plain_text, looks_binary
+
+# Decompressed bytes looked at to recognise a compressed file's format (detect's own window).
+HEAD_BYTES = 1 << 24
+_READ = 1 << 20
+_PIECE_OUT = 8 << 20
+# How much larger than its file a compressed export is taken to be, when choosing to stream.
+COMPRESSED_GROWTH = 10
+STREAMED_FORMATS = ("logcli-jsonl", "ndjson", "text")
+_KINDS = (("gzip", GZIP), ("zstd", ZSTD))
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one task reads: bytes [start, end) of a plain file, or a whole compressed file."""
+
+    path: str
+    file: int
+    index: int
+    format: str
+    compression: str | None = None
+    start: int = 0
+    end: int = 0
+    piece_bytes: int = CHUNK_BYTES
+
+    @property
+    def last(self) -> bool:
+        return self.compression is not None or self.end >= os.path.getsize(self.path)
+
+
+@dataclass
+class Piece:
+    """One piece's records in file order (None: read the inputs whole instead), what the
+    whole read would have said of it, and how many record numbers it spans."""
+
+    table: pa.Table | None
+    digest: str = ""
+    span: int = 0
+    rejected: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Kind:
+    format: str
+    compression: str | None
+    size: int
+
+    @property
+    def expected(self) -> int:
+        """About how many bytes the file holds once decompressed."""
+        return self.size * (COMPRESSED_GROWTH if self.compression else 1)
+
+
+def streamed_files(paths: list[str], input_format: str | None) -> list[tuple[str, Kind]] | None:
+    """The inputs' files with their kinds when every one can be streamed; None otherwise
+    (missing inputs, stdin, archives, one-document formats, a file given twice: the whole
+    read reads, merges or refuses those)."""
+    from rca.inputs.exports import expand_paths
+
+    files, errors = expand_paths([str(p) for p in paths])
+    if errors or not files or input_format not in (None, *STREAMED_FORMATS):
+        return None
+    seen: set[str] = set()
+    out: list[tuple[str, Kind]] = []
+    for path, from_folder in files:
+        real = os.path.realpath(path) if path != "-" else path
+        try:
+            kind = None if real in seen else sniff(path, input_format)
+        except InputError:
+            if from_folder:  # the whole read skips it with a warning
+                return None
+            raise
+        if kind is None:
+            return None
+        seen.add(real)
+        out.append((path, kind))
+    return out
+
+
+def sniff(path: str, input_format: str | None) -> Kind | None:
+    """A file's format and compression when it can be streamed exactly as the whole read
+    would read it; None for anything else (the whole read then reads or refuses it). A
+    compressed file past the caps, or broken, raises the whole read's error."""
+    if path == "-" or is_stream(path) or not os.path.isfile(path):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        compression = next((kind for kind, m in _KINDS if magic.startswith(m)), None)
+        if magic.startswith(ZIP):
+            return None
+        head = _head(path, compression)  # a bomb or broken data: the whole read's own error
+    except OSError:
+        return None
+    if not is_plain_text(head) or looks_binary(head[: 1 << 16]) or not _utf8(head, cut=True):
+        return None
+    name = input_format or detect(head)[0]
+    if name not in STREAMED_FORMATS:
+        return None
+    if name == "ndjson" and not is_line_ndjson(head):
+        return None
+    if name == "text" and not_a_log(head, forced=input_format is not None):
+        return None
+    return Kind(name, compression, os.path.getsize(path))
+
+
+def _head(path: str, compression: str | None) -> bytes:
+    if compression is None:
+        with open(path, "rb") as fh:
+            return fh.read(HEAD_BYTES)
+    out = bytearray()
+    for block in decompressed(path, compression, current()):
+        out += block
+        if len(out) >= HEAD_BYTES:
+            break
+    return bytes(out[:HEAD_BYTES])
+
+
+def _utf8(data: bytes, cut: bool = False) -> bool:
+    """Whether bytes are valid UTF-8 (a head may end inside a character)."""
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return cut and exc.start >= len(data) - 3 and exc.reason == "unexpected end of data"
+    return True
+
+
+def plan_parts(files: list[tuple[str, Kind]], chunk_bytes: int, workers: int = 1) -> list[Part]:
+    """Every file's parts, in input order: byte ranges of plain files, one part per
+    compressed file."""
+    parts: list[Part] = []
+    for number, (path, kind) in enumerate(files):
+        if kind.compression:
+            parts.append(Part(path, number, len(parts), kind.format, kind.compression, piece_bytes=chunk_bytes))
+            continue
+        for chunk in plan(path, chunk_bytes, workers):
+            parts.append(Part(path, number, len(parts), kind.format, None, chunk.start, chunk.end))
+    return parts
+
+
+def read_pieces(part: Part, limits: Limits | None = None) -> Iterator[Piece]:
+    """The part's pieces, in file order."""
+    if part.compression is None and part.format == "logcli-jsonl":
+        read = read_chunk(Chunk(part.path, part.index, part.start, part.end))
+        yield Piece(read.table, read.digest, 0 if read.table is None else read.table.num_rows)
+        return
+    if part.compression is None:
+        yield _piece(_plain_range(part), part, last=part.last)
+        return
+    yield from _compressed_pieces(part, limits or current())
+
+
+def _accept(fmt: str) -> Callable[[bytes], bool]:
+    """Whether a line may start a piece: an NDJSON line that is not continuation text."""
+    return starts_ndjson_record if fmt == "ndjson" else (lambda line: True)
+
+
+def _plain_range(part: Part) -> bytes:
+    accept = _accept(part.format)
+    with open(part.path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        start = _record_start(fh, part.start, size, accept)
+        end = _record_start(fh, part.end, size, accept)
+        fh.seek(start)
+        return fh.read(max(0, end - start))
+
+
+def _record_start(fh, offset: int, size: int, accept: Callable[[bytes], bool]) -> int:
+    """The first line start at or after `offset` that may start a piece."""
+    if offset <= 0:
+        return 0
+    if offset >= size:
+        return size
+    fh.seek(offset - 1)
+    fh.readline()
+    while True:
+        pos = fh.tell()
+        if pos >= size:
+            return size
+        if accept(fh.readline().rstrip(b"\r\n")):
+            return pos
+
+
+def _cut(buf: bytearray, target: int, accept: Callable[[bytes], bool], final: bool) -> int | None:
+    """Where a piece of `buf` ends: the first line start at or after `target` that may
+    start a piece; None when more bytes are needed to tell."""
+    newline = buf.find(b"\n", target - 1)
+    if newline < 0:
+        return len(buf) if final else None
+    pos = newline + 1
+    while pos < len(buf):
+        end = buf.find(b"\n", pos)
+        if end < 0 and not final:
+            return None
+        if accept(bytes(buf[pos:end if end >= 0 else len(buf)]).rstrip(b"\r")):
+            return pos
+        if end < 0:
+            break
+        pos = end + 1
+    return len(buf) if final else None
+
+
+def _compressed_pieces(part: Part, limits: Limits) -> Iterator[Piece]:
+    accept = _accept(part.format)
+    stream = decompressed(part.path, part.compression, limits)
+    buf = bytearray()
+    for block in stream:
+        buf += block
+        while len(buf) > part.piece_bytes and (cut := _cut(buf, part.piece_bytes, accept, False)) is not None:
+            yield _piece(bytes(buf[:cut]), part, last=False)
+            del buf[:cut]
+    while True:
+        cut = _cut(buf, part.piece_bytes, accept, True) if len(buf) > part.piece_bytes else len(buf)
+        piece = _piece(bytes(buf[:cut]), part, last=cut >= len(buf))
+        del buf[:cut]
+        if not buf:
+            piece.notes = ([f"{part.compression} stream is cut off; read what decompressed"] if stream.cut else []) \
+                + [part.compression]
+            yield piece
+            return
+        yield piece
+
+
+def _piece(data: bytes, part: Part, last: bool) -> Piece:
+    digest = hashlib.sha256(data).hexdigest()
+    span = data.count(b"\n")
+    if part.format == "logcli-jsonl":
+        if not data or data.isspace():
+            return Piece(table_from_columns(pa.array([], pa.int64()), "ns", pa.array([], pa.string()), part.path),
+                         digest)
+        table = logcli_columnar(data, part.path)
+        return Piece(table, digest, 0 if table is None else table.num_rows)
+    if not _utf8(data):
+        return Piece(None, digest)  # the whole read replaces the bytes and says how many
+    if part.format == "ndjson":
+        builder, counts = ndjson_lines(data)
+        rejected = counts["rejected"]
+    else:
+        builder, counts = text_lines(data)
+        rejected = counts["out_of_range"]
+        if counts["partial"] and not last:
+            return Piece(None, digest)  # a CRI partial line continues in the next piece
+    return Piece(builder.to_table(part.path), digest, span, rejected, counts)
+
+
+def reader_warnings(fmt: str, counts: dict[str, int]) -> list[str]:
+    """The warnings the whole read gives for a file whose pieces counted `counts`."""
+    if fmt == "logcli-jsonl":
+        return []
+    return ndjson_warnings(counts) if fmt == "ndjson" else text_warnings(counts)
+
+
+class decompressed:
+    """A gzip (every member) or zstd (every frame) file's decompressed bytes, in blocks,
+    counted against the caps as they come; `cut` tells whether the stream ended early.
+    Errors read as the whole read's."""
+
+    def __init__(self, path: str, kind: str, limits: Limits) -> None:
+        self.path, self.kind, self.limits = path, kind, limits
+        self.cut = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        budget = Budget(self.path, os.path.getsize(self.path), self.limits)
+        produced = 0
+        blocks = self._gzip if self.kind == "gzip" else self._zstd
+        errors = _errors(self.kind, self.path)
+        try:
+            with open(self.path, "rb") as fh:
+                for block in blocks(fh):
+                    produced += len(block)
+                    budget.check(produced)
+                    if block:
+                        yield block
+        except errors as exc:
+            raise InputError(self.path, f"broken {self.kind} data ({exc})") from None
+        if self.cut and not produced:
+            raise InputError(self.path, f"{self.kind} data is cut off before anything could be decompressed")
+
+    def _gzip(self, fh) -> Iterator[bytes]:
+        data = b""
+        while True:
+            while not data:  # between members: skip the NUL padding some writers add
+                more = fh.read(_READ)
+                if not more:
+                    return
+                data = more.lstrip(b"\x00")
+            d = zlib.decompressobj(wbits=31)
+            while not d.eof:
+                if not data:
+                    data = fh.read(_READ)
+                    if not data:
+                        self.cut = True
+                        return
+                yield d.decompress(data, _PIECE_OUT)
+                data = d.unconsumed_tail
+            data = d.unused_data.lstrip(b"\x00")
+
+    def _zstd(self, fh) -> Iterator[bytes]:
+        import zstandard
+
+        data, at = b"", 0
+        while True:
+            if at >= len(data):
+                data, at = fh.read(_READ), 0
+                if not data:
+                    return
+            d = zstandard.ZstdDecompressor().decompressobj()
+            while not d.eof:
+                if at >= len(data):
+                    data, at = fh.read(_READ), 0
+                    if not data:
+                        self.cut = True
+                        return
+                # Small pieces in, so that no single call can produce more than a few hundred MB.
+                yield d.decompress(data[at:at + 4096])
+                at += 4096
+            data, at = d.unused_data + data[at:], 0
+
+
+def _errors(kind: str, path: str) -> tuple[type[BaseException], ...]:
+    if kind == "zstd":
+        try:
+            import zstandard
+        except ImportError:
+            raise InputError(path, "zstd-compressed; decompress it first (zstd -d FILE)") from None
+        return (zstandard.ZstdError,)
+    return (OSError, EOFError, ValueError, zlib.error)

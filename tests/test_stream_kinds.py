@@ -1,0 +1,200 @@
+"""Every line-oriented export — logcli JSONL, NDJSON, plain text lines; plain, gzip or zstd;
+one file or several — analysed map → reduce in pieces gives exactly the findings of the
+same inputs read whole."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+import zstandard
+
+from fixtures import generate
+from fixtures.generate import Chaos, Style
+from rca.findings.pipeline import analyze
+from rca.outputs.report import findings_json, markdown
+from rca.outputs.terminal import terminal
+
+CHAOS = [Chaos("fail", 100, 200, fix_code="aaaa1111"),
+         Chaos("throttle", 500, 640, fix_code="bbbb2222", resolved_by_log=True)]
+WRITE = {
+    "logcli": lambda events: generate.logcli_jsonl(events, newest_first=True),
+    "ndjson": generate.ndjson,
+    "text": generate.text,
+}
+COMPRESS = {"plain": lambda data: data, "gz": gzip.compress, "zst": zstandard.ZstdCompressor().compress}
+
+
+def _events(seed=7, minutes=12, start=None):
+    return generate.simulate(chaos=CHAOS, style=Style(lost_bodies=True), minutes=minutes, seed=seed,
+                             **({"start": start} if start else {}))
+
+
+def _write(tmp_path, name, data, compression="plain"):
+    path = tmp_path / (name if compression == "plain" else f"{name}.{compression}")
+    path.write_bytes(COMPRESS[compression](data))
+    return str(path)
+
+
+def _comparable(findings):
+    out = findings_json(findings)
+    out.pop("generated_at", None)
+    return out
+
+
+def _assert_same(whole, streamed):
+    assert _comparable(streamed) == _comparable(whole)
+    assert markdown(streamed, None) == markdown(whole, None)
+    assert terminal(streamed, None) == terminal(whole, None)
+    for name in ("row_ts", "row_cluster", "row_is_request", "row_latency_ms"):
+        assert np.array_equal(getattr(streamed, name), getattr(whole, name), equal_nan=True), name
+    assert streamed.ingested.table.column("record").to_pylist() == \
+        whole.ingested.table.take(_kept_rows(whole, streamed)).column("record").to_pylist()
+
+
+def _kept_rows(whole, streamed):
+    """Where the streamed analysis's kept rows sit among the whole read's rows."""
+    key = list(zip(whole.ingested.table.column("source").to_pylist(), whole.ingested.table.column("record").to_pylist()))
+    at = {k: i for i, k in enumerate(key)}
+    return [at[k] for k in zip(streamed.ingested.table.column("source").to_pylist(),
+                               streamed.ingested.table.column("record").to_pylist())]
+
+
+def _streamed(paths):
+    return analyze(paths, chunk_bytes=20_000)
+
+
+@pytest.mark.parametrize("compression", list(COMPRESS))
+@pytest.mark.parametrize("kind", list(WRITE))
+def test_each_line_oriented_kind_streams_to_the_whole_read_findings(tmp_path, kind, compression):
+    path = _write(tmp_path, f"export.{kind}", WRITE[kind](_events()), compression)
+    streamed = _streamed([path])
+    assert streamed.ingested.total is not None  # it did stream
+    _assert_same(analyze([path]), streamed)
+
+
+def test_a_compressed_file_is_read_in_several_pieces(tmp_path):
+    from rca.inputs.parts import plan_parts, read_pieces, streamed_files
+
+    path = _write(tmp_path, "export.ndjson", WRITE["ndjson"](_events()), "gz")
+    [part] = plan_parts(streamed_files([path], None), 20_000)
+    pieces = list(read_pieces(part))
+    assert len(pieces) > 5
+    assert sum(p.table.num_rows for p in pieces) == analyze([path]).ingested.records
+
+
+def test_ndjson_continuation_lines_stay_with_their_record_across_piece_cuts(tmp_path):
+    lines = WRITE["ndjson"](_events()).splitlines(keepends=True)
+    for at in range(len(lines) - 50, 10, -97):  # stack traces under some records
+        lines.insert(at, b"    at Object.<anonymous> (/srv/app/routes.js:42:13)\n")
+    path = _write(tmp_path, "trace.ndjson", b"".join(lines))
+    whole = analyze([path])
+    assert "non-JSON lines were kept as continuations" in " ".join(whole.ingested.inputs[0].warnings)
+    for chunk_bytes in (700, 4_096, 20_000):
+        _assert_same(whole, analyze([path], chunk_bytes=chunk_bytes))
+
+
+def test_text_lines_without_a_time_keep_their_place_as_in_the_whole_read(tmp_path):
+    lines = WRITE["text"](_events()).splitlines(keepends=True)
+    lines[40:40] = [b"starting worker pool\n", b"\n", b"listening on :3000\n"]
+    path = _write(tmp_path, "app.log", b"".join(lines), "gz")
+    _assert_same(analyze([path]), _streamed([path]))
+
+
+def test_several_inputs_stream_to_the_findings_of_reading_them_together(tmp_path):
+    events = _events()
+    half = len(events) // 2
+    first = _write(tmp_path, "part-1.jsonl", WRITE["logcli"](events[:half]), "gz")
+    second = _write(tmp_path, "part-2.jsonl", WRITE["logcli"](events[half:]))
+    _assert_same(analyze([first, second]), _streamed([first, second]))
+
+
+def test_records_repeated_across_inputs_are_counted_once_as_in_the_whole_read(tmp_path):
+    events = _events()
+    third = len(events) // 3
+    first = _write(tmp_path, "a.ndjson", WRITE["ndjson"](events[: 2 * third]))
+    second = _write(tmp_path, "b.ndjson", WRITE["ndjson"](events[third:]), "zst")
+    whole = analyze([first, second])
+    assert whole.ingested.inputs[1].duplicates > 0
+    streamed = _streamed([first, second])
+    assert [s.duplicates for s in streamed.ingested.inputs] == [s.duplicates for s in whole.ingested.inputs]
+    _assert_same(whole, streamed)
+
+
+def test_inputs_of_different_kinds_stream_together(tmp_path):
+    events = _events()
+    half = len(events) // 2
+    paths = [_write(tmp_path, "early.log", WRITE["text"](events[:half]), "zst"),
+             _write(tmp_path, "late.ndjson", WRITE["ndjson"](events[half:]))]
+    _assert_same(analyze(paths), _streamed(paths))
+
+
+def test_a_folder_of_part_files_streams(tmp_path):
+    events = _events()
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"part-{i}.jsonl.gz").write_bytes(gzip.compress(WRITE["logcli"](events[i::3])))
+    _assert_same(analyze([str(folder)]), _streamed([str(folder)]))
+
+
+def test_a_cut_off_gzip_file_streams_what_decompressed_and_says_so(tmp_path):
+    data = gzip.compress(WRITE["ndjson"](_events()))
+    path = tmp_path / "cut.ndjson.gz"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    whole = analyze([str(path)])
+    assert any("cut off" in w for w in whole.ingested.inputs[0].warnings)
+    _assert_same(whole, _streamed([str(path)]))
+
+
+def test_multi_member_gzip_streams_every_member(tmp_path):
+    events = _events()
+    half = len(events) // 2
+    path = tmp_path / "appended.jsonl.gz"
+    path.write_bytes(gzip.compress(WRITE["logcli"](events[:half])) + gzip.compress(WRITE["logcli"](events[half:])))
+    whole = analyze([str(path)])
+    assert whole.ingested.records == len(events)
+    _assert_same(whole, _streamed([str(path)]))
+
+
+def test_invalid_utf8_sends_the_inputs_to_the_whole_read_that_counts_it(tmp_path):
+    lines = WRITE["ndjson"](_events()).splitlines(keepends=True)
+    lines[len(lines) // 2] = lines[len(lines) // 2].replace(b'"msg":"', b'"msg":"\xff', 1)
+    path = _write(tmp_path, "latin.ndjson", b"".join(lines), "gz")
+    streamed = _streamed([path])
+    assert streamed.ingested.total is None  # read whole
+    assert any("invalid UTF-8" in w for w in streamed.ingested.inputs[0].warnings)
+
+
+def test_one_document_formats_are_read_whole_whatever_the_chunk_size(tmp_path):
+    path = _write(tmp_path, "query.json", generate.loki_query(_events()), "gz")
+    streamed = _streamed([path])
+    assert streamed.ingested.total is None
+    assert _comparable(streamed) == _comparable(analyze([path]))
+
+
+@pytest.mark.parametrize("kind, compression", [("ndjson", "gz"), ("text", "plain"), ("logcli", "zst")])
+def test_dask_workers_give_the_local_findings_for_other_kinds(tmp_path, dask_cluster, kind, compression):
+    from dask.distributed import Client
+
+    from rca.findings.stream import dask_mapper
+
+    events = _events()
+    half = len(events) // 2
+    paths = [_write(tmp_path, f"one.{kind}", WRITE[kind](events[:half]), compression),
+             _write(tmp_path, f"two.{kind}", WRITE[kind](events[half:]))]
+    with Client(dask_cluster.scheduler_address) as client:
+        on_dask = analyze(paths, chunk_bytes=20_000, mapper=dask_mapper(client))
+    assert on_dask.ingested.total is not None
+    _assert_same(analyze(paths), on_dask)
+
+
+def test_rca_analyze_engine_dask_reads_a_gzip_ndjson_export(tmp_path, dask_cluster, rca):
+    path = _write(tmp_path, "pino.ndjson", WRITE["ndjson"](_events()), "gz")
+    local = rca("analyze", path, "-f", "json")
+    on_dask = rca("analyze", path, "-f", "json", "--engine", "dask", "--scheduler", dask_cluster.scheduler_address)
+    assert (local.code, on_dask.code) == (0, 0), on_dask.stderr
+    assert {k: v for k, v in json.loads(on_dask.stdout).items() if k != "generated_at"} == \
+        {k: v for k, v in json.loads(local.stdout).items() if k != "generated_at"}
