@@ -203,3 +203,21 @@ def test_a_name_dash_number_keeps_its_name():
     assert templates(msgs) == {"heartbeat lost from node-<*> on rack <*>"}
     # an id glued with an underscore is still one variable (blk_<*> → <*>)
     assert templates([f"block blk_{i}90417 replicated" for i in (1, 22, 333)]) == {"block <*> replicated"}
+
+
+def test_numbered_names_side_by_side_are_one_list():
+    # issue 14, unseen systems: a list of node names of any length is one value
+    msgs = ["could not resolve sources " + " ".join(f"rk{i}" for i in range(a, a + n)) for a, n in ((3, 40), (90, 130), (7, 3))]
+    assert templates(msgs) == {"could not resolve sources <*>"}
+
+
+def test_words_with_numbers_but_different_prefixes_are_not_a_list():
+    assert templates(["switch eth0 to vlan2 on br1"]) == {"switch eth0 to vlan2 on br1"}
+
+
+def test_a_value_wrapped_in_a_pair_of_symbols_is_the_value():
+    # an anonymiser's marks (#7#) around a value
+    msgs = [f"session for #{i}# from #{i + 9}# accepted" for i in (3, 14, 27)]
+    assert templates(msgs) == {"session for <*> from <*> accepted"}
+    # but a run of values joined by doubled symbols stays as it is
+    assert templates(["steps=12##40##7"]) == {"steps=<*>##<*>##<*>"}

@@ -195,6 +195,18 @@ def _path_rule(token: str, config: Config = DEFAULT) -> str:
 
 # A list of values (not of key=value pairs, not of already-masked numbers).
 _BRACKET_LIST = regex.compile(r"([\[{])[^\[\]{}\s,=<]+(?:, ?[^\[\]{}\s,=<]+)+([\]}])")
+# Names that count up (an14 an15 … an<*>, dadmin2 dadmin3 dadmin4), three or more side by
+# side with one prefix: one list of values, however long.
+_NAME_LIST = regex.compile(r"(?<![^\s=:(\[])[A-Za-z]+(?:\d+|<\*>)(?: [A-Za-z]+(?:\d+|<\*>)){2,}(?![^\s,.;)\]])")
+_LETTERS = regex.compile(r"[A-Za-z]+")
+# A value wrapped in a pair of symbols (#7#, *x*) is the value: an anonymiser's marks.
+_WRAPPED = regex.compile(r"(?<![\w>#*~])([#*~])<\*>\1(?![\w<#*~])")
+
+
+def _one_prefix(run: str) -> bool:
+    return len({_LETTERS.match(tok)[0] for tok in run.split(" ")}) == 1
+
+
 _BARE_LIST = regex.compile(r"(?<=[\s=:]|^)[^\s,=:<\[\](){}]+(?:,[^\s,=:<\[\](){}]+){2,}(?=[\s.;]|$)")
 
 
@@ -215,6 +227,8 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
     if config.lists:
         text = _BRACKET_LIST.sub(lambda m: f"{m[1]}{VAR}{m[2]}", text)
         text = _BARE_LIST.sub(VAR, text)
+        text = _NAME_LIST.sub(lambda m: VAR if _one_prefix(m[0]) else m[0], text)
+    text = _WRAPPED.sub(VAR, text)
     path_rule, token_rule = _token_rules(config)
     text = _split_sub(text, _PATH_SPLIT, path_rule)
     text = _split_sub(text, _TOKEN_SPLIT, token_rule)
