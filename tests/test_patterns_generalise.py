@@ -221,3 +221,9 @@ def test_a_value_wrapped_in_a_pair_of_symbols_is_the_value():
     assert templates(msgs) == {"session for <*> from <*> accepted"}
     # but a run of values joined by doubled symbols stays as it is
     assert templates(["steps=12##40##7"]) == {"steps=<*>##<*>##<*>"}
+
+
+def test_a_host_name_with_a_capitalised_first_label_is_a_variable():
+    msgs = [f"Resolved RACK-{i}.corp.example.com to rack {i % 2}" for i in (3, 9, 41)]
+    assert templates(msgs) == {"Resolved <*> to rack <*>"}
+    assert templates(["loaded Config.yaml"]) == {"loaded Config.yaml"}

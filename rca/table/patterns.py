@@ -164,8 +164,8 @@ def _is_host(token: str) -> bool:
     m = _DOTTED.match(token)
     if not m or token.startswith(VAR + "."):
         return False
-    if m[1].lower() in _TLDS and not token[:1].isupper():
-        return True
+    if m[1].lower() in _TLDS and (not token[:1].isupper() or (token.count(".") >= 2 and m[1].islower())):
+        return True  # a capitalised first label is a host when two more lower-case ones follow
     if token.count(".") < 2 or token != token.lower():
         return False
     # a country-code domain under a generic second level (www.example.com.xy, dept.uni.ac.xy,
