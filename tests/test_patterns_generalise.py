@@ -227,3 +227,17 @@ def test_a_host_name_with_a_capitalised_first_label_is_a_variable():
     msgs = [f"Resolved RACK-{i}.corp.example.com to rack {i % 2}" for i in (3, 9, 41)]
     assert templates(msgs) == {"Resolved <*> to rack <*>"}
     assert templates(["loaded Config.yaml"]) == {"loaded Config.yaml"}
+
+
+def test_a_marker_where_a_reading_should_be_is_its_own_event():
+    # issue 14, unseen systems: `****` for a sensor that gave no reading is a different event
+    ok = [f"fan rpm ( {a} {b} {c} )" for a, b, c in ((3100, 2950, 3010), (3120, 2990, 3000), (2870, 3050, 3100))]
+    failed = [f"fan rpm ( {a} **** {c} )" for a, c in ((3100, 3010), (3150, 2980), (3020, 3000))]
+    assert templates(ok + failed) == {"fan rpm ( <*> <*> <*> )", "fan rpm ( <*> **** <*> )"}
+
+
+def test_a_missing_value_written_as_a_dash_or_empty_brackets_is_the_same_event():
+    msgs = ["login from 10.1.0.7 (gw.example.org) ok", "login from 10.1.0.9 () ok", "login from 10.1.0.4 (vpn.example.org) ok"]
+    assert len(templates(msgs)) == 1
+    msgs = ["GET /a by alice 200", "GET /b by - 200", "GET /c by bob 200", "GET /d by carol 200"]
+    assert len(templates(msgs)) == 1

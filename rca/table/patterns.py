@@ -449,6 +449,20 @@ def merge_varying_units(mapping: dict[str, str], config: Config = DEFAULT) -> No
         mapping[t] = target.get(m, m)
 
 
+_MARKER = regex.compile(r"([^\w\s<>])\1{2,}")
+
+
+def _marker_for_value(options: set[tuple[str, ...]]) -> bool:
+    """Spans of one length that differ where one holds a marker (****, ???) and another a
+    variable: the marker says something a value does not (a reading that failed). A single
+    `-` or an empty `()` is still just a missing value."""
+    for a in options:
+        for b in options:
+            if len(a) == len(b) and any(VAR in y and _MARKER.fullmatch(x) for x, y in zip(a, b, strict=True)):
+                return True
+    return False
+
+
 def merge_optional_spans(mapping: dict[str, str], config: Config = DEFAULT) -> None:
     """Templates with the same constant words that differ only in variable spans are one
     event: a variable may cover zero or more tokens (`<*> bytes sent` and
@@ -467,8 +481,8 @@ def merge_optional_spans(mapping: dict[str, str], config: Config = DEFAULT) -> N
             options = {tuple(g[i]) for _, g in split}
             if len(options) > 1:
                 with_var = sorted((o for o in options if any(VAR in t for t in o)), key=lambda o: (len(o), o))
-                if not with_var:
-                    ok = False  # differing punctuation with no variable: not this rule's case
+                if not with_var or _marker_for_value(options):
+                    ok = False  # differing punctuation (a marker where others have a value): not one span
                     break
                 out += [VAR] if () in options else list(with_var[0])
             else:
