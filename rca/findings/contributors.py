@@ -80,6 +80,9 @@ def contributors(table: pa.Table, decoded: pa.Table, signatures: pa.Array, ts: n
         return [[] for _ in windows]
     cols = {name: col.dictionary_encode() for name, col in _field_columns(decoded, table, signatures).items()}
     codes = {name: col.indices.fill_null(-1).to_numpy(zero_copy_only=False) for name, col in cols.items()}
+    # Rows outside a window are all rows less those inside: counted once, not per window.
+    valid = {name: c >= 0 for name, c in codes.items()}
+    totals = {name: np.bincount(c[valid[name]], minlength=len(cols[name].dictionary)) for name, c in codes.items()}
     out = []
     for start, end in windows:
         inside = (ts >= start) & (ts <= end)
@@ -93,19 +96,20 @@ def contributors(table: pa.Table, decoded: pa.Table, signatures: pa.Array, ts: n
             size = len(col.dictionary)
             if size == 0 or (name != "signature" and size == 1):
                 continue
-            k_in = np.bincount(c[inside & (c >= 0)], minlength=size).astype(float)
-            k_out = np.bincount(c[~inside & (c >= 0)], minlength=size).astype(float)
+            counted = np.bincount(c[inside & valid[name]], minlength=size)
+            k_in, k_out = counted.astype(float), (totals[name] - counted).astype(float)
             over = (k_in >= 2) & (k_in * n_out > 2 * k_out * n_in)
             if not over.any():
                 continue
-            g = np.where(over, _g_stat(k_in, k_out, n_in, n_out), 0.0)
-            values = col.dictionary.to_pylist()
+            g = np.zeros(size)
+            g[over] = _g_stat(k_in[over], k_out[over], n_in, n_out)
             for i in np.argsort(-g)[:top]:
                 if g[i] <= 0:
                     break
                 score = _minus_log10_p(float(g[i]))
                 if score >= min_score:
-                    found.append(Contributor(name, str(values[i]), int(k_in[i]), int(k_out[i]), round(score, 1)))
+                    value = str(col.dictionary[int(i)].as_py())
+                    found.append(Contributor(name, value, int(k_in[i]), int(k_out[i]), round(score, 1)))
         found.sort(key=lambda x: (-x.score, x.field, x.value))
         out.append(found[:top])
     return out

@@ -161,11 +161,11 @@ def _routine_in_window(clusters: list[Cluster], ts: np.ndarray):
     owner = np.repeat(np.arange(len(routine)), [c.rows.size for c in routine])
     order = np.argsort(times, kind="stable")
     times, owner = times[order], owner[order]
+    ids = [c.id for c in routine]
 
     def counts(inc: Incident) -> dict[str, int]:
         lo, hi = np.searchsorted(times, inc.start_ns, "left"), np.searchsorted(times, inc.end_ns, "right")
-        inside = np.bincount(owner[lo:hi], minlength=len(routine))
-        return {c.id: n for c, n in zip(routine, inside.tolist(), strict=True)}
+        return dict(zip(ids, np.bincount(owner[lo:hi], minlength=len(routine)).tolist(), strict=True))
 
     return counts
 
