@@ -16,7 +16,7 @@ from fixtures import generate
 from fixtures.generate import Chaos, Style
 from fixtures.rates import RateBurst, simulate_rates
 from rca.findings.pipeline import analyze
-from rca.findings.rates import binomial_tail
+from rca.findings.rates import binomial_tail, exposure
 from rca.outputs.report import markdown
 from rca.outputs.terminal import terminal
 
@@ -137,3 +137,15 @@ def test_a_routine_row_beside_a_bodyless_burst_is_not_part_of_it(tmp_path):
     assert len(f.incidents) == 1
     inc = f.incidents[0].incident
     assert (inc.start_ns, inc.end_ns, inc.affected_requests) == (burst[0], burst[-1], len(burst))
+
+
+def test_exposure_does_not_depend_on_the_order_of_the_times():
+    rng = np.random.default_rng(7)
+    minute = 60 * 10**9
+    # Two hours of traffic with a 20-minute silence in the middle, at millisecond times.
+    ts = np.concatenate([rng.integers(0, 50 * minute, 3000), rng.integers(70 * minute, 120 * minute, 3000)])
+    ts = ts // 10**6 * 10**6
+    in_order, shuffled = exposure(np.sort(ts)), exposure(rng.permutation(ts))
+    assert (in_order.origin_ns, in_order.bin_ns) == (shuffled.origin_ns, shuffled.bin_ns)
+    assert np.array_equal(in_order.covered, shuffled.covered)
+    assert not in_order.covered[in_order.bins_of(np.array([60 * minute]))].any()

@@ -11,7 +11,6 @@ import pyarrow.compute as pc
 
 from rca.knowledge.pack import Pack
 from rca.findings.signatures import Cluster
-from rca.table.columns import whole
 
 _STREAM_KEYS = ("component", "source", "service_name", "job", "app", "service")
 
@@ -23,9 +22,9 @@ class AlertContext:
     table: pa.Table
     clusters: list[Cluster]
     pack: Pack
-    lines: pa.Array = field(init=False)
+    lines: pa.ChunkedArray = field(init=False)  # never joined: on a large export, hundreds of MB
     routine: np.ndarray = field(init=False)  # rows of routine signatures
-    labels: pa.Array = field(init=False)
+    labels: pa.ChunkedArray = field(init=False)
     routine_ts: np.ndarray = field(init=False)
     ts: np.ndarray = field(init=False)
     in_routine: dict[str, bool] = field(default_factory=dict)
@@ -34,8 +33,8 @@ class AlertContext:
     token_rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.lines = whole(self.table.column("line"))
-        self.labels = whole(self.table.column("labels"))
+        self.lines = self.table.column("line")
+        self.labels = self.table.column("labels")
         rows = [c.rows for c in self.clusters if c.routine]
         self.routine = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         self.ts = self.table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()

@@ -9,7 +9,6 @@ import pyarrow as pa
 
 from rca.findings.incidents import Incident, link_identity
 from rca.knowledge.pack import CauseRule, Pack
-from rca.table.columns import whole
 from rca.table.redact import clip
 from rca.findings.signatures import BODYLESS, Cluster
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, time_text
@@ -79,14 +78,14 @@ class RowViews:
     """Row-aligned columns a cause's evidence is read from: time, original line, link, link key."""
 
     ts: np.ndarray
-    lines: pa.Array
+    lines: pa.ChunkedArray  # not joined into one array: that would copy every kept line
     links: pa.Array
     link_keys: pa.Array
 
 
 def row_views(table: pa.Table, decoded: pa.Table) -> RowViews:
     return RowViews(table.column("ts_ns").combine_chunks().fill_null(0).to_numpy(),
-                    whole(table.column("line")), decoded.column("link").combine_chunks(),
+                    table.column("line"), decoded.column("link").combine_chunks(),
                     decoded.column("link_key").combine_chunks())
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 NS_S = 1_000_000_000
 NS_H = 3600 * NS_S
+_SLICE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,18 @@ def exposure(ts: np.ndarray) -> Exposure | None:
     """Bins over the export's time span; a bin is covered when a line falls near it."""
     if ts.size < 2:
         return None
-    ts = np.sort(ts)
+    if not (ts[:-1] <= ts[1:]).all():  # an export's rows are mostly in time order already
+        ts = np.sort(ts)
     first, last = int(ts[0]), int(ts[-1])
     span = max(last - first, 1)
     bin_ns = 60 * NS_S if span >= 30 * 60 * NS_S else max(NS_S, span // 30)
     bin_ns = max(bin_ns, -(-span // 5000))
     n = int(span // bin_ns) + 1
     has_line = np.zeros(n, dtype=bool)
-    has_line[(ts - first) // bin_ns] = True
+    for lo in range(0, ts.size, _SLICE):  # a slice at a time: no temporaries the size of the export
+        has_line[(ts[lo:lo + _SLICE] - first) // bin_ns] = True
     # Lines a typical gap apart are continuous traffic: a quiet stretch is ten such gaps.
-    quiet = max(1, int(10 * float(np.median(np.diff(ts))) // bin_ns))
+    quiet = max(1, int(10 * float(np.median(np.diff(ts), overwrite_input=True)) // bin_ns))
     near = np.convolve(has_line.astype(np.int64), np.ones(2 * quiet + 1, dtype=np.int64), mode="same") > 0
     return Exposure(first, bin_ns, near)
 

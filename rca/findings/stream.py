@@ -271,7 +271,8 @@ def _file_summary(path: str, fmt: str, states: list[ChunkState], ts: np.ndarray,
 
 def _kept_in_order(states: list[ChunkState], by_position: np.ndarray, turned: bool) -> tuple[pa.Table, pa.Table]:
     """The ranges' kept rows in analysis order, each range's copy let go once taken. A file
-    in time order, or newest first, needs no global reordering: ranges are turned around."""
+    in time order, or newest first, needs no global reordering: ranges are turned around.
+    The ranges stay chunks of one table: joining them would hold the raw lines twice."""
     rows: list[pa.Table] = []
     decoded: list[pa.Table] = []
     in_range_order = turned or np.array_equal(by_position, np.arange(by_position.size))
@@ -284,24 +285,13 @@ def _kept_in_order(states: list[ChunkState], by_position: np.ndarray, turned: bo
             rows.append(s.kept)
             decoded.append(s.kept_decoded)
         s.kept = s.kept_decoded = None
-    kept, kept_decoded = _combined(rows), _combined(decoded)
+    kept, kept_decoded = pa.concat_tables(rows), pa.concat_tables(decoded)
+    rows.clear()
+    decoded.clear()
     if not in_range_order:
         take = pa.array(by_position)
         kept, kept_decoded = kept.take(take), kept_decoded.take(take)
     return kept, kept_decoded
-
-
-def _combined(tables: list[pa.Table]) -> pa.Table:
-    """One table of contiguous columns, built a column at a time while the pieces go."""
-    schema = tables[0].schema
-    parts = {name: [c for t in tables for c in t.column(name).chunks] for name in schema.names}
-    tables.clear()
-    columns = []
-    for f in schema:
-        chunks = parts.pop(f.name)
-        columns.append(pa.concat_arrays(chunks) if chunks else pa.array([], f.type))
-        del chunks
-    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _merged_labels(states: list[ChunkState]) -> dict[tuple[str, str], int]:

@@ -46,7 +46,7 @@ def lines_text(f: Findings, rows: np.ndarray, limit: int | None = 50, oldest_fir
     if not oldest_first:
         order = order[::-1]
     shown = order[:limit] if limit else order
-    lines = table.column("line").combine_chunks().take(pa.array(shown, pa.int64())).to_pylist()
+    lines = table.column("line").take(pa.array(shown, pa.int64())).to_pylist()
     out = []
     for row, line in zip(shown.tolist(), lines, strict=True):
         text = _safe(line or "").replace("\\x0a", " ↵ ")
