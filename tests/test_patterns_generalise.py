@@ -241,3 +241,18 @@ def test_a_missing_value_written_as_a_dash_or_empty_brackets_is_the_same_event()
     assert len(templates(msgs)) == 1
     msgs = ["GET /a by alice 200", "GET /b by - 200", "GET /c by bob 200", "GET /d by carol 200"]
     assert len(templates(msgs)) == 1
+
+
+def test_the_word_a_message_starts_with_names_the_event():
+    # issue 14, unseen systems: `syslogd startup succeeded` and `klogd startup succeeded` are
+    # two events, as `tickTime set to <*>` and `maxSessionTimeout set to <*>` are
+    msgs = [f"{d} startup succeeded" for d in ("syslogd", "klogd", "portmap", "crond")]
+    assert len(templates(msgs)) == 4
+    # a value later in the message still varies
+    assert templates([f"startup of {d} succeeded" for d in ("syslogd", "klogd", "portmap", "crond")]) == \
+        {"startup of <*> succeeded"}
+
+
+def test_a_version_is_a_value():
+    msgs = ["Real Time Clock Driver v1.12", "Real Time Clock Driver v2.0.3"]
+    assert templates(msgs) == {"Real Time Clock Driver <*>"}

@@ -199,6 +199,8 @@ _BRACKET_LIST = regex.compile(r"([\[{])[^\[\]{}\s,=<]+(?:, ?[^\[\]{}\s,=<]+)+([\
 # side with one prefix: one list of values, however long.
 _NAME_LIST = regex.compile(r"(?<![^\s=:(\[])[A-Za-z]+(?:\d+|<\*>)(?: [A-Za-z]+(?:\d+|<\*>)){2,}(?![^\s,.;)\]])")
 _LETTERS = regex.compile(r"[A-Za-z]+")
+# A version (v2.<*>, v1.<*>.<*>) is a value.
+_VERSION = regex.compile(r"(?<![\w.<>*-])[vV]\d+(?:\.(?:\d+|<\*>))+(?![\w.])")
 # A value wrapped in a pair of symbols (#7#, *x*) is the value: an anonymiser's marks.
 _WRAPPED = regex.compile(r"(?<![\w>#*~])([#*~])<\*>\1(?![\w<#*~])")
 
@@ -229,6 +231,7 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
         text = _BARE_LIST.sub(VAR, text)
         text = _NAME_LIST.sub(lambda m: VAR if _one_prefix(m[0]) else m[0], text)
     text = _WRAPPED.sub(VAR, text)
+    text = _VERSION.sub(VAR, text)
     path_rule, token_rule = _token_rules(config)
     text = _split_sub(text, _PATH_SPLIT, path_rule)
     text = _split_sub(text, _TOKEN_SPLIT, token_rule)
@@ -368,6 +371,8 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
             toks = _tokens(next(iter(members)))
             before, after = toks[:p], toks[p + 1:]
             values = [_tokens(m)[p] for m in members]
+            if p == 0 and all(_CATEGORY.match(v) for v in values):
+                continue  # the word a message starts with names what happened (syslogd started)
             if config.word_guard and len(members) <= 2 * config.min_variants + 2 \
                     and not (before and before[-1].lower() in _NAMING) and key not in variable \
                     and all(_CATEGORY.match(v) for v in values) \
