@@ -251,7 +251,8 @@ def _fill_stats(clusters: list[Cluster], table: pa.Table, decoded: pa.Table, lat
         for name in ("status", "link", "link_key", "category", "user", "body_lost"))
     lat = latency.to_numpy(zero_copy_only=False).astype(float)[member_rows]
     bounds = np.flatnonzero(np.diff(sub_cluster[order])) + 1
-    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), order.size], strict=True):
+    medians = _median_latencies(lat, sub_cluster[order], np.array([0, *bounds.tolist()], dtype=np.int64))
+    for lo, hi, median in zip([0, *bounds.tolist()], [*bounds.tolist(), order.size], medians, strict=True):
         if hi == lo:
             continue
         c = clusters[int(sub_cluster[order[lo]])]
@@ -263,9 +264,7 @@ def _fill_stats(clusters: list[Cluster], table: pa.Table, decoded: pa.Table, lat
         c.links, c.link_keys, c.categories, c.users = (
             sorted({v for v in values[lo:hi] if v is not None}) for values in (links, link_keys, categories, users))
         c.body_lost = any(lost[lo:hi])
-        values = lat[lo:hi]
-        values = values[~np.isnan(values)]
-        c.median_latency_ms = float(np.median(values)) if values.size else None
+        c.median_latency_ms = median
         examples: list[str] = []
         for i in c.rows[:50]:
             line = lines[int(i)].as_py()
@@ -274,6 +273,20 @@ def _fill_stats(clusters: list[Cluster], table: pa.Table, decoded: pa.Table, lat
             if len(examples) == 3:
                 break
         c.examples = examples
+
+
+def _median_latencies(lat: np.ndarray, owner: np.ndarray, starts: np.ndarray) -> list[float | None]:
+    """The median of each run of `owner`'s known latencies (None for none), for every cluster
+    at once: one sort by cluster then value, not a median call per cluster."""
+    if lat.size == 0:
+        return [None] * starts.size
+    ordered = lat[np.lexsort((lat, owner))]  # unknown (NaN) latencies sort last in their cluster
+    known = np.add.reduceat(~np.isnan(lat), starts)
+    mid = starts + known // 2
+    upper = ordered[np.minimum(mid, lat.size - 1)]
+    lower = ordered[np.maximum(mid - 1, 0)]
+    value = np.where(known % 2 == 1, upper, (lower + upper) / 2)
+    return [float(v) if n else None for v, n in zip(value.tolist(), known.tolist(), strict=True)]
 
 
 def mark_routine(clusters: list[Cluster], pack: Pack, first_ns: int, last_ns: int, ts: np.ndarray,
