@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from rca.knowledge.pack import Pack
 from rca.findings.signatures import Cluster
+from rca.table.rows import take_rows
 
 _STREAM_KEYS = ("component", "source", "service_name", "job", "app", "service")
 
@@ -62,7 +63,7 @@ class AlertContext:
         return self.token_times[token]
 
     def selector(self, rows: np.ndarray) -> str:
-        labels = self.labels.take(pa.array(rows[:20])).to_pylist()
+        labels = take_rows(self.labels, rows[:20]).to_pylist()
         common: dict[str, str] | None = None
         for entries in labels:
             pairs = {k: v for k, v in entries if k in _STREAM_KEYS}
@@ -93,7 +94,7 @@ def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndar
     """A `count_over_time` rule that fires on this incident and not on the routine failures:
     a line filter no routine line matches, or else one whose 5-minute count during the
     incident exceeds anything the routine failures reach."""
-    affected = ctx.lines.take(pa.array(rows))
+    affected = take_rows(ctx.lines, rows)
     candidates = list(ctx.pack.alert_tokens)
     for ci in incident_clusters:
         tmpl = ctx.clusters[ci].template

@@ -10,6 +10,7 @@ import pyarrow as pa
 from rca.findings.incidents import Incident, link_identity
 from rca.knowledge.pack import CauseRule, Pack
 from rca.table.redact import clip
+from rca.table.rows import take_rows
 from rca.findings.signatures import BODYLESS, Cluster
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, time_text
 
@@ -91,7 +92,7 @@ def row_views(table: pa.Table, decoded: pa.Table) -> RowViews:
 
 def _examples(rows: np.ndarray, views: RowViews, n: int = 3) -> list[str]:
     out: list[str] = []
-    for line in views.lines.take(pa.array(rows[:50])).to_pylist():
+    for line in take_rows(views.lines, rows[:50]).to_pylist():
         if line not in out:
             out.append(line)
         if len(out) == n:

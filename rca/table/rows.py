@@ -1,0 +1,35 @@
+"""A few rows of a chunked column, taken chunk by chunk.
+
+Arrow's take on a chunked column joins its chunks first: a copy of every value for each call.
+The reduce keeps its rows as chunks (joining them would hold every kept line twice) and asks
+for a few rows per incident, so it takes them from the chunks that hold them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+
+def take_rows(column: pa.ChunkedArray | pa.Array, rows: np.ndarray) -> pa.Array:
+    """`column.take(rows)` as one array, without joining a chunked column's chunks."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if isinstance(column, pa.Array):
+        return column.take(pa.array(rows))
+    if column.num_chunks == 1:
+        return column.chunk(0).take(pa.array(rows))
+    if rows.size == 0 or column.num_chunks == 0:
+        return pa.array([], column.type)
+    starts = np.cumsum([0] + [len(chunk) for chunk in column.chunks])
+    owner = np.searchsorted(starts, rows, side="right") - 1
+    order = np.argsort(owner, kind="stable")
+    grouped, owners = rows[order], owner[order]
+    cuts = np.flatnonzero(np.diff(owners)) + 1
+    parts = [column.chunk(int(owners[lo])).take(pa.array(grouped[lo:hi] - starts[owners[lo]]))
+             for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), rows.size], strict=True)]
+    taken = pa.concat_arrays(parts)
+    if np.array_equal(order, np.arange(rows.size)):
+        return taken
+    back = np.empty_like(order)
+    back[order] = np.arange(rows.size)
+    return taken.take(pa.array(back))
