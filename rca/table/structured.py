@@ -114,17 +114,52 @@ def _raw_values(objects: pa.Array, rows: np.ndarray, key: str) -> tuple[np.ndarr
 _SPACE = r"[\t-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 
 
+def _first_bytes(lines: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Each line's first byte (0 for an empty line), read straight from the Arrow buffers."""
+    chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
+    out = []
+    for chunk in chunks:
+        n = len(chunk)
+        wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
+        offsets = np.frombuffer(chunk.buffers()[1], np.int64 if wide else np.int32)[chunk.offset:chunk.offset + n + 1]
+        data = chunk.buffers()[2]
+        body = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+        first = np.zeros(n, np.uint8)
+        filled = offsets[1:] > offsets[:-1]
+        first[filled] = body[offsets[:-1][filled]]
+        out.append(first)
+    return np.concatenate(out) if out else np.zeros(0, np.uint8)
+
+
+# Bytes a line opening with white space (as str.isspace sees it) can start with.
+_SPACE_LEADS = np.zeros(256, bool)
+_SPACE_LEADS[[*range(9, 14), *range(0x1C, 0x21), 0xC2, 0xE1, 0xE2, 0xE3]] = True
+
+
+def _opens_with(lines: pa.Array, first: np.ndarray, char: str, spaced: np.ndarray) -> np.ndarray:
+    """Lines whose first non-space character is `char`: by their first byte, and by one RE2
+    match over only the few lines that may open with white space."""
+    found = first == ord(char)
+    rows = np.flatnonzero(spaced)
+    if rows.size:
+        pattern = rf"^{_SPACE}*{regex.escape(char)}"
+        found[rows] = pc.match_substring_regex(_take(lines, rows), pattern).to_numpy(zero_copy_only=False)
+    return found
+
+
 def _kinds(lines: pa.Array):
     """Per line, as numpy booleans: JSON object, quoted, quoted without escapes (its message is
     its inside), logfmt candidate; and the lines opening with a quote (positions, stripped)."""
     def where(mask) -> np.ndarray:
         return mask.to_numpy(zero_copy_only=False)
 
-    is_obj = where(pc.match_substring_regex(lines, rf"^{_SPACE}*\{{"))
+    first = _first_bytes(lines)
+    spaced = _SPACE_LEADS[first]
+    is_obj = _opens_with(lines, first, "{", spaced)
     quoted = np.zeros(len(lines), bool)
     plain = np.zeros(len(lines), bool)
     # Only lines that open with a quote are stripped and tested further.
-    rest = np.flatnonzero(~is_obj & where(pc.match_substring_regex(lines, rf'^{_SPACE}*"')))
+    rest = np.flatnonzero(~is_obj & _opens_with(lines, first, '"', spaced))
     stripped = None
     if rest.size:
         stripped = pc.replace_substring_regex(_take(lines, rest), rf"^{_SPACE}+|{_SPACE}+$", "")
@@ -133,8 +168,13 @@ def _kinds(lines: pa.Array):
         plain[rest] = where(pc.and_(pc.and_(q, pc.greater_equal(pc.utf8_length(stripped), 2)), pc.and_(
             pc.invert(pc.match_substring_regex(stripped, r'[\\\x00-\x1f]')),
             pc.equal(pc.count_substring(stripped, '"'), 2))))
-    # A logfmt candidate opens with `key=` (decided exactly line by line).
-    logfmt = where(pc.match_substring_regex(lines, rf"^{_SPACE}*[^\s=]+=")) & ~is_obj & ~quoted
+    # A logfmt candidate opens with `key=` (decided exactly line by line); JSON lines are not
+    # candidates, and are not scanned.
+    logfmt = np.zeros(len(lines), bool)
+    others = np.flatnonzero(~is_obj & ~quoted)
+    if others.size:
+        some = lines if others.size == len(lines) else _take(lines, others)
+        logfmt[others] = where(pc.match_substring_regex(some, rf"^{_SPACE}*[^\s=]+="))
     return is_obj, quoted, plain, logfmt, (rest, stripped)
 
 
