@@ -63,27 +63,30 @@ def read_jsonl(data: bytes, ctx: Context, source: str | None = None, labels: boo
     ts_np = ts.to_numpy()
     n = len(ts_np)
     order = np.arange(n - 1, -1, -1) if n > 1 and (np.diff(ts_np) <= 0).all() else None
-    if "labels" in table.column_names and not pa.types.is_struct(table.column("labels").type):
+    labels_column = table.column("labels") if "labels" in table.column_names else None
+    if labels_column is not None and not pa.types.is_struct(labels_column.type):
         return give_up()
+    del table, stamps  # what is still needed is held by its columns; the rest can go
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # labels and lines in parallel
-        labels_job = pool.submit(struct_to_map, table.column("labels"), order) \
-            if "labels" in table.column_names else None
+        labels_job = pool.submit(struct_to_map, labels_column, order) if labels_column is not None else None
         # logcli trims trailing zeros, so a time printed without a fraction is a whole second.
         precision = pc.if_else(pa.array(ts_np % 1_000_000_000 == 0), "s", "ns")
         record = None
         if order is not None:
             take = pa.array(order)
-            line, precision, ts = _reversed(line), precision.take(take), pa.array(ts_np[order])
+            kind, chunks, line = line.type, line.chunks, None
+            line, precision, ts = _reversed(chunks, kind), precision.take(take), pa.array(ts_np[order])
             record = take
         labels = labels_job.result() if labels_job else None
     return ReadResult(table_from_columns(ts, precision, line, ctx.path, labels=labels, record=record))
 
 
 _FALLBACK = ReadResult(table=pa.table({}))
-# Labels must be objects (as the per-line path requires) but nothing inside them is built.
-_LEAN_SCHEMA = pa.schema([("timestamp", pa.string()), ("line", pa.string()), ("labels", pa.struct([]))])
+# Labels must be objects (as the per-line path requires) but nothing inside them is built;
+# lines arrive in the canonical table's type, so they are not copied to change it.
+_LEAN_SCHEMA = pa.schema([("timestamp", pa.string()), ("line", pa.large_string()), ("labels", pa.struct([]))])
 
 
 def _read_without_labels(source) -> pa.Table:
@@ -113,16 +116,21 @@ def _file_is_utf8(path: str) -> bool:
     return True
 
 
-def _reversed(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """The column in reverse order: each chunk reversed on its own thread, chunks swapped."""
+def _reversed(chunks: list[pa.Array], kind: pa.DataType) -> pa.ChunkedArray:
+    """The chunks, which the caller hands over, in reverse order: two at a time from the end,
+    each reversed on its own thread, so that only two chunks are ever held twice."""
     from concurrent.futures import ThreadPoolExecutor
 
     def flip(chunk: pa.Array) -> pa.Array:
         return chunk.take(pa.array(np.arange(len(chunk) - 1, -1, -1)))
 
+    out: list[pa.Array] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
-        chunks = list(pool.map(flip, column.chunks))
-    return pa.chunked_array(chunks[::-1], type=column.type)
+        while chunks:
+            pair = [chunks.pop() for _ in range(min(2, len(chunks)))]
+            out += pool.map(flip, pair)
+            del pair
+    return pa.chunked_array(out, type=kind)
 
 
 def _valid_utf8(table: pa.Table) -> bool:
