@@ -96,7 +96,7 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
     span = traffic.span()
     if span is not None:
-        mark_routine(clusters, pack, span[0], span[1], ts, exposure(traffic.ts[traffic.timed]))
+        mark_routine(clusters, pack, span[0], span[1], ts, exposure(traffic.timed_ts()))
     incidents = find_incidents(table, decoded, clusters, row_cluster, traffic, pack)
     is_http = decoded.column("category").combine_chunks().to_numpy(zero_copy_only=False) == "http"
     alerts = AlertContext(table, clusters, pack)

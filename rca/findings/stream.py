@@ -119,6 +119,7 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
         rejected=piece.rejected, counts=piece.counts, notes=piece.notes,
         precisions=set(table.column("precision").combine_chunks().drop_null().unique().to_pylist()),
     )
+    _compact(state)
     if digests:  # which rows repeat another file's is known only in the reduce: keep the URL rows
         state.digests = line_digests(table.column("line"))
         state.url_rows = _url_rows(rest, table, decoded)
@@ -127,6 +128,20 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
     del table, decoded
     pa.default_memory_pool().release_unused()  # the piece's buffers go back to the system
     return state
+
+
+# Per-row flags a state holds as bits until the reduce (a byte each would be 5 of the
+# ~19 bytes every line keeps).
+_PACKED = ("timed", "is_http", "ok_but_latency", "is_anchor", "want")
+
+
+def _compact(state: ChunkState) -> None:
+    """Shrink what every line leaves: flags to bits, endpoint codes to 16 bits when they fit."""
+    for name in _PACKED:
+        holder = state if name in ("is_anchor", "want") else state.facts
+        setattr(holder, name, np.packbits(getattr(holder, name)))
+    if len(state.facts.endpoint_names) < 1 << 15:
+        state.facts.endpoint_codes = state.facts.endpoint_codes.astype(np.int16)
 
 
 def _url_rows(rest: pa.Array, table: pa.Table, decoded: pa.Table) -> pa.Table:
@@ -172,12 +187,15 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     offsets = np.cumsum([0] + [s.rows for s in states])
     kept_file = np.concatenate([s.kept_index + offsets[i] for i, s in enumerate(states)])
 
+    sizes = [s.rows for s in states]
+
     def column(name: str) -> np.ndarray:
         """One per-row column of every piece in file order; the pieces' copies are let go."""
         parts = []
-        for s in states:
+        for s, size in zip(states, sizes, strict=True):
             holder = s if name in ("is_anchor", "want", "digests") else s.facts
-            parts.append(getattr(holder, name))
+            value = getattr(holder, name)
+            parts.append(np.unpackbits(value, count=size).view(bool) if name in _PACKED else value)
             setattr(holder, name, None)
         return np.concatenate(parts)
 
@@ -224,6 +242,7 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
         latency = latency_from_anchors(ts, ts[is_anchor], want, latency, pack)
     del is_anchor, want
     traffic = traffic_from(facts, latency, pack)
+    del facts  # its latencies before inference: the traffic holds the final ones
     by_position = np.argsort(positions, kind="stable")
     positions = positions[by_position]
     _number_records(states)

@@ -44,13 +44,18 @@ class Traffic:
 
     def span(self) -> tuple[int, int] | None:
         """First and last time of the timed rows."""
-        timed = self.ts[self.timed]
+        timed = self.timed_ts()
         return (int(timed.min()), int(timed.max())) if timed.size else None
+
+    def timed_ts(self) -> np.ndarray:
+        """Times of the timed rows (no copy when every row has one)."""
+        return self.ts if self.timed.all() else self.ts[self.timed]
 
     @property
     def http_ts(self) -> np.ndarray:
         if self._http_ts is None:
-            self._http_ts = np.sort(self.ts[self.is_http & self.timed])
+            self._http_ts = self.ts[self.is_http & self.timed]
+            self._http_ts.sort()  # in place: the selection is already a copy
         return self._http_ts
 
     def quiet_ns(self) -> float:
@@ -68,7 +73,9 @@ class Traffic:
             if endpoints:
                 wanted = [i for i, name in enumerate(self.endpoint_names) if name in endpoints]
                 mask = mask & np.isin(self.endpoint_codes, wanted)
-            self._ok_cache[key] = np.sort(self.ts[mask])
+            times = self.ts[mask]
+            times.sort()
+            self._ok_cache[key] = times
         return self._ok_cache[key]
 
 
@@ -103,8 +110,9 @@ def row_facts(table: pa.Table, decoded: pa.Table) -> RowFacts:
 
 def traffic_from(facts: RowFacts, latency_ms: np.ndarray, pack: Pack) -> Traffic:
     """The traffic of rows whose latencies are final (a slow answer is not a clean success)."""
-    lat = np.nan_to_num(latency_ms, nan=0.0)
-    ok = facts.ok_but_latency & (lat < pack.slow_latency_ms)
+    slow = pack.slow_latency_ms
+    # A row without a latency counts as 0 ms; compared without a copy of every latency.
+    ok = facts.ok_but_latency & np.where(np.isnan(latency_ms), 0.0 < slow, latency_ms < slow)
     return Traffic(facts.ts, facts.timed, facts.is_http, ok, latency_ms, facts.endpoint_codes,
                    facts.endpoint_names)
 
