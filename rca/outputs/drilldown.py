@@ -38,7 +38,7 @@ def rows_behind(f: Findings, signature: str | None = None, incident: str | None 
 def lines_text(f: Findings, rows: np.ndarray, limit: int | None = 50, oldest_first: bool = False,
                reveal: bool = False) -> tuple[str, int]:
     """`time  line` per row, ordered by time, at most `limit`; and how many there were."""
-    import pyarrow as pa
+    from rca.table.rows import take_rows  # pyarrow: loaded only by the commands that show lines
 
     table = f.ingested.table
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
@@ -46,7 +46,7 @@ def lines_text(f: Findings, rows: np.ndarray, limit: int | None = 50, oldest_fir
     if not oldest_first:
         order = order[::-1]
     shown = order[:limit] if limit else order
-    lines = table.column("line").take(pa.array(shown, pa.int64())).to_pylist()
+    lines = take_rows(table.column("line"), shown).to_pylist()
     out = []
     for row, line in zip(shown.tolist(), lines, strict=True):
         text = _safe(line or "").replace("\\x0a", " ↵ ")
