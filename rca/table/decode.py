@@ -606,13 +606,25 @@ def _file_component(table: pa.Table) -> pa.Array:
     return names.take(encoded.indices)
 
 
+def _distinct(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """The distinct values and each row's index into them, without joining the chunks first
+    (Arrow encodes every chunk against one shared dictionary)."""
+    chunks = pc.dictionary_encode(column).chunks
+    first = chunks[0].dictionary if chunks else None
+    if first is None or any(len(c.dictionary) != len(first) or c.dictionary.buffers() != first.buffers()
+                            for c in chunks[1:]):
+        encoded = column.combine_chunks().dictionary_encode()
+        return encoded.dictionary, encoded.indices
+    return first, pa.concat_arrays([c.indices for c in chunks])
+
+
 def decode(table: pa.Table, pack: Pack) -> pa.Table:
     """Decoded columns for every row of a canonical table (same length, same order)."""
     n = table.num_rows
     if n == 0:
         return COLUMNS.empty_table()
-    encoded = table.column("line").combine_chunks().dictionary_encode()
-    out = _decode_distinct(encoded.dictionary, pack).take(encoded.indices)
+    uniques, indices = _distinct(table.column("line"))
+    out = _decode_distinct(uniques, pack).take(indices)
     # Labels fill what the line did not say: component, category, status.
     labels = table.column("labels").combine_chunks()
     present = set(pc.unique(labels.keys).to_pylist()) if len(labels.keys) else set()
