@@ -443,16 +443,21 @@ def patterns(
     for s in ingested.inputs:
         for w in s.warnings:
             logger.warning("{}: {}", s.path, w)
+    # Handed over, not kept: patterns_of lets the lines go once it has their distinct values.
+    # The CSV needs only each row's source and record.
+    rows = ingested.table.select(["source", "record"])
+    handed = [ingested.table.select(["ts_ns", "line"])]
+    del ingested
     with _progress():
         progress.report("mining templates")
-        report = patterns_of(ingested.table, field)
+        report = patterns_of(handed.pop(), field)
     if field and report.missing_field == report.total:
         raise UsageError(f"no line has the field {field!r} (JSON lines, dotted path such as payload.msg)")
     if report.missing_field:
         logger.warning("{} of {} lines have no field {!r}; they are counted as '(field missing)'",
                        report.missing_field, report.total, field)
     if fmt is PatternFormat.csv:
-        _write_chunks(as_csv(report, ingested.table, reveal=reveal_secrets), output)
+        _write_chunks(as_csv(report, rows, reveal=reveal_secrets), output)
         return
     text = (as_json(report, min_count, reveal=reveal_secrets) if fmt is PatternFormat.json
             else as_text(report, min_count, top, reveal=reveal_secrets))

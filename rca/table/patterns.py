@@ -634,16 +634,21 @@ def _with_identity(templates: pa.DictionaryArray, identities: pa.DictionaryArray
 def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFAULT) -> PatternReport:
     """Templates of a canonical table's lines (JSON lines: their message, or `field`; the
     categorical keys of JSON and logfmt lines stay as the event's identity). Work is per
-    distinct line and per masked shape; per row only Arrow indices are moved."""
+    distinct line and per masked shape; per row only Arrow indices are moved. A caller that
+    hands the table over (keeps no reference) lets its lines go once deduplicated."""
     lines = table.column("line")
+    ts = table.column("ts_ns").combine_chunks()
+    total = len(lines)
+    del table
     distinct_lines, line_index = structured.distinct_by_batch(lines)
+    del lines  # examples are read from the distinct lines
     distinct = pa.DictionaryArray.from_arrays(line_index, distinct_lines.combine_chunks()) if field else None
     identities = None
     if field:
         messages = _per_row(distinct.indices, pa.array(
             [message_of(line, field) for line in distinct.dictionary.to_pylist()], pa.string()))
     else:
-        split = structured.split(distinct_lines, len(lines), lambda a: mask_array(a, config),
+        split = structured.split(distinct_lines, total, lambda a: mask_array(a, config),
                                  lambda a: mask_encoded(a, config), MESSAGE_KEYS, message_of)
         messages = _per_row(split.messages.indices.take(line_index), split.messages.dictionary)
         identities = _per_row(split.identities.indices.take(line_index), split.identities.dictionary)
@@ -654,9 +659,8 @@ def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFA
     templates = mine(messages, config).per_message
     if identities is not None and len(identities.dictionary) > 1:
         templates = _with_identity(templates, identities)
-    ts = table.column("ts_ns").combine_chunks()
     codes = templates.indices
-    del distinct, distinct_lines, messages, identities   # the distinct lines are not needed from here
+    del distinct, messages, identities
     grouped = pa.table({"t": codes, "ts": ts, "row": pa.array(np.arange(len(codes), dtype=np.int64))}) \
         .group_by("t").aggregate([("ts", "min"), ("ts", "max"), ("row", "min"), ("row", "count")])
     series = _per_minute(codes, ts)
@@ -664,7 +668,7 @@ def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFA
     patterns = []
     for t, first, last, row, count in zip(*(grouped.column(c).to_pylist() for c in
                                             ("t", "ts_min", "ts_max", "row_min", "row_count")), strict=True):
-        patterns.append(Pattern(template_id(texts[t]), texts[t], count, first, last, lines[row].as_py(),
-                                series.get(t, [])))
+        example = distinct_lines[line_index[row].as_py()].as_py()
+        patterns.append(Pattern(template_id(texts[t]), texts[t], count, first, last, example, series.get(t, [])))
     patterns.sort(key=lambda p: (-p.count, p.template))
     return PatternReport(patterns, templates, len(codes), missing)
