@@ -256,3 +256,16 @@ def test_the_word_a_message_starts_with_names_the_event():
 def test_a_version_is_a_value():
     msgs = ["Real Time Clock Driver v1.12", "Real Time Clock Driver v2.0.3"]
     assert templates(msgs) == {"Real Time Clock Driver <*>"}
+
+
+def test_an_optional_span_merged_into_a_measure_becomes_one_variable():
+    # issue 14, unseen systems: `451 bytes sent` and `18846 bytes (18.4 KB) sent` are one
+    # event whose value spans zero or more tokens
+    msgs = ["gw:443 close, 0 bytes sent, 12 bytes received", "gw:443 close, 451 bytes sent, 18846 bytes (18.4 KB) received",
+            "gw:443 close, 9120 bytes (8.9 KB) sent, 77 bytes received"]
+    assert templates(msgs) == {"gw:<*> close, <*> sent, <*> received"}
+
+
+def test_bytes_after_a_value_stay_where_every_message_has_them():
+    msgs = [f"hash table entries: {n} (order {o}, {b} bytes)" for n, o, b in ((512, 0, 4096), (8192, 3, 32768), (16384, 4, 65536))]
+    assert templates(msgs) == {"hash table entries: <*> (order <*>, <*> bytes)"}

@@ -93,7 +93,7 @@ DEFAULT = Config()
 _SPACES = regex.compile(r"  +")
 _URL = regex.compile(r"\b([A-Za-z][\w.+-]*)://[^\s,;\]\)]+")
 _SIGNED = regex.compile(r"(?<=[\s=(:,\[]|^)-(?=<\*>)")
-_UNITS = r"(?:B|KB|MB|GB|TB|KiB|MiB|GiB)"
+_UNITS = r"(?:B|KB|MB|GB|TB|KiB|MiB|GiB|bytes)"
 _UNIT = regex.compile(rf"<\*> ?{_UNITS}\b")
 _UNIT_TOKEN = regex.compile(rf"{_UNITS}[)\],;.]*")
 # A bound instead of a measure (`<1 sec`, `>=5 ms`) stands where the duration stands.
@@ -489,7 +489,7 @@ def merge_optional_spans(mapping: dict[str, str], config: Config = DEFAULT) -> N
                 if not with_var or _marker_for_value(options):
                     ok = False  # differing punctuation (a marker where others have a value): not one span
                     break
-                out += [VAR] if () in options else list(with_var[0])
+                out += [VAR] if len({len(o) for o in options}) > 1 else list(with_var[0])
             else:
                 out += list(next(iter(options)))
             if i < len(split[0][0]):
