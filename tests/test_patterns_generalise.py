@@ -269,3 +269,13 @@ def test_an_optional_span_merged_into_a_measure_becomes_one_variable():
 def test_bytes_after_a_value_stay_where_every_message_has_them():
     msgs = [f"hash table entries: {n} (order {o}, {b} bytes)" for n, o, b in ((512, 0, 4096), (8192, 3, 32768), (16384, 4, 65536))]
     assert templates(msgs) == {"hash table entries: <*> (order <*>, <*> bytes)"}
+
+
+def test_two_dotted_identifiers_that_vary_together_are_two_variables():
+    pairs = [("io.acme.queue.OrderEvent", "io.acme.app.OrderRouter"), ("io.acme.queue.TaskEvent", "io.acme.app.TaskRouter"),
+             ("io.acme.bus.JobEvent", "io.acme.app.Jobs$Router"), ("io.acme.bus.Tick", "io.acme.clock.TickHandler")]
+    assert templates([f"Registering handler {a} for class {b}" for a, b in pairs]) == \
+        {"Registering handler <*> for class <*>"}
+    # as the first word they name the event instead (a setting that is deprecated)
+    msgs = [f"{a} is deprecated. Instead, use {b}" for a, b in pairs]
+    assert len(templates(msgs)) == 4

@@ -397,6 +397,39 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
     return mapping
 
 
+_IDENTIFIER = regex.compile(r"^[\w$]+(?:[.$][\w$]+){2,}$")
+
+
+def merge_identifier_pairs(mapping: dict[str, str], config: Config = DEFAULT) -> None:
+    """Two dotted identifiers that vary together (`Registering class a.b.C for class a.d.E`)
+    are two variables: templates equal but for two such positions, each taking
+    `min_variants` or more values, are one event. Not the first word: that names the event."""
+    by_key: dict[tuple, list[tuple[str, str, str]]] = defaultdict(list)
+    for t in set(mapping.values()):
+        toks = _tokens(t)
+        spots = [i for i, tok in enumerate(toks) if i and VAR not in tok and _IDENTIFIER.match(tok)]
+        if len(spots) < 2 or len(spots) > 4:
+            continue
+        for a in range(len(spots)):
+            for b in range(a + 1, len(spots)):
+                i, j = spots[a], spots[b]
+                key = (len(toks), i, j, *toks[:i], *toks[i + 1:j], *toks[j + 1:])
+                by_key[key].append((t, toks[i], toks[j]))
+    target: dict[str, str] = {}
+    for key, members in by_key.items():
+        firsts, seconds = {m[1] for m in members}, {m[2] for m in members}
+        if len(members) < config.min_variants or len(firsts) < config.min_variants or len(seconds) < config.min_variants:
+            continue
+        i, j = key[1], key[2]
+        toks = _tokens(members[0][0])
+        toks[i], toks[j] = _generalise(sorted(firsts)), _generalise(sorted(seconds))
+        merged = normalise(" ".join(toks), config)
+        for t, _, _ in members:
+            target.setdefault(t, merged)
+    for t, m in mapping.items():
+        mapping[t] = target.get(m, m)
+
+
 def merge_variable_lists(mapping: dict[str, str]) -> None:
     """Templates that differ only in how many values a list holds (`delete <*> <*> <*>`)
     become one template with the list as a single variable."""
@@ -561,6 +594,7 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = 
     for item in index_counts:
         sizes[normalised[item["values"]]] += item["counts"]
     mapping = merge_variable_positions(sizes, config)
+    merge_identifier_pairs(mapping, config)
     merge_variable_lists(mapping)
     merge_varying_units(mapping, config)
     if config.align:
