@@ -50,8 +50,11 @@ def test_version_flag_prints_the_version(rca):
 
 @pytest.mark.skipif(not RCA_SCRIPT.exists(), reason="the rca console script is not installed")
 def test_completion_script_is_offered_and_completes_commands():
-    script = subprocess.run([str(RCA_SCRIPT), "--show-completion", "bash"], capture_output=True, text=True)
-    assert script.returncode == 0 and "_RCA_COMPLETE" in script.stdout
+    # `--show-completion` detects the shell from the process tree (none under some CI runners);
+    # the bash script itself is what the instruction variable asks for.
+    script = subprocess.run([str(RCA_SCRIPT)], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                            env={**os.environ, "_RCA_COMPLETE": "source_bash"})
+    assert script.returncode == 0 and "_RCA_COMPLETE=complete_bash" in script.stdout
     completed = subprocess.run([str(RCA_SCRIPT)], capture_output=True, text=True,
                                env={**os.environ, "_RCA_COMPLETE": "complete_bash", "COMP_WORDS": "rca ana",
                                     "COMP_CWORD": "1"})
