@@ -275,7 +275,15 @@ def test_two_dotted_identifiers_that_vary_together_are_two_variables():
     pairs = [("io.acme.queue.OrderEvent", "io.acme.app.OrderRouter"), ("io.acme.queue.TaskEvent", "io.acme.app.TaskRouter"),
              ("io.acme.bus.JobEvent", "io.acme.app.Jobs$Router"), ("io.acme.bus.Tick", "io.acme.clock.TickHandler")]
     assert templates([f"Registering handler {a} for class {b}" for a, b in pairs]) == \
-        {"Registering handler <*> for class <*>"}
+        {"Registering handler io.acme.<*> for class io.acme.<*>"}
     # as the first word they name the event instead (a setting that is deprecated)
     msgs = [f"{a} is deprecated. Instead, use {b}" for a, b in pairs]
     assert len(templates(msgs)) == 4
+
+
+def test_a_dotted_name_keeps_the_labels_its_values_share():
+    # issue 14, unseen systems: classes of one package vary below the package name
+    msgs = [f"loaded plugin org.acme.plugins.{n} in {i} ms" for i, n in enumerate(("audit.Trail", "Cache", "v2.Router$Sink"))]
+    assert templates(msgs) == {"loaded plugin org.acme.plugins.<*> in <*> ms"}
+    # host names that differ in their first label are still one variable
+    assert templates([f"gossip from {h}.zone2.cluster" for h in ("db-7", "db-9", "cache-1")]) == {"gossip from <*>"}

@@ -170,7 +170,8 @@ def _is_host(token: str) -> bool:
         return False
     # a country-code domain under a generic second level (www.example.com.xy, dept.uni.ac.xy,
     # not a dotted setting name such as task.attempt.id)
-    return bool(_DIGIT_OR_VAR.search(token) or _CC_DOMAIN.search(token))
+    # (a varying last label is a dotted name's leaf, org.acme.jobs.<*>, not a host)
+    return bool((_DIGIT_OR_VAR.search(token) and not _DIGIT_OR_VAR.search(m[1])) or _CC_DOMAIN.search(token))
 
 
 def _path_rule(token: str, config: Config = DEFAULT) -> str:
@@ -311,7 +312,7 @@ def _generalise(values: list[str]) -> str:
     user=fztu, user=root → user=<*>; chdir(/a), chdir(/b) → chdir(<*>)."""
     prefix = os.path.commonprefix(values)
     suffix = os.path.commonprefix([v[::-1] for v in values])[::-1]
-    cut = max((prefix.rfind(ch) for ch in "=:(['\"/"), default=-1)
+    cut = max((prefix.rfind(ch) for ch in "=:(['\"/."), default=-1)
     head = prefix[: cut + 1] if cut >= 0 else ""
     cut = min((i for i, ch in enumerate(suffix) if ch in ")]'\":,;"), default=len(suffix))
     tail = suffix[cut:] if suffix else ""
