@@ -198,7 +198,8 @@ def _path_rule(token: str, config: Config = DEFAULT) -> str:
 _BRACKET_LIST = regex.compile(r"([\[{])[^\[\]{}\s,=<]+(?:, ?[^\[\]{}\s,=<]+)+([\]}])")
 # Names that count up (an14 an15 … an<*>, dadmin2 dadmin3 dadmin4), three or more side by
 # side with one prefix: one list of values, however long.
-_NAME_LIST = regex.compile(r"(?<![^\s=:(\[])[A-Za-z]+(?:\d+|<\*>)(?: [A-Za-z]+(?:\d+|<\*>)){2,}(?![^\s,.;)\]])")
+_NAME_LIST = regex.compile(r"(?<![^\s=:(\[])[A-Za-z]++(?:\d++|<\*>)(?: [A-Za-z]++(?:\d++|<\*>)){2,}(?![^\s,.;)\]])")
+_NAME_PAIR = regex.compile(r"(?:\d|\*>) [A-Za-z]+(?:\d|<\*>)")
 _LETTERS = regex.compile(r"[A-Za-z]+")
 # A version (v2.<*>, v1.<*>.<*>) is a value.
 _VERSION = regex.compile(r"(?<![\w.<>*-])[vV]\d+(?:\.(?:\d+|<\*>))+(?![\w.])")
@@ -230,7 +231,8 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
     if config.lists:
         text = _BRACKET_LIST.sub(lambda m: f"{m[1]}{VAR}{m[2]}", text)
         text = _BARE_LIST.sub(VAR, text)
-        text = _NAME_LIST.sub(lambda m: VAR if _one_prefix(m[0]) else m[0], text)
+        if _NAME_PAIR.search(text):  # cheap test first: most messages have no such run
+            text = _NAME_LIST.sub(lambda m: VAR if _one_prefix(m[0]) else m[0], text)
     text = _WRAPPED.sub(VAR, text)
     text = _VERSION.sub(VAR, text)
     path_rule, token_rule = _token_rules(config)
