@@ -239,9 +239,18 @@ def _logfmt_time(value: str) -> tuple[int | None, str | None, bool]:
 def read_text(data: bytes, ctx: Context) -> ReadResult:
     """Plain lines (logcli `-o raw`, an application's own log file). A leading ISO time, a
     logfmt `ts=`/`time=`/`timestamp=` field or a Kubernetes CRI prefix gives the record its
-    time; CRI partial (`P`) lines are joined."""
-    builder, counts = text_lines(data)
-    return _finish(builder, ctx, counts["out_of_range"], 0, 0, text_warnings(counts))
+    time; CRI partial (`P`) lines are joined. Read column-wise where it gives the same records
+    (`text_columns`), else line by line."""
+    from rca.inputs.readers.text_columns import text_columns
+
+    columns = text_columns(data, ctx.path)
+    if columns is None:
+        builder, counts = text_lines(data)
+        return _finish(builder, ctx, counts["out_of_range"], 0, 0, text_warnings(counts))
+    table, counts = columns
+    if table.num_rows == 0:
+        raise fail(ctx, "no log records found")
+    return ReadResult(table, rejected=counts["out_of_range"], warnings=text_warnings(counts))
 
 
 def text_lines(data: bytes, first_line: int = 0) -> tuple[RecordBuilder, dict[str, int]]:
