@@ -1,6 +1,6 @@
 """Memory of `rca analyze` as exports grow: peak RSS and time for 1M and 10M-line logcli JSONL.
 
-    python bench/memory.py [--lines 1000000,10000000] [--keep DIR]
+    python bench/memory.py [--lines 1000000,10000000] [--keep DIR] [--kind logcli|logcli-gz|ndjson|ndjson-gz] [--whole]
 
 The export is written as a stream (never held in memory): hours of simulated JWT Pizza
 traffic, newest first, every request line distinct (a trace id and a fresh session token
@@ -10,6 +10,10 @@ streaming JSON reader over the same file in the same minute (bounded memory, lik
 streamed path). "map MB" is the peak before the reduce began: the map's own; when the
 whole peak is higher, it was in the reduce. Target: 10M lines (3.7 GB) in <= 2 GB peak,
 time growing linearly.
+`--kind` writes the same traffic gzip-compressed, or as pino-style NDJSON (the JWT Pizza
+logger's objects with time, level and labels: `fixtures.generate.ndjson`'s shape), plain
+or gzip-compressed; the floor then parses the same (decompressed) stream. `--whole` also
+analyses the export read whole, as before these inputs streamed.
 """
 
 from __future__ import annotations
@@ -32,11 +36,20 @@ import json, resource, sys, time
 kind, path = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
 if kind == "baseline":
+    import pyarrow as pa
     import pyarrow.json as pj
     rows, incidents = 0, None
-    for batch in pj.open_json(path, read_options=pj.ReadOptions(block_size=1 << 24)):
+    stream = pa.input_stream(path, compression="gzip" if path.endswith(".gz") else None)
+    fields = [("timestamp", pa.string())] if ".jsonl" in path else [("time", pa.int64())]
+    options = pj.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore")
+    for batch in pj.open_json(stream, read_options=pj.ReadOptions(block_size=1 << 24), parse_options=options):
         rows += batch.num_rows
     map_mb = None
+elif kind == "whole":  # the inputs read whole, as before they streamed
+    from rca.findings.pipeline import analyze
+    from rca.inputs.exports import ingest
+    f = analyze(ingest([path]))
+    rows, incidents, map_mb = f.ingested.records, len(f.incidents), None
 else:
     import rca.findings.stream as stream
     from rca.findings.pipeline import analyze
@@ -47,8 +60,9 @@ else:
     stream.reduce_chunks = measured
     f = analyze([path])
     rows, incidents, map_mb = f.ingested.records, len(f.incidents), (marks or [None])[0]
+usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"rows": rows, "incidents": incidents, "seconds": time.perf_counter() - t0,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "map_mb": map_mb}))
+                  "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024, "map_mb": map_mb}))
 """
 
 HOUR_NS = 3600 * generate.S
@@ -110,10 +124,50 @@ def write_export(path: Path, lines: int, seed: int = 1, distinct: float = 1.0) -
     return path.stat().st_size
 
 
+def as_kind(path: Path, kind: str) -> Path:
+    """The logcli export at `path` rewritten as `kind` (the original removed)."""
+    import gzip
+    import shutil
+
+    if kind == "logcli":
+        return path
+    target = path
+    if kind.startswith("ndjson"):
+        target = path.with_suffix(".ndjson")
+        levels = {"info": 30, "warn": 40, "error": 50}
+        with open(path, encoding="utf-8") as src, open(target, "w", encoding="utf-8") as out:
+            for raw in src:
+                record = json.loads(raw)
+                labels, line = record["labels"], record["line"]
+                body = json.loads(line)
+                obj = {"level": levels[labels["level"]], "time": _ms(record["timestamp"]), "name": generate.SERVICE,
+                       "type": labels["type"], "msg": body if isinstance(body, str) else labels["type"]}
+                if isinstance(body, dict):
+                    obj.update(body)
+                out.write(json.dumps(obj, separators=(",", ":")) + "\n")
+        path.unlink()
+    if kind.endswith("-gz"):
+        packed = target.with_name(target.name + ".gz")
+        with open(target, "rb") as src, gzip.open(packed, "wb", compresslevel=6) as out:
+            shutil.copyfileobj(src, out, 1 << 22)
+        target.unlink()
+        target = packed
+    return target
+
+
+def _ms(stamp: str) -> int:
+    import numpy as np
+
+    return int(np.datetime64(stamp.rstrip("Z"), "ms").astype(np.int64))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", default="1000000,10000000")
     parser.add_argument("--keep", help="write the exports into this folder and keep them")
+    parser.add_argument("--kind", default="logcli", choices=["logcli", "logcli-gz", "ndjson", "ndjson-gz"],
+                        help="the export's format and compression")
+    parser.add_argument("--whole", action="store_true", help="also analyse the export read whole (not streamed)")
     parser.add_argument("--distinct", type=float, default=1.0,
                         help="share of request lines made unique (1.0: all; lower runs faster)")
     args = parser.parse_args()
@@ -121,18 +175,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep or tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        print(f"distinct request lines: {args.distinct:.0%}")
+        print(f"distinct request lines: {args.distinct:.0%}; export: {args.kind}")
         print(f"{'lines':>11}{'file MB':>9}{'floor s':>9}{'floor MB':>9}{'rca s':>8}{'rca MB':>8}"
-              f"{'map MB':>8}{'lines/s':>10}{'ratio':>7}{'incidents':>10}")
+              f"{'map MB':>8}{'lines/s':>10}{'ratio':>7}{'incidents':>10}{'floor cpu':>10}{'rca cpu':>9}")
         for n in sizes:
             path = folder / f"export-{n}-{args.distinct:g}.jsonl"
-            size = path.stat().st_size if args.keep and path.exists() else write_export(path, n, distinct=args.distinct)
+            if not (args.keep and path.exists()) or args.kind != "logcli":
+                write_export(path, n, distinct=args.distinct)
+            path = as_kind(path, args.kind)
+            size = path.stat().st_size
             base = measure("baseline", path, 1, CHILD)
             got = measure("rca", path, 1, CHILD)
             assert got["rows"] == n == base["rows"], (got, base)
             print(f"{n:>11,}{size / 1e6:>9.0f}{base['seconds']:>9.1f}{base['peak_mb']:>9.0f}"
                   f"{got['seconds']:>8.1f}{got['peak_mb']:>8.0f}{got['map_mb'] or 0:>8.0f}{n / got['seconds']:>10,.0f}"
-                  f"{got['seconds'] / base['seconds']:>7.1f}{got['incidents']:>10}", flush=True)
+                  f"{got['seconds'] / base['seconds']:>7.1f}{got['incidents']:>10}{base['cpu']:>10.1f}"
+                  f"{got['cpu']:>9.1f}", flush=True)
+            if args.whole:
+                whole = measure("whole", path, 1, CHILD)
+                assert (whole["rows"], whole["incidents"]) == (n, got["incidents"]), (whole, got)
+                print(f"{'read whole:':>38}{whole['seconds']:>8.1f}{whole['peak_mb']:>8.0f}{'':>8}"
+                      f"{n / whole['seconds']:>10,.0f}{whole['seconds'] / base['seconds']:>7.1f}"
+                      f"{'':>20}{whole['cpu']:>9.1f}", flush=True)
             if not args.keep:
                 path.unlink()
 
