@@ -85,6 +85,21 @@ def test_a_compressed_file_is_read_in_several_pieces(tmp_path):
     assert sum(p.table.num_rows for p in pieces) == analyze([path]).ingested.records
 
 
+def test_a_plain_file_is_split_into_byte_ranges_that_start_at_a_record(tmp_path):
+    from rca.inputs.parts import plan_parts, read_pieces, streamed_files
+
+    lines = WRITE["ndjson"](_events()).splitlines(keepends=True)
+    for at in range(len(lines) - 50, 10, -31):
+        lines.insert(at, b"Error: socket hang up\n")
+    path = _write(tmp_path, "trace.ndjson", b"".join(lines))
+    parts = plan_parts(streamed_files([path], None), 20_000)
+    assert len(parts) > 5
+    pieces = [piece for part in parts for piece in read_pieces(part)]
+    assert sum(piece.rejected for piece in pieces) == 0
+    streamed = sorted(line for piece in pieces for line in piece.table.column("line").to_pylist())
+    assert streamed == sorted(analyze([path]).ingested.table.column("line").to_pylist())
+
+
 def test_ndjson_continuation_lines_stay_with_their_record_across_piece_cuts(tmp_path):
     lines = WRITE["ndjson"](_events()).splitlines(keepends=True)
     for at in range(len(lines) - 50, 10, -97):  # stack traces under some records

@@ -169,7 +169,7 @@ def plan_parts(files: list[tuple[str, Kind]], chunk_bytes: int, workers: int = 1
         if kind.compression:
             parts.append(Part(path, number, len(parts), kind.format, kind.compression, piece_bytes=chunk_bytes))
             continue
-        for chunk in plan(path, chunk_bytes, workers):
+        for chunk in plan(path, chunk_bytes, workers if kind.size > chunk_bytes else 1):  # small files whole
             parts.append(Part(path, number, len(parts), kind.format, None, chunk.start, chunk.end))
     return parts
 
