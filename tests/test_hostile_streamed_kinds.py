@@ -116,3 +116,20 @@ def test_a_lowered_line_limit_reaches_dask_workers_reading_a_gzip_file(tmp_path,
     with Client(dask_cluster.scheduler_address) as client:
         on_dask = analyze([path], chunk_bytes=20_000, mapper=dask_mapper(client))
     assert limits.cut_lines_warning(padded, CAP) in on_dask.ingested.inputs[0].warnings
+
+
+def test_a_one_document_export_past_the_size_cap_is_refused_in_one_line(rca, tmp_path):
+    events = generate.simulate(chaos=[Chaos("fail", 300, 540)], minutes=12, seed=11)
+    export = tmp_path / "query.json"
+    export.write_bytes(generate.loki_query(events))
+    run = rca("analyze", str(export), "--input-limit", "input-size=64K")
+    assert run.code == 2
+    assert "cannot be streamed may be read whole" in _one_error(run) and "input-size" in run.stderr
+
+
+def test_a_line_oriented_export_past_the_size_cap_is_still_read(rca, tmp_path):
+    events = generate.simulate(chaos=[Chaos("fail", 300, 540)], minutes=12, seed=11)
+    export = tmp_path / "pino.ndjson"
+    export.write_bytes(generate.ndjson(events))
+    run = rca("analyze", str(export), "--input-limit", "input-size=64K")
+    assert run.code == 0, run.stderr

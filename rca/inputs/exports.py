@@ -171,6 +171,27 @@ def _read_bytes(path: str) -> bytes:
         raise InputError(path, f"cannot read ({exc.strerror or exc})") from None
 
 
+def _fits_whole(path: str, input_format: str | None) -> None:
+    """Refuse a file past the size cap that can only be read whole (one JSON document, a CSV):
+    it would take several times its size in memory. Line-oriented exports pass: large ones
+    are streamed (`rca.inputs.parts`), and compressed ones are capped as they decompress."""
+    if path == STDIN or input_limits.is_stream(path):
+        return
+    caps = input_limits.current()
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return  # the read says what is wrong
+    if size <= caps.input_size:
+        return
+    from rca.inputs.parts import sniff
+
+    if sniff(path, input_format) is None:
+        raise InputError(path, f"is {input_limits.human(size)}, more than the {input_limits.human(caps.input_size)} "
+                               "an export that cannot be streamed may be read whole; refused "
+                               "(raise the cap with --input-limit input-size=SIZE)")
+
+
 def _fast_path(path: str, input_format: str | None, labels: bool = True) -> ReadResult | None:
     """logcli JSONL in a plain, uncompressed UTF-8 file: let Arrow read the file itself."""
     if path == STDIN or input_format not in (None, "logcli-jsonl") or input_limits.is_stream(path):
@@ -196,6 +217,8 @@ def read_input(path: str, input_format: str | None = None, data: bytes | None = 
     fast = _fast_path(path, input_format, labels) if data is None else None
     if fast is not None:
         return _summarise(path, "logcli-jsonl", fast, [], [], started)
+    if data is None:
+        _fits_whole(path, input_format)
     raw = _read_bytes(path) if data is None else data
     if not raw:
         raise InputError(path, "empty file")

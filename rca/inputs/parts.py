@@ -38,6 +38,9 @@ _READ = 1 << 20
 _PIECE_OUT = 8 << 20
 # How much larger than its file a compressed export is taken to be, when choosing to stream.
 COMPRESSED_GROWTH = 10
+# Pieces of the formats read by a Python loop per line, which holds several times a piece
+# in Python objects while it reads (Arrow reads logcli JSONL in CHUNK_BYTES pieces).
+LOOP_PIECE = CHUNK_BYTES // 4
 STREAMED_FORMATS = ("logcli-jsonl", "ndjson", "text")
 _KINDS = (("gzip", GZIP), ("zstd", ZSTD))
 
@@ -166,10 +169,11 @@ def plan_parts(files: list[tuple[str, Kind]], chunk_bytes: int, workers: int = 1
     compressed file."""
     parts: list[Part] = []
     for number, (path, kind) in enumerate(files):
+        size = chunk_bytes if kind.format == "logcli-jsonl" else min(chunk_bytes, LOOP_PIECE)
         if kind.compression:
-            parts.append(Part(path, number, len(parts), kind.format, kind.compression, piece_bytes=chunk_bytes))
+            parts.append(Part(path, number, len(parts), kind.format, kind.compression, piece_bytes=size))
             continue
-        for chunk in plan(path, chunk_bytes, workers if kind.size > chunk_bytes else 1):  # small files whole
+        for chunk in plan(path, size, workers if kind.size > size else 1):  # small files whole
             parts.append(Part(path, number, len(parts), kind.format, None, chunk.start, chunk.end))
     return parts
 
@@ -243,18 +247,24 @@ def _compressed_pieces(part: Part, limits: Limits) -> Iterator[Piece]:
     for block in stream:
         buf += block
         while len(buf) > part.piece_bytes and (cut := _cut(buf, part.piece_bytes, accept, False)) is not None:
-            yield _piece(bytes(buf[:cut]), part, last=False)
-            del buf[:cut]
+            yield _piece(_taken(buf, cut), part, last=False)
     while True:
         cut = _cut(buf, part.piece_bytes, accept, True) if len(buf) > part.piece_bytes else len(buf)
-        piece = _piece(bytes(buf[:cut]), part, last=cut >= len(buf))
-        del buf[:cut]
+        last = cut >= len(buf)
+        piece = _piece(_taken(buf, cut), part, last=last)
         if not buf:
             piece.notes = ([f"{part.compression} stream is cut off; read what decompressed"] if stream.cut else []) \
                 + [part.compression]
             yield piece
             return
         yield piece
+
+
+def _taken(buf: bytearray, cut: int) -> bytes:
+    """The first `cut` bytes, gone from the buffer (not held twice while the piece is read)."""
+    data = bytes(buf[:cut])
+    del buf[:cut]
+    return data
 
 
 def _piece(data: bytes, part: Part, last: bool) -> Piece:
