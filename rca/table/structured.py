@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
+from rca.inputs.readers.text_columns import first_bytes
 from rca.inputs.timestamps import strip_leading_time_array
 from rca.table import identity
 
@@ -114,23 +115,6 @@ def _raw_values(objects: pa.Array, rows: np.ndarray, key: str) -> tuple[np.ndarr
 _SPACE = r"[\t-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 
 
-def _first_bytes(lines: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Each line's first byte (0 for an empty line), read straight from the Arrow buffers."""
-    chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
-    out = []
-    for chunk in chunks:
-        n = len(chunk)
-        wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
-        offsets = np.frombuffer(chunk.buffers()[1], np.int64 if wide else np.int32)[chunk.offset:chunk.offset + n + 1]
-        data = chunk.buffers()[2]
-        body = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-        first = np.zeros(n, np.uint8)
-        filled = offsets[1:] > offsets[:-1]
-        first[filled] = body[offsets[:-1][filled]]
-        out.append(first)
-    return np.concatenate(out) if out else np.zeros(0, np.uint8)
-
-
 # Bytes a line opening with white space (as str.isspace sees it) can start with.
 _SPACE_LEADS = np.zeros(256, bool)
 _SPACE_LEADS[[*range(9, 14), *range(0x1C, 0x21), 0xC2, 0xE1, 0xE2, 0xE3]] = True
@@ -153,7 +137,7 @@ def _kinds(lines: pa.Array):
     def where(mask) -> np.ndarray:
         return mask.to_numpy(zero_copy_only=False)
 
-    first = _first_bytes(lines)
+    first = first_bytes(lines)
     spaced = _SPACE_LEADS[first]
     is_obj = _opens_with(lines, first, "{", spaced)
     quoted = np.zeros(len(lines), bool)
