@@ -1,0 +1,62 @@
+"""A streamed piece's per-row values are narrowed until the reduce, and given back exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rca.findings.stream import ChunkState, _compact, _widened
+from rca.findings.traffic import RowFacts
+
+MS = 1_000_000
+T0 = 1_764_600_000_000 * MS  # 2025-12-01, in nanoseconds
+
+
+def _state(ts: np.ndarray, latency: np.ndarray) -> ChunkState:
+    n = ts.size
+    rng = np.random.default_rng(3)
+    flags = [rng.random(n) < p for p in (0.5, 0.9, 0.7, 0.1, 0.2)]
+    facts = RowFacts(ts, ts != 0, flags[0], flags[1], latency, rng.integers(-1, 40, n).astype(np.int32),
+                     [f"/api/{i}" for i in range(40)])
+    return ChunkState(0, True, facts=facts, is_anchor=flags[3], want=flags[4])
+
+
+def _values(state: ChunkState) -> dict[str, np.ndarray]:
+    names = ("ts", "timed", "is_http", "ok_but_latency", "latency_ms", "endpoint_codes")
+    out = {name: getattr(state.facts, name) for name in names}
+    out.update(is_anchor=state.is_anchor, want=state.want)
+    return out
+
+
+def _round_trip(state: ChunkState) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    before = {name: value.copy() for name, value in _values(state).items()}
+    size = state.rows
+    _compact(state)
+    return before, {name: _widened(state, name, value, size) for name, value in _values(state).items()}
+
+
+def test_millisecond_times_and_whole_latencies_come_back_exactly_after_narrowing():
+    ts = T0 + np.sort(np.random.default_rng(1).integers(0, 3_600_000, 1001)) * MS  # not a multiple of 8 rows
+    latency = np.where(np.arange(1001) % 7 == 0, np.nan, np.arange(1001) % 900).astype(float)
+    state = _state(ts, latency)
+    before, after = _round_trip(state)
+    assert state.ts_base is not None and state.facts.ts.dtype == np.int32
+    assert state.facts.latency_ms.dtype == np.float32
+    for name, value in before.items():
+        assert np.array_equal(after[name], value, equal_nan=name == "latency_ms"), name
+        assert after[name].dtype == value.dtype or name == "endpoint_codes", name
+
+
+def test_times_finer_than_a_millisecond_and_untimed_rows_are_kept_as_they_are():
+    for ts in (T0 + np.arange(50) * 1_234_567, np.where(np.arange(50) % 5 == 0, 0, T0 + np.arange(50) * MS)):
+        state = _state(ts, np.zeros(50))
+        before, after = _round_trip(state)
+        assert state.ts_base is None and state.facts.ts.dtype == np.int64
+        assert np.array_equal(after["ts"], before["ts"])
+
+
+def test_latencies_a_float32_cannot_hold_stay_as_they_are():
+    latency = np.array([0.1, 12.345678901, 3.0, np.nan])
+    state = _state(T0 + np.arange(4) * MS, latency)
+    before, after = _round_trip(state)
+    assert state.facts.latency_ms.dtype == np.float64
+    assert np.array_equal(after["latency_ms"], before["latency_ms"], equal_nan=True)
