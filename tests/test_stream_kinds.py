@@ -213,3 +213,15 @@ def test_rca_analyze_engine_dask_reads_a_gzip_ndjson_export(tmp_path, dask_clust
     assert (local.code, on_dask.code) == (0, 0), on_dask.stderr
     assert {k: v for k, v in json.loads(on_dask.stdout).items() if k != "generated_at"} == \
         {k: v for k, v in json.loads(local.stdout).items() if k != "generated_at"}
+
+
+def test_kubernetes_partial_lines_cut_between_pieces_give_the_whole_read_findings(tmp_path):
+    out = []
+    for line in WRITE["text"](_events()).decode().splitlines():
+        stamp, _, body = line.partition(" ")
+        half = len(body) // 2
+        out += [f"{stamp} stdout P {body[:half]}", f"{stamp} stdout F {body[half:]}"]
+    path = _write(tmp_path, "pod.log", ("\n".join(out) + "\n").encode(), "gz")
+    whole = analyze([path])
+    for chunk_bytes in (700, 20_000):
+        _assert_same(whole, analyze([path], chunk_bytes=chunk_bytes))

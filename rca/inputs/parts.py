@@ -29,6 +29,7 @@ from rca.inputs.detect import detect, not_a_log
 from rca.inputs.limits import Budget, Limits, current, is_stream
 from rca.inputs.readers.loggers import (is_line_ndjson, ndjson_lines, ndjson_warnings, starts_ndjson_record,
                                         text_lines, text_warnings)
+from rca.inputs.readers.text_columns import text_columns
 from rca.inputs.records import table_from_columns
 from rca.inputs.sniff import GZIP, ZIP, ZSTD, is_plain_text, looks_binary
 
@@ -280,13 +281,15 @@ def _piece(data: bytes, part: Part, last: bool) -> Piece:
         return Piece(None, digest)  # the whole read replaces the bytes and says how many
     if part.format == "ndjson":
         builder, counts = ndjson_lines(data)
-        rejected = counts["rejected"]
-    else:
-        builder, counts = text_lines(data)
-        rejected = counts["out_of_range"]
-        if counts["partial"] and not last:
-            return Piece(None, digest)  # a CRI partial line continues in the next piece
-    return Piece(builder.to_table(part.path), digest, span, rejected, counts)
+        return Piece(builder.to_table(part.path), digest, span, counts["rejected"], counts)
+    columns = text_columns(data, part.path)  # as the whole read: column-wise where it can
+    if columns is not None:
+        table, counts = columns
+        return Piece(table, digest, span, counts["out_of_range"], counts)
+    builder, counts = text_lines(data)
+    if counts["partial"] and not last:
+        return Piece(None, digest)  # a CRI partial line continues in the next piece
+    return Piece(builder.to_table(part.path), digest, span, counts["out_of_range"], counts)
 
 
 def reader_warnings(fmt: str, counts: dict[str, int]) -> list[str]:
