@@ -13,6 +13,9 @@ _LOGCLI_LABELS = regex.compile(
     rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) (?:\{\}|\{[A-Za-z_][A-Za-z0-9_]*=\")",
     regex.MULTILINE,
 )
+# A text line opening with a bracketed field that holds no JSON punctuation, then more text
+# (`[Sun Dec 04 04:47:44 2005] [error] …`): never a JSON document, which would end there.
+_BRACKETED = regex.compile(rb'^\[[^\[\]{}"]*\][ \t]*[^\s,\]}]')
 _LOKI_ERROR = regex.compile(
     rb"^(?:parse error|max entries limit|too many|query timed out|.{0,200}exceeded|"
     rb"log queries are not supported|failed to parse|unauthorized|no org id)", regex.IGNORECASE
@@ -49,6 +52,8 @@ def detect(data: bytes) -> tuple[str | None, str]:
         return None, "empty"
     if body[:1] in (b"{", b"["):
         lines = _first_lines(data, 3)
+        if lines and all(_BRACKETED.match(line) for line in lines):
+            return "text", "plain text lines opening with a bracketed field ([time] [level] …)"
         first = _json_keys_line(lines[0]) if lines else None
         second = _json_keys_line(lines[1]) if len(lines) > 1 else None
         if first is not None and (second is not None or len(lines) == 1):
