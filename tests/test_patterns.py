@@ -148,3 +148,13 @@ def test_lines_missing_the_field_are_counted_and_reported(rca):
 
     templates = {t["template"]: t["count"] for t in json.loads(run.stdout)["templates"]}
     assert templates["(field missing)"] > 0 and templates["<*>"] > 0
+
+
+def test_a_line_of_thousands_of_tokens_keeps_its_own_variables_instead_of_comparing_every_position():
+    from collections import Counter
+
+    from rca.table.patterns import MERGE_MAX_TOKENS, merge_variable_positions
+    short = Counter({f"job started on worker {w}": 1 for w in ("alpha", "beta", "gamma", "delta", "omega")})
+    long = Counter({"word " * MERGE_MAX_TOKENS + w: 1 for w in ("alpha", "beta", "gamma", "delta", "omega")})
+    assert len(set(merge_variable_positions(short).values())) == 1
+    assert merge_variable_positions(long) == {t: t for t in long}

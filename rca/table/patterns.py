@@ -330,6 +330,11 @@ def _fits(shape: str, token: str) -> bool:
     return bool(regex.fullmatch(pattern, token.replace(VAR, "0")))
 
 
+# Templates longer than this many tokens keep their own variables: no logged event is that
+# long, and comparing every position of a hostile line of 100k tokens costs tokens x length.
+MERGE_MAX_TOKENS = 512
+
+
 def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> dict[str, str]:
     """Map each template to its merged form: positions where templates of the same length
     and otherwise equal tokens take `min_variants` or more values become `<*>`."""
@@ -342,22 +347,24 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
         current = Counter()
         for t, n in counts.items():
             current[mapping[t]] += n
-        # Keyed by the text either side of the position (string slices, not token tuples:
-        # the same key, built without a Python object per token).
+        # Keyed by the text either side of the position, hashed: a key per token holding
+        # its slices would grow with tokens x length (a hostile line of 100k short tokens).
         by_key: dict[tuple, set[str]] = defaultdict(set)
         variable: set[tuple] = set()  # positions some template already holds as <*>
         shaped: dict[tuple, str] = {}  # ... or as a variable with punctuation (<*>:<*>)
         for t in current:
             toks = _tokens(t)
+            if len(toks) > MERGE_MAX_TOKENS:
+                continue
             start = 0
             for p, tok in enumerate(toks):
                 end = start + len(tok)
                 if tok != VAR and _WORD_CHAR.search(tok):
-                    by_key[(len(toks), p, t[:start], t[end:])].add(t)
+                    by_key[(len(toks), p, hash(t[:start]), hash(t[end:]))].add(t)
                 elif tok == VAR:
-                    variable.add((len(toks), p, t[:start], t[end:]))
+                    variable.add((len(toks), p, hash(t[:start]), hash(t[end:])))
                 elif VAR in tok:
-                    shaped[(len(toks), p, t[:start], t[end:])] = tok
+                    shaped[(len(toks), p, hash(t[:start]), hash(t[end:]))] = tok
                 start = end + 1
         replace: dict[str, str] = {}
         for key, members in by_key.items():
