@@ -79,3 +79,14 @@ def test_a_systems_own_variables_come_from_its_knowledge_pack():
     assert template(line) == "forged jwt <*> at https://factory.example/api/support/k/report/<*>"
     assert template(line, variables=()) == \
         "forged jwt deadxe6MTcb33f3ODgzOTgs at https://factory.example/api/support/k/report/k3q9z7mf"
+
+
+def test_a_repeated_string_is_masked_everywhere_a_walk_meets_it(monkeypatch):
+    from rca.table.redact import redact_tree
+
+    monkeypatch.setenv("LOKI_TOKEN", "glc_0123456789abcdef")
+    line = "auth glc_0123456789abcdef failed"
+    tree = {"examples": [line, line], "counts": {line: 2}, "nested": ({"again": line},)}
+    walked = redact_tree(tree)
+    assert "glc_0123456789abcdef" not in repr(walked)
+    assert walked["examples"][0] == walked["examples"][1] == next(iter(walked["counts"])) == walked["nested"][0]["again"]

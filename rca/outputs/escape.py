@@ -9,6 +9,8 @@ OSC-8 hyperlinks, bidi overrides) are removed. Only http(s) URLs are ever shown 
 
 from __future__ import annotations
 
+import functools
+
 import regex
 
 _NEWLINES = regex.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
@@ -36,7 +38,13 @@ def one_line(text: str) -> str:
 
 def md_text(value: object) -> str:
     """A value as inline Markdown text that renders as exactly its characters."""
-    text = one_line(_CONTROLS.sub("", str(value)))
+    return _md_text(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _md_text(text: str) -> str:
+    """Cached: a report of many incidents escapes the same few thousand values again and again."""
+    text = one_line(_CONTROLS.sub("", text))
     text = _MD_INLINE.sub(r"\\\1", text)
     text = _HTML_START.sub("&lt;", _ENTITY.sub("&amp;", text))
     return _MD_LINE_START.sub(r"\1\\\2", text)

@@ -5,6 +5,8 @@ through the template's escaping filters."""
 
 from __future__ import annotations
 
+import functools
+
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,7 +31,10 @@ def md_path(value: object) -> str:
     return quote(str(value))
 
 
+@functools.lru_cache(maxsize=8)
 def _environment(loader_path: Path) -> Any:
+    """One sandbox per template folder, kept: it caches the compiled template, which a
+    report of many incidents (one section each) would otherwise compile again every time."""
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
