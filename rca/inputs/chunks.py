@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,22 +60,28 @@ def plan(path: str, chunk_bytes: int = CHUNK_BYTES, workers: int = 1) -> list[Ch
     return [Chunk(path, i, s, min(size, s + chunk_bytes)) for i, s in enumerate(starts)]
 
 
-def _line_start(fh, offset: int, size: int) -> int:
-    """The first line start at or after `offset`."""
+def line_start(fh, offset: int, size: int, accept: Callable[[bytes], bool] | None = None) -> int:
+    """The first line start at or after `offset` (of a line `accept` allows to start a
+    range, when given: an NDJSON record, not its continuation text)."""
     if offset <= 0:
         return 0
     if offset >= size:
         return size
     fh.seek(offset - 1)
     fh.readline()
-    return fh.tell()
+    while True:
+        pos = fh.tell()
+        if pos >= size:
+            return size
+        if accept is None or accept(fh.readline().rstrip(b"\r\n")):
+            return pos
 
 
 def read_chunk(chunk: Chunk) -> ChunkTable:
     """The records whose lines start inside the chunk's range."""
     with open(chunk.path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
-        start, end = _line_start(fh, chunk.start, size), _line_start(fh, chunk.end, size)
+        start, end = line_start(fh, chunk.start, size), line_start(fh, chunk.end, size)
         fh.seek(start)
         data = fh.read(max(0, end - start))
     digest = hashlib.sha256(data).hexdigest()

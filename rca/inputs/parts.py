@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from rca.errors import InputError
-from rca.inputs.chunks import CHUNK_BYTES, Chunk, plan, read_chunk
+from rca.inputs.chunks import CHUNK_BYTES, Chunk, line_start, plan, read_chunk
 from rca.inputs.chunks import columnar as logcli_columnar
 from rca.inputs.detect import detect, not_a_log
 from rca.inputs.limits import Budget, Limits, current, is_stream
@@ -200,26 +200,10 @@ def _plain_range(part: Part) -> bytes:
     accept = _accept(part.format)
     with open(part.path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
-        start = _record_start(fh, part.start, size, accept)
-        end = _record_start(fh, part.end, size, accept)
+        start = line_start(fh, part.start, size, accept)
+        end = line_start(fh, part.end, size, accept)
         fh.seek(start)
         return fh.read(max(0, end - start))
-
-
-def _record_start(fh, offset: int, size: int, accept: Callable[[bytes], bool]) -> int:
-    """The first line start at or after `offset` that may start a piece."""
-    if offset <= 0:
-        return 0
-    if offset >= size:
-        return size
-    fh.seek(offset - 1)
-    fh.readline()
-    while True:
-        pos = fh.tell()
-        if pos >= size:
-            return size
-        if accept(fh.readline().rstrip(b"\r\n")):
-            return pos
 
 
 def _cut(buf: bytearray, target: int, accept: Callable[[bytes], bool], final: bool) -> int | None:
