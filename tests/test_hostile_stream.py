@@ -12,7 +12,7 @@ from fixtures import generate
 from fixtures.generate import Chaos
 from rca.findings.pipeline import analyze
 from rca.inputs import limits
-from rca.outputs.report import findings_json
+from tests.same_findings import comparable
 
 CAP = 2 << 10
 PADDED_EVERY = 7
@@ -30,12 +30,6 @@ def _export_with_long_lines(tmp_path):
     return str(path), len(records[::PADDED_EVERY])
 
 
-def _comparable(findings):
-    out = findings_json(findings)
-    out.pop("generated_at", None)
-    return out
-
-
 def _lowered(monkeypatch, **caps):
     for name, value in caps.items():
         monkeypatch.setenv("RCA_LIMIT_" + name.upper(), value)
@@ -48,7 +42,7 @@ def test_a_streamed_export_cuts_long_lines_as_the_whole_read_does(tmp_path, monk
     expected = limits.cut_lines_warning(padded, CAP)
     assert whole.ingested.inputs[0].warnings == [expected]
     assert streamed.ingested.inputs[0].warnings == [expected]
-    assert _comparable(streamed) == _comparable(whole)
+    assert comparable(streamed) == comparable(whole)
 
 
 def test_no_streamed_line_is_longer_than_the_cap(tmp_path, monkeypatch):

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from fixtures import generate
 from fixtures.generate import Chaos, Style
 from rca.findings.pipeline import analyze
-from rca.outputs.report import findings_json, markdown
-from rca.outputs.terminal import terminal
+from tests.same_findings import assert_same_findings, comparable
 
 SCENARIOS = {
     "factory failing": ([Chaos("fail", 300, 540)], generate.REFERENCE),
@@ -35,31 +33,17 @@ def _export(tmp_path, name, newest_first=True, seed=7):
     return str(path)
 
 
-def _comparable(findings):
-    out = findings_json(findings)
-    out.pop("generated_at", None)
-    return out
-
-
-def _assert_same(whole, streamed):
-    assert _comparable(streamed) == _comparable(whole)
-    assert markdown(streamed, None) == markdown(whole, None)
-    assert terminal(streamed, None) == terminal(whole, None)
-    for name in ("row_ts", "row_cluster", "row_is_request", "row_latency_ms"):
-        assert np.array_equal(getattr(streamed, name), getattr(whole, name), equal_nan=True), name
-
-
 @pytest.mark.parametrize("name", list(SCENARIOS))
 @pytest.mark.parametrize("newest_first", [True, False], ids=["newest-first", "oldest-first"])
 def test_streamed_findings_equal_whole_export_findings(tmp_path, name, newest_first):
     path = _export(tmp_path, name, newest_first)
-    _assert_same(analyze([path]), analyze([path], chunk_bytes=20_000))
+    assert_same_findings(analyze([path]), analyze([path], chunk_bytes=20_000))
 
 
 @pytest.mark.parametrize("chunk_bytes", [700, 4_096, 65_536, 1 << 30])
 def test_findings_do_not_depend_on_where_ranges_cut_lines(tmp_path, chunk_bytes):
     path = _export(tmp_path, "slow factory, older logger", seed=11)
-    _assert_same(analyze([path]), analyze([path], chunk_bytes=chunk_bytes))
+    assert_same_findings(analyze([path]), analyze([path], chunk_bytes=chunk_bytes))
 
 
 def test_an_export_out_of_time_order_is_put_in_order_as_the_whole_reader_does(tmp_path):
@@ -67,12 +51,12 @@ def test_an_export_out_of_time_order_is_put_in_order_as_the_whole_reader_does(tm
     third = len(lines) // 3
     shuffled = tmp_path / "parts-concatenated.jsonl"
     shuffled.write_bytes(b"".join(lines[third:2 * third] + lines[2 * third:] + lines[:third]))
-    _assert_same(analyze([str(shuffled)]), analyze([str(shuffled)], chunk_bytes=9_000))
+    assert_same_findings(analyze([str(shuffled)]), analyze([str(shuffled)], chunk_bytes=9_000))
 
 
 def test_the_committed_logcli_fixture_streams_to_the_same_findings(tmp_path):
     path = "fixtures/chaos-fail/logcli.jsonl"
-    _assert_same(analyze([path]), analyze([path], chunk_bytes=10_000))
+    assert_same_findings(analyze([path]), analyze([path], chunk_bytes=10_000))
 
 
 def test_streaming_holds_full_rows_only_for_lines_that_may_matter(tmp_path):
@@ -90,14 +74,14 @@ def test_a_broken_line_sends_the_export_to_the_reader_that_counts_it(tmp_path):
     broken.write_bytes(b"".join(lines))
     streamed = analyze([str(broken)], chunk_bytes=20_000)
     assert streamed.ingested.inputs[0].rejected == 1
-    _assert_same(analyze([str(broken)]), streamed)
+    assert_same_findings(analyze([str(broken)]), streamed)
 
 
 def test_other_formats_are_read_whole_whatever_the_chunk_size():
     whole = analyze(["fixtures/chaos-fail/loki-query.json"])
     chunked = analyze(["fixtures/chaos-fail/loki-query.json"], chunk_bytes=10_000)
     assert chunked.ingested.table.num_rows == whole.ingested.records
-    assert _comparable(chunked) == _comparable(whole)
+    assert comparable(chunked) == comparable(whole)
 
 
 @pytest.mark.parametrize("name", ["two windows, one resolved", "slow factory, older logger"])
@@ -109,7 +93,7 @@ def test_dask_workers_mapping_byte_ranges_give_the_local_findings(tmp_path, dask
     path = _export(tmp_path, name)
     with Client(dask_cluster.scheduler_address) as client:
         on_dask = analyze([path], chunk_bytes=20_000, mapper=dask_mapper(client))
-    _assert_same(analyze([path]), on_dask)
+    assert_same_findings(analyze([path]), on_dask)
 
 
 def test_rca_analyze_engine_dask_prints_the_local_json_findings(tmp_path, dask_cluster, rca):

@@ -7,15 +7,13 @@ from __future__ import annotations
 import gzip
 import json
 
-import numpy as np
 import pytest
 import zstandard
 
 from fixtures import generate
 from fixtures.generate import Chaos, Style
 from rca.findings.pipeline import analyze
-from rca.outputs.report import findings_json, markdown
-from rca.outputs.terminal import terminal
+from tests.same_findings import assert_same_findings, comparable
 
 CHAOS = [Chaos("fail", 100, 200, fix_code="aaaa1111"),
          Chaos("throttle", 500, 640, fix_code="bbbb2222", resolved_by_log=True)]
@@ -38,18 +36,8 @@ def _write(tmp_path, name, data, compression="plain"):
     return str(path)
 
 
-def _comparable(findings):
-    out = findings_json(findings)
-    out.pop("generated_at", None)
-    return out
-
-
 def _assert_same(whole, streamed):
-    assert _comparable(streamed) == _comparable(whole)
-    assert markdown(streamed, None) == markdown(whole, None)
-    assert terminal(streamed, None) == terminal(whole, None)
-    for name in ("row_ts", "row_cluster", "row_is_request", "row_latency_ms"):
-        assert np.array_equal(getattr(streamed, name), getattr(whole, name), equal_nan=True), name
+    assert_same_findings(whole, streamed)
     assert streamed.ingested.table.column("record").to_pylist() == \
         whole.ingested.table.take(_kept_rows(whole, streamed)).column("record").to_pylist()
 
@@ -187,7 +175,7 @@ def test_one_document_formats_are_read_whole_whatever_the_chunk_size(tmp_path):
     path = _write(tmp_path, "query.json", generate.loki_query(_events()), "gz")
     streamed = _streamed([path])
     assert streamed.ingested.total is None
-    assert _comparable(streamed) == _comparable(analyze([path]))
+    assert comparable(streamed) == comparable(analyze([path]))
 
 
 @pytest.mark.parametrize("kind, compression", [("ndjson", "gz"), ("text", "plain"), ("logcli", "zst")])
