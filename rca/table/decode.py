@@ -11,6 +11,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -576,6 +577,8 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
 def _rows_table(rows: list[tuple]) -> pa.Table:
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in COLUMNS]
     return pa.table([pa.array(col, f.type) for col, f in zip(columns, COLUMNS, strict=True)], schema=COLUMNS)
+
+
 def _service_of(source: str) -> str | None:
     """The service a plain log file is named for: `logs/jwt-pizza-service.log.gz` →
     `jwt-pizza-service` (nothing for standard input)."""
@@ -587,14 +590,11 @@ def _service_of(source: str) -> str | None:
     return name or None if source != "-" else None
 
 
-# Names export tools and people give files that hold logs, which name no service:
-# `export.jsonl`, `Explore-logs-2026-11-30 10_12_01.json`, `query (1).json`, `loki-results.json`.
-_GENERIC_NAME = regex.compile(r"(?i)^(?:(?:explore|grafana|loki|logcli)[-_ ]?)?(?:logs?|exports?|query|queries|"
-                              r"output|out|results?|data|downloads?|dump|pasted|records?|push|response|events|"
-                              r"lines|errors?|error[-_]logs|messages)?(?:[-_ ][-_ 0-9:TZ()]*|\s*\(\d+\))?$")
-
-
-_LOG_SUFFIXES = {"log", "txt", "gz", "zst", "bz2", "xz", "out", "err", "json", "jsonl", "ndjson", "1", "2"}
+# What a file's name says about its logs (tool knowledge, as data): the suffixes a log file
+# carries, and the names export tools give files that name no service.
+_FILE_NAMES = orjson.loads(files("rca.knowledge").joinpath("file_names.json").read_bytes())
+_GENERIC_NAME = regex.compile(_FILE_NAMES["generic_name"], regex.IGNORECASE)
+_LOG_SUFFIXES = frozenset(_FILE_NAMES["log_suffixes"])
 
 
 def _file_component(table: pa.Table) -> pa.Array:
