@@ -29,6 +29,7 @@ from rca.inputs.detect import detect, not_a_log
 from rca.inputs.limits import Budget, Limits, current, is_stream
 from rca.inputs.readers.loggers import (is_line_ndjson, ndjson_lines, ndjson_warnings, starts_ndjson_record,
                                         text_lines, text_warnings)
+from rca.inputs.readers.ndjson_columns import ndjson_columns
 from rca.inputs.readers.text_columns import text_columns
 from rca.inputs.records import table_from_columns
 from rca.inputs.sniff import GZIP, ZIP, ZSTD, is_plain_text, looks_binary
@@ -264,6 +265,10 @@ def _piece(data: bytes, part: Part, last: bool) -> Piece:
     if not _utf8(data):
         return Piece(None, digest)  # the whole read replaces the bytes and says how many
     if part.format == "ndjson":
+        fast = ndjson_columns(data, part.path)
+        if fast is not None:
+            table, counts = fast
+            return Piece(table, digest, span, counts["rejected"], counts)
         builder, counts = ndjson_lines(data)
         return Piece(builder.to_table(part.path), digest, span, counts["rejected"], counts)
     columns = text_columns(data, part.path)  # as the whole read: column-wise where it can

@@ -102,8 +102,16 @@ def read_ndjson(data: bytes, ctx: Context) -> ReadResult:
     if not is_line_ndjson(data):
         stripped = data[:4096].lstrip()
         return _read_array(data, ctx) if stripped.startswith(b"[") else _read_documents(data, ctx)
-    builder, counts = ndjson_lines(data)
-    return _finish(builder, ctx, counts["rejected"], 0, 0, ndjson_warnings(counts))
+    from rca.inputs.readers.ndjson_columns import ndjson_columns
+
+    columns = ndjson_columns(data, ctx.path)
+    if columns is None:
+        builder, counts = ndjson_lines(data)
+        return _finish(builder, ctx, counts["rejected"], 0, 0, ndjson_warnings(counts))
+    table, counts = columns
+    if table.num_rows == 0:
+        raise fail(ctx, "no log records found")
+    return ReadResult(table, rejected=counts["rejected"], warnings=ndjson_warnings(counts))
 
 
 def is_line_ndjson(data: bytes) -> bool:
