@@ -2,16 +2,21 @@
 
     python bench/startup.py [--repeat 7] [--size-mb 1]
 
-Each command runs `--repeat` times in a fresh process; the fastest wall time and its CPU time
-(user + system, less sensitive to other load on a shared machine) are printed beside
-`python -c pass` and `python -c "import pyarrow"` measured in the same run. Targets:
-`rca --help` at most 0.3 s, a 1 MB export analysed in at most 0.6 s.
+Each command runs `--repeat` times in a fresh process, the rows interleaved (one run of each
+row per round) so that other load on a shared machine falls on all of them alike. Printed per
+row: the median wall time, the median CPU time (user + system, less sensitive to other load),
+the fastest wall time, and the median wall time less that of `python -c pass`; the load
+average before and after is printed too. Bytecode is cached as an installed rca's is (pip
+compiles it at install): PYTHONDONTWRITEBYTECODE is dropped for the runs, the cache goes to a
+temporary PYTHONPYCACHEPREFIX, and one untimed round fills it. Targets: `rca --help` at most
+0.3 s, a 1 MB export analysed in at most 0.6 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,18 +29,14 @@ sys.path.insert(0, str(ROOT))
 from bench.pizza_export import write_logcli_jsonl  # noqa: E402
 
 
-def timed(argv: list[str], repeat: int) -> tuple[float, float]:
-    """(fastest wall seconds, CPU seconds of that run) over `repeat` fresh processes."""
-    best = (float("inf"), 0.0)
-    for _ in range(repeat):
-        before = os.times()
-        t0 = time.perf_counter()
-        subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wall = time.perf_counter() - t0
-        after = os.times()
-        cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-        best = min(best, (wall, cpu))
-    return best
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one fresh process running `argv`."""
+    before = os.times()
+    t0 = time.perf_counter()
+    subprocess.run(argv, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = os.times()
+    return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
 def main() -> None:
@@ -45,21 +46,36 @@ def main() -> None:
     args = parser.parse_args()
     py = sys.executable
     rca = [py, "-m", "rca"]
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "export.jsonl"
         write_logcli_jsonl(export, int(args.size_mb * 1e6 / 340))
+        size = f"{export.stat().st_size / 1e6:.1f} MB"
         rows = [
             ("python -c pass", [py, "-c", "pass"]),
             ("python -c 'import pyarrow'", [py, "-c", "import pyarrow, pyarrow.compute"]),
             ("rca --help", [*rca, "--help"]),
             ("rca version", [*rca, "version"]),
-            (f"rca analyze ({export.stat().st_size / 1e6:.1f} MB)", [*rca, "analyze", str(export)]),
+            (f"rca analyze ({size}, terminal)", [*rca, "analyze", str(export)]),
+            (f"rca analyze ({size}) -f json -o", [*rca, "analyze", str(export), "-f", "json", "-o",
+                                                  str(Path(tmp) / "out.json")]),
         ]
-        results = [(name, *timed(argv, args.repeat)) for name, argv in rows]
-    floor = results[0][1]
-    print(f"{'what':<34}{'wall s':>8}{'cpu s':>8}{'wall - python':>15}")
-    for name, wall, cpu in results:
-        print(f"{name:<34}{wall:>8.2f}{cpu:>8.2f}{wall - floor:>15.2f}")
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        for _, argv in rows:
+            timed(argv, env)
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in rows}
+        for _ in range(args.repeat):
+            for name, argv in rows:
+                runs[name].append(timed(argv, env))
+    floor = statistics.median(wall for wall, _ in runs[rows[0][0]])
+    print(f"{args.repeat} runs each, load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
+    print(f"{'what':<38}{'wall s':>8}{'cpu s':>8}{'best s':>8}{'wall - python':>15}")
+    for name, _ in rows:
+        wall = statistics.median(w for w, _ in runs[name])
+        cpu = statistics.median(c for _, c in runs[name])
+        best = min(w for w, _ in runs[name])
+        print(f"{name:<38}{wall:>8.2f}{cpu:>8.2f}{best:>8.2f}{wall - floor:>15.2f}")
 
 
 if __name__ == "__main__":
