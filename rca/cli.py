@@ -11,17 +11,20 @@ import sys
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin
 
 import orjson
 import typer
+from typer._coercion import RuntimeParam, build_runtime_param
 from typer.core import TyperCommand, TyperGroup
 
 import rca
 from rca import __version__
 from rca.errors import EXIT_INTERNAL, InputErrors, RcaError, UsageError
+from rca.lazy import logger
 from rca.outputs.files import write_atomically
 
 EPILOG = "Exit codes: 0 ok, 1 internal error, 2 usage error or unusable input, 130 interrupted."
@@ -54,13 +57,71 @@ def _plain_type(param: Any) -> None:
     param.display_type_rich = param.display_type = shown
 
 
+_UNSURE = object()
+
+
+def _plain_value(annotation: Any, info: Any, value: Any, ctx: Any) -> Any:
+    """`value` as typer's pydantic adapter would give it, for the plain values rca's options
+    take (text, a whole number, a choice, a path, lists of them); _UNSURE for anything else,
+    including every value the adapter would refuse, so its message stays the one shown."""
+    if get_origin(annotation) is list and isinstance(value, list | tuple):
+        (item,) = get_args(annotation)
+        items = [_plain_value(item, info, v, ctx) for v in value]
+        return _UNSURE if any(i is _UNSURE for i in items) else items
+    if annotation is str and type(value) is str:
+        return value
+    if annotation is int and type(value) is int and info.min is None and info.max is None:
+        return value
+    if annotation is int and type(value) is str and value.isascii() and value.isdigit() \
+            and (value == "0" or value[0] != "0") and not info.clamp:
+        number = int(value)
+        low_ok = info.min is None or number >= info.min
+        return number if low_ok and (info.max is None or number <= info.max) else _UNSURE
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        if isinstance(value, annotation):
+            return value
+        if type(value) is str and info.case_sensitive and getattr(ctx, "token_normalize_func", None) is None:
+            return next((m for m in annotation if str(m.value) == value), _UNSURE)
+    if annotation is Path and type(value) is str and value and _plain_path_checks(info):
+        path = Path(value)
+        try:
+            os.stat(path)
+        except OSError:
+            return path
+        return path if os.access(path, os.R_OK) else _UNSURE
+    return _UNSURE
+
+
+def _plain_path_checks(info: Any) -> bool:
+    """A path option with typer's default checks only (it must be readable if it exists)."""
+    return (not info.exists and info.file_okay and info.dir_okay and info.readable and not info.writable
+            and not info.resolve_path and not info.allow_dash and info.path_type is None and info.parser is None)
+
+
+@dataclass(frozen=True)
+class _PlainCoercion(RuntimeParam):
+    """typer's coercion without pydantic for plain values: typer builds a pydantic adapter
+    per option (importing pydantic costs a sixth of a small analysis); any other value goes
+    to that adapter, built then."""
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        plain = _plain_value(self.annotation, self.parameter_info, value, ctx)
+        if plain is not _UNSURE:
+            return plain
+        return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
+
+
 class _PlainHelp:
-    """Mixin for typer's command classes: plain value names in help (see _plain_type)."""
+    """Mixin for typer's command classes: plain value names in help (see _plain_type), plain
+    values parsed without pydantic (see _PlainCoercion)."""
 
     def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)  # type: ignore[misc]
         for p in params:
             _plain_type(p)
+            if getattr(p, "_runtime_param", False) is None:
+                p._runtime_param = _PlainCoercion(parameter_info=p.type_descriptor.parameter_info,
+                                                  annotation=p.type_descriptor.annotation)
         return params
 
 
@@ -146,28 +207,21 @@ def _for_stderr(message: object) -> str:
 SETTINGS = {"quiet": False, "no_color": False}
 
 
-class _LazyLogger:
-    """loguru's logger, imported on first use (it costs a third of `rca --help`)."""
-
-    def __getattr__(self, name: str) -> Any:
-        from loguru import logger as real
-
-        return getattr(real, name)
-
-
-logger = _LazyLogger()
-
-
 def _configure_logging(debug: bool, quiet: bool = False, verbose: int = 0, no_color: bool = False) -> None:
     """stderr says warnings by default, errors only with -q, steps with -v, everything with -vv or --debug."""
     SETTINGS.update(quiet=quiet, no_color=no_color)
     rca.diagnostics_enabled = True
     level = "DEBUG" if debug or verbose >= 2 else "INFO" if verbose == 1 else "ERROR" if quiet else "WARNING"
-    logger.remove()
-    logger.enable("rca")
-    logger.add(sys.stderr, level=level, diagnose=False, backtrace=debug,
-               format=lambda record: "rca: " + record["level"].name.lower() + ": {extra[safe]}\n",
-               filter=lambda record: record["extra"].update(safe=_for_stderr(record["message"])) or True)
+    stream = sys.stderr
+
+    def setup(real: Any) -> None:
+        real.remove()
+        real.enable("rca")
+        real.add(stream, level=level, diagnose=False, backtrace=debug,
+                 format=lambda record: "rca: " + record["level"].name.lower() + ": {extra[safe]}\n",
+                 filter=lambda record: record["extra"].update(safe=_for_stderr(record["message"])) or True)
+
+    logger.configure(level, setup)
 
 
 def _stderr_console() -> Any:
@@ -181,9 +235,14 @@ def _progress() -> Iterator[None]:
     """The phase and the bytes read, on stderr while the block runs: on a terminal, unless
     --quiet or no colour is wanted (a live bar is cursor escapes); nothing at all otherwise."""
     from rca.inputs.progress import listening
+    from rca.outputs.console import wants_colour
 
+    # Decided before building a console: rich is not imported for a run that shows no bar.
+    if SETTINGS["quiet"] or not wants_colour(sys.stderr, SETTINGS["no_color"]):
+        yield
+        return
     console = _stderr_console()
-    if SETTINGS["quiet"] or not console.is_terminal or console.no_color:
+    if not console.is_terminal or console.no_color:
         yield
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
@@ -740,6 +799,9 @@ def _leave(code: int) -> None:
 
 def _run() -> None:
     debug = "--debug" in sys.argv or os.environ.get("RCA_DEBUG") == "1"
+    # Every command configures its diagnostics before it logs: the library need not silence
+    # them on import, which would import loguru (and asyncio) for a run that says nothing.
+    rca.diagnostics_enabled = True
     try:
         app(standalone_mode=False)
     except RcaError as exc:

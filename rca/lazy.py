@@ -1,7 +1,9 @@
-"""Public names of a package, imported only when used, so `rca --help` does not load pyarrow."""
+"""Heavy modules imported only when used: public names of a package (so `rca --help` does not
+load pyarrow) and loguru's logger (so a run that says nothing does not load asyncio)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from importlib import import_module
 from typing import Any
@@ -16,3 +18,49 @@ def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str],
         return getattr(import_module(exports[name]), name)
 
     return __getattr__, sorted(exports)
+
+
+# loguru's levels, to drop a message below the configured threshold without importing loguru.
+_LEVELS = {"trace": 5, "debug": 10, "info": 20, "success": 25, "warning": 30, "error": 40, "critical": 50}
+
+
+def _dropped(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+class LazyLogger:
+    """loguru's logger, imported when a message must be shown: loguru loads asyncio and ssl
+    (a tenth of a second), which a run that says nothing should not pay for.
+
+    Used as loguru's `logger`. Once `configure` has named the level shown, a message below it
+    is dropped here, as loguru's only handler would drop it; the handler itself is added when
+    loguru is first imported, on the stream that was current when `configure` was called.
+    Without `configure` (rca used as a library) every call goes to loguru, unchanged.
+    """
+
+    def __init__(self) -> None:
+        self._threshold = 0
+        self._setup: Callable[[Any], None] | None = None
+
+    def configure(self, level: str, setup: Callable[[Any], None]) -> None:
+        """Show messages at `level` and above; `setup(loguru_logger)` installs the handler."""
+        self._threshold = _LEVELS[level.lower()]
+        self._setup = setup
+        if "loguru" in sys.modules:
+            self._real()
+
+    def _real(self) -> Any:
+        from loguru import logger
+
+        setup, self._setup = self._setup, None
+        if setup is not None:
+            setup(logger)
+        return logger
+
+    def __getattr__(self, name: str) -> Any:
+        if _LEVELS.get(name, self._threshold) < self._threshold:
+            return _dropped
+        return getattr(self._real(), name)
+
+
+logger = LazyLogger()

@@ -9,7 +9,7 @@ HEAVY = {"pyarrow", "numpy", "sklearn", "scipy", "matplotlib", "dask", "distribu
 
 
 def _imported_after(code: str) -> set[str]:
-    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    probe = f"import sys\n{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     return set(json.loads(out.splitlines()[-1]))
 
@@ -23,3 +23,12 @@ def test_analysing_an_export_does_not_load_scikit_learn_matplotlib_or_dask():
                              "analyze(['fixtures/chaos-fail/logcli.jsonl'])")
     assert "pyarrow" in loaded
     assert loaded & {"sklearn", "scipy", "matplotlib", "dask", "distributed", "jsonschema"} == set()
+
+
+def test_analysing_into_a_json_file_loads_no_logger_console_or_option_validator(tmp_path):
+    out = tmp_path / "out.json"
+    loaded = _imported_after("import rca.cli as cli\ncli._leave = lambda code: None\nsys.argv = "
+                             f"['rca', 'analyze', 'fixtures/chaos-fail/logcli.jsonl', '-f', 'json', '-o', {str(out)!r}, "
+                             "'--input-limit', 'ratio=200']\ncli.main()")
+    assert out.stat().st_size > 0
+    assert loaded & {"loguru", "asyncio", "rich", "pydantic"} == set()

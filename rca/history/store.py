@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from loguru import logger
 
 from rca.errors import RcaError
+from rca.lazy import logger
 
 SCHEMA = pa.schema([
     ("identity", pa.string()), ("outage", pa.string()), ("source", pa.string()),

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from loguru import logger
 
 import rca
+from rca.lazy import logger
 from rca.inputs.detect import detect, not_a_log
 from rca.errors import InputError, InputErrors, UsageError
 from rca.inputs.formats import FORMATS
