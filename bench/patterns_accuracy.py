@@ -75,7 +75,8 @@ THRESHOLDS = {
     "word_spread": (0.34, 0.5, 1.01),
     "default_words": (True, False),
 }
-RULES = {"dates": (True, False), "hosts": (True, False), "lists": (True, False), "align": (True, False)}
+RULES = {"dates": (True, False), "hosts": (True, False), "lists": (True, False), "align": (True, False),
+         "join_variable": (True, False), "numbered": (True, False)}
 
 
 def candidates() -> list[Config]:
@@ -90,11 +91,15 @@ def candidates() -> list[Config]:
     return out
 
 
-def load(data: Path, system: str) -> tuple[list[str], list[str]]:
-    """Messages and truth; the corrected labels when present, else Loghub's original ones."""
-    path = data / system / f"{system}_2k.log_structured_corrected.csv"
-    if not path.exists():
-        path = data / system / f"{system}_2k.log_structured.csv"
+def load(data: Path | list[Path], system: str) -> tuple[list[str], list[str]]:
+    """Messages and truth; the corrected labels when present, else Loghub's original ones.
+    With several data directories, the first that holds the system."""
+    dirs = data if isinstance(data, list) else [data]
+    names = (f"{system}_2k.log_structured_corrected.csv", f"{system}_2k.log_structured.csv")
+    found = [d / system / name for name in names for d in dirs if (d / system / name).exists()]
+    if not found:
+        raise SystemExit(f"no {names[0]} or {names[1]} for {system} under {', '.join(map(str, dirs))}")
+    path = found[0]
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     return [r["Content"] for r in rows], [r["EventTemplate"] for r in rows]
@@ -135,7 +140,7 @@ def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
     return {k: sum(r[k] for r in rows) / len(rows) for k in METRICS}
 
 
-def leave_one_out(data: Path, systems: list[str]) -> None:
+def leave_one_out(data: list[Path], systems: list[str]) -> None:
     """Choose the configuration on all systems but one, score it on that one."""
     grid = candidates()
     loaded = {s: load(data, s) for s in systems}
@@ -164,11 +169,13 @@ def leave_one_out(data: Path, systems: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "loghub2k")
+    parser.add_argument("--data", type=Path, action="append",
+                        help="a directory of <System>/ folders; repeat to read systems from several")
     parser.add_argument("--systems", default=",".join(SHARED))
     parser.add_argument("--show-misses", type=int, default=0, help="print this many wrong templates per system")
     parser.add_argument("--leave-one-out", action="store_true", help="choose the configuration without each system")
     args = parser.parse_args()
+    args.data = args.data or [ROOT.parent / "shared" / "data" / "loghub2k"]
     if args.leave_one_out:
         leave_one_out(args.data, args.systems.split(","))
         return

@@ -287,3 +287,38 @@ def test_a_dotted_name_keeps_the_labels_its_values_share():
     assert templates(msgs) == {"loaded plugin org.acme.plugins.<*> in <*> ms"}
     # host names that differ in their first label are still one variable
     assert templates([f"gossip from {h}.zone2.cluster" for h in ("db-7", "db-9", "cache-1")]) == {"gossip from <*>"}
+
+
+def test_a_default_account_name_is_a_value_in_any_case():
+    # the corrected labels mask root/admin/null whatever their case (ROOT LOGIN ON tty2)
+    assert templates(["ROOT LOGIN ON tty2"]) == {"<*> LOGIN ON tty2"}
+    assert templates(["owner is Null"]) == {"owner is <*>"}
+
+
+def test_a_full_stop_after_an_identifier_stays_text():
+    # issue 14, development systems: `job job_1445062781478_0011.` ends a sentence; the
+    # identifier is the value, the full stop is not part of it
+    assert templates(["launching multi-container job job_1445062781478_0011."]) == \
+        {"launching multi-container job <*>."}
+    assert templates(["saved output of blk_90211, closing"]) == {"saved output of <*>, closing"}
+
+
+def test_a_single_rare_word_where_the_event_has_a_variable_joins_it():
+    # one message says `chdir(pwd)` where the others of the event carry a masked value
+    msgs = [f"login: chdir({d}) failed: No such file or directory" for d in ("/home/a", "/srv/b/c", "/tmp/x")] + \
+        ["login: chdir(pwd) failed: No such file or directory"]
+    assert templates(msgs) == {"login: chdir(<*>) failed: No such file or directory"}
+    msgs = [f"session closed for user {u}" for u in ("root", "admin")] + ["session closed for user fztu"]
+    assert templates(msgs) == {"session closed for user <*>"}
+    # the word a message starts with still names the event
+    assert len(templates(["12 workers started", "scheduler started"])) == 2
+
+
+def test_one_name_numbered_differently_is_a_variable():
+    # issue 14, development systems: `U01 node` and `U11 node` are one event whose
+    # slot name carries a number, even when only two numbers are seen
+    msgs = [f"card check: {u} node in slot {i} do not match" for u in ("U01", "U11") for i in range(3)]
+    assert templates(msgs) == {"card check: <*> node in slot <*> do not match"}
+    # names that differ in their letters stay different events
+    msgs = [f"link {w} down on port {i}" for w in ("up0", "dn0") for i in range(3)]
+    assert len(templates(msgs)) == 2

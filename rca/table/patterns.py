@@ -87,6 +87,8 @@ class Config:
     hosts: bool = True             # host and domain names are variables by shape
     lists: bool = True             # [a, b, c] and a,b,c are one variable by shape
     align: bool = True             # a variable span may cover zero or more tokens
+    join_variable: bool = True     # a rare word joins a variable another template holds there
+    numbered: bool = True          # tokens that differ only in their digits are one variable
 
 
 DEFAULT = Config()
@@ -137,7 +139,7 @@ def _token_rule(token: str, config: Config = DEFAULT) -> str:
         return token
     if _DIGITS.match(token) or token.lower() in _BOOLEAN or _HEXISH.match(token):
         return VAR
-    if config.default_words and token in _DEFAULTS:
+    if config.default_words and token.lower() in _DEFAULTS:  # ROOT, Null: any case, as the labels
         return VAR
     if _LONG_DIGITS.search(token) or _MEASURE.match(token):
         return VAR  # an id or a number glued to a word (blk_4292…, 10000ms, 15GB, 41C, attempt_2017…)
@@ -174,6 +176,9 @@ def _is_host(token: str) -> bool:
     return bool((_DIGIT_OR_VAR.search(token) and not _DIGIT_OR_VAR.search(m[1])) or _CC_DOMAIN.search(token))
 
 
+_TRAILING = regex.compile(r"[.,;!?]+$")
+
+
 def _path_rule(token: str, config: Config = DEFAULT) -> str:
     if not token or token == VAR:
         return token
@@ -181,6 +186,9 @@ def _path_rule(token: str, config: Config = DEFAULT) -> str:
         return VAR
     if config.hosts and "." in token and _is_host(token):
         return VAR
+    stem = _TRAILING.sub("", token)
+    if stem != token and VAR in stem:
+        return _path_rule(stem, config) + token[len(stem):]  # `job_<*>.`: the full stop ends the sentence
     if VAR in token and _ALNUM.search(token.replace(VAR, "")):
         # a word glued to a variable (blk_<*>, user<*>, R<*>-M<*>): the whole token varies;
         # a dotted name ending in a variable (core.<*>) keeps its constant part
@@ -330,6 +338,15 @@ def _fits(shape: str, token: str) -> bool:
     return bool(regex.fullmatch(pattern, token.replace(VAR, "0")))
 
 
+_DIGIT_RUN = regex.compile(r"\d+")
+
+
+def _numbered_alike(values: list[str]) -> bool:
+    """Values that are one name with different numbers in it (U01, U11)."""
+    shapes = {_DIGIT_RUN.sub("0", v) for v in values}
+    return len(shapes) == 1 and _DIGIT_RUN.search(values[0]) is not None
+
+
 # Templates longer than this many tokens keep their own variables: no logged event is that
 # long, and comparing every position of a hostile line of 100k tokens costs tokens x length.
 MERGE_MAX_TOKENS = 512
@@ -369,8 +386,16 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
         replace: dict[str, str] = {}
         for key, members in by_key.items():
             p = key[1]
-            if len(members) < config.min_variants:
+            if len(members) < config.min_variants and key in variable and p and config.join_variable:
+                pass  # a rare word where another template of the event holds a variable: its value
+            elif len(members) >= 2 and config.numbered and _numbered_alike([_tokens(m)[p] for m in members]):
+                pass  # U01 / U11, R2-M1 / R5-M0: one name numbered differently, the number varies
+            elif len(members) < config.min_variants:
                 shape = shaped.get(key)
+                words = {_tokens(m)[p] for m in members}
+                if not shape and p and config.join_variable and len(words) > 1:
+                    # chdir(pwd) beside chdir(<*>): the word is that variable's value
+                    shape = next((tok for tok in words if VAR in tok), None)
                 if shape and all(_fits(shape, _tokens(m)[p]) for m in members):
                     # a rare value (wpad:<*>) where another template has the slot's variable
                     # shape (<*>:<*>): that variable's value, not an event of its own
