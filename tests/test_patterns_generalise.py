@@ -322,3 +322,16 @@ def test_one_name_numbered_differently_is_a_variable():
     # names that differ in their letters stay different events
     msgs = [f"link {w} down on port {i}" for w in ("up0", "dn0") for i in range(3)]
     assert len(templates(msgs)) == 2
+
+
+def test_a_windows_path_is_one_value_even_with_spaces_in_folder_names():
+    msgs = [r"Loading C:\Program Files\Acme Tools\agent.dll for session 12",
+            r"Loading C:\Windows\System32\kern.dll for session 14"]
+    assert templates(msgs) == {"Loading <*> for session <*>"}
+    assert templates([r"copy \\filer01\q3 reports\summary.txt done"]) == {"copy <*> done"}
+
+
+def test_two_names_after_a_naming_word_are_values():
+    # issue 14: `user alice` and `user bob` are one event even when only two users are seen
+    msgs = [f"user {u} logged in from 10.0.0.{i}" for u in ("alice", "bob") for i in range(3)]
+    assert templates(msgs) == {"user <*> logged in from <*>"}

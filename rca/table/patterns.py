@@ -66,6 +66,10 @@ _TOKEN_SPLIT = regex.compile(r"""([\s,!;:=|"'\[\](){}.\-+@#$%&]+)""")
 _DIGITS = regex.compile(r"^\d+$")
 _HEXISH = regex.compile(r"^(?=[0-9a-f]*\d)[0-9a-f]{8,}$")
 _PATH = regex.compile(r"^(?:[A-Za-z]+:)?/(?:[^/\s]+/)*[^/\s]*$|^(?:\.{1,2}|~)/\S+$|^[A-Za-z]:\\\S+$")
+# A Windows path (C:\Program Files\Acme\a.dll, \\server\share\x) is one value: a space
+# inside a folder name does not end it, the token split on `:` would have cut it.
+_WINDOWS_PATH = regex.compile(
+    r"(?<![\w\\])(?:[A-Za-z]:|\\\\[\w.$-]+)\\(?:[^\\\s,;\"'|<>*?]+(?: [^\\\s,;\"'|<>*?:]+)*\\)*[^\\\s,;\"'|<>*?]*")
 _BOOLEAN = {"true", "false"}
 # Words that name the value after them (`for user alice`): there a few plain words that
 # repeat are still values, not different events.
@@ -89,6 +93,7 @@ class Config:
     align: bool = True             # a variable span may cover zero or more tokens
     join_variable: bool = True     # a rare word joins a variable another template holds there
     numbered: bool = True          # tokens that differ only in their digits are one variable
+    named_values: bool = True      # two words after a naming word (user, host) are values
 
 
 DEFAULT = Config()
@@ -234,6 +239,8 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
     """Apply the template-correction rules to one (already masked) message."""
     text = _SPACES.sub(" ", message.strip())
     text = _URL.sub(lambda m: f"{m[1]}://{VAR}", text)
+    if "\\" in text:
+        text = _WINDOWS_PATH.sub(VAR, text)
     if config.hosts:
         text = _ENDPOINT.sub(VAR, text)
     if config.lists:
@@ -390,6 +397,8 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
                 pass  # a rare word where another template of the event holds a variable: its value
             elif len(members) >= 2 and config.numbered and _numbered_alike([_tokens(m)[p] for m in members]):
                 pass  # U01 / U11, R2-M1 / R5-M0: one name numbered differently, the number varies
+            elif len(members) >= 2 and config.named_values and p and _tokens(next(iter(members)))[p - 1].lower() in _NAMING:
+                pass  # `user alice` / `user bob`: a naming word says what follows is a value
             elif len(members) < config.min_variants:
                 shape = shaped.get(key)
                 words = {_tokens(m)[p] for m in members}
