@@ -335,3 +335,18 @@ def test_two_names_after_a_naming_word_are_values():
     # issue 14: `user alice` and `user bob` are one event even when only two users are seen
     msgs = [f"user {u} logged in from 10.0.0.{i}" for u in ("alice", "bob") for i in range(3)]
     assert templates(msgs) == {"user <*> logged in from <*>"}
+
+
+def test_an_object_at_an_address_is_not_an_email():
+    # an e-mail's domain ends in letters; `Connector@0.0.0.0:8080` is an object bound to an endpoint
+    msgs = [f"Started Server$Connector@0.0.0.0:{p}" for p in (8080, 8081)]
+    assert templates(msgs) == {"Started Server$Connector@<*>:<*>"}
+    assert templates(["mail from ops.team@example.org"]) == {"mail from <*>"}
+
+
+def test_a_short_hash_of_hex_digits_is_a_value():
+    # a Java identity hash (`c@8a2a1f`) or a short id mixes hex letters and numbers
+    msgs = ["manager=com.acme.g.c@8a2a1f", "manager=com.acme.g.c@1b6d3586"]
+    assert templates(msgs) == {"manager=com.acme.g.c@<*>"}
+    # a word of hex letters alone is still a word
+    assert templates(["cache state is facade"]) == {"cache state is facade"}

@@ -52,7 +52,7 @@ _DATE_MASKS = [
 # RE2 patterns for pyarrow.compute: boundary-safe without look-around.
 _VECTOR_MASKS = [
     r"\beyJ[\w-]+\.[\w-]+\.[\w-]*",                      # JWT
-    r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+",                   # e-mail
+    r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b",      # e-mail: its domain ends in letters
     r"\b[0-9a-f]{8,}\b|\b[0-9A-F]{8,}\b",                # hex ids, before digit runs eat them
     r"0[xX][0-9a-fA-F]+",
     r"\b(?:\d{1,3}\.){3}\d{1,3}\b",
@@ -64,7 +64,9 @@ _VECTOR_MASKS = [
 _PATH_SPLIT = regex.compile(r"""([\s,!;:=|"'\[\](){}]+)""")
 _TOKEN_SPLIT = regex.compile(r"""([\s,!;:=|"'\[\](){}.\-+@#$%&]+)""")
 _DIGITS = regex.compile(r"^\d+$")
-_HEXISH = regex.compile(r"^(?=[0-9a-f]*\d)[0-9a-f]{8,}$")
+# Hex digits with at least one number and one letter a-f, six or more: an id or a hash
+# (a1b2c3, 8a2a1f), as eight or more of any hex digits are.
+_HEXISH = regex.compile(r"^(?=[0-9a-f]*\d)(?:[0-9a-f]{8,}|(?=[0-9a-f]*[a-f])[0-9a-f]{6,7})$")
 _PATH = regex.compile(r"^(?:[A-Za-z]+:)?/(?:[^/\s]+/)*[^/\s]*$|^(?:\.{1,2}|~)/\S+$|^[A-Za-z]:\\\S+$")
 # A Windows path (C:\Program Files\Acme\a.dll, \\server\share\x) is one value: a space
 # inside a folder name does not end it, the token split on `:` would have cut it.
