@@ -403,9 +403,9 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
                 pass  # `user alice` / `user bob`: a naming word says what follows is a value
             elif len(members) < config.min_variants:
                 shape = shaped.get(key)
-                words = {_tokens(m)[p] for m in members}
-                if not shape and p and config.join_variable and len(words) > 1:
+                if not shape and p and config.join_variable and len(members) > 1:
                     # chdir(pwd) beside chdir(<*>): the word is that variable's value
+                    words = {_tokens(m)[p] for m in members}
                     shape = next((tok for tok in words if VAR in tok), None)
                 if shape and all(_fits(shape, _tokens(m)[p]) for m in members):
                     # a rare value (wpad:<*>) where another template has the slot's variable
