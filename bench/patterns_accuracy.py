@@ -76,7 +76,8 @@ THRESHOLDS = {
     "default_words": (True, False),
 }
 RULES = {"dates": (True, False), "hosts": (True, False), "lists": (True, False), "align": (True, False),
-         "join_variable": (True, False), "numbered": (True, False), "named_values": (True, False)}
+         "join_variable": (True, False), "numbered": (True, False), "named_values": (True, False),
+         "pairs": (True, False)}
 
 
 def candidates() -> list[Config]:

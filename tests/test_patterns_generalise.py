@@ -350,3 +350,14 @@ def test_a_short_hash_of_hex_digits_is_a_value():
     assert templates(msgs) == {"manager=com.acme.g.c@<*>"}
     # a word of hex letters alone is still a word
     assert templates(["cache state is facade"]) == {"cache state is facade"}
+
+
+def test_two_value_like_tokens_that_vary_together_are_two_variables():
+    # a record's component name and its task number change together, each many values
+    records = [("3c6a5f2", "com.acme.settings/.Main", 5), ("9ab01c", "com.acme.mail/.Inbox", 12),
+               ("1f2e3d4", "com.acme.maps/.Map", 7)]
+    msgs = [f"Resumed ActivityRecord{{{h} u0 {c} t{t}}}" for h, c, t in records]
+    assert templates(msgs) == {"Resumed ActivityRecord{<*> u0 com.acme.<*> <*>}"}
+    # plain words that vary together are still different events
+    msgs = [f"state {a} after {b} ok" for a, b in (("idle", "boot"), ("busy", "load"), ("down", "halt"))]
+    assert len(templates(msgs)) == 3

@@ -96,6 +96,7 @@ class Config:
     join_variable: bool = True     # a rare word joins a variable another template holds there
     numbered: bool = True          # tokens that differ only in their digits are one variable
     named_values: bool = True      # two words after a naming word (user, host) are values
+    pairs: bool = True             # two value-like tokens that vary together are two variables
 
 
 DEFAULT = Config()
@@ -331,9 +332,9 @@ def _generalise(values: list[str]) -> str:
     user=fztu, user=root → user=<*>; chdir(/a), chdir(/b) → chdir(<*>)."""
     prefix = os.path.commonprefix(values)
     suffix = os.path.commonprefix([v[::-1] for v in values])[::-1]
-    cut = max((prefix.rfind(ch) for ch in "=:(['\"/."), default=-1)
+    cut = max((prefix.rfind(ch) for ch in "=:([{'\"/."), default=-1)
     head = prefix[: cut + 1] if cut >= 0 else ""
-    cut = min((i for i, ch in enumerate(suffix) if ch in ")]'\":,;"), default=len(suffix))
+    cut = min((i for i, ch in enumerate(suffix) if ch in ")]}'\":,;"), default=len(suffix))
     tail = suffix[cut:] if suffix else ""
     if len(head) + len(tail) >= min(len(v) for v in values):
         return VAR
@@ -444,6 +445,9 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
 
 
 _IDENTIFIER = regex.compile(r"^[\w$]+(?:[.$][\w$]+){2,}$")
+# A token that looks like a value even unmasked: a letter glued to a number (t12, u0a7), a
+# dotted or slashed name (com.acme.mail/.Inbox).
+_VALUE_LIKE = regex.compile(r"[A-Za-z]\d|\w[./]\w")
 
 
 def merge_identifier_pairs(mapping: dict[str, str], config: Config = DEFAULT) -> None:
@@ -453,7 +457,8 @@ def merge_identifier_pairs(mapping: dict[str, str], config: Config = DEFAULT) ->
     by_key: dict[tuple, list[tuple[str, str, str]]] = defaultdict(list)
     for t in set(mapping.values()):
         toks = _tokens(t)
-        spots = [i for i, tok in enumerate(toks) if i and VAR not in tok and _IDENTIFIER.match(tok)]
+        spots = [i for i, tok in enumerate(toks) if i and VAR not in tok
+                 and (_IDENTIFIER.match(tok) or (config.pairs and _VALUE_LIKE.search(tok)))]
         if len(spots) < 2 or len(spots) > 4:
             continue
         for a in range(len(spots)):
