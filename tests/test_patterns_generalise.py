@@ -361,3 +361,11 @@ def test_two_value_like_tokens_that_vary_together_are_two_variables():
     # plain words that vary together are still different events
     msgs = [f"state {a} after {b} ok" for a, b in (("idle", "boot"), ("busy", "load"), ("down", "halt"))]
     assert len(templates(msgs)) == 3
+
+
+def test_a_name_numbered_in_several_places_is_an_id():
+    # issue 14, development systems: a location code (R25-M1-N2) or a part id (J03-U11)
+    assert templates(["shutting down card(R25-M1-N2) for service"]) == {"shutting down card(<*>) for service"}
+    assert templates(["packet from J03-U11 dropped"]) == {"packet from <*> dropped"}
+    # one number at the end of a name is part of the name (ssh2, tty2, SOCKS5)
+    assert templates(["ROOT LOGIN ON tty2 via ssh2"]) == {"<*> LOGIN ON tty2 via ssh2"}

@@ -184,6 +184,7 @@ def _is_host(token: str) -> bool:
     return bool((_DIGIT_OR_VAR.search(token) and not _DIGIT_OR_VAR.search(m[1])) or _CC_DOMAIN.search(token))
 
 
+_NUMBERED_ID = regex.compile(r"^(?=.*[A-Za-z])[\w-]*\d[A-Za-z_-]+\d[\w-]*$")
 _TRAILING = regex.compile(r"[.,;!?]+$")
 
 
@@ -194,6 +195,8 @@ def _path_rule(token: str, config: Config = DEFAULT) -> str:
         return VAR
     if config.hosts and "." in token and _is_host(token):
         return VAR
+    if config.numbered and VAR not in token and _NUMBERED_ID.search(token):
+        return VAR  # R25-M1-N2, J03-U11: a name numbered in several places is an id
     stem = _TRAILING.sub("", token)
     if stem != token and VAR in stem:
         return _path_rule(stem, config) + token[len(stem):]  # `job_<*>.`: the full stop ends the sentence
