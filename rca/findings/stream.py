@@ -39,6 +39,7 @@ from rca.findings.urls import UrlCounts, url_counts
 from rca.inputs.chunks import CHUNK_BYTES
 from rca.inputs.cores import spare_cores
 from rca.inputs.exports import Ingested, streamed_summary
+from rca.inputs.groups import group_rows
 from rca.inputs.limits import Limits, cap_lines, current, using
 from rca.inputs.parts import Part, Piece, plan_parts, read_pieces, reader_warnings, streamed_files
 from rca.inputs.progress import report
@@ -179,9 +180,9 @@ def _label_counts(table: pa.Table) -> dict[tuple[str, str], int]:
     maps = table.column("labels").combine_chunks()
     if len(maps.keys) == 0:
         return {}
-    pairs = pa.table({"k": maps.keys, "v": maps.items}).group_by(["k", "v"]).aggregate([([], "count_all")])
-    return {(k, v): int(n) for k, v, n in zip(pairs.column("k").to_pylist(), pairs.column("v").to_pylist(),
-                                               pairs.column("count_all").to_pylist(), strict=True)}
+    groups = group_rows(maps.keys, maps.items)
+    return {(k, v): int(n) for k, v, n in zip(groups.keys[0].to_pylist(), groups.keys[1].to_pylist(),
+                                               groups.counts().tolist(), strict=True)}
 
 
 def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: Pack, seconds: float = 0.0):

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rca.findings.incidents import link_identity
+from rca.inputs.groups import group_rows
 from rca.knowledge.pack import Pack
 
 
@@ -49,12 +50,11 @@ def url_counts(table: pa.Table, decoded: pa.Table) -> UrlCounts:
     if len(flat) == 0:
         return UrlCounts({}, deps)
     parents = pc.list_parent_indices(urls)
-    ts = table.column("ts_ns").combine_chunks().fill_null(0).take(parents)
-    grouped = pa.table({"url": flat, "ts": ts}).group_by("url").aggregate(
-        [("ts", "count"), ("ts", "min"), ("ts", "max")])
-    seen = {url: (int(n), int(lo), int(hi)) for url, n, lo, hi in zip(
-        grouped.column("url").to_pylist(), grouped.column("ts_count").to_pylist(),
-        grouped.column("ts_min").to_pylist(), grouped.column("ts_max").to_pylist(), strict=True)}
+    ts = table.column("ts_ns").combine_chunks().fill_null(0).take(parents).to_numpy()
+    groups = group_rows(flat)
+    times = groups.members(ts)
+    seen = {url: (int(t.size), int(t.min()), int(t.max())) for url, t in zip(
+        groups.keys[0].to_pylist(), times, strict=True)}
     return UrlCounts(seen, deps)
 
 
@@ -69,9 +69,8 @@ def collect_urls(table: pa.Table, decoded: pa.Table, row_cluster: np.ndarray, cl
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
     links = set(decoded.column("link").combine_chunks().drop_null().unique().to_pylist())
     deps = set(decoded.column("dependency").combine_chunks().drop_null().unique().to_pylist()) | elsewhere.dependencies
-    grouped = pa.table({"url": flat, "row": pa.array(parents, pa.int64())}).group_by("url").aggregate(
-        [("row", "list")])
-    here = dict(zip(grouped.column("url").to_pylist(), grouped.column("row_list").to_pylist(), strict=True))
+    groups = group_rows(flat)
+    here = dict(zip(groups.keys[0].to_pylist(), groups.members(parents.astype(np.int64)), strict=True))
     out = []
     for url in sorted(set(here) | set(elsewhere.seen)):
         rows_np = np.array(here.get(url, []), dtype=np.int64)

@@ -23,6 +23,7 @@ from rca.lazy import logger
 from rca.inputs.detect import detect, not_a_log
 from rca.errors import InputError, InputErrors, UsageError
 from rca.inputs.formats import FORMATS
+from rca.inputs.groups import group_rows
 from rca.inputs.readers import Context, ReadResult, logcli
 from rca.inputs import limits as input_limits
 from rca.inputs.progress import report, size_of
@@ -297,7 +298,8 @@ def labels_seen(table: pa.Table, per_key: int = 5) -> tuple[dict[str, list[str]]
     maps = table.column("labels").combine_chunks()
     if len(maps.keys) == 0:
         return {}, {}
-    pairs = pa.table({"k": maps.keys, "v": maps.items}).group_by(["k", "v"]).aggregate([([], "count_all")])
+    groups = group_rows(maps.keys, maps.items)
+    pairs = pa.table({"k": groups.keys[0], "v": groups.keys[1], "count_all": groups.counts()})
     pairs = pairs.sort_by([("k", "ascending"), ("count_all", "descending"), ("v", "ascending")])
     out: dict[str, list[str]] = {}
     common: dict[str, str] = {}
