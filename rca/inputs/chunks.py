@@ -82,16 +82,41 @@ def read_chunk(chunk: Chunk) -> ChunkTable:
     with open(chunk.path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         start, end = line_start(fh, chunk.start, size), line_start(fh, chunk.end, size)
-        fh.seek(start)
-        data = fh.read(max(0, end - start))
+    data = _mapped(chunk.path, start, max(0, end - start))
     digest = hashlib.sha256(data).hexdigest()
-    if not data or data.isspace():  # no copy of the range, unlike strip()
+    if not data.size or _blank(data):
         return ChunkTable(table_from_columns(pa.array([], pa.int64()), "ns", pa.array([], pa.string()),
-                                             chunk.path), digest, len(data))
-    return ChunkTable(columnar(data, chunk.path), digest, len(data))
+                                             chunk.path), digest, data.size)
+    return ChunkTable(columnar(data, chunk.path), digest, data.size)
 
 
-def columnar(data: bytes, path: str) -> pa.Table | None:
+def _mapped(path: str, start: int, length: int) -> pa.Buffer:
+    """Bytes of the file, memory-mapped rather than read: the parser and the digest read
+    the page cache in place, which spares copying every range into Python (about half the
+    CPU of reading and hashing it)."""
+    if length == 0:
+        return pa.py_buffer(b"")
+    try:
+        with pa.memory_map(path) as source:
+            source.seek(start)
+            return source.read_buffer(length)  # holds the mapping open after the file closes
+    except OSError:  # a file system that cannot map files: read the bytes
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            return pa.py_buffer(fh.read(length))
+
+
+_SPACE = np.frombuffer(b" \t\n\r\x0b\x0c", dtype=np.uint8)
+
+
+def _blank(data: pa.Buffer) -> bool:
+    """Whether the bytes are all whitespace (almost never: the first bytes tell)."""
+    if not bytes(memoryview(data)[:4096]).isspace():
+        return False
+    return bool(np.isin(np.frombuffer(data, dtype=np.uint8), _SPACE).all())
+
+
+def columnar(data: bytes | pa.Buffer, path: str) -> pa.Table | None:
     try:
         raw = pj.read_json(pa.BufferReader(data), read_options=pj.ReadOptions(block_size=_BLOCK),
                            parse_options=pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer"))

@@ -392,6 +392,21 @@ _VARIABLE = (r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
 _NUMBER_VALUE = r'(\\*":\s*)-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?'
 _KEEP = "\x01"
 _FEW = 500  # below this many distinct lines, masking costs more than it saves
+# What is made once per pack (its mask patterns, its shapes' decoded rows), by the pack's
+# identity: packs hold dicts, so they cannot be hashed.
+_PER_PACK: dict[tuple[int, str], tuple[Pack, Any]] = {}
+_SHAPE_ROWS = 4096  # decoded shapes kept per pack: a range's shapes recur in the next ones
+
+
+def _per_pack(pack: Pack, name: str, make) -> Any:
+    """`make(pack)`, made once per pack."""
+    key = (id(pack), name)
+    hit = _PER_PACK.get(key)
+    if hit is None or hit[0] is not pack:
+        if len(_PER_PACK) > 64:
+            _PER_PACK.clear()
+        hit = _PER_PACK[key] = (pack, make(pack))
+    return hit[1]
 
 
 def _last(names: list[str]) -> set[str]:
@@ -494,14 +509,22 @@ def _halves(fn, lines: pa.Array) -> pa.Array:
         return pa.concat_arrays(list(pool.map(fn, [lines.slice(0, half), lines.slice(half)])))
 
 
-def _mask_numbers(texts: pa.Array, pack: Pack) -> pa.Array:
-    """Numbers masked to 0, except where decoding reads them (the pack's consulted keys)."""
-    keys = "|".join(regex.escape(k) for k in _consulted_keys(pack) if k not in _latency_only(pack))
-    masked = pc.replace_substring_regex(texts, rf'(\\*"(?:{keys})\\*":\s*)(-?\d)', rf"\1{_KEEP}\2")
+def _number_patterns(pack: Pack) -> tuple[str, str]:
+    """The patterns of the numbers decoding reads: under a consulted key, and under a dotted
+    path's key inside its parent ("" when the pack has no dotted path)."""
+    latency_only = _latency_only(pack)
+    keys = "|".join(regex.escape(k) for k in _consulted_keys(pack) if k not in latency_only)
     nested = "|".join(rf'\\*"{regex.escape(a)}\\*":\s*\{{[^{{}}]*?\\*"{regex.escape(b)}\\*":\s*'
                       for a, b in _dotted(pack))
+    return rf'(\\*"(?:{keys})\\*":\s*)(-?\d)', rf"((?:{nested}))(-?\d)" if nested else ""
+
+
+def _mask_numbers(texts: pa.Array, pack: Pack) -> pa.Array:
+    """Numbers masked to 0, except where decoding reads them (the pack's consulted keys)."""
+    consulted, nested = _per_pack(pack, "numbers", _number_patterns)
+    masked = pc.replace_substring_regex(texts, consulted, rf"\1{_KEEP}\2")
     if nested:
-        masked = pc.replace_substring_regex(masked, rf"((?:{nested}))(-?\d)", rf"\1{_KEEP}\2")
+        masked = pc.replace_substring_regex(masked, nested, rf"\1{_KEEP}\2")
     masked = pc.replace_substring_regex(masked, _NUMBER_VALUE, r"\10")  # RE2: group 1, then "0"
     return pc.replace_substring(masked, _KEEP, "")
 
@@ -518,13 +541,17 @@ def _shows_mask(row: tuple) -> bool:
 def _latencies(lines: pa.Array, pack: Pack) -> pa.Array:
     """Each line's latency number (null when there is none to read): what decoding reads from
     a line whose shape masked it and holds one latency key. Two halves on two threads."""
-    keys = "|".join(regex.escape(k) for k in _latency_keys(pack))
-    pattern = rf'\\*"(?:{keys})\\*":\s*(?P<v>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)[,}}\\\s]'
+    pattern = _per_pack(pack, "latency", _latency_pattern)
 
     def read(part: pa.Array) -> pa.Array:
         return pc.cast(pc.struct_field(pc.extract_regex(part, pattern), [0]), pa.float64())
 
     return _halves(read, lines)
+
+
+def _latency_pattern(pack: Pack) -> str:
+    keys = "|".join(regex.escape(k) for k in _latency_keys(pack))
+    return rf'\\*"(?:{keys})\\*":\s*(?P<v>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)[,}}\\\s]'
 
 
 def _latency_key_counter(pack: Pack):
@@ -540,15 +567,14 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
         return _rows_table([decode_line(text, pack).row() for text in uniques.to_pylist()])
     shape = shape_index(uniques, pack)
     shape_index_of = shape.index
-    texts = shape.texts.to_pylist()
-    rows = [decode_line(text, pack).row() for text in texts]
-    unsafe = np.array([_shows_mask(r) for r in rows], dtype=bool)
+    decoded = _decoded_shapes(shape.texts.to_pylist(), pack)
+    rows = [row for row, _, _ in decoded]
+    unsafe = np.array([shows for _, shows, _ in decoded], dtype=bool)
     # A latency of 0 may be the masked number: read each line's own where the shape holds one
     # latency key, else decode the line. The number is still there after the first mask, so
     # it is read once per text left distinct by that mask.
     zero = np.array([r[6] == 0.0 for r in rows], dtype=bool)
-    count = _latency_key_counter(pack)
-    unsafe |= zero & np.array([count(t) != 1 for t in texts], dtype=bool)
+    unsafe |= zero & np.array([keys != 1 for _, _, keys in decoded], dtype=bool)
     masked_latency = zero & ~unsafe
     index = shape_index_of.copy()
     latency = np.full(len(uniques), np.nan)
@@ -572,6 +598,24 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     own_latency = pa.array(latency, pa.float64(), mask=np.isnan(latency))
     merged = pc.if_else(own_latency.is_valid(), own_latency, column)
     return out.set_column(out.schema.get_field_index("latency_ms"), "latency_ms", merged)
+
+
+def _decoded_shapes(texts: list[str], pack: Pack) -> list[tuple[tuple, bool, int]]:
+    """Each shape's decoded row, whether the row shows the mask, and how many latency keys the
+    shape holds; remembered across calls, since each range of an export has the same shapes."""
+    known = _per_pack(pack, "shapes", lambda _: {})
+    count = _per_pack(pack, "latency keys", _latency_key_counter)
+    out = []
+    for text in texts:
+        found = known.get(text)
+        if found is None:
+            row = decode_line(text, pack).row()
+            found = (row, _shows_mask(row), count(text))
+            if len(known) >= _SHAPE_ROWS:
+                known.clear()
+            known[text] = found
+        out.append(found)
+    return out
 
 
 def _rows_table(rows: list[tuple]) -> pa.Table:
