@@ -31,6 +31,11 @@ def md_path(value: object) -> str:
     return quote(str(value))
 
 
+# How the templates are compiled: the environment's settings and, in the name of the compiled
+# templates kept between runs (_compiled_templates), a digest of them.
+_SYNTAX = {"autoescape": False, "trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}
+
+
 @functools.lru_cache(maxsize=8)
 def _environment(loader_path: Path) -> Any:
     """One sandbox per template folder, kept: it caches the compiled template, which a
@@ -38,11 +43,34 @@ def _environment(loader_path: Path) -> Any:
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
-    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader(str(loader_path.parent)), autoescape=False,
-                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                               undefined=jinja2.StrictUndefined)
+    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader(str(loader_path.parent)), **_SYNTAX,
+                               undefined=jinja2.StrictUndefined, bytecode_cache=_compiled_templates())
     env.filters.update(md=md_text, code=md_code, fence=md_fence, url=md_url, path=md_path)
     return env
+
+
+def _compiled_templates() -> Any:
+    """Templates compiled by earlier runs, so a small analysis does not compile the report's
+    template again (a twentieth of its time): Jinja's bytecode cache in its per-user
+    temporary folder (created 0700 and refused unless the user's own), each entry checked
+    against the template's text and named for Jinja's version and `_SYNTAX`. None when that
+    folder is unusable; a cache that cannot be written only costs the compile."""
+    import hashlib
+
+    import jinja2
+
+    class Cache(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
+    key = hashlib.sha1(repr((jinja2.__version__, sorted(_SYNTAX.items()))).encode()).hexdigest()[:12]
+    try:
+        return Cache(pattern=f"__rca_{key}_%s.cache")
+    except (OSError, RuntimeError):
+        return None
 
 
 def input_name(path: str) -> str:
