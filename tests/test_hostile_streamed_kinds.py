@@ -4,8 +4,10 @@ exit 2, long lines are cut and counted, and lowered caps reach Dask workers."""
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
+import lzma
 
 import pytest
 import zstandard
@@ -133,3 +135,30 @@ def test_a_line_oriented_export_past_the_size_cap_is_still_read(rca, tmp_path):
     export.write_bytes(generate.ndjson(events))
     run = rca("analyze", str(export), "--input-limit", "input-size=64K")
     assert run.code == 0, run.stderr
+
+
+@pytest.mark.parametrize("compress", [lambda b: bz2.compress(b, 9), lambda b: lzma.compress(b, preset=9)],
+                         ids=["bz2", "xz"])
+def test_a_bzip2_or_xz_bomb_past_the_first_piece_is_refused_by_the_streamed_reader(tmp_path, monkeypatch, compress):
+    bomb = tmp_path / "pino.ndjson.bomb"
+    bomb.write_bytes(_bomb(40 << 20, compress))
+    _lowered(monkeypatch, input_size="24M")
+    [part] = plan_parts(streamed_files([str(bomb)], None), 4 << 20)
+    with pytest.raises(InputError, match="decompresses to more than 24 MiB"):
+        map_part(part)
+
+
+@pytest.mark.parametrize("compress, kind", [(gzip.compress, "gzip"), (lambda b: bz2.compress(b, 1), "bzip2"),
+                                            (lzma.compress, "xz")], ids=["gz", "bz2", "xz"])
+def test_a_compressed_stream_broken_in_the_middle_is_refused_in_one_line_streamed_or_whole(rca, tmp_path, compress, kind):
+    events = generate.simulate(chaos=[Chaos("fail", 300, 540)], minutes=30, seed=11)
+    data = bytearray(compress(generate.ndjson(events)))
+    for at in range(len(data) // 2, len(data) // 2 + 64):
+        data[at] ^= 0x5A
+    path = tmp_path / "broken.ndjson.z"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=f"broken {kind} data"):
+        analyze([str(path)], chunk_bytes=20_000)
+    run = rca("analyze", str(path), "--input-limit", "input-size=2G")
+    assert run.code == 2
+    assert f"broken {kind} data" in _one_error(run)

@@ -32,7 +32,7 @@ from rca.inputs.readers.loggers import (is_line_ndjson, ndjson_lines, ndjson_war
 from rca.inputs.readers.ndjson_columns import ndjson_columns
 from rca.inputs.readers.text_columns import text_columns
 from rca.inputs.records import table_from_columns
-from rca.inputs.sniff import GZIP, ZIP, ZSTD, is_plain_text, looks_binary
+from rca.inputs.sniff import BZIP2, GZIP, XZ, ZIP, ZSTD, is_plain_text, looks_binary
 
 # Decompressed bytes looked at to recognise a compressed file's format (detect's own window).
 HEAD_BYTES = 1 << 24
@@ -44,7 +44,7 @@ COMPRESSED_GROWTH = 10
 # in Python objects while it reads (Arrow reads logcli JSONL in CHUNK_BYTES pieces).
 LOOP_PIECE = CHUNK_BYTES // 4
 STREAMED_FORMATS = ("logcli-jsonl", "ndjson", "text")
-_KINDS = (("gzip", GZIP), ("zstd", ZSTD))
+_KINDS = (("gzip", GZIP), ("zstd", ZSTD), ("bzip2", BZIP2), ("xz", XZ))
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def sniff(path: str, input_format: str | None) -> Kind | None:
         return None
     try:
         with open(path, "rb") as fh:
-            magic = fh.read(4)
+            magic = fh.read(8)
         compression = next((kind for kind, m in _KINDS if magic.startswith(m)), None)
         if magic.startswith(ZIP):
             return None
@@ -289,7 +289,7 @@ def reader_warnings(fmt: str, counts: dict[str, int]) -> list[str]:
 
 
 class decompressed:
-    """A gzip (every member) or zstd (every frame) file's decompressed bytes, in blocks,
+    """A gzip, bzip2 or xz (every member or stream) or zstd (every frame) file's decompressed bytes, in blocks,
     counted against the caps as they come; `cut` tells whether the stream ended early.
     Errors read as the whole read's."""
 
@@ -300,7 +300,7 @@ class decompressed:
     def __iter__(self) -> Iterator[bytes]:
         budget = Budget(self.path, os.path.getsize(self.path), self.limits)
         produced = 0
-        blocks = self._gzip if self.kind == "gzip" else self._zstd
+        blocks = {"gzip": self._gzip, "zstd": self._zstd}.get(self.kind, self._bz2_xz)
         errors = _errors(self.kind, self.path)
         try:
             with open(self.path, "rb") as fh:
@@ -333,6 +333,33 @@ class decompressed:
                 data = d.unconsumed_tail
             data = d.unused_data.lstrip(b"\x00")
 
+    def _bz2_xz(self, fh) -> Iterator[bytes]:
+        """bzip2 or xz streams one after another, as `limits.inflate` reads them."""
+        import bz2
+        import lzma
+
+        make = bz2.BZ2Decompressor if self.kind == "bzip2" else lzma.LZMADecompressor
+        data = b""
+        while True:
+            while not data:  # between streams: skip NUL padding
+                more = fh.read(_READ)
+                if not more:
+                    return
+                data = more.lstrip(b"\x00")
+            d = make()
+            while not d.eof:
+                if d.needs_input:
+                    if not data:
+                        data = fh.read(_READ)
+                        if not data:
+                            self.cut = True
+                            return
+                    yield d.decompress(data, _PIECE_OUT)
+                    data = b""
+                else:
+                    yield d.decompress(b"", _PIECE_OUT)
+            data = d.unused_data.lstrip(b"\x00")
+
     def _zstd(self, fh) -> Iterator[bytes]:
         import zstandard
 
@@ -362,4 +389,6 @@ def _errors(kind: str, path: str) -> tuple[type[BaseException], ...]:
         except ImportError:
             raise InputError(path, "zstd-compressed; decompress it first (zstd -d FILE)") from None
         return (zstandard.ZstdError,)
-    return (OSError, EOFError, ValueError, zlib.error)
+    import lzma
+
+    return (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
