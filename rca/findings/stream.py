@@ -40,9 +40,10 @@ from rca.inputs.chunks import CHUNK_BYTES
 from rca.inputs.cores import spare_cores
 from rca.inputs.exports import Ingested, streamed_summary
 from rca.inputs.groups import group_rows
-from rca.inputs.limits import Limits, cap_lines, current, using
+from rca.inputs.limits import Limits, cap_lines, current, is_stream, using
 from rca.inputs.parts import Part, Piece, plan_parts, read_pieces, reader_warnings, streamed_files
 from rca.inputs.progress import report
+from rca.inputs.spool import at
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.decode import decode
 
@@ -413,6 +414,8 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
     """Findings of line-oriented exports (logcli JSONL, NDJSON, text lines; plain, gzip or
     zstd; one or several), map → reduce; None when an input is of another kind, the inputs
     are small and streaming is not forced, or a piece needs the whole read."""
+    if mapper is not None and any(path == "-" or is_stream(path) for path in inputs):
+        return None  # a worker elsewhere cannot read this process's standard input
     files = streamed_files(inputs, input_format)
     if files is None:
         return None
@@ -421,7 +424,7 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
     started = time.perf_counter()
     parts = plan_parts(files, chunk_bytes or CHUNK_BYTES, 1 if chunk_bytes else MAP_WORKERS)
     states: list[ChunkState] = []
-    sizes = {p.index: (p.end - p.start) if p.compression is None else os.path.getsize(p.path) for p in parts}
+    sizes = {p.index: (p.end - p.start) if p.compression is None else os.path.getsize(at(p.path)) for p in parts}
     total, done = sum(sizes.values()), 0
     report("reading and decoding", 0, total)
     # The caller's caps, bound to every task (a Dask worker's environment is not the CLI's).

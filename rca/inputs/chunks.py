@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from rca.inputs.records import struct_to_map, table_from_columns
+from rca.inputs.spool import at
 from rca.inputs.timestamps import iso_array_to_ns
 
 CHUNK_BYTES = 64 << 20
@@ -50,7 +51,7 @@ class ChunkTable:
 def plan(path: str, chunk_bytes: int = CHUNK_BYTES, workers: int = 1) -> list[Chunk]:
     """Ranges of at most `chunk_bytes`; with `workers`, as many ranges of equal size as makes
     a multiple of them, so that workers mapping them side by side finish together."""
-    size = os.path.getsize(path)
+    size = os.path.getsize(at(path))
     chunk_bytes = max(1, chunk_bytes)
     if workers > 1:
         count = -(-max(size, 1) // chunk_bytes)
@@ -79,7 +80,7 @@ def line_start(fh, offset: int, size: int, accept: Callable[[bytes], bool] | Non
 
 def read_chunk(chunk: Chunk) -> ChunkTable:
     """The records whose lines start inside the chunk's range."""
-    with open(chunk.path, "rb") as fh:
+    with open(at(chunk.path), "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         start, end = line_start(fh, chunk.start, size), line_start(fh, chunk.end, size)
     data = _mapped(chunk.path, start, max(0, end - start))

@@ -149,6 +149,11 @@ def _members(path: str) -> list[tuple[str, bytes | None, bool]]:
 
 
 def _read_bytes(path: str) -> bytes:
+    from rca.inputs.spool import spooled
+
+    if (copy := spooled(path)) is not None:  # already read into a file by the streamed path
+        with open(copy, "rb") as fh:
+            return fh.read()
     if path == STDIN:
         if sys.stdin is None or sys.stdin.isatty():
             raise InputError(path, "standard input is a terminal; pipe an export into rca")

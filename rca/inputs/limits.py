@@ -205,11 +205,20 @@ def is_stream(path: str) -> bool:
 def read_stream(fd: int, path: str, limits: Limits, looks_binary) -> bytes:
     """Read a pipe or device to its end, within the size cap, giving up when it stays silent
     longer than the read timeout; stops at once when its first bytes are binary."""
+    out = bytearray()
+    for piece in stream_blocks(fd, path, limits, looks_binary):
+        out += piece
+    return bytes(out)
+
+
+def stream_blocks(fd: int, path: str, limits: Limits, looks_binary) -> Iterator[bytes]:
+    """`read_stream`'s bytes as they arrive, under the same caps."""
     poller = select.poll()
     poller.register(fd, select.POLLIN | select.POLLHUP)
     timeout_ms = int(limits.read_timeout * 1000) if limits.read_timeout > 0 else None
-    out = bytearray()
+    head = bytearray()
     checked = False
+    total = 0
     while True:
         if not poller.poll(timeout_ms):
             raise InputError(path, f"nothing arrived for {limits.read_timeout:g} s; a pipe or device that never "
@@ -219,14 +228,22 @@ def read_stream(fd: int, path: str, limits: Limits, looks_binary) -> bytes:
         except BlockingIOError:
             continue
         if not piece:
-            return bytes(out)
-        out += piece
-        if not checked and len(out) >= 1 << 16:
-            checked = True
-            if looks_binary(bytes(out[: 1 << 16])):
-                raise InputError(path, "binary data, not a log export")
-        if len(out) > limits.input_size:
+            if head and not checked:
+                yield bytes(head)
+            return
+        total += len(piece)
+        if not checked:
+            head += piece
+            if len(head) >= 1 << 16:
+                checked = True
+                if looks_binary(bytes(head[: 1 << 16])):
+                    raise InputError(path, "binary data, not a log export")
+        if total > limits.input_size:
             raise _too_big(path, limits, "a stream of")
+        if checked:
+            if head:
+                piece, head = bytes(head), bytearray()
+            yield piece
 
 
 def cut_lines_warning(n: int, limit: int) -> str:

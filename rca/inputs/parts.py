@@ -32,6 +32,7 @@ from rca.inputs.readers.loggers import (is_line_ndjson, ndjson_lines, ndjson_war
 from rca.inputs.readers.ndjson_columns import ndjson_columns
 from rca.inputs.readers.text_columns import text_columns
 from rca.inputs.records import table_from_columns
+from rca.inputs.spool import at, spool
 from rca.inputs.sniff import BZIP2, GZIP, XZ, ZIP, ZSTD, is_plain_text, looks_binary
 
 # Decompressed bytes looked at to recognise a compressed file's format (detect's own window).
@@ -62,7 +63,7 @@ class Part:
 
     @property
     def last(self) -> bool:
-        return self.compression is not None or self.end >= os.path.getsize(self.path)
+        return self.compression is not None or self.end >= os.path.getsize(at(self.path))
 
 
 @dataclass
@@ -92,8 +93,9 @@ class Kind:
 
 def streamed_files(paths: list[str], input_format: str | None) -> list[tuple[str, Kind]] | None:
     """The inputs' files with their kinds when every one can be streamed; None otherwise
-    (missing inputs, stdin, archives, one-document formats, a file given twice: the whole
-    read reads, merges or refuses those)."""
+    (missing inputs, archives, one-document formats, a file given twice: the whole
+    read reads, merges or refuses those). Standard input and pipes are first copied to a
+    temporary file (`rca.inputs.spool`)."""
     from rca.inputs.exports import expand_paths
 
     files, errors = expand_paths([str(p) for p in paths])
@@ -104,7 +106,10 @@ def streamed_files(paths: list[str], input_format: str | None) -> list[tuple[str
     for path, from_folder in files:
         real = os.path.realpath(path) if path != "-" else path
         try:
-            kind = None if real in seen else sniff(path, input_format)
+            if path == "-" or is_stream(path):  # read once, into a file that can be read again
+                kind = None if real in seen else sniff(path, input_format, spool(path))
+            else:
+                kind = None if real in seen else sniff(path, input_format)
         except InputError:
             if from_folder:  # the whole read skips it with a warning
                 return None
@@ -116,14 +121,16 @@ def streamed_files(paths: list[str], input_format: str | None) -> list[tuple[str
     return out
 
 
-def sniff(path: str, input_format: str | None) -> Kind | None:
+def sniff(path: str, input_format: str | None, copy: str | None = None) -> Kind | None:
     """A file's format and compression when it can be streamed exactly as the whole read
     would read it; None for anything else (the whole read then reads or refuses it). A
-    compressed file past the caps, or broken, raises the whole read's error."""
+    compressed file past the caps, or broken, raises the whole read's error. `copy`: the
+    file standard input or a pipe was copied to."""
     if path == "-" or is_stream(path) or not os.path.isfile(path):
-        return None
+        if copy is None:
+            return None
     try:
-        with open(path, "rb") as fh:
+        with open(copy or path, "rb") as fh:
             magic = fh.read(8)
         compression = next((kind for kind, m in _KINDS if magic.startswith(m)), None)
         if magic.startswith(ZIP):
@@ -140,12 +147,12 @@ def sniff(path: str, input_format: str | None) -> Kind | None:
         return None
     if name == "text" and not_a_log(head, forced=input_format is not None):
         return None
-    return Kind(name, compression, os.path.getsize(path))
+    return Kind(name, compression, os.path.getsize(copy or path))
 
 
 def _head(path: str, compression: str | None) -> bytes:
     if compression is None:
-        with open(path, "rb") as fh:
+        with open(at(path), "rb") as fh:
             return fh.read(HEAD_BYTES)
     out = bytearray()
     for block in decompressed(path, compression, current()):
@@ -199,7 +206,7 @@ def _accept(fmt: str) -> Callable[[bytes], bool]:
 
 def _plain_range(part: Part) -> bytes:
     accept = _accept(part.format)
-    with open(part.path, "rb") as fh:
+    with open(at(part.path), "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         start = line_start(fh, part.start, size, accept)
         end = line_start(fh, part.end, size, accept)
@@ -298,12 +305,12 @@ class decompressed:
         self.cut = False
 
     def __iter__(self) -> Iterator[bytes]:
-        budget = Budget(self.path, os.path.getsize(self.path), self.limits)
+        budget = Budget(self.path, os.path.getsize(at(self.path)), self.limits)
         produced = 0
         blocks = {"gzip": self._gzip, "zstd": self._zstd}.get(self.kind, self._bz2_xz)
         errors = _errors(self.kind, self.path)
         try:
-            with open(self.path, "rb") as fh:
+            with open(at(self.path), "rb") as fh:
                 for block in blocks(fh):
                     produced += len(block)
                     budget.check(produced)

@@ -1,0 +1,83 @@
+"""Standard input, or a named pipe, copied to a temporary file as it arrives, so that it is
+read like a file: sniffed, streamed in pieces with bounded memory, and read again whole if
+the streamed readers decline it. Its name stays "-" (or the pipe's path) everywhere.
+
+The copy is made under the caps a whole read of the stream applies (size, read timeout,
+binary data), and removed when the process ends.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import tempfile
+
+from rca.errors import InputError
+from rca.inputs.limits import current, is_stream, stream_blocks
+
+STDIN = "-"
+_READ = 1 << 20
+# A spooled path -> (the stream object it was read from, the temporary file).
+_SPOOLED: dict[str, tuple[object, str]] = {}
+
+
+def _source(path: str) -> object:
+    return sys.stdin if path == STDIN else path
+
+
+def spooled(path: str) -> str | None:
+    """The temporary file holding a stream's bytes, once copied (for the same stdin)."""
+    entry = _SPOOLED.get(path)
+    return entry[1] if entry is not None and entry[0] is _source(path) else None
+
+
+def at(path: str) -> str:
+    """Where a path's bytes are read from: its copy when it was spooled, else itself."""
+    return spooled(path) or path
+
+
+def spool(path: str) -> str:
+    """Copy standard input or a pipe to a temporary file (once); the file's path."""
+    from rca.inputs.sniff import looks_binary
+
+    if (done := spooled(path)) is not None:
+        return done
+    if path == STDIN and (sys.stdin is None or sys.stdin.isatty()):
+        raise InputError(path, "standard input is a terminal; pipe an export into rca")
+    fd, name = tempfile.mkstemp(prefix="rca-stdin-" if path == STDIN else "rca-pipe-")
+    atexit.register(_remove, name)
+    _SPOOLED[path] = (_source(path), name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for block in _blocks(path, looks_binary):
+                out.write(block)
+    except OSError as exc:
+        _SPOOLED.pop(path, None)
+        raise InputError(path, f"cannot copy it to a temporary file ({exc.strerror or exc})") from None
+    except InputError:
+        _SPOOLED.pop(path, None)
+        raise
+    return name
+
+
+def _blocks(path: str, looks_binary):
+    limits = current()
+    if path != STDIN:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            yield from stream_blocks(fd, path, limits, looks_binary)
+        finally:
+            os.close(fd)
+    elif is_stream("/dev/stdin"):
+        yield from stream_blocks(sys.stdin.fileno(), path, limits, looks_binary)
+    else:
+        while block := sys.stdin.buffer.read(_READ):
+            yield block
+
+
+def _remove(name: str) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass
