@@ -45,7 +45,7 @@ def _child(tmp_path, stdin, data: bytes | None = None) -> dict:
     return json.loads(proc.stdout)
 
 
-@pytest.mark.parametrize("kind, compress", [("ndjson", False), ("text", False), ("logcli", True)])
+@pytest.mark.parametrize("kind, compress", [("ndjson", False), ("text", False), ("logcli", False), ("logcli", True)])
 def test_piped_standard_input_streams_to_the_findings_of_reading_it_whole(tmp_path, kind, compress):
     data = _export(kind)
     data = gzip.compress(data) if compress else data

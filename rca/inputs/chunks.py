@@ -83,7 +83,7 @@ def read_chunk(chunk: Chunk) -> ChunkTable:
     with open(at(chunk.path), "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         start, end = line_start(fh, chunk.start, size), line_start(fh, chunk.end, size)
-    data = _mapped(chunk.path, start, max(0, end - start))
+    data = _mapped(at(chunk.path), start, max(0, end - start))
     digest = hashlib.sha256(data).hexdigest()
     if not data.size or _blank(data):
         return ChunkTable(table_from_columns(pa.array([], pa.int64()), "ns", pa.array([], pa.string()),
