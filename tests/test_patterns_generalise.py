@@ -369,3 +369,17 @@ def test_a_name_numbered_in_several_places_is_an_id():
     assert templates(["packet from J03-U11 dropped"]) == {"packet from <*> dropped"}
     # one number at the end of a name is part of the name (ssh2, tty2, SOCKS5)
     assert templates(["ROOT LOGIN ON tty2 via ssh2"]) == {"<*> LOGIN ON tty2 via ssh2"}
+
+
+def test_an_ipv6_address_is_one_variable():
+    msgs = ["connect to fe80::1ff:fe23:4567:890a%en0 failed", "connect to 2001:db8::8a2e:370:7334 failed"]
+    assert templates(msgs) == {"connect to <*> failed"}
+    assert templates(["loopback ::1 up"]) == {"loopback <*> up"}
+    # scoped names in code are not addresses
+    assert templates(["Driver::powerChange: System Sleep", "call A::B::C ok"]) == \
+        {"Driver::powerChange: System Sleep", "call A::B::C ok"}
+
+
+def test_a_path_with_its_query_string_is_one_value():
+    msgs = ["GET /api/v1/users?id=12&x=3 200", "GET /api/v1/items?id=9 404"]
+    assert templates(msgs) == {"GET <*> <*>"}

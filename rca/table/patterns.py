@@ -72,6 +72,13 @@ _PATH = regex.compile(r"^(?:[A-Za-z]+:)?/(?:[^/\s]+/)*[^/\s]*$|^(?:\.{1,2}|~)/\S
 # inside a folder name does not end it, the token split on `:` would have cut it.
 _WINDOWS_PATH = regex.compile(
     r"(?<![\w\\])(?:[A-Za-z]:|\\\\[\w.$-]+)\\(?:[^\\\s,;\"'|<>*?]+(?: [^\\\s,;\"'|<>*?:]+)*\\)*[^\\\s,;\"'|<>*?]*")
+# An IPv6 address (its numbers already masked): hex groups and masked numbers joined by
+# colons, `::` or five colons at least, an optional zone (%en0).
+_IPV6 = regex.compile(r"(?<![\w:.<>*])(?=[\w<>*:]*(?:::|(?::[\w<>*]+){5}))(?=[^\s]*<\*>)"
+                      r"(?:(?:[0-9a-fA-F]{1,4}|<\*>)[0-9a-fA-F]{0,3})?(?:::?(?:(?:[0-9a-fA-F]{1,4}|<\*>)[0-9a-fA-F]{0,3})?){2,}"
+                      r"(?:%\w+)?(?![\w:<])")
+# A path with its query string (/api/items?id=<*>&x=<*>) is one value.
+_PATH_QUERY = regex.compile(r"(?<![\w/.<>*])/[^\s?\"']*\?[^\s\"']*")
 _BOOLEAN = {"true", "false"}
 # Words that name the value after them (`for user alice`): there a few plain words that
 # repeat are still values, not different events.
@@ -245,6 +252,10 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
     """Apply the template-correction rules to one (already masked) message."""
     text = _SPACES.sub(" ", message.strip())
     text = _URL.sub(lambda m: f"{m[1]}://{VAR}", text)
+    if "::" in text or text.count(":") >= 5:
+        text = _IPV6.sub(VAR, text)
+    if "?" in text:
+        text = _PATH_QUERY.sub(VAR, text)
     if "\\" in text:
         text = _WINDOWS_PATH.sub(VAR, text)
     if config.hosts:
