@@ -33,6 +33,20 @@ repository, e.g.
     done
     python bench/patterns_accuracy.py --data /work/unseen --systems Proxifier,Linux,HPC
 
+`--data` may be given several times: a system is read from the first directory holding it,
+so leave-one-out can run over the shared seven and unseen systems together. The protocol
+used since issue 14's third round: a development set (the shared seven and the unseen
+systems whose misses have been looked at: Hadoop, HPC, Linux, OpenStack, Proxifier,
+Thunderbird), scored leave-one-system-out over all thirteen
+
+    python bench/patterns_accuracy.py --data ../shared/data/loghub2k --data /work/unseen \
+        --systems Apache,BGL,HDFS,HealthApp,OpenSSH,Spark,Zookeeper,Hadoop,OpenStack,Thunderbird,Proxifier,Linux,HPC \
+        --leave-one-out
+
+and a held-out set (Mac, Windows, Android) whose misses and templates are never printed
+while rules are written, scored only at the end of a round (`--data /work/unseen --systems
+Mac,Windows,Android`, no `--show-misses`), before and after.
+
 (the corrected file is Khan et al.'s relabelling, the second Loghub's original; either
 works, the corrected one is preferred). Only the `Content` and `EventTemplate` columns are
 read, so a sample of a file's rows (whole pages from several places) scores as it is; say
