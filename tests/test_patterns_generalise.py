@@ -383,3 +383,12 @@ def test_an_ipv6_address_is_one_variable():
 def test_a_path_with_its_query_string_is_one_value():
     msgs = ["GET /api/v1/users?id=12&x=3 200", "GET /api/v1/items?id=9 404"]
     assert templates(msgs) == {"GET <*> <*>"}
+
+
+def test_a_path_with_capitalised_words_after_spaces_in_its_folders_is_one_value():
+    # issue 14, development systems: `/data/Nodes/dn12/pkts.rrd`-style paths under folders
+    # whose names hold spaces (Application Support, Acme Mail.app)
+    msgs = ["read /Library/Application Support/acme/state.plist ok", "read /Users/ann/Acme Mail.app/Contents/Info.plist ok"]
+    assert templates(msgs) == {"read <*> ok"}
+    # a lower-case word after a path ends it
+    assert templates(["read /a/b failed and/or skipped"]) == {"read <*> failed and/or skipped"}

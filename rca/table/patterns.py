@@ -79,6 +79,9 @@ _IPV6 = regex.compile(r"(?<![\w:.<>*])(?=[\w<>*:]*(?:::|(?::[\w<>*]+){5}))(?=[^\
                       r"(?:%\w+)?(?![\w:<])")
 # A path with its query string (/api/items?id=<*>&x=<*>) is one value.
 _PATH_QUERY = regex.compile(r"(?<![\w/.<>*])/[^\s?\"']*\?[^\s\"']*")
+# A path whose folder names hold capitalised words after a space (/Applications/Acme
+# Mail.app/Contents, /Library/Application Support/x) is one value: the space does not end it.
+_SPACED_PATH = regex.compile(r"(?<![\w/.<>*])/(?:[^/\s\"'(),;]+/)*[^/\s\"'(),;]+(?: [A-Z][a-z][^/\s\"'(),;]*)+/(?:[^/\s\"'(),;]+(?: [A-Z][a-z][^/\s\"'(),;]*)*/)*[^/\s\"'(),;]*")
 _BOOLEAN = {"true", "false"}
 # Words that name the value after them (`for user alice`): there a few plain words that
 # repeat are still values, not different events.
@@ -256,6 +259,8 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
         text = _IPV6.sub(VAR, text)
     if "?" in text:
         text = _PATH_QUERY.sub(VAR, text)
+    if "/" in text and " " in text:
+        text = _SPACED_PATH.sub(VAR, text)
     if "\\" in text:
         text = _WINDOWS_PATH.sub(VAR, text)
     if config.hosts:
