@@ -392,3 +392,9 @@ def test_a_path_with_capitalised_words_after_spaces_in_its_folders_is_one_value(
     assert templates(msgs) == {"read <*> ok"}
     # a lower-case word after a path ends it
     assert templates(["read /a/b failed and/or skipped"]) == {"read <*> failed and/or skipped"}
+
+
+def test_two_key_values_that_vary_together_are_two_variables():
+    rows = [("sync", "com.acme.mail"), ("alarm", "com.acme.clock"), ("gps", "com.acme.maps")]
+    msgs = [f"acquire lock={i}, tag={t}, name={n}, uid=1000" for i, (t, n) in enumerate(rows)]
+    assert templates(msgs) == {"acquire lock=<*>, tag=<*>, name=com.acme.<*>, uid=<*>"}

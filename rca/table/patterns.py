@@ -465,8 +465,8 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
 
 _IDENTIFIER = regex.compile(r"^[\w$]+(?:[.$][\w$]+){2,}$")
 # A token that looks like a value even unmasked: a letter glued to a number (t12, u0a7), a
-# dotted or slashed name (com.acme.mail/.Inbox).
-_VALUE_LIKE = regex.compile(r"[A-Za-z]\d|\w[./]\w")
+# dotted or slashed name (com.acme.mail/.Inbox), the value of a key (name=com.acme.x).
+_VALUE_LIKE = regex.compile(r"[A-Za-z]\d|\w[./]\w|^[\w.-]+=.")
 
 
 def merge_identifier_pairs(mapping: dict[str, str], config: Config = DEFAULT) -> None:
