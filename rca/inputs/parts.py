@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from rca.errors import InputError
+from rca.inputs.ahead import ahead
 from rca.inputs.chunks import CHUNK_BYTES, Chunk, line_start, plan, read_chunk
 from rca.inputs.chunks import columnar as logcli_columnar
+from rca.inputs.cores import on_worker_thread, spare_cores
 from rca.inputs.detect import detect, not_a_log
 from rca.inputs.limits import Budget, Limits, current, is_stream
 from rca.inputs.readers.loggers import (is_line_ndjson, ndjson_lines, ndjson_warnings, starts_ndjson_record,
@@ -196,7 +198,10 @@ def read_pieces(part: Part, limits: Limits | None = None) -> Iterator[Piece]:
     if part.compression is None:
         yield _piece(_plain_range(part), part, last=part.last)
         return
-    yield from _compressed_pieces(part, limits or current())
+    pieces = _compressed_pieces(part, limits or current())
+    # One compressed file is one part: the next piece is decompressed and read on a spare
+    # core while this one is mapped (not when parts are already mapped side by side).
+    yield from ahead(pieces) if spare_cores() > 1 and not on_worker_thread() else pieces
 
 
 def _accept(fmt: str) -> Callable[[bytes], bool]:
