@@ -5,18 +5,20 @@ from __future__ import annotations
 import orjson
 import regex
 
+from rca.lazy import LazyRegex
+
 HEAD = 64 * 1024
 
-_TXT_ROW = regex.compile(rb"^\d{13}\t", regex.MULTILINE)
-_TXT_HEADER = regex.compile(rb"^(?:Common labels|Line limit|Total bytes processed|[A-Za-z ]+): ", regex.MULTILINE)
-_LOGCLI_LABELS = regex.compile(
+_TXT_ROW = LazyRegex(rb"^\d{13}\t", regex.MULTILINE)
+_TXT_HEADER = LazyRegex(rb"^(?:Common labels|Line limit|Total bytes processed|[A-Za-z ]+): ", regex.MULTILINE)
+_LOGCLI_LABELS = LazyRegex(
     rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) (?:\{\}|\{[A-Za-z_][A-Za-z0-9_]*=\")",
     regex.MULTILINE,
 )
 # A text line opening with a bracketed field that holds no JSON punctuation, then more text
 # (`[Sun Dec 04 04:47:44 2005] [error] …`): never a JSON document, which would end there.
-_BRACKETED = regex.compile(rb'^\[[^\[\]{}"]*\][ \t]*[^\s,\]}]')
-_LOKI_ERROR = regex.compile(
+_BRACKETED = LazyRegex(rb'^\[[^\[\]{}"]*\][ \t]*[^\s,\]}]')
+_LOKI_ERROR = LazyRegex(
     rb"^(?:parse error|max entries limit|too many|query timed out|.{0,200}exceeded|"
     rb"log queries are not supported|failed to parse|unauthorized|no org id)", regex.IGNORECASE
 )
@@ -123,9 +125,9 @@ def _detect_document(head: bytes) -> tuple[str | None, str]:
 
 _JSON_FORMATS = {"loki-query", "loki-push", "logcli-jsonl", "grafana-json", "grafana-frames", "ndjson",
                  "cloudwatch", "elasticsearch"}
-_MD_HEADING = regex.compile(rb"^#{1,6} \S")
-_MD_BLOCK = regex.compile(rb"^(?:#{1,6} |[-*+] |\d+\. |> |```|\|.*\|$|<!--)")
-_LEADING_TIME = regex.compile(rb"^\[?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\d{10,19}\b|[A-Z][a-z]{2} [ \d]\d \d\d:)")
+_MD_HEADING = LazyRegex(rb"^#{1,6} \S")
+_MD_BLOCK = LazyRegex(rb"^(?:#{1,6} |[-*+] |\d+\. |> |```|\|.*\|$|<!--)")
+_LEADING_TIME = LazyRegex(rb"^\[?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\d{10,19}\b|[A-Z][a-z]{2} [ \d]\d \d\d:)")
 
 
 def not_a_log(data: bytes, forced: bool) -> str | None:

@@ -15,13 +15,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
+from rca.lazy import LazyRegex
+
 NS_PER_S = 1_000_000_000
 _EPOCH_UNITS = {10: ("s", NS_PER_S), 13: ("ms", 1_000_000), 16: ("us", 1_000), 19: ("ns", 1)}
 # Plausible epoch range in seconds: 2001-09-09 .. 2286-11-20 (the digit-count heuristic's range),
 # widened to 1970 for values written with fewer digits.
 _MAX_NS = 9_999_999_999 * NS_PER_S
 
-_ISO = regex.compile(
+_ISO = LazyRegex(
     r"""^\s*(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})
         (?:[Tt\s]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?)?
         \s*(?P<z>[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?\s*$""",
@@ -202,7 +204,7 @@ def format_rfc3339_nano(ns: int) -> str:
     return f"{base}.{fraction}Z" if fraction else f"{base}Z"
 
 
-_LEADING_STAMP = regex.compile(
+_LEADING_STAMP = LazyRegex(
     r"^\s*[\[(]?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
     r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d)[\])]?(?:\s+|$)")
 

@@ -14,12 +14,13 @@ from collections import defaultdict
 
 import orjson
 import pyarrow as pa
-import regex
 
-_LOGFMT_PAIR = regex.compile(r"""(?:^|(?<=\s))([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)""")
+from rca.lazy import LazyRegex
+
+_LOGFMT_PAIR = LazyRegex(r"""(?:^|(?<=\s))([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)""")
 MAX_CATEGORIES = 20
 MAX_VALUE_LEN = 120
-_TWO_LETTERS = regex.compile(r"[A-Za-z]{2}")
+_TWO_LETTERS = LazyRegex(r"[A-Za-z]{2}")
 
 
 def fields_of(line: str) -> dict[str, str] | None:

@@ -23,6 +23,7 @@ import regex
 
 from rca.inputs.readers.text_columns import first_bytes
 from rca.inputs.timestamps import strip_leading_time_array
+from rca.lazy import LazyRegex
 from rca.table import identity
 
 VAR = "<*>"
@@ -30,8 +31,8 @@ VAR = "<*>"
 _NUMBER = "\x00" + VAR
 _NUMBER_JSON = orjson.dumps(_NUMBER).decode()
 # A JSON string (left as it is) or a masked number outside strings (made a string).
-_BARE_VAR = regex.compile(r'"(?:[^"\\]|\\.)*"|(?<=[:\[,]\s*)-?<\*>(?:\.<\*>)?(?=\s*[,\]}])')
-_SIMPLE_KEY = regex.compile(r"[A-Za-z_@$][\w.@$-]*")
+_BARE_VAR = LazyRegex(r'"(?:[^"\\]|\\.)*"|(?<=[:\[,]\s*)-?<\*>(?:\.<\*>)?(?=\s*[,\]}])')
+_SIMPLE_KEY = LazyRegex(r"[A-Za-z_@$][\w.@$-]*")
 _PREFIX = 1000                     # lines read before deciding a key takes too many values
 
 

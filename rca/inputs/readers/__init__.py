@@ -15,6 +15,7 @@ import pyarrow as pa
 import regex
 
 from rca.errors import InputError
+from rca.lazy import LazyRegex
 
 
 @dataclass
@@ -43,7 +44,7 @@ def fail(ctx: Context, problem: str) -> InputError:
     return InputError(ctx.path, problem)
 
 
-_STRING_OR_PUNCT = regex.compile(rb'"(?:[^"\\]|\\.)*+"|"|[\[\]{},]')
+_STRING_OR_PUNCT = LazyRegex(rb'"(?:[^"\\]|\\.)*+"|"|[\[\]{},]')
 
 
 def salvage_truncated_json(data: bytes) -> bytes | None:
@@ -136,7 +137,7 @@ _GO_ESCAPES = {
     "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
     "\\": "\\", '"': '"', "'": "'",
 }
-_GO_ESCAPE = regex.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)")
+_GO_ESCAPE = LazyRegex(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)")
 
 
 def go_unquote(body: str) -> str:
@@ -154,7 +155,7 @@ def go_unquote(body: str) -> str:
     return _GO_ESCAPE.sub(repl, body) if "\\" in body else body
 
 
-_LABEL_PAIR = regex.compile(r'\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
+_LABEL_PAIR = LazyRegex(r'\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
 
 
 def parse_label_string(text: str) -> dict[str, str] | None:

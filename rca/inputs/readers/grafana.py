@@ -11,10 +11,11 @@ import regex
 from rca.inputs.readers import Context, ReadResult, fail, load_document, split_lines
 from rca.inputs.records import RecordBuilder
 from rca.inputs.timestamps import TimestampError, parse_any, parse_epoch
+from rca.lazy import LazyRegex
 
-_TXT_ROW = regex.compile(r"^(?P<ms>\d{13})\t(?:(?P<iso>\d{4}-\d\d-\d\dT[\d:.]+Z?)\t)?(?P<line>.*)$", regex.DOTALL)
-_HEADER = regex.compile(r"^(?P<label>[A-Za-z][A-Za-z ]*|): (?P<value>.*)$")
-_LIMIT = regex.compile(r"(?P<n>\d+)\s*(?P<reached>reached)?(?:.*?cover[s]?\s+(?P<pct>[\d.]+)%)?")
+_TXT_ROW = LazyRegex(r"^(?P<ms>\d{13})\t(?:(?P<iso>\d{4}-\d\d-\d\dT[\d:.]+Z?)\t)?(?P<line>.*)$", regex.DOTALL)
+_HEADER = LazyRegex(r"^(?P<label>[A-Za-z][A-Za-z ]*|): (?P<value>.*)$")
+_LIMIT = LazyRegex(r"(?P<n>\d+)\s*(?P<reached>reached)?(?:.*?cover[s]?\s+(?P<pct>[\d.]+)%)?")
 
 
 def read_txt(data: bytes, ctx: Context) -> ReadResult:

@@ -12,6 +12,7 @@ import regex
 from rca.inputs.readers import Context, ReadResult, fail, parse_label_string, split_lines
 from rca.inputs.records import RecordBuilder, struct_to_map, table_from_columns
 from rca.inputs.timestamps import TimestampError, iso_array_to_ns, parse_any, parse_iso
+from rca.lazy import LazyRegex
 
 _JSONL_SCHEMA = pa.schema([("timestamp", pa.string()), ("line", pa.string())])
 _BLOCK = 1 << 24  # lines up to 16 MiB stay on the columnar path
@@ -180,17 +181,17 @@ def _read_jsonl_per_line(data: bytes, ctx: Context) -> ReadResult:
 
 
 # `<timestamp> <labels> <line>` — timestamp layouts from logcli's --output-timestamp-format.
-_DEFAULT_LINE = regex.compile(
+_DEFAULT_LINE = LazyRegex(
     r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))"
     r"(?: (?P<labels>\{(?:[^{}\"]|\"(?:[^\"\\]|\\.)*\")*\}))?\s?(?P<line>.*)$",
     regex.DOTALL,
 )
-_ANSI = regex.compile(r"\x1b\[[0-9;]*m")
-_STDERR = regex.compile(
+_ANSI = LazyRegex(r"\x1b\[[0-9;]*m")
+_STDERR = LazyRegex(
     r"^(?:\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )?(?:https?://\S+/loki/api/\S+|Common labels: \{.*\}"
     r"|Ignoring labels key: .*|Print only labels key: .*)$"
 )
-_COMMON = regex.compile(r"Common labels: (\{.*\})")
+_COMMON = LazyRegex(r"Common labels: (\{.*\})")
 
 
 def read_default(data: bytes, ctx: Context) -> ReadResult:

@@ -10,6 +10,7 @@ from rca.inputs.fields import first
 from rca.inputs.readers import Context, ReadResult, fail, iter_documents, load_document, split_lines
 from rca.inputs.records import RecordBuilder
 from rca.inputs.timestamps import TimestampError, TimestampOutOfRange, parse_any, parse_iso
+from rca.lazy import LazyRegex
 
 # Field names by role, in the order they are tried. Dotted names also match nested objects.
 TIME_KEYS = ("@timestamp", "timestamp", "time", "ts", "@t", "datetime", "date", "asctime",
@@ -222,14 +223,14 @@ def _read_array(data: bytes, ctx: Context) -> ReadResult:
     return _finish(builder, ctx, rejected, untimed, naive, warnings)
 
 
-_LEADING_TIME = regex.compile(
+_LEADING_TIME = LazyRegex(
     r"^(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s+"
     r"(?:(?P<cri>stdout|stderr) (?P<tag>[FP]) )?(?P<rest>.*)$",
     regex.DOTALL,
 )
 
 
-_LOGFMT_TIME = regex.compile(r'(?:^|\s)(?:ts|time|timestamp|@timestamp|t)=(?:"(?P<v>[^"]+)"|(?P<v>\S+))')
+_LOGFMT_TIME = LazyRegex(r'(?:^|\s)(?:ts|time|timestamp|@timestamp|t)=(?:"(?P<v>[^"]+)"|(?P<v>\S+))')
 
 
 def _logfmt_time(value: str) -> tuple[int | None, str | None, bool]:

@@ -1,0 +1,38 @@
+"""What rca imports or compiles only when first used behaves as the eager thing would."""
+
+import pickle
+import subprocess
+import sys
+
+import regex
+
+from rca.lazy import LazyRegex
+
+PATTERN = r"(?P<key>[a-z_]+)=(?P<value>\d+)"
+TEXT = "retry=3 status=500 Latency=12"
+
+
+def test_a_lazy_pattern_finds_and_replaces_what_the_compiled_one_does():
+    lazy, compiled = LazyRegex(PATTERN, regex.IGNORECASE), regex.compile(PATTERN, regex.IGNORECASE)
+    assert [m.groupdict() for m in lazy.finditer(TEXT)] == [m.groupdict() for m in compiled.finditer(TEXT)]
+    assert lazy.sub(r"\g<key>=<*>", TEXT) == compiled.sub(r"\g<key>=<*>", TEXT)
+    assert (lazy.pattern, lazy.flags, lazy.groupindex) == (compiled.pattern, compiled.flags, compiled.groupindex)
+
+
+def test_a_lazy_pattern_pickles_before_and_after_first_use():
+    unused, used = LazyRegex(rb"a+"), LazyRegex(rb"a+")
+    used.search(b"caab")
+    for pattern in (unused, used):
+        assert pickle.loads(pickle.dumps(pattern)).findall(b"caab aaa") == [b"aa", b"aaa"]
+
+
+def _stderr_of_library_run(enable: bool) -> str:
+    code = ("import rca.findings.pipeline as p\nfrom loguru import logger\n"
+            + ("logger.enable('rca')\n" if enable else "")
+            + "p.analyze(['fixtures/chaos-fail/plain.log'])\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stderr
+
+
+def test_as_a_library_rca_logs_nothing_unless_the_caller_enables_it():
+    assert _stderr_of_library_run(enable=False) == ""
+    assert "detected text" in _stderr_of_library_run(enable=True)
