@@ -87,3 +87,21 @@ def test_stdin_past_the_size_cap_is_refused_in_one_line(rca):
     assert run.code == 2
     [message] = run.stderr.strip().splitlines()
     assert "a stream of more than 1 MiB" in message
+
+
+def test_a_named_pipe_streams_to_the_findings_of_reading_it_whole(tmp_path):
+    import threading
+
+    from rca.findings.pipeline import analyze
+    from tests.same_findings import assert_same_findings
+
+    fifo = tmp_path / "export.pipe"
+    os.mkfifo(fifo)
+    data = _export("ndjson")
+    writer = threading.Thread(target=fifo.write_bytes, args=(data,))
+    writer.start()
+    streamed = analyze([str(fifo)], chunk_bytes=20_000)
+    writer.join()
+    assert streamed.ingested.total is not None
+    assert streamed.ingested.inputs[0].path == str(fifo)
+    assert_same_findings(analyze([str(fifo)]), streamed)  # read whole from the copy: a pipe is read once

@@ -23,7 +23,7 @@ _SPOOLED: dict[str, tuple[object, str]] = {}
 
 
 def _source(path: str) -> object:
-    return sys.stdin if path == STDIN else path
+    return sys.stdin if path == STDIN else None
 
 
 def spooled(path: str) -> str | None:
