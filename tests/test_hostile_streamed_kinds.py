@@ -162,3 +162,31 @@ def test_a_compressed_stream_broken_in_the_middle_is_refused_in_one_line_streame
     run = rca("analyze", str(path), "--input-limit", "input-size=2G")
     assert run.code == 2
     assert f"broken {kind} data" in _one_error(run)
+
+
+def test_a_zip_bomb_member_is_refused_in_one_line_streamed_or_whole(rca, tmp_path, monkeypatch):
+    import zipfile
+
+    path = tmp_path / "exports.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("pino.ndjson", LINE.encode() * ((40 << 20) // len(LINE)))
+    _lowered(monkeypatch, input_size="24M")
+    with pytest.raises(InputError, match="decompresses to more than 24 MiB"):
+        analyze([str(path)], chunk_bytes=1 << 20)
+    run = rca("analyze", str(path), "--input-limit", "input-size=24M")
+    assert run.code == 2
+    assert "pino.ndjson: decompresses to more than 24 MiB" in _one_error(run)
+
+
+def test_a_truncated_zip_archive_is_refused_in_one_line(rca, tmp_path):
+    import zipfile
+
+    path = tmp_path / "exports.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("pino.ndjson", LINE.encode() * 20_000)
+    path.write_bytes(path.read_bytes()[:5000])
+    with pytest.raises(InputError, match="zip"):
+        analyze([str(path)], chunk_bytes=1 << 20)
+    run = rca("analyze", str(path))
+    assert run.code == 2
+    assert "broken zip archive" in _one_error(run)

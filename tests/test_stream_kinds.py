@@ -224,3 +224,33 @@ def test_kubernetes_partial_lines_cut_between_pieces_give_the_whole_read_finding
     whole = analyze([path])
     for chunk_bytes in (700, 20_000):
         _assert_same(whole, analyze([path], chunk_bytes=chunk_bytes))
+
+
+def _zip(tmp_path, members: dict[str, bytes]) -> str:
+    import zipfile
+
+    path = tmp_path / "exports.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return str(path)
+
+
+def test_a_zip_archives_members_stream_to_the_whole_read_findings(tmp_path):
+    events = _events()
+    third = len(events) // 3
+    path = _zip(tmp_path, {"b/app.ndjson": WRITE["ndjson"](events[:third]), "a/app.log": WRITE["text"](events[third:2 * third]),
+                           "c/logcli.jsonl.gz": gzip.compress(WRITE["logcli"](events[2 * third:])),
+                           "__MACOSX/._app.ndjson": b"\x00\x05\x16\x07", ".hidden": b"not read"})
+    streamed = _streamed([path])
+    assert streamed.ingested.total is not None
+    assert [i.path for i in streamed.ingested.inputs] == [f"{path}:a/app.log", f"{path}:b/app.ndjson",
+                                                         f"{path}:c/logcli.jsonl.gz"]
+    _assert_same(analyze([path]), streamed)
+
+
+def test_a_zip_holding_a_one_document_export_is_read_whole(tmp_path):
+    path = _zip(tmp_path, {"query.json": generate.loki_query(_events()), "app.ndjson": WRITE["ndjson"](_events())})
+    streamed = _streamed([path])
+    assert streamed.ingested.total is None
+    assert comparable(streamed) == comparable(analyze([path]))

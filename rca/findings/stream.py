@@ -43,7 +43,7 @@ from rca.inputs.groups import group_rows
 from rca.inputs.limits import Limits, cap_lines, current, is_stream, using
 from rca.inputs.parts import Part, Piece, plan_parts, read_pieces, reader_warnings, streamed_files
 from rca.inputs.progress import report
-from rca.inputs.spool import at
+from rca.inputs.spool import at, spooled
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.decode import decode
 
@@ -417,8 +417,8 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
     if mapper is not None and any(path == "-" or is_stream(path) for path in inputs):
         return None  # a worker elsewhere cannot read this process's standard input
     files = streamed_files(inputs, input_format)
-    if files is None:
-        return None
+    if files is None or (mapper is not None and any(spooled(path) for path, _ in files)):
+        return None  # (zip members are copied to this machine's temporary files)
     if mapper is None and chunk_bytes is None and sum(kind.expected for _, kind in files) < STREAM_BYTES:
         return None
     started = time.perf_counter()

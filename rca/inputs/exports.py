@@ -137,15 +137,21 @@ def _members(path: str) -> list[tuple[str, bytes | None, bool]]:
 
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [i.filename for i in archive.infolist() if not i.is_dir()
-                     and not any(p.startswith((".", "__MACOSX")) for p in i.filename.split("/"))]
+            names = member_names(archive)
             if not names:
                 raise InputError(path, "zip archive holds no files")
             caps = input_limits.current()
             return [(f"{path}:{n}", input_limits.capped_member(archive, n, f"{path}:{n}", caps), True)
-                    for n in sorted(names)]
+                    for n in names]
     except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
         raise InputError(path, f"broken zip archive ({exc})") from None
+
+
+def member_names(archive) -> list[str]:
+    """A zip archive's files read as inputs, in the order they are read (hidden files and
+    macOS resource forks left out)."""
+    return sorted(i.filename for i in archive.infolist() if not i.is_dir()
+                  and not any(p.startswith((".", "__MACOSX")) for p in i.filename.split("/")))
 
 
 def _read_bytes(path: str) -> bytes:

@@ -34,7 +34,7 @@ from rca.inputs.readers.loggers import (is_line_ndjson, ndjson_lines, ndjson_war
 from rca.inputs.readers.ndjson_columns import ndjson_columns
 from rca.inputs.readers.text_columns import text_columns
 from rca.inputs.records import table_from_columns
-from rca.inputs.spool import at, spool
+from rca.inputs.spool import at, spool, spool_member, spooled
 from rca.inputs.sniff import BZIP2, GZIP, XZ, ZIP, ZSTD, is_plain_text, looks_binary
 
 # Decompressed bytes looked at to recognise a compressed file's format (detect's own window).
@@ -108,19 +108,46 @@ def streamed_files(paths: list[str], input_format: str | None) -> list[tuple[str
     for path, from_folder in files:
         real = os.path.realpath(path) if path != "-" else path
         try:
+            if real in seen:
+                return None
             if path == "-" or is_stream(path):  # read once, into a file that can be read again
-                kind = None if real in seen else sniff(path, input_format, spool(path))
+                kinds = [(path, sniff(path, input_format, spool(path)))]
+            elif _is_zip(path):
+                kinds = [(name, sniff(name, input_format, spooled(name))) for name in _zip_members(path)]
             else:
-                kind = None if real in seen else sniff(path, input_format)
+                kinds = [(path, sniff(path, input_format))]
         except InputError:
             if from_folder:  # the whole read skips it with a warning
                 return None
             raise
-        if kind is None:
+        if not kinds or any(kind is None for _, kind in kinds):
             return None
         seen.add(real)
-        out.append((path, kind))
+        out += kinds
     return out
+
+
+def _is_zip(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == ZIP
+    except OSError:
+        return False
+
+
+def _zip_members(path: str) -> list[str]:
+    """A zip archive's members, each copied to a temporary file (`archive.zip:member`); none
+    when the archive cannot be listed (the whole read says why)."""
+    import zipfile
+
+    from rca.inputs.exports import member_names
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = member_names(archive)
+    except (zipfile.BadZipFile, OSError, RuntimeError):
+        return []
+    return [spool_member(path, name) for name in names]
 
 
 def sniff(path: str, input_format: str | None, copy: str | None = None) -> Kind | None:
@@ -135,7 +162,7 @@ def sniff(path: str, input_format: str | None, copy: str | None = None) -> Kind 
         with open(copy or path, "rb") as fh:
             magic = fh.read(8)
         compression = next((kind for kind, m in _KINDS if magic.startswith(m)), None)
-        if magic.startswith(ZIP):
+        if magic.startswith(ZIP):  # a zip inside a zip, or one given as a member
             return None
         head = _head(path, compression)  # a bomb or broken data: the whole read's own error
     except OSError:

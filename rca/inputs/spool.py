@@ -1,6 +1,7 @@
-"""Standard input, or a named pipe, copied to a temporary file as it arrives, so that it is
-read like a file: sniffed, streamed in pieces with bounded memory, and read again whole if
-the streamed readers decline it. Its name stays "-" (or the pipe's path) everywhere.
+"""Standard input, a named pipe or a zip member, copied to a temporary file as it arrives,
+so that it is read like a file: sniffed, streamed in pieces with bounded memory, and read
+again whole if the streamed readers decline it. Its name stays "-" (or the pipe's path, or
+`archive.zip:member`) everywhere.
 
 The copy is made under the caps a whole read of the stream applies (size, read timeout,
 binary data), and removed when the process ends.
@@ -12,6 +13,7 @@ import atexit
 import os
 import sys
 import tempfile
+import zlib
 
 from rca.errors import InputError
 from rca.inputs.limits import current, is_stream, stream_blocks
@@ -58,6 +60,32 @@ def spool(path: str) -> str:
     except InputError:
         _SPOOLED.pop(path, None)
         raise
+    return name
+
+
+def spool_member(archive: str, member: str) -> str:
+    """Copy a zip member to a temporary file (once), under the caps a whole read applies;
+    its name as an input, `archive:member`."""
+    import zipfile
+
+    from rca.inputs.limits import Budget
+
+    name = f"{archive}:{member}"
+    if spooled(name) is not None:
+        return name
+    fd, copy = tempfile.mkstemp(prefix="rca-member-")
+    atexit.register(_remove, copy)
+    try:
+        with zipfile.ZipFile(archive) as zipped, zipped.open(member) as src, os.fdopen(fd, "wb") as out:
+            budget = Budget(name, zipped.getinfo(member).compress_size, current())
+            produced = 0
+            while block := src.read(_READ):
+                produced += len(block)
+                budget.check(produced)
+                out.write(block)
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, zlib.error) as exc:
+        raise InputError(archive, f"broken zip archive ({exc})") from None
+    _SPOOLED[name] = (None, copy)
     return name
 
 
