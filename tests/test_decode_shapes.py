@@ -58,3 +58,23 @@ def test_a_masked_value_that_reaches_a_message_is_decoded_from_its_own_line():
              f'"requestId":{i}}}' for i in range(_FEW + 10)]
     out = decode(_table(lines), PACK)
     assert out.column("message").to_pylist()[7] == "connect ECONNREFUSED 10.0.3.7:3306"
+
+
+def test_a_second_range_with_the_same_shapes_decodes_as_the_first_did():
+    events = list(iter_varied(4 * _FEW, seed=23))
+    texts = [text for _, _, text in events]
+    first, second = _table(texts[: 2 * _FEW]), _table(texts[2 * _FEW:])
+    decode(first, PACK)  # its shapes are now remembered
+    expected = _per_line(second)
+    by_shape = decode(second, PACK)
+    for name in ("method", "endpoint", "status", "message", "latency_ms", "link", "urls", "bad_jwt"):
+        assert by_shape.column(name).equals(expected.column(name)), name
+
+
+def test_shapes_longer_than_the_remembered_limit_are_decoded_but_not_kept():
+    from rca.table import decode as decoding
+
+    long_line = '{"type":"http","statusCode":500,"message":"' + "x" * (decoding._SHAPE_CHARS + 10) + '"}'
+    rows = decoding._decoded_shapes([long_line], PACK)
+    assert rows[0][0][5].startswith("xxx")  # the message, clipped
+    assert long_line not in decoding._per_pack(PACK, "shapes", lambda _: {})

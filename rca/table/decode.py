@@ -405,7 +405,9 @@ _FEW = 500  # below this many distinct lines, masking costs more than it saves
 # What is made once per pack (its mask patterns, its shapes' decoded rows), by the pack's
 # identity: packs hold dicts, so they cannot be hashed.
 _PER_PACK: dict[tuple[int, str], tuple[Pack, Any]] = {}
-_SHAPE_ROWS = 4096  # decoded shapes kept per pack: a range's shapes recur in the next ones
+# Decoded shapes kept per pack (a range's shapes recur in the next ones), of texts at most
+# _SHAPE_CHARS long: at most ~8 MB held, however long a hostile export's lines are.
+_SHAPE_ROWS, _SHAPE_CHARS = 2048, 4096
 
 
 def _per_pack(pack: Pack, name: str, make) -> Any:
@@ -631,9 +633,10 @@ def _decoded_shapes(texts: list[str], pack: Pack) -> list[tuple[tuple, bool, int
         if found is None:
             row = decode_line(text, pack).row()
             found = (row, _shows_mask(row), count(text))
-            if len(known) >= _SHAPE_ROWS:
-                known.clear()
-            known[text] = found
+            if len(text) <= _SHAPE_CHARS:
+                if len(known) >= _SHAPE_ROWS:
+                    known.clear()
+                known[text] = found
         out.append(found)
     return out
 
