@@ -145,7 +145,8 @@ def _actions(f: Findings, i: IncidentFindings) -> list[dict[str, str]]:
     return items
 
 
-def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> dict[str, Any]:
+def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, routine: list[dict[str, Any]]) -> dict[str, Any]:
+    """One incident's values; `routine`: the report's routine signatures (`shared`)."""
     inc = i.incident
     top = i.causes[0] if i.causes else None
     cause = None
@@ -169,8 +170,8 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None) -> dict[str
         "cause": cause,
         "other_causes": [{"rank": c.rank, "component": c.component, "kind": c.kind, "summary": c.summary,
                           "confidence": f"{c.confidence:.2f}"} for c in i.causes[1:]],
-        "routine_inside": [{"signature": c.signature, "count": i.routine_in_window[c.id]}
-                           for c in f.clusters if c.routine and i.routine_in_window.get(c.id)],
+        "routine_inside": [{"signature": r["signature"], "count": i.routine_in_window[r["id"]]}
+                           for r in routine if i.routine_in_window.get(r["id"])],
         "timeline": [{"time": stamp(t, tz), "event": localise(e, tz)} for t, e in _timeline(i)],
         "contributors": [c.describe() for c in i.contributors],
         "attempts": [{"time": stamp(a.ts_ns, tz), "summary": a.summary()} for a in inc.attempts
@@ -196,37 +197,52 @@ def _timeline(i: IncidentFindings) -> list[tuple[int, str]]:
     return sorted(events, key=lambda e: e[0])
 
 
-def context(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None,
-            incidents: list[IncidentFindings] | None = None, explore: Explore | None = None) -> dict[str, Any]:
-    """Everything the template may use."""
-    chosen = f.incidents if incidents is None else incidents
+def shared(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None) -> dict[str, Any]:
+    """What every incident's section shows alike (inputs, routine and isolated signatures),
+    worked out once per report: an export can hold a thousand routine signatures, and the
+    JSON renders each incident alone."""
     routine = [c for c in f.clusters if c.routine]
-    shown = Findings.__new__(Findings)
-    shown.__dict__.update(f.__dict__, incidents=chosen)
     return {
-        "title": title(shown, tz),
         "zone": getattr(tz, "key", None),
         "inputs": [input_name(s.path) for s in f.ingested.inputs],
         "inputs_line": _inputs_line(f, tz),
         "chart": chart,
-        "routine": [{"signature": c.signature, "template": c.template, "count": c.count, "reason": c.routine_reason}
-                    for c in routine],
+        "routine": [{"id": c.id, "signature": c.signature, "template": c.template, "count": c.count,
+                     "reason": c.routine_reason} for c in routine],
+        # The routine templates and reasons as Markdown, "; "-separated: the Root cause
+        # section's "Not the cause" list, the same for every incident.
+        "routine_ruled_out": "; ".join(f"{md_text(c.template)} ({md_text(c.routine_reason)})" for c in routine),
         "routine_total": sum(c.count for c in routine),
         "isolated": [{"signature": c.signature, "count": c.count} for c in f.clusters if c.isolated],
         "isolated_note": ISOLATED,
         "redacted_link_note": REDACTED_LINK,
-        "incidents": [{**_incident(f, i, tz), "explore": _explore(explore, f, i)} for i in chosen],
+    }
+
+
+def context(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None,
+            incidents: list[IncidentFindings] | None = None, explore: Explore | None = None,
+            common: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the template may use (`common`: `shared(f, tz, chart)`, when already worked out)."""
+    chosen = f.incidents if incidents is None else incidents
+    common = shared(f, tz, chart) if common is None else common
+    shown = Findings.__new__(Findings)
+    shown.__dict__.update(f.__dict__, incidents=chosen)
+    return {
+        "title": title(shown, tz),
+        **common,
+        "incidents": [{**_incident(f, i, tz, common["routine"]), "explore": _explore(explore, f, i)} for i in chosen],
     }
 
 
 def render(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None, template: Path | None = None,
-           incidents: list[IncidentFindings] | None = None, explore: Explore | None = None) -> str:
+           incidents: list[IncidentFindings] | None = None, explore: Explore | None = None,
+           common: dict[str, Any] | None = None) -> str:
     """The report's Markdown (not yet redacted)."""
     import jinja2
 
     path = template or TEMPLATE
     try:
-        text = _environment(path).get_template(path.name).render(**context(f, tz, chart, incidents, explore))
+        text = _environment(path).get_template(path.name).render(**context(f, tz, chart, incidents, explore, common))
     except jinja2.TemplateSyntaxError as exc:
         raise UsageError(f"--template {path}: line {exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound:
@@ -235,3 +251,10 @@ def render(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None, te
         raise UsageError(f"--template {path}: {exc}") from None
     return regex.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
+
+
+def each_incident(f: Findings, tz: ZoneInfo | None = None, explore: Explore | None = None) -> list[str]:
+    """Each incident's report alone (the JSON's sections), in the findings' order; what they
+    share is worked out once."""
+    common = shared(f, tz)
+    return [render(f, tz, incidents=[i], explore=explore, common=common) for i in f.incidents]

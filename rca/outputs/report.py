@@ -66,13 +66,16 @@ def localise(text: str, tz: ZoneInfo | None) -> str:
 def findings_json(f: Findings, reveal: bool = False, explore: Any = None) -> dict[str, Any]:
     """The rca.findings/1 document; with `explore` (rca.outputs.explore.Explore) each incident
     and signature carries a Grafana Explore link."""
+    from rca.outputs.postmortem import each_incident
+
     f = shown(f, reveal)
     ids = {i: c.id for i, c in enumerate(f.clusters)}
     doc = {
         "schema": SCHEMA,
         "generated_at": format_rfc3339_ms(time.time_ns()),
         "inputs": [s.to_json() for s in f.ingested.inputs],
-        "incidents": [_incident_json(f, i, ids, explore) for i in f.incidents],
+        "incidents": [_incident_json(f, i, ids, explore, text)
+                      for i, text in zip(f.incidents, each_incident(f, explore=explore), strict=True)],
         "clusters": [{
             "id": c.id, "signature": c.signature, "template": c.template, "count": c.count,
             "first": format_rfc3339_ms(c.first_ns), "last": format_rfc3339_ms(c.last_ns),
@@ -109,16 +112,10 @@ def split_sections(markdown_text: str) -> tuple[str, dict[str, str]]:
     return title, sections
 
 
-def incident_sections(f: Findings, i: IncidentFindings, tz: ZoneInfo | None = None,
-                      explore: Any = None) -> tuple[str, dict[str, str]]:
-    from rca.outputs.postmortem import render
-
-    return split_sections(render(f, tz, incidents=[i], explore=explore))
-
-
-def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str], explore: Any = None) -> dict[str, Any]:
+def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str], explore: Any, report: str) -> dict[str, Any]:
+    """One incident's JSON; `report`: its Markdown report alone, split into its sections here."""
     inc = i.incident
-    title, sections = incident_sections(f, i, explore=explore)
+    title, sections = split_sections(report)
     return {
         "id": i.id,
         "start": format_rfc3339_ms(inc.start_ns),
