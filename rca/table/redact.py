@@ -110,14 +110,22 @@ def _masked(value: object) -> object:
     return value
 
 
+# Values a walk returns as they are: nothing in them can hold text.
+_PLAIN = frozenset({int, float, bool, type(None), bytes})
+
+
 def redact_tree(value: Any, pack: Pack | None = None) -> Any:
     """A copy of `value` with every string inside it redacted: dataclasses, lists, tuples and
     dicts are walked; arrays, tables and the knowledge pack are shared, not copied. The
     findings of a large export hold tens of thousands of strings but a few thousand distinct
-    ones (component, endpoint, signature ids): each distinct one is redacted once."""
+    ones (component, endpoint, signature ids): each distinct one is redacted once, and each
+    distinct dict key is looked at once (every incident maps each routine signature's id to
+    its count: 56 incidents x 1237 signatures on a 1M-line export)."""
     pack = pack or default_pack()
     secrets = known_secrets()
     memo: dict[str, str] = {}
+    keys: dict[str, tuple[str, bool]] = {}
+    fields: dict[type, tuple[str, ...]] = {}
 
     def text(value: str) -> str:
         done = memo.get(value)
@@ -125,7 +133,25 @@ def redact_tree(value: Any, pack: Pack | None = None) -> Any:
             done = memo[value] = redact(value, pack, secrets)
         return done
 
+    def key(k: str) -> tuple[str, bool]:
+        done = keys.get(k)
+        if done is None:
+            done = keys[k] = (text(k), sensitive_key(k))
+        return done
+
+    def entry(k: Any, v: Any) -> tuple[Any, Any]:
+        if not isinstance(k, str):
+            return k, walk(v)
+        shown, secret = key(k)
+        return shown, _masked(v) if secret else walk(v)
+
     def walk(value: Any) -> Any:
+        kind = type(value)
+        if kind in _PLAIN:
+            return value
+        if kind is str:
+            done = memo.get(value)
+            return text(value) if done is None else done
         if isinstance(value, str):
             return text(value)
         if isinstance(value, (list, tuple)):
@@ -133,12 +159,14 @@ def redact_tree(value: Any, pack: Pack | None = None) -> Any:
             return items if isinstance(value, list) else type(value)(items) if not hasattr(value, "_fields") \
                 else type(value)(*items)
         if isinstance(value, dict):
-            return {text(k) if isinstance(k, str) else k: _masked(v) if sensitive_key(k) else walk(v)
-                    for k, v in value.items()}
+            return dict(entry(k, v) for k, v in value.items())
         if dataclasses.is_dataclass(value) and not isinstance(value, (type, Pack)):
+            names = fields.get(kind)
+            if names is None:
+                names = fields[kind] = tuple(f.name for f in dataclasses.fields(value))
             out = copy.copy(value)
-            for f in dataclasses.fields(value):
-                object.__setattr__(out, f.name, walk(getattr(value, f.name)))
+            for name in names:
+                object.__setattr__(out, name, walk(getattr(value, name)))
             return out
         return value
 
