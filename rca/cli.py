@@ -405,7 +405,8 @@ def analyze(
             # Masked either way; from the unredacted findings the terminal can tell which links it masked.
             text = terminal(findings, local,
                             width=width_for(stream) if output is None else 100,
-                            colour=output is None and wants_colour(stream, no_color), reveal=reveal_secrets)
+                            colour=output is None and wants_colour(stream, no_color), reveal=reveal_secrets,
+                            public=public)
         _write(text, output)
     finally:
         if scratch is not None:

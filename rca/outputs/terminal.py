@@ -157,14 +157,15 @@ def _masked_links(raw: Findings, safe: Findings) -> set[str]:
 
 
 def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: bool = False,
-             reveal: bool = False) -> str:
+             reveal: bool = False, public: Findings | None = None) -> str:
     """The terminal summary as text (ANSI styled when `colour`), wrapped at `width`. Secrets
     are masked unless `reveal`, in the links to follow too (a screen is shared and recorded
-    like any artifact): a link masked that way says how to see it whole."""
+    like any artifact): a link masked that way says how to see it whole. `public`:
+    `shown(f, reveal)` when the caller has it already (the redaction pass is not cheap)."""
     from rich.console import Console
     from rich.text import Text
 
-    raw, f = f, shown(f, reveal)
+    raw, f = f, shown(f, reveal) if public is None else public
     masked = _masked_links(raw, f)
     buf = io.StringIO()
     con = Console(file=buf, width=width, color_system="standard" if colour else None, no_color=not colour,
