@@ -114,3 +114,18 @@ def test_log_text_in_the_report_never_becomes_markdown_structure(rca, tmp_path):
     assert "Injected" in text
     assert not [line for line in text.splitlines() if line.lstrip().startswith("## Injected")]
     assert "<img" not in text and not regex.search(r"(?<!\\)\]\(javascript:", text)
+
+
+def test_every_incident_rules_out_the_same_routine_failures_in_the_report_and_the_json(rca, tmp_path):
+    path = _export(tmp_path, [Chaos("fail", 120, 300), Chaos("db-outage", 540, 720)])
+    doc = json.loads(rca("analyze", str(path), "-f", "json").stdout)
+    text = rca("analyze", str(path), "-f", "md").stdout
+    assert len(doc["incidents"]) >= 2
+    ruled_out = [line for line in text.splitlines() if line.startswith("Not the cause: ")]
+    from_json = [line for i in doc["incidents"] for line in i["sections"]["Root cause"].splitlines()
+                 if line.startswith("Not the cause: ")]
+    assert len(ruled_out) == len(from_json) == len(doc["incidents"])
+    assert len(set(ruled_out + from_json)) == 1
+    routine = [c["template"] for c in doc["clusters"] if c["routine"]]
+    listed = ruled_out[0].removeprefix("Not the cause: ").split(" — these recur")[0].split("; ")
+    assert routine and [item.rsplit(" (", 2)[0] for item in listed] == routine
