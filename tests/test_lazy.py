@@ -36,3 +36,22 @@ def _stderr_of_library_run(enable: bool) -> str:
 def test_as_a_library_rca_logs_nothing_unless_the_caller_enables_it():
     assert _stderr_of_library_run(enable=False) == ""
     assert "detected text" in _stderr_of_library_run(enable=True)
+
+
+def _patterns_in(value) -> list:
+    if isinstance(value, LazyRegex):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [p for v in value for p in _patterns_in(v)]
+    if hasattr(value, "__dataclass_fields__"):
+        return [p for name in value.__dataclass_fields__ for p in _patterns_in(getattr(value, name))]
+    return []
+
+
+def test_every_pattern_of_the_shipped_pack_compiles():
+    from rca.knowledge.pack import default_pack
+
+    patterns = _patterns_in(default_pack())
+    assert len(patterns) > 20
+    for pattern in patterns:
+        assert isinstance(pattern.search, type(regex.compile("x").search))

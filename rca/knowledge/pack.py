@@ -7,6 +7,7 @@ ships with rca; `load_pack(path)` reads another one of the same shape.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -16,6 +17,7 @@ from typing import Any
 import regex
 
 from rca.errors import UsageError
+from rca.lazy import LazyRegex
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,13 @@ class Pack:
     template_variables: tuple[regex.Pattern[str], ...] = ()
 
 
-def _any_of(messages: list[str]) -> regex.Pattern[str]:
-    return regex.compile("|".join(regex.escape(m) for m in messages) or "(?!)")
+def _any_of(messages: list[str], pattern: Callable[..., Any]) -> regex.Pattern[str]:
+    return pattern("|".join(regex.escape(m) for m in messages) or "(?!)")
 
 
-def _compile_pack(raw: dict[str, Any]) -> Pack:
+def _compile_pack(raw: dict[str, Any], pattern: Callable[..., Any] = regex.compile) -> Pack:
+    """A pack from its JSON; `pattern` compiles its regexes (LazyRegex for the shipped pack:
+    a run uses a few of its ~40, and compiling all cost a small analysis ~30 ms)."""
     category_of = {v.lower(): cat for cat, values in raw.get("categories", {}).items() for v in values}
     causes = []
     for c in raw.get("causes", []):
@@ -92,12 +96,12 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         causes.append(CauseRule(
             name=c["name"], component=c["component"], kind=c["kind"], confidence=float(c["confidence"]),
             summary=c["summary"], match=m,
-            message=regex.compile(m["message"], flags) if m.get("message") else None,
+            message=pattern(m["message"], flags) if m.get("message") else None,
             advice=c.get("advice"), refined_by=tuple(c.get("refined_by", ())),
         ))
     noise = tuple(
         NoiseRule(n["name"], tuple(n.get("status", ())),
-                  regex.compile(n["message"]) if n.get("message") else None, n.get("has_link"),
+                  pattern(n["message"]) if n.get("message") else None, n.get("has_link"),
                   n.get("component"))
         for n in raw.get("noise", [])
     )
@@ -107,14 +111,14 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         label_keys=raw.get("label_keys", {}),
         category_of=category_of,
         link_keys=tuple(raw.get("link_keys", ())),
-        remediation_url=regex.compile("|".join(raw.get("remediation_url_patterns", ["(?!)"]))),
-        redacted_link=regex.compile("|".join(raw.get("redacted_link_patterns", ["(?!)"]))),
-        link_identity=tuple(regex.compile(p) for p in raw.get("link_identity_patterns", ())),
+        remediation_url=pattern("|".join(raw.get("remediation_url_patterns", ["(?!)"]))),
+        redacted_link=pattern("|".join(raw.get("redacted_link_patterns", ["(?!)"]))),
+        link_identity=tuple(pattern(p) for p in raw.get("link_identity_patterns", ())),
         dependency_keys=tuple(raw.get("dependency_keys", ())),
-        resolution=_any_of(raw.get("resolution_messages", [])),
-        resolution_idle=_any_of(raw.get("resolution_idle_messages", [])),
-        resolution_rejected=_any_of(raw.get("resolution_rejected_messages", [])),
-        secret_url=tuple(regex.compile(p) for p in raw.get("secret_url_patterns", ())),
+        resolution=_any_of(raw.get("resolution_messages", []), pattern),
+        resolution_idle=_any_of(raw.get("resolution_idle_messages", []), pattern),
+        resolution_rejected=_any_of(raw.get("resolution_rejected_messages", []), pattern),
+        secret_url=tuple(pattern(p) for p in raw.get("secret_url_patterns", ())),
         bad_jwt_prefixes=tuple(raw.get("bad_jwt_prefixes", ())),
         slow_latency_ms=float(raw.get("slow_latency_ms", 20000)),
         endpoint_rules=tuple(raw.get("endpoint_rules", ())),
@@ -127,22 +131,22 @@ def _compile_pack(raw: dict[str, Any]) -> Pack:
         outgoing_category=raw.get("outgoing_category", "outgoing"),
         generic_slow_cause=raw.get("generic_slow_cause"),
         generic_bodyless_cause=raw.get("generic_bodyless_cause"),
-        error_filter_labels=tuple((k, regex.compile(v)) for k, v in raw.get("error_filter", {}).get("labels", {}).items()),
-        error_filter_query=regex.compile("|".join(raw["error_filter"]["query"]))
+        error_filter_labels=tuple((k, pattern(v)) for k, v in raw.get("error_filter", {}).get("labels", {}).items()),
+        error_filter_query=pattern("|".join(raw["error_filter"]["query"]))
         if raw.get("error_filter", {}).get("query") else None,
-        text_failure=regex.compile("|".join(_scoped(p) for p in raw["text_failures"]), regex.MULTILINE)
+        text_failure=pattern("|".join(_scoped(p) for p in raw["text_failures"]), regex.MULTILINE)
         if raw.get("text_failures") else None,
-        text_status=regex.compile(raw["text_status"]) if raw.get("text_status") else None,
-        template_variables=_template_variables(raw),
+        text_status=pattern(raw["text_status"]) if raw.get("text_status") else None,
+        template_variables=_template_variables(raw, pattern),
     )
 
 
-def _template_variables(raw: dict[str, Any]) -> tuple[regex.Pattern[str], ...]:
+def _template_variables(raw: dict[str, Any], pattern: Callable[..., Any]) -> tuple[regex.Pattern[str], ...]:
     """The pack's own template variables: its patterns, and any JWT with a forged prefix."""
-    patterns = [regex.compile(p) for p in raw.get("template_variable_patterns", ())]
+    patterns = [pattern(p) for p in raw.get("template_variable_patterns", ())]
     if raw.get("bad_jwt_prefixes"):
         prefixes = "|".join(regex.escape(p) for p in raw["bad_jwt_prefixes"])
-        patterns.insert(0, regex.compile(rf"\b(?:{prefixes})[A-Za-z0-9_.-]{{8,}}"))
+        patterns.insert(0, pattern(rf"\b(?:{prefixes})[A-Za-z0-9_.-]{{8,}}"))
     return tuple(patterns)
 
 
@@ -154,7 +158,7 @@ def _scoped(pattern: str) -> str:
 @cache
 def default_pack() -> Pack:
     text = resources.files("rca.knowledge.packs").joinpath("jwt-pizza.json").read_text(encoding="utf-8")
-    return _compile_pack(json.loads(text))
+    return _compile_pack(json.loads(text), LazyRegex)
 
 
 def load_pack(path: str | Path) -> Pack:
