@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rca.findings.pipeline import analyze
-from rca.outputs.chart import LABEL_GAP, MUTED, OK_COLOUR, STRONG, _p95, label_rows, render
+from rca.findings.minutes import p95_per_minute
+from rca.outputs.chart import LABEL_GAP, MUTED, OK_COLOUR, STRONG, label_rows, render
 
 FIXTURE = "fixtures/chaos-fail/loki-query.json"
 
@@ -37,7 +38,7 @@ def test_latency_panel_is_the_95th_percentile_per_minute():
     values = np.arange(1, 101, dtype=float)
     minute = np.zeros(100, dtype=int)
     minute[-1] = 2  # one slow outlier alone in minute 2
-    p95 = _p95(values, minute, 3)
+    p95 = p95_per_minute(values, minute, 3)
     assert round(p95[0], 2) == round(float(np.percentile(values[:-1], 95)), 2)
     assert np.isnan(p95[1]) and p95[2] == 100
 

@@ -84,15 +84,15 @@ def time_order(ts: np.ndarray, timed: np.ndarray) -> np.ndarray | None:
 def analysis_order(ts: np.ndarray, timed: np.ndarray, files: list[FileRows],
                    keep: np.ndarray | None) -> tuple[np.ndarray | None, bool]:
     """The rows (indices in file order) in the whole read's final order, None when that is
-    file order; and whether it is file order turned around (one newest-first file)."""
+    file order or (the second value True) file order turned around: one newest-first file,
+    whose rows then need no index array the length of the export."""
     n = ts.size
     if keep is None and not any(f.turned for f in files):
         return time_order(ts, timed), False
     if keep is None and len(files) == 1:
-        reversed_ts = ts[::-1]
-        after = time_order(reversed_ts, timed[::-1])
+        after = time_order(ts[::-1], timed[::-1])
         base = np.arange(n - 1, -1, -1)
-        return (base, True) if after is None else (base[after], False)
+        return (None, True) if after is None else (base[after], False)
     base = np.concatenate([np.arange(f.end - 1, f.start - 1, -1) if f.turned else np.arange(f.start, f.end)
                            for f in files])
     if keep is not None:

@@ -22,6 +22,7 @@ from rca.inputs.progress import report
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.redact import clip
 from rca.findings.contributors import FIELDS as CONTRIBUTING, Contributor, contributors
+from rca.findings.minutes import MinuteSeries, request_minutes, with_signatures
 from rca.findings.rates import exposure
 from rca.findings.signatures import Cluster, build_clusters, infer_latency, mark_routine
 from rca.inputs.timestamps import format_rfc3339_ms
@@ -54,11 +55,8 @@ class Findings:
     total_requests: int = 0
     # Earlier incidents with the same root cause, by incident id, when a history was given.
     history: dict[str, list[dict[str, Any]]] | None = None
-    # Per-row views kept for charts: time, signature index (-1 none), is a request, latency.
-    row_ts: np.ndarray | None = None
-    row_cluster: np.ndarray | None = None
-    row_is_request: np.ndarray | None = None
-    row_latency_ms: np.ndarray | None = None
+    # The chart's per-minute series (rca.findings.minutes), computed from every row once.
+    minutes: MinuteSeries | None = None
     # Why the export holds only errors (so total requests are unknown), or None.
     filtered: str | None = None
     # Set on the copy rca.findings.redacted made: every string in it is already masked.
@@ -129,13 +127,14 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     for r, top in zip(results, found, strict=True):
         r.contributors = top
     urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack, urls_elsewhere, refused)
-    all_clusters = row_cluster
+    by_cluster = np.argsort(row_cluster, kind="stable")
+    bounds = np.searchsorted(row_cluster[by_cluster], np.arange(len(clusters) + 1))
+    cluster_rows = [by_cluster[bounds[i]:bounds[i + 1]] for i in range(len(clusters))]
     if positions is not None:
-        all_clusters = np.full(traffic.rows, -1, dtype=np.int64)
-        all_clusters[positions] = row_cluster
+        cluster_rows = [positions[rows] for rows in cluster_rows]
     return Findings(ingested, clusters, results, urls, pack, total_requests=traffic.requests,
-                    row_ts=traffic.ts, row_cluster=all_clusters, row_is_request=traffic.is_http,
-                    row_latency_ms=traffic.latency_ms, filtered=filtered_to_errors(ingested.inputs, pack))
+                    minutes=with_signatures(traffic.minutes or request_minutes(traffic), traffic, cluster_rows),
+                    filtered=filtered_to_errors(ingested.inputs, pack))
 
 
 def incident_ids(incidents: list[Incident]) -> list[str]:

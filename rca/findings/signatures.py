@@ -124,10 +124,11 @@ def _message_matches(message: pa.ChunkedArray, pattern: str) -> pa.Array:
 
 
 def latency_from_anchors(ts: np.ndarray, anchor_ts: np.ndarray, want: np.ndarray, values: np.ndarray,
-                         pack: Pack) -> np.ndarray:
+                         pack: Pack, in_place: bool = False) -> np.ndarray:
     """`values` with each wanting row's gap since the latest anchor at or before it (NaN when
-    none is within the pack's `max_ms`). `anchor_ts` is sorted."""
-    values = values.copy()
+    none is within the pack's `max_ms`). `anchor_ts` is sorted. `in_place`: `values` are
+    the caller's own, filled without a copy of every row's latency."""
+    values = values if in_place else values.copy()
     if anchor_ts.size == 0 or not want.any():
         return values
     idx = np.searchsorted(anchor_ts, ts[want], side="right") - 1

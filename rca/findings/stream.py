@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rca.errors import UsageError
+from rca.findings.minutes import request_minutes
 from rca.findings.merge import FileRows, analysis_order, line_digests, repeats, turns
 from rca.findings.signatures import anomalous_mask, latency_anchors, latency_from_anchors
 from rca.findings.traffic import RowFacts, row_facts, traffic_from
@@ -206,6 +207,8 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
         codes.append(np.where(local >= 0, remap[np.maximum(local, 0)], -1).astype(np.int32))
         s.facts.endpoint_codes = None
     names = list(code_of)
+    if len(names) < 1 << 15:  # 16-bit codes: few endpoints, as in any real export
+        codes = [c.astype(np.int16) for c in codes]
 
     n = sum(s.rows for s in states)
     offsets = np.cumsum([0] + [s.rows for s in states])
@@ -235,6 +238,9 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     order, turned = analysis_order(ts, timed, rows_of, keep)
 
     def ordered(values: np.ndarray) -> np.ndarray:
+        """`values` in analysis order; a newest-first file's rows turned around as a view."""
+        if turned:
+            return values[::-1]
         return values if order is None else values[order]
 
     if keep is not None:  # kept rows that repeat another file's are gone from the analysis
@@ -248,7 +254,9 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
                 s.kept, s.kept_decoded = s.kept.filter(mask), s.kept_decoded.filter(mask)
         kept_file = kept_file[survives]
     total = n if order is None else order.size
-    if order is None:
+    if turned:  # every row from the last to the first: no index arrays needed
+        positions = (n - 1) - kept_file
+    elif order is None:
         positions = kept_file
     else:
         rank = np.full(n, -1, dtype=np.int64)
@@ -263,10 +271,11 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     is_anchor, want = ordered(column("is_anchor")), ordered(column("want"))
     latency = facts.latency_ms
     if pack.latency_anchor:
-        latency = latency_from_anchors(ts, ts[is_anchor], want, latency, pack)
+        latency = latency_from_anchors(ts, ts[is_anchor], want, latency, pack, in_place=True)  # a fresh array
     del is_anchor, want
     traffic = traffic_from(facts, latency, pack)
     del facts  # its latencies before inference: the traffic holds the final ones
+    traffic.minutes = request_minutes(traffic)  # the chart's only use of every row's latency
     by_position = np.argsort(positions, kind="stable")
     positions = positions[by_position]
     _number_records(states)
@@ -284,6 +293,7 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
         summary.seconds = seconds
     ingested = Ingested(kept, summaries, total=total, identity=identity)
     kept_latency = pa.array(latency[positions], pa.float64(), from_pandas=True)
+    traffic.latency_ms = latency = None
     return findings_from(ingested, kept_decoded, kept_latency, pack, traffic, positions, urls)
 
 

@@ -9,6 +9,7 @@ rows (line, labels, decoded fields) only for the few rows that matter.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +31,9 @@ class Traffic:
     latency_ms: np.ndarray
     endpoint_codes: np.ndarray
     endpoint_names: list[str]
+    # Requests and p95 latency per minute (rca.findings.minutes), when computed before
+    # `latency_ms` was let go (a streamed analysis drops it once the chart's series has it).
+    minutes: Any = None
     _ok_cache: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
     _http_ts: np.ndarray | None = None
     _quiet_ns: float | None = None

@@ -27,20 +27,6 @@ NS_MIN = 60_000_000_000
 LABEL_GAP = 0.09  # axis fraction a mark's label needs before the next one on its row
 
 
-def _minutes(ts: np.ndarray, start: int, bins: int) -> np.ndarray:
-    return np.clip(((ts - start) // NS_MIN).astype(int), 0, bins - 1)
-
-
-def _p95(values: np.ndarray, minute: np.ndarray, bins: int) -> np.ndarray:
-    out = np.full(bins, np.nan)
-    order = np.argsort(minute, kind="stable")
-    minute, values = minute[order], values[order]
-    bounds = np.searchsorted(minute, np.arange(bins + 1))
-    for b in np.flatnonzero(np.diff(bounds)):
-        out[b] = np.percentile(values[bounds[b]:bounds[b + 1]], 95)
-    return out
-
-
 def label_rows(positions: list[float], gap: float = LABEL_GAP) -> list[int]:
     """A row for each label (positions as axis fractions, in order) so that labels on one
     row are at least `gap` apart: greedy, lowest free row first."""
@@ -68,26 +54,20 @@ def render(f: Findings, fmt: str = "svg", tz: ZoneInfo | None = None, reveal: bo
 
     matplotlib.rcParams["svg.hashsalt"] = "rca"  # stable ids: the same findings give the same SVG
     matplotlib.rcParams["text.parse_math"] = False  # log text with "$" is text, never mathtext
-    ts = f.row_ts if f.row_ts is not None else np.zeros(0, dtype=np.int64)
-    valid = ts > 0
-    if not valid.any():
+    series = f.minutes
+    if series is None or series.bins == 0:
         fig, ax = plt.subplots(figsize=(10, 2))
         ax.text(0.5, 0.5, "no timestamps to chart", ha="center", va="center")
         ax.axis("off")
         return _save(fig, fmt, plt, {})
     zone_name = getattr(tz, "key", None) or "UTC"
-    start = int(ts[valid].min()) // NS_MIN * NS_MIN
-    bins = int((int(ts[valid].max()) - start) // NS_MIN) + 1
+    start, bins = series.start_ns, series.bins
     edges = [datetime.fromtimestamp((start + i * NS_MIN) / 1e9, tz=UTC) for i in range(bins)]
-    requests = f.row_is_request if f.row_is_request is not None else np.ones_like(ts, dtype=bool)
-    rc = f.row_cluster if f.row_cluster is not None else np.full(ts.shape, -1)
-    latency = f.row_latency_ms
-    has_latency = latency is not None and np.isfinite(latency[requests & valid]).any()
+    has_latency = series.p95_s is not None
     ratios = [2.2, 1.2] + ([1.1] if has_latency else [])
     fig, axes = plt.subplots(len(ratios), 1, figsize=(11, 1.5 * sum(ratios) + 0.8), sharex=True, squeeze=False,
                              gridspec_kw={"height_ratios": ratios})
     err_ax, req_ax = axes[0][0], axes[1][0]
-    counted = valid & requests if requests.any() else valid & (rc >= 0)
     tips: dict[str, str] = {}
     local = (lambda d: d.astimezone(tz)) if tz is not None else (lambda d: d)
 
@@ -106,10 +86,9 @@ def render(f: Findings, fmt: str = "svg", tz: ZoneInfo | None = None, reveal: bo
     bottom = np.zeros(bins)
     muted = strong = 0
     for i, c in enumerate(f.clusters):
-        rows = counted & (rc == i)
-        if not rows.any():
+        counts = series.by_cluster.get(i)
+        if counts is None:
             continue
-        counts = np.bincount(_minutes(ts[rows], start, bins), minlength=bins)
         if c.routine:
             colour, muted = MUTED[muted % len(MUTED)], muted + 1
         else:
@@ -121,14 +100,11 @@ def render(f: Findings, fmt: str = "svg", tz: ZoneInfo | None = None, reveal: bo
     err_ax.set_ylabel("failing / min")
     err_ax.yaxis.get_major_locator().set_params(integer=True)
     err_ax.set_title(f"Failures per minute by signature, incident windows shaded ({zone_name})", loc="left", fontsize=11)
-    all_counts = np.bincount(_minutes(ts[counted], start, bins), minlength=bins)
-    bars(req_ax, all_counts, np.zeros(bins), OK_COLOUR, "all requests", "requests")
+    bars(req_ax, series.requests, np.zeros(bins), OK_COLOUR, "all requests", "requests")
     req_ax.set_ylabel("requests / min")
     if has_latency:
         lat_ax = axes[2][0]
-        rows = requests & valid & np.isfinite(latency)
-        p95 = _p95(latency[rows] / 1000, _minutes(ts[rows], start, bins), bins)
-        lat_ax.plot(edges, p95, color="#444444", linewidth=1, marker=".",
+        lat_ax.plot(edges, series.p95_s, color="#444444", linewidth=1, marker=".",
                     markersize=3, zorder=3)
         lat_ax.set_ylabel("p95 latency (s)")
     _marks(f, axes, err_ax)

@@ -1,0 +1,97 @@
+"""Per-minute series the chart draws: failures per minute by signature, requests per
+minute, p95 latency per minute.
+
+Computed from every row's traffic when the findings are made, so the findings keep a few
+numbers per minute instead of four arrays the length of the export, and a streamed analysis
+can let every row's latency go before the signatures are found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rca.findings.traffic import NS_MIN, Traffic
+
+_SLICE = 1 << 20  # rows counted at a time: no temporaries the size of the export
+
+
+@dataclass
+class MinuteSeries:
+    """Counts per minute from `start_ns` (minute-aligned) on; `bins` 0 when no row has a time."""
+
+    start_ns: int = 0
+    bins: int = 0
+    requests: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Counted rows of each signature per minute, by cluster index (only signatures with some).
+    by_cluster: dict[int, np.ndarray] = field(default_factory=dict)
+    # p95 latency in seconds per minute (NaN: no latency that minute); None when no request had one.
+    p95_s: np.ndarray | None = None
+
+
+def request_minutes(traffic: Traffic) -> MinuteSeries:
+    """Requests and p95 latency per minute of the rows with a time (`ts` > 0)."""
+    ts, is_http = traffic.ts, traffic.is_http
+    first, last = None, None
+    for lo in range(0, ts.size, _SLICE):
+        part = ts[lo:lo + _SLICE]
+        part = part[part > 0]
+        if part.size:
+            low, high = int(part.min()), int(part.max())
+            first = low if first is None else min(first, low)
+            last = high if last is None else max(last, high)
+    if first is None:
+        return MinuteSeries()
+    start = first // NS_MIN * NS_MIN
+    bins = int((last - start) // NS_MIN) + 1
+    requests = np.zeros(bins, dtype=np.int64)
+    for lo in range(0, ts.size, _SLICE):
+        part = ts[lo:lo + _SLICE]
+        requests += np.bincount(_minutes(part[(part > 0) & is_http[lo:lo + _SLICE]], start, bins), minlength=bins)
+    return MinuteSeries(start, bins, requests, {}, _p95_series(traffic, start, bins))
+
+
+def with_signatures(series: MinuteSeries, traffic: Traffic, cluster_rows: list[np.ndarray]) -> MinuteSeries:
+    """`series` with each signature's counted rows per minute (`cluster_rows`: positions in
+    the traffic). A row is counted when it is a request with a time, or in an export with no
+    request, any row of a signature with a time (then they are the requests panel too)."""
+    if series.bins == 0:
+        return series
+    any_request = bool(traffic.is_http.any())
+    for i, rows in enumerate(cluster_rows):
+        ts = traffic.ts[rows]
+        keep = (ts > 0) & (traffic.is_http[rows] if any_request else True)
+        if keep.any():
+            series.by_cluster[i] = np.bincount(_minutes(ts[keep], series.start_ns, series.bins), minlength=series.bins)
+            if not any_request:
+                series.requests += series.by_cluster[i]
+    return series
+
+
+def _minutes(ts: np.ndarray, start: int, bins: int) -> np.ndarray:
+    return np.clip(((ts - start) // NS_MIN).astype(int), 0, bins - 1)
+
+
+def _p95_series(traffic: Traffic, start: int, bins: int) -> np.ndarray | None:
+    """p95 of the requests' known latencies per minute, in seconds (None: none known)."""
+    latency = traffic.latency_ms
+    known = traffic.is_http & (traffic.ts > 0) & np.isfinite(latency)
+    if not known.any():
+        return None
+    values = latency[known] / 1000
+    minute = _minutes(traffic.ts[known], start, bins)
+    del known
+    return p95_per_minute(values, minute, bins)
+
+
+def p95_per_minute(values: np.ndarray, minute: np.ndarray, bins: int) -> np.ndarray:
+    """The 95th percentile of `values` in each minute bin (NaN where a bin has none)."""
+    out = np.full(bins, np.nan)
+    if minute.size > 1 and not (minute[:-1] <= minute[1:]).all():  # rows in time order need no sort
+        order = np.argsort(minute, kind="stable")
+        minute, values = minute[order], values[order]
+    bounds = np.searchsorted(minute, np.arange(bins + 1))
+    for b in np.flatnonzero(np.diff(bounds)):
+        out[b] = np.percentile(values[bounds[b]:bounds[b + 1]], 95)
+    return out
