@@ -60,3 +60,11 @@ def test_latencies_a_float32_cannot_hold_stay_as_they_are():
     before, after = _round_trip(state)
     assert state.facts.latency_ms.dtype == np.float64
     assert np.array_equal(after["latency_ms"], before["latency_ms"], equal_nan=True)
+
+
+def test_a_piece_holds_latencies_only_for_the_lines_that_logged_one():
+    latency = np.where(np.arange(400) % 10 == 0, np.arange(400) % 900, np.nan).astype(float)
+    state = _state(T0 + np.arange(400) * MS, latency)
+    before, after = _round_trip(state)
+    assert state.facts.latency_ms.size == 40
+    assert np.array_equal(after["latency_ms"], before["latency_ms"], equal_nan=True)

@@ -81,6 +81,7 @@ class ChunkState:
     digests: np.ndarray | None = None   # per row, when several files are merged
     url_rows: pa.Table | None = None     # then also the ordinary rows that name a URL or dependency
     ts_base: int | None = None  # set: times are int32 milliseconds after it (`_compact`)
+    latency_known: np.ndarray | None = None  # set: which rows logged a latency (bits); only theirs are held
 
     @property
     def rows(self) -> int:
@@ -142,7 +143,8 @@ _MS = 1_000_000
 
 def _compact(state: ChunkState) -> None:
     """Shrink what every line leaves until the reduce, losslessly: flags to bits, endpoint
-    codes to 16 bits, times to 32-bit milliseconds, latencies to float32 when they fit."""
+    codes to 8 or 16 bits, times to 32-bit milliseconds, latencies to float32 when they fit
+    and only for the lines that logged one."""
     facts = state.facts
     ts = facts.ts
     if ts.size and facts.timed.all() and not (ts % _MS).any() and (int(ts.max()) - int(ts.min())) // _MS < 1 << 31:
@@ -151,8 +153,12 @@ def _compact(state: ChunkState) -> None:
     narrow = facts.latency_ms.astype(np.float32)
     if np.array_equal(narrow.astype(np.float64), facts.latency_ms, equal_nan=True):  # exact only
         facts.latency_ms = narrow
+    known = ~np.isnan(facts.latency_ms)
+    if not known.all():  # most lines log no latency (only responses do): theirs take no room
+        state.latency_known = np.packbits(known)
+        facts.latency_ms = facts.latency_ms[known]
     if len(facts.endpoint_names) < 1 << 15:
-        facts.endpoint_codes = facts.endpoint_codes.astype(np.int16)
+        facts.endpoint_codes = facts.endpoint_codes.astype(np.int8 if len(facts.endpoint_names) < 1 << 7 else np.int16)
     for name in _PACKED:
         holder = state if name in ("is_anchor", "want") else facts
         setattr(holder, name, np.packbits(getattr(holder, name)))
@@ -164,6 +170,10 @@ def _widened(state: ChunkState, name: str, value: np.ndarray, size: int) -> np.n
         return np.unpackbits(value, count=size).view(bool)
     if name == "ts" and state.ts_base is not None:
         return value.astype(np.int64) * _MS + state.ts_base
+    if name == "latency_ms" and state.latency_known is not None:
+        full = np.full(size, np.nan)
+        full[np.unpackbits(state.latency_known, count=size).view(bool)] = value
+        return full
     if name == "latency_ms":
         return value.astype(np.float64, copy=False)
     return value
@@ -315,7 +325,8 @@ def _file_summary(path: str, fmt: str, states: list[ChunkState], ts: np.ndarray,
     for s in states:
         for name, value in s.counts.items():
             counts[name] = counts.get(name, 0) + value
-    own = ts[rows.start:rows.end][timed[rows.start:rows.end]]
+    own, has_time = ts[rows.start:rows.end], timed[rows.start:rows.end]
+    own = own if has_time.all() else own[has_time]  # a view when every row has a time
     return streamed_summary(path, rows.end - rows.start, own[::-1] if rows.turned else own,
                             _merged_labels(states), sum(s.cut_lines for s in states), 0.0, fmt=fmt,
                             rejected=sum(s.rejected for s in states), warnings=reader_warnings(fmt, counts),

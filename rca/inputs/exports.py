@@ -341,8 +341,7 @@ def streamed_summary(path: str, records: int, ts: np.ndarray, label_counts: dict
         summary.warnings.append(input_limits.cut_lines_warning(n_long, input_limits.current().line_length))
     if ts.size:
         summary.first_ns, summary.last_ns = int(ts.min()), int(ts.max())
-        diffs = np.diff(ts)
-        down, up = int(np.count_nonzero(diffs < 0)), int(np.count_nonzero(diffs > 0))
+        down, up = int(np.count_nonzero(ts[1:] < ts[:-1])), int(np.count_nonzero(ts[1:] > ts[:-1]))
         summary.order = "backward" if down > up else "forward" if up > down else None
     ranked = sorted(label_counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1]))
     for (k, v), n in ranked:
