@@ -83,7 +83,7 @@ def read_chunk(chunk: Chunk) -> ChunkTable:
     with open(at(chunk.path), "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         start, end = line_start(fh, chunk.start, size), line_start(fh, chunk.end, size)
-    data = _mapped(at(chunk.path), start, max(0, end - start))
+    data = _range_bytes(at(chunk.path), start, max(0, end - start))
     digest = hashlib.sha256(data).hexdigest()
     if not data.size or _blank(data):
         return ChunkTable(table_from_columns(pa.array([], pa.int64()), "ns", pa.array([], pa.string()),
@@ -91,20 +91,18 @@ def read_chunk(chunk: Chunk) -> ChunkTable:
     return ChunkTable(columnar(data, chunk.path), digest, data.size)
 
 
-def _mapped(path: str, start: int, length: int) -> pa.Buffer:
-    """Bytes of the file, memory-mapped rather than read: the parser and the digest read
-    the page cache in place, which spares copying every range into Python (about half the
-    CPU of reading and hashing it)."""
-    if length == 0:
-        return pa.py_buffer(b"")
-    try:
-        with pa.memory_map(path) as source:
-            source.seek(start)
-            return source.read_buffer(length)  # holds the mapping open after the file closes
-    except OSError:  # a file system that cannot map files: read the bytes
-        with open(path, "rb") as fh:
-            fh.seek(start)
-            return pa.py_buffer(fh.read(length))
+def _range_bytes(path: str, start: int, length: int) -> pa.Buffer:
+    """Bytes of the file, read straight into Arrow's memory rather than into a Python bytes
+    object: the pool reuses the last range's pages, where a fresh bytes object faults in
+    new ones (about half the CPU of reading and hashing a range). Not memory-mapped: a file
+    truncated while mapped (a log rotated by copy and truncate) would kill the process."""
+    buffer = pa.allocate_buffer(length)
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        view, got = memoryview(buffer).cast("B"), 0
+        while got < length and (n := fh.readinto(view[got:])):
+            got += n
+    return buffer if got == length else buffer.slice(0, got)
 
 
 _SPACE = np.frombuffer(b" \t\n\r\x0b\x0c", dtype=np.uint8)
