@@ -3,6 +3,7 @@ leaves bar colours alone, labels that never overlap, times in --tz, a hover titl
 
 from __future__ import annotations
 
+import json
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -12,7 +13,8 @@ from hypothesis import strategies as st
 
 from rca.findings.pipeline import analyze
 from rca.findings.minutes import p95_per_minute
-from rca.outputs.chart import LABEL_GAP, MUTED, OK_COLOUR, STRONG, label_rows, render
+from rca.outputs.chart import (LABEL_GAP, MAX_BARS, MUTED, NAMED_ROUTINE, OK_COLOUR, STRONG, bar_minutes, coarsen,
+                              label_rows, render, worst_minute)
 
 FIXTURE = "fixtures/chaos-fail/loki-query.json"
 
@@ -64,3 +66,41 @@ def test_time_axis_and_hover_titles_follow_the_zone():
     utc, local = _svg(), _svg(ZoneInfo("America/Denver"))
     assert "17:30 UTC: " in utc and "10:30 MST: " in local
     assert "(America/Denver)" in local and "(UTC)" in utc
+
+
+def test_long_exports_sum_minutes_into_at_most_max_bars():
+    assert bar_minutes(90) == 1 and bar_minutes(MAX_BARS) == 1
+    assert bar_minutes(MAX_BARS + 1) == 5 and bar_minutes(14 * 1440) == 30
+    counts = np.arange(12)
+    assert coarsen(counts, 5).tolist() == [10, 35, 21]
+    p95 = np.array([0.1, np.nan, 0.3, np.nan, np.nan, np.nan])
+    assert worst_minute(p95, 3).tolist()[0] == 0.3 and np.isnan(worst_minute(p95, 3)[1])
+
+
+def _scanner_export(tmp_path, paths=40, days=3):
+    """A service probed by scanners on `paths` distinct paths, one probe an hour each, for `days`."""
+    lines = []
+    start = 1_764_680_400  # 2025-12-02T13:00:00Z
+    for hour in range(days * 24):
+        for p in range(paths):
+            ts = start + hour * 3600 + p * 60
+            body = {"authorized": False, "path": f"/probe-{p}/.env", "method": "GET", "statusCode": 404,
+                    "reqBody": "{}", "resBody": '{"message":"unknown endpoint"}', "ip": f"10.0.{p}.{hour % 250}",
+                    "latency": 3 + p % 7}
+            lines.append(json.dumps({"labels": {"component": "jwt-pizza-service", "level": "warn", "type": "http"},
+                                     "line": json.dumps(body), "timestamp": f"{ts}000000000"}))
+    path = tmp_path / "scanners.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_many_routine_signatures_are_drawn_as_a_few_and_one_more_series(tmp_path):
+    findings = analyze([str(_scanner_export(tmp_path))])
+    assert sum(c.routine for c in findings.clusters) > NAMED_ROUTINE + 1
+    svg = render(findings, "svg").decode()
+    more = sum(c.routine for c in findings.clusters) - NAMED_ROUTINE
+    assert f"routine: {more} more routine signatures" in svg
+    titles = regex.findall(r'<g id="rca-bar-\d+"><title>([^<]*)</title>', svg)
+    assert all(": 0 ×" not in t for t in titles), "an empty bar was drawn"
+    assert len(titles) <= (NAMED_ROUTINE + 2) * MAX_BARS
+    assert "failing / 15 min" in svg  # three days of minutes (4,320) make 288 bars of 15

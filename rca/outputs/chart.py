@@ -3,12 +3,18 @@ panel (routine ones muted), all requests per minute below, p95 latency per minut
 latencies are known. Incident windows are shaded behind the bars, so bars keep their
 legend colours; start/end/recovery/resolution labels are stacked so they never overlap;
 the time axis is in the --tz zone. Drawn with matplotlib (SVG or PNG); in SVG every bar
-carries a <title> (minute, count, signature) for hover."""
+carries a <title> (minute, count, signature) for hover.
+
+What is drawn stays small whatever the export: at most `MAX_BARS` time bars (minutes are
+summed into 5, 15, … minute bars over long exports), only bars that hold something, and a
+few signatures by name with the rest summed into one "more" series each for new and routine
+ones (scanners probing a thousand paths give a thousand routine signatures)."""
 
 from __future__ import annotations
 
 import io
 import re
+import warnings
 from datetime import UTC, datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -25,6 +31,61 @@ OK_COLOUR = "#9ecae1"
 SHADE = "#f3e3e3"
 NS_MIN = 60_000_000_000
 LABEL_GAP = 0.09  # axis fraction a mark's label needs before the next one on its row
+MAX_BARS = 720  # time bars per panel: minutes are summed into wider bars past this
+BAR_MINUTES = (1, 5, 15, 30, 60, 180, 360, 720, 1440)
+NAMED_ROUTINE = 4  # routine signatures drawn by name; the rest are one muted series
+
+
+def bar_minutes(bins: int) -> int:
+    """Minutes per bar so that `bins` minutes make at most MAX_BARS bars."""
+    return next((m for m in BAR_MINUTES if -(-bins // m) <= MAX_BARS), BAR_MINUTES[-1])
+
+
+def coarsen(counts: np.ndarray, minutes: int) -> np.ndarray:
+    """Per-minute counts summed into bars of `minutes`."""
+    if minutes == 1:
+        return counts
+    padded = np.zeros(-(-counts.size // minutes) * minutes, dtype=counts.dtype)
+    padded[:counts.size] = counts
+    return padded.reshape(-1, minutes).sum(axis=1)
+
+
+def worst_minute(p95: np.ndarray, minutes: int) -> np.ndarray:
+    """Per-minute p95 reduced to each bar's worst minute (NaN where no minute had one)."""
+    if minutes == 1:
+        return p95
+    padded = np.full(-(-p95.size // minutes) * minutes, np.nan)
+    padded[:p95.size] = p95
+    shaped = padded.reshape(-1, minutes)
+    out = np.full(shaped.shape[0], np.nan)
+    some = ~np.isnan(shaped).all(axis=1)
+    out[some] = np.nanmax(shaped[some], axis=1)
+    return out
+
+
+def drawn_series(f: Findings, by_cluster: dict[int, np.ndarray]) -> list[tuple[str, str, bool, np.ndarray]]:
+    """(legend label, hover name, kind, routine, per-minute counts) of each series the failure
+    panel draws, largest signatures first: new signatures by name up to one per strong colour
+    and routine ones up to NAMED_ROUTINE, the rest of each summed into one "more" series."""
+    named: list[tuple[str, str, bool, np.ndarray]] = []
+    rest = {False: [], True: []}
+    room = {False: len(STRONG) - 1, True: NAMED_ROUTINE}
+    for i, c in enumerate(f.clusters):
+        counts = by_cluster.get(i)
+        if counts is None:
+            continue
+        if room[c.routine] == 0:
+            rest[c.routine].append(counts)
+            continue
+        room[c.routine] -= 1
+        flags = f" [{', '.join(c.flags)}]" if c.flags else ""
+        label = f"{'routine: ' if c.routine else ''}{c.status or ''} {c.template[:44]}{flags}"
+        named.append((label, f"{c.id} {c.status or ''} {c.template[:60]}", c.routine, counts))
+    for routine, more in rest.items():
+        if more:
+            what = f"{len(more)} more {'routine' if routine else 'new'} signatures"
+            named.append((('routine: ' if routine else '') + what, what, routine, np.sum(more, axis=0)))
+    return named
 
 
 def label_rows(positions: list[float], gap: float = LABEL_GAP) -> list[int]:
@@ -61,8 +122,10 @@ def render(f: Findings, fmt: str = "svg", tz: ZoneInfo | None = None, reveal: bo
         ax.axis("off")
         return _save(fig, fmt, plt, {})
     zone_name = getattr(tz, "key", None) or "UTC"
-    start, bins = series.start_ns, series.bins
-    edges = [datetime.fromtimestamp((start + i * NS_MIN) / 1e9, tz=UTC) for i in range(bins)]
+    step = bar_minutes(series.bins)
+    start, bins = series.start_ns, -(-series.bins // step)
+    per = "min" if step == 1 else f"{step} min"
+    edges = [datetime.fromtimestamp((start + i * step * NS_MIN) / 1e9, tz=UTC) for i in range(bins)]
     has_latency = series.p95_s is not None
     ratios = [2.2, 1.2] + ([1.1] if has_latency else [])
     fig, axes = plt.subplots(len(ratios), 1, figsize=(11, 1.5 * sum(ratios) + 0.8), sharex=True, squeeze=False,
@@ -72,48 +135,47 @@ def render(f: Findings, fmt: str = "svg", tz: ZoneInfo | None = None, reveal: bo
     local = (lambda d: d.astimezone(tz)) if tz is not None else (lambda d: d)
 
     def bars(ax, counts, bottom, colour, label, name):
-        drawn = ax.bar(edges, counts, bottom=bottom, width=1 / 1440, align="edge", color=colour, label=label,
-                       linewidth=0, zorder=3)
-        for b, (patch, n) in enumerate(zip(drawn.patches, counts, strict=True)):
-            if n:
-                gid = f"rca-bar-{len(tips)}"
-                patch.set_gid(gid)
-                tips[gid] = f"{local(edges[b]):%H:%M %Z}: {int(n)} × {name}"
+        """Only the bars that hold something: empty ones are thousands of invisible patches."""
+        held = np.flatnonzero(counts)
+        drawn = ax.bar([edges[b] for b in held], counts[held], bottom=bottom[held], width=step / 1440,
+                       align="edge", color=colour, label=label, linewidth=0, zorder=3)
+        for b, patch in zip(held, drawn.patches, strict=True):
+            gid = f"rca-bar-{len(tips)}"
+            patch.set_gid(gid)
+            tips[gid] = f"{local(edges[b]):%H:%M %Z}: {int(counts[b])} × {name}"
 
     for a in (row[0] for row in axes):
         for lo, hi in windows(f):
             a.axvspan(_dt(lo), _dt(hi), color=SHADE, linewidth=0, zorder=0)
     bottom = np.zeros(bins)
     muted = strong = 0
-    for i, c in enumerate(f.clusters):
-        counts = series.by_cluster.get(i)
-        if counts is None:
-            continue
-        if c.routine:
+    for label, name, routine, minute_counts in drawn_series(f, series.by_cluster):
+        if routine:
             colour, muted = MUTED[muted % len(MUTED)], muted + 1
         else:
             colour, strong = STRONG[strong % len(STRONG)], strong + 1
-        flags = f" [{', '.join(c.flags)}]" if c.flags else ""
-        label = f"{'routine: ' if c.routine else ''}{c.status or ''} {c.template[:44]}{flags}"
-        bars(err_ax, counts, bottom, colour, label, f"{c.id} {c.status or ''} {c.template[:60]}")
+        counts = coarsen(minute_counts, step)
+        bars(err_ax, counts, bottom, colour, label, name)
         bottom += counts
-    err_ax.set_ylabel("failing / min")
+    err_ax.set_ylabel(f"failing / {per}")
     err_ax.yaxis.get_major_locator().set_params(integer=True)
-    err_ax.set_title(f"Failures per minute by signature, incident windows shaded ({zone_name})", loc="left", fontsize=11)
-    bars(req_ax, series.requests, np.zeros(bins), OK_COLOUR, "all requests", "requests")
-    req_ax.set_ylabel("requests / min")
+    err_ax.set_title(f"Failures per {per} by signature, incident windows shaded ({zone_name})", loc="left", fontsize=11)
+    bars(req_ax, coarsen(series.requests, step), np.zeros(bins), OK_COLOUR, "all requests", "requests")
+    req_ax.set_ylabel(f"requests / {per}")
     if has_latency:
         lat_ax = axes[2][0]
-        lat_ax.plot(edges, series.p95_s, color="#444444", linewidth=1, marker=".",
+        lat_ax.plot(edges, worst_minute(series.p95_s, step), color="#444444", linewidth=1, marker=".",
                     markersize=3, zorder=3)
-        lat_ax.set_ylabel("p95 latency (s)")
+        lat_ax.set_ylabel("p95 latency (s)" if step == 1 else f"p95 latency (s)\nworst minute of {per}")
     _marks(f, axes, err_ax)
     handles, labels = err_ax.get_legend_handles_labels()
     if handles:
         err_ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     axes[-1][0].xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz or UTC))
     axes[-1][0].set_xlabel(f"time ({zone_name})")
-    fig.tight_layout()
+    with warnings.catch_warnings():  # a legend too tall for tight layout: the saved bbox fits it anyway
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
     return _save(fig, fmt, plt, tips)
 
 
