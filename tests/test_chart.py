@@ -3,7 +3,6 @@ leaves bar colours alone, labels that never overlap, times in --tz, a hover titl
 
 from __future__ import annotations
 
-import json
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -15,6 +14,7 @@ from rca.findings.pipeline import analyze
 from rca.findings.minutes import p95_per_minute
 from rca.outputs.chart import (LABEL_GAP, MAX_BARS, MUTED, NAMED_ROUTINE, OK_COLOUR, STRONG, bar_minutes, coarsen,
                               label_rows, render, worst_minute)
+from tests.scanners import scanner_export
 
 FIXTURE = "fixtures/chaos-fail/loki-query.json"
 
@@ -77,25 +77,8 @@ def test_long_exports_sum_minutes_into_at_most_max_bars():
     assert worst_minute(p95, 3).tolist()[0] == 0.3 and np.isnan(worst_minute(p95, 3)[1])
 
 
-def _scanner_export(tmp_path, paths=40, days=3):
-    """A service probed by scanners on `paths` distinct paths, one probe an hour each, for `days`."""
-    lines = []
-    start = 1_764_680_400  # 2025-12-02T13:00:00Z
-    for hour in range(days * 24):
-        for p in range(paths):
-            ts = start + hour * 3600 + p * 60
-            body = {"authorized": False, "path": f"/probe-{p}/.env", "method": "GET", "statusCode": 404,
-                    "reqBody": "{}", "resBody": '{"message":"unknown endpoint"}', "ip": f"10.0.{p}.{hour % 250}",
-                    "latency": 3 + p % 7}
-            lines.append(json.dumps({"labels": {"component": "jwt-pizza-service", "level": "warn", "type": "http"},
-                                     "line": json.dumps(body), "timestamp": f"{ts}000000000"}))
-    path = tmp_path / "scanners.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 def test_many_routine_signatures_are_drawn_as_a_few_and_one_more_series(tmp_path):
-    findings = analyze([str(_scanner_export(tmp_path))])
+    findings = analyze([str(scanner_export(tmp_path))])
     assert sum(c.routine for c in findings.clusters) > NAMED_ROUTINE + 1
     svg = render(findings, "svg").decode()
     more = sum(c.routine for c in findings.clusters) - NAMED_ROUTINE

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fixtures import generate
 from fixtures.generate import API_KEY, Chaos, Event
+from rca.outputs.terminal import SET_ASIDE_ROWS
+from tests.scanners import scanner_export
 
 FIXTURE = "fixtures/chaos-fail/loki-query.json"
 LINK = f"https://pizza-factory.cs329.click/api/support/{API_KEY}/report/k3q9z7mf"
@@ -56,3 +58,12 @@ def test_log_text_cannot_send_escape_sequences_to_the_terminal(rca, tmp_path):
     export.write_bytes(generate.loki_query(hostile))
     run = rca("analyze", str(export))
     assert run.code == 0 and "\x1b" not in run.stdout
+
+
+def test_many_routine_signatures_are_listed_up_to_a_screen_and_the_rest_summed_by_reason(rca, tmp_path):
+    out = rca("analyze", str(scanner_export(tmp_path, paths=40, days=1))).stdout
+    listed = [line for line in out.splitlines() if "/probe-" in line]
+    assert len(listed) == SET_ASIDE_ROWS
+    more = 40 - SET_ASIDE_ROWS
+    assert f"{24 * more:>8}  {more} more routine signatures  (unknown endpoint" in out
+    assert "every signature: rca analyze … -f md or -f json" in out

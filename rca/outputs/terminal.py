@@ -22,6 +22,7 @@ from rca.table.redact import clip
 LABEL_VALUES = 4      # values shown per label key
 LABEL_VALUE_CHARS = 40  # longer values (request bodies copied into labels) are summarised
 LABEL_KEYS = 8
+SET_ASIDE_ROWS = 12  # routine or isolated signatures listed one per row; the rest summed by reason
 
 
 def _safe(text: object) -> str:
@@ -156,6 +157,24 @@ def _masked_links(raw: Findings, safe: Findings) -> set[str]:
             for raw_url, safe_url in zip(raw_cause.urls, safe_cause.urls, strict=True) if raw_url != safe_url}
 
 
+def _more_rows(rest: list, kind: str) -> list[tuple[str, Any]]:
+    """The signatures past the listed ones, one row per reason with how many signatures and
+    lines, and where every one is listed: a screen of scanner paths hides the answer."""
+    from rich.text import Text
+
+    if not rest:
+        return []
+    by_reason: dict[str, list[int]] = {}
+    for c in rest:
+        tally = by_reason.setdefault(_safe(c.routine_reason or kind), [0, 0])
+        tally[0] += 1
+        tally[1] += c.count
+    rows = [(f"{lines:>{KEY_WIDTH}}", Text(f"{sigs} more {kind} signature{'s' if sigs > 1 else ''}  ({reason})", style="dim"))
+            for reason, (sigs, lines) in sorted(by_reason.items(), key=lambda kv: (-kv[1][1], kv[0]))]
+    rows.append(("", Text("every signature: rca analyze … -f md or -f json", style="dim")))
+    return rows
+
+
 def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: bool = False,
              reveal: bool = False, public: Findings | None = None) -> str:
     """The terminal summary as text (ANSI styled when `colour`), wrapped at `width`. Secrets
@@ -181,12 +200,13 @@ def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: 
         con.print()
         con.print(Text("Routine failures set aside (not the cause):", style="bold"))
         _rows(con, [(f"{c.count:>{KEY_WIDTH}}", Text(f"{c.id}  {_safe(c.signature)}  ({_safe(c.routine_reason)})", style="dim"))
-                    for c in routine])
+                    for c in routine[:SET_ASIDE_ROWS]] + _more_rows(routine[SET_ASIDE_ROWS:], "routine"))
     isolated = [c for c in f.clusters if c.isolated]
     if isolated:
         con.print()
         con.print(Text(f"Isolated failures ({ISOLATED}):", style="bold"))
-        _rows(con, [(f"{c.count:>{KEY_WIDTH}}", Text(f"{c.id}  {_safe(c.signature)}", style="dim")) for c in isolated])
+        _rows(con, [(f"{c.count:>{KEY_WIDTH}}", Text(f"{c.id}  {_safe(c.signature)}", style="dim"))
+                    for c in isolated[:SET_ASIDE_ROWS]] + _more_rows(isolated[SET_ASIDE_ROWS:], "isolated"))
     con.print()
     dropped = sum(s.duplicates for s in f.ingested.inputs)
     con.print(Text(f"Read {f.ingested.records} records from {len(f.ingested.inputs)} input(s)"
