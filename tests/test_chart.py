@@ -87,3 +87,18 @@ def test_many_routine_signatures_are_drawn_as_a_few_and_one_more_series(tmp_path
     assert all(": 0 ×" not in t for t in titles), "an empty bar was drawn"
     assert len(titles) <= (NAMED_ROUTINE + 2) * MAX_BARS
     assert "failing / 15 min" in svg  # three days of minutes (4,320) make 288 bars of 15
+
+
+def test_p95_per_minute_equals_numpys_percentile_of_each_minute():
+    rng = np.random.default_rng(7)
+    minute = rng.integers(0, 50, 4000)
+    values = np.round(rng.lognormal(-1.5, 1.0, 4000), 3)  # ties, as rounded latencies have
+    values[:40] = 0.2  # one minute's worth of one value
+    p95 = p95_per_minute(values, minute, 60)
+    for b in range(60):
+        in_bin = values[minute == b]
+        if in_bin.size:
+            assert p95[b] == np.percentile(in_bin, 95), b
+        else:
+            assert np.isnan(p95[b])
+    assert p95_per_minute(np.array([0.3]), np.array([2]), 3)[2] == 0.3

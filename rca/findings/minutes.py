@@ -86,12 +86,32 @@ def _p95_series(traffic: Traffic, start: int, bins: int) -> np.ndarray | None:
 
 
 def p95_per_minute(values: np.ndarray, minute: np.ndarray, bins: int) -> np.ndarray:
-    """The 95th percentile of `values` in each minute bin (NaN where a bin has none)."""
+    """The 95th percentile of `values` in each minute bin (NaN where a bin has none), equal to
+    `np.percentile(bin_values, 95)` bit for bit (its linear method, the same float steps), for
+    every bin at once: a long export has tens of thousands of minutes, and one percentile call
+    each took 1.8 s of a 1M-line analysis."""
     out = np.full(bins, np.nan)
-    if minute.size > 1 and not (minute[:-1] <= minute[1:]).all():  # rows in time order need no sort
-        order = np.argsort(minute, kind="stable")
-        minute, values = minute[order], values[order]
+    if values.size == 0:
+        return out
+    order = np.lexsort((values, minute))
+    values, minute = values[order], minute[order]
     bounds = np.searchsorted(minute, np.arange(bins + 1))
-    for b in np.flatnonzero(np.diff(bounds)):
-        out[b] = np.percentile(values[bounds[b]:bounds[b + 1]], 95)
+    counts = np.diff(bounds)
+    held = np.flatnonzero(counts)
+    n, first = counts[held], bounds[held]
+    q = np.true_divide(95, 100)
+    virtual = (n - 1) * q  # numpy's virtual index for its linear method
+    previous = np.floor(virtual)
+    gamma = virtual - previous
+    low = previous.astype(np.int64)
+    high = low + 1
+    past_end, before_start = virtual >= n - 1, virtual < 0
+    low[past_end] = high[past_end] = n[past_end] - 1
+    low[before_start] = high[before_start] = 0
+    a, b = values[first + low], values[first + high]
+    diff = b - a
+    lerp = a + diff * gamma
+    upper = gamma >= 0.5
+    lerp[upper] = (b - diff * (1 - gamma))[upper]
+    out[held] = lerp
     return out
