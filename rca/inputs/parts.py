@@ -355,12 +355,7 @@ class decompressed:
 
     def _gzip(self, fh) -> Iterator[bytes]:
         data = b""
-        while True:
-            while not data:  # between members: skip the NUL padding some writers add
-                more = fh.read(_READ)
-                if not more:
-                    return
-                data = more.lstrip(b"\x00")
+        while data := data or _past_padding(fh):
             d = zlib.decompressobj(wbits=31)
             while not d.eof:
                 if not data:
@@ -379,12 +374,7 @@ class decompressed:
 
         make = bz2.BZ2Decompressor if self.kind == "bzip2" else lzma.LZMADecompressor
         data = b""
-        while True:
-            while not data:  # between streams: skip NUL padding
-                more = fh.read(_READ)
-                if not more:
-                    return
-                data = more.lstrip(b"\x00")
+        while data := data or _past_padding(fh):
             d = make()
             while not d.eof:
                 if d.needs_input:
@@ -419,6 +409,15 @@ class decompressed:
                 yield d.decompress(data[at:at + 4096])
                 at += 4096
             data, at = d.unused_data + data[at:], 0
+
+
+def _past_padding(fh) -> bytes:
+    """The next compressed member's first bytes, past the NUL padding some writers put
+    between members; b"" at the end of the file."""
+    while more := fh.read(_READ):
+        if data := more.lstrip(b"\x00"):
+            return data
+    return b""
 
 
 def _errors(kind: str, path: str) -> tuple[type[BaseException], ...]:

@@ -23,13 +23,13 @@ import numpy as np
 
 from rca.findings.pipeline import Findings
 from rca.findings.redacted import shown
+from rca.findings.traffic import NS_MIN
 from rca.inputs.timestamps import NO_TIME
 
 MUTED = ["#c9ced6", "#b8c0cc", "#d8dce3", "#aab3bf", "#e1e4e9"]
 STRONG = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
 OK_COLOUR = "#9ecae1"
 SHADE = "#f3e3e3"
-NS_MIN = 60_000_000_000
 LABEL_GAP = 0.09  # axis fraction a mark's label needs before the next one on its row
 MAX_BARS = 720  # time bars per panel: minutes are summed into wider bars past this
 BAR_MINUTES = (1, 5, 15, 30, 60, 180, 360, 720, 1440)
@@ -41,22 +41,23 @@ def bar_minutes(bins: int) -> int:
     return next((m for m in BAR_MINUTES if -(-bins // m) <= MAX_BARS), BAR_MINUTES[-1])
 
 
+def _per_bar(values: np.ndarray, minutes: int, fill: float) -> np.ndarray:
+    """Per-minute values as one row per bar of `minutes` (the last bar padded with `fill`)."""
+    padded = np.full(-(-values.size // minutes) * minutes, fill, dtype=values.dtype)
+    padded[:values.size] = values
+    return padded.reshape(-1, minutes)
+
+
 def coarsen(counts: np.ndarray, minutes: int) -> np.ndarray:
     """Per-minute counts summed into bars of `minutes`."""
-    if minutes == 1:
-        return counts
-    padded = np.zeros(-(-counts.size // minutes) * minutes, dtype=counts.dtype)
-    padded[:counts.size] = counts
-    return padded.reshape(-1, minutes).sum(axis=1)
+    return counts if minutes == 1 else _per_bar(counts, minutes, 0).sum(axis=1)
 
 
 def worst_minute(p95: np.ndarray, minutes: int) -> np.ndarray:
     """Per-minute p95 reduced to each bar's worst minute (NaN where no minute had one)."""
     if minutes == 1:
         return p95
-    padded = np.full(-(-p95.size // minutes) * minutes, np.nan)
-    padded[:p95.size] = p95
-    shaped = padded.reshape(-1, minutes)
+    shaped = _per_bar(p95, minutes, np.nan)
     out = np.full(shaped.shape[0], np.nan)
     some = ~np.isnan(shaped).all(axis=1)
     out[some] = np.nanmax(shaped[some], axis=1)
@@ -64,7 +65,7 @@ def worst_minute(p95: np.ndarray, minutes: int) -> np.ndarray:
 
 
 def drawn_series(f: Findings, by_cluster: dict[int, np.ndarray]) -> list[tuple[str, str, bool, np.ndarray]]:
-    """(legend label, hover name, kind, routine, per-minute counts) of each series the failure
+    """(legend label, hover name, routine, per-minute counts) of each series the failure
     panel draws, largest signatures first: new signatures by name up to one per strong colour
     and routine ones up to NAMED_ROUTINE, the rest of each summed into one "more" series."""
     named: list[tuple[str, str, bool, np.ndarray]] = []

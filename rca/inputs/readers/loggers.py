@@ -105,14 +105,7 @@ def read_ndjson(data: bytes, ctx: Context) -> ReadResult:
         return _read_array(data, ctx) if stripped.startswith(b"[") else _read_documents(data, ctx)
     from rca.inputs.readers.ndjson_columns import ndjson_columns
 
-    columns = ndjson_columns(data, ctx.path)
-    if columns is None:
-        builder, counts = ndjson_lines(data)
-        return _finish(builder, ctx, counts["rejected"], 0, 0, ndjson_warnings(counts))
-    table, counts = columns
-    if table.num_rows == 0:
-        raise fail(ctx, "no log records found")
-    return ReadResult(table, rejected=counts["rejected"], warnings=ndjson_warnings(counts))
+    return _columns_or_lines(data, ctx, ndjson_columns, ndjson_lines, ndjson_warnings, "rejected")
 
 
 def is_line_ndjson(data: bytes) -> bool:
@@ -252,14 +245,20 @@ def read_text(data: bytes, ctx: Context) -> ReadResult:
     (`text_columns`), else line by line."""
     from rca.inputs.readers.text_columns import text_columns
 
-    columns = text_columns(data, ctx.path)
+    return _columns_or_lines(data, ctx, text_columns, text_lines, text_warnings, "out_of_range")
+
+
+def _columns_or_lines(data: bytes, ctx: Context, columns_of, lines_of, warnings_of, rejected: str) -> ReadResult:
+    """The records read column-wise by `columns_of` when it can give the per-line reader's
+    exact table, else by `lines_of`; `rejected` names the count of lines set aside."""
+    columns = columns_of(data, ctx.path)
     if columns is None:
-        builder, counts = text_lines(data)
-        return _finish(builder, ctx, counts["out_of_range"], 0, 0, text_warnings(counts))
+        builder, counts = lines_of(data)
+        return _finish(builder, ctx, counts[rejected], 0, 0, warnings_of(counts))
     table, counts = columns
     if table.num_rows == 0:
         raise fail(ctx, "no log records found")
-    return ReadResult(table, rejected=counts["out_of_range"], warnings=text_warnings(counts))
+    return ReadResult(table, rejected=counts[rejected], warnings=warnings_of(counts))
 
 
 def text_lines(data: bytes, first_line: int = 0) -> tuple[RecordBuilder, dict[str, int]]:
