@@ -60,6 +60,8 @@ class Pack:
     resolution_rejected: regex.Pattern[str]
     secret_url: tuple[regex.Pattern[str], ...]
     bad_jwt_prefixes: tuple[str, ...]
+    # A JWT that starts with one of those prefixes: a secret to mask and a template variable.
+    forged_jwt: regex.Pattern[str] | None
     slow_latency_ms: float
     endpoint_rules: tuple[dict[str, Any], ...]
     noise: tuple[NoiseRule, ...]
@@ -105,6 +107,7 @@ def _compile_pack(raw: dict[str, Any], pattern: Callable[..., Any] = regex.compi
                   n.get("component"))
         for n in raw.get("noise", [])
     )
+    forged_jwt = _forged_jwt(raw.get("bad_jwt_prefixes", ()), pattern)
     return Pack(
         name=raw["name"],
         fields=raw.get("fields", {}),
@@ -120,6 +123,7 @@ def _compile_pack(raw: dict[str, Any], pattern: Callable[..., Any] = regex.compi
         resolution_rejected=_any_of(raw.get("resolution_rejected_messages", []), pattern),
         secret_url=tuple(pattern(p) for p in raw.get("secret_url_patterns", ())),
         bad_jwt_prefixes=tuple(raw.get("bad_jwt_prefixes", ())),
+        forged_jwt=forged_jwt,
         slow_latency_ms=float(raw.get("slow_latency_ms", 20000)),
         endpoint_rules=tuple(raw.get("endpoint_rules", ())),
         noise=noise,
@@ -137,17 +141,22 @@ def _compile_pack(raw: dict[str, Any], pattern: Callable[..., Any] = regex.compi
         text_failure=pattern("|".join(_scoped(p) for p in raw["text_failures"]), regex.MULTILINE)
         if raw.get("text_failures") else None,
         text_status=pattern(raw["text_status"]) if raw.get("text_status") else None,
-        template_variables=_template_variables(raw, pattern),
+        template_variables=_template_variables(raw, pattern, forged_jwt),
     )
 
 
-def _template_variables(raw: dict[str, Any], pattern: Callable[..., Any]) -> tuple[regex.Pattern[str], ...]:
-    """The pack's own template variables: its patterns, and any JWT with a forged prefix."""
+def _forged_jwt(prefixes: list[str], pattern: Callable[..., Any]) -> regex.Pattern[str] | None:
+    """A token that starts with one of the services' forged-JWT prefixes."""
+    if not prefixes:
+        return None
+    return pattern(rf"\b(?:{'|'.join(regex.escape(p) for p in prefixes)})[A-Za-z0-9_.-]{{8,}}")
+
+
+def _template_variables(raw: dict[str, Any], pattern: Callable[..., Any],
+                        forged_jwt: regex.Pattern[str] | None) -> tuple[regex.Pattern[str], ...]:
+    """The pack's own template variables: any JWT with a forged prefix, and its patterns."""
     patterns = [pattern(p) for p in raw.get("template_variable_patterns", ())]
-    if raw.get("bad_jwt_prefixes"):
-        prefixes = "|".join(regex.escape(p) for p in raw["bad_jwt_prefixes"])
-        patterns.insert(0, pattern(rf"\b(?:{prefixes})[A-Za-z0-9_.-]{{8,}}"))
-    return tuple(patterns)
+    return tuple(([forged_jwt] if forged_jwt is not None else []) + patterns)
 
 
 def _scoped(pattern: str) -> str:

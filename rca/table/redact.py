@@ -48,9 +48,8 @@ def _pack_rules(pack: Pack) -> list[tuple[regex.Pattern[str], str]]:
     if cached is not None and cached[0] is pack:
         return cached[1]
     rules = [(pattern, MASK) for pattern in pack.secret_url]
-    if pack.bad_jwt_prefixes:
-        prefixes = "|".join(regex.escape(p) for p in pack.bad_jwt_prefixes)
-        rules.append((regex.compile(rf"\b(?:{prefixes})[A-Za-z0-9_.-]{{8,}}"), "[REDACTED:jwt]"))
+    if pack.forged_jwt is not None:
+        rules.append((pack.forged_jwt, "[REDACTED:jwt]"))
     _PACK_RULES[id(pack)] = (pack, rules)
     return rules
 
