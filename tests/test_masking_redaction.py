@@ -90,3 +90,10 @@ def test_a_repeated_string_is_masked_everywhere_a_walk_meets_it(monkeypatch):
     walked = redact_tree(tree)
     assert "glc_0123456789abcdef" not in repr(walked)
     assert walked["examples"][0] == walked["examples"][1] == next(iter(walked["counts"])) == walked["nested"][0]["again"]
+
+
+def test_a_forged_jwt_from_the_pack_is_masked_and_is_a_template_variable_alike():
+    line = "rejected token deadxe6MTcb33f3ODgzOTgs from the factory"
+    assert "deadxe6MTcb33f3ODgzOTgs" not in redact(line)
+    assert "[REDACTED:jwt]" in redact(line)
+    assert template(line) == "rejected token <*> from the factory"
