@@ -35,17 +35,30 @@ class LazyLogger:
     Used as loguru's `logger`. Once `configure` has named the level shown, a message below it
     is dropped here, as loguru's only handler would drop it; the handler itself is added when
     loguru is first imported, on the stream that was current when `configure` was called.
-    Without `configure` (rca used as a library) every call goes to loguru, unchanged.
+    After `quiet` (rca used as a library) a message is dropped here while nothing has loaded
+    loguru, as loguru would drop it, and goes to loguru once something has.
     """
 
     def __init__(self) -> None:
         self._threshold = 0
         self._setup: Callable[[Any], None] | None = None
+        self._quiet = False
+
+    def quiet(self, name: str) -> None:
+        """loguru's `disable(name)`, the way a library stays quiet, without importing loguru:
+        applied now when loguru is loaded, else the moment anything imports it, so that a
+        caller who imports loguru later can still `enable(name)`."""
+        self._quiet = True
+        if "loguru" in sys.modules:
+            self._real().disable(name)
+        else:
+            sys.meta_path.insert(0, _AfterImport("loguru", lambda loguru: loguru.logger.disable(name)))
 
     def configure(self, level: str, setup: Callable[[Any], None]) -> None:
         """Show messages at `level` and above; `setup(loguru_logger)` installs the handler."""
         self._threshold = _LEVELS[level.lower()]
         self._setup = setup
+        self._quiet = False
         if "loguru" in sys.modules:
             self._real()
 
@@ -60,7 +73,46 @@ class LazyLogger:
     def __getattr__(self, name: str) -> Any:
         if _LEVELS.get(name, self._threshold) < self._threshold:
             return _dropped
+        if self._quiet and name in _LEVELS and "loguru" not in sys.modules:
+            return _dropped
         return getattr(self._real(), name)
+
+
+class _AfterImport:
+    """An import hook that runs `then(module)` as soon as `name` is first imported, by anyone,
+    before the importer gets the module back; it removes itself once used."""
+
+    def __init__(self, name: str, then: Callable[[Any], None]) -> None:
+        self._name, self._then = name, then
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != self._name:
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        from importlib.util import find_spec
+
+        spec = find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenLoader(spec.loader, self._then)
+        return spec
+
+
+class _ThenLoader:
+    """A module's own loader, followed by `then(module)`; anything else is the loader's."""
+
+    def __init__(self, loader: Any, then: Callable[[Any], None]) -> None:
+        self._loader, self._then = loader, then
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        self._then(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
 
 
 logger = LazyLogger()

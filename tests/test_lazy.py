@@ -26,8 +26,9 @@ def test_a_lazy_pattern_pickles_before_and_after_first_use():
         assert pickle.loads(pickle.dumps(pattern)).findall(b"caab aaa") == [b"aa", b"aaa"]
 
 
-def _stderr_of_library_run(enable: bool) -> str:
-    code = ("import rca.findings.pipeline as p\nfrom loguru import logger\n"
+def _stderr_of_library_run(enable: bool, loguru_first: bool = False) -> str:
+    imports = ["import rca.findings.pipeline as p", "from loguru import logger"]
+    code = ("\n".join(reversed(imports) if loguru_first else imports) + "\n"
             + ("logger.enable('rca')\n" if enable else "")
             + "p.analyze(['fixtures/chaos-fail/plain.log'])\n")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stderr
@@ -36,6 +37,11 @@ def _stderr_of_library_run(enable: bool) -> str:
 def test_as_a_library_rca_logs_nothing_unless_the_caller_enables_it():
     assert _stderr_of_library_run(enable=False) == ""
     assert "detected text" in _stderr_of_library_run(enable=True)
+
+
+def test_a_caller_that_loaded_loguru_before_rca_hears_from_rca_only_when_it_enables_it():
+    assert _stderr_of_library_run(enable=False, loguru_first=True) == ""
+    assert "detected text" in _stderr_of_library_run(enable=True, loguru_first=True)
 
 
 def _patterns_in(value) -> list:

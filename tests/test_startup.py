@@ -27,6 +27,12 @@ def test_analysing_an_export_does_not_load_scikit_learn_matplotlib_or_dask():
     assert loaded & {"sklearn", "scipy", "matplotlib", "dask", "distributed", "jsonschema"} == set()
 
 
+def test_rca_as_a_library_stays_quiet_without_loading_its_logger():
+    loaded = _imported_after("from rca.findings.pipeline import analyze\n"
+                             "analyze(['fixtures/chaos-fail/plain.log'])")
+    assert "loguru" not in loaded
+
+
 def test_analysing_into_a_json_file_loads_no_logger_console_option_validator_or_query_engine(tmp_path):
     out = tmp_path / "out.json"
     loaded = _imported_after("import rca.cli as cli\ncli._leave = lambda code: None\nsys.argv = "

@@ -32,7 +32,7 @@ from rca.inputs.records import concat, dedupe_across_sources, sort_by_time
 from rca.inputs.timestamps import format_rfc3339_ms
 
 if not rca.diagnostics_enabled:  # a library stays quiet unless the CLI asked for diagnostics
-    logger.disable("rca")
+    logger.quiet("rca")
 
 # Line limits that tools apply by default: logcli 30, Loki API 100, Grafana 1000, Loki max 5000.
 DEFAULT_LIMITS = (30, 100, 1000, 5000)
