@@ -790,7 +790,11 @@ def _leave(code: int) -> None:
     pools live until the static destructors run at exit; one still busy then (e.g. read-ahead
     left behind by a reader that gave up) aborts the process with `terminate called without
     an active exception`. Everything rca writes is complete and flushed by now, and its own
-    thread and process pools are closed when their `with` blocks end, so nothing is lost."""
+    thread and process pools are closed when their `with` blocks end, so nothing is lost.
+    The regexes this run compiled are kept for the next (rca.compiled), which would happen at
+    exit."""
+    if "rca.compiled" in sys.modules:
+        sys.modules["rca.compiled"].keep()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

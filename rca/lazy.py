@@ -119,9 +119,9 @@ logger = LazyLogger()
 
 
 class LazyRegex:
-    """A `regex` pattern compiled when first used, for a module's patterns that most runs
-    never use (compiling one costs ~0.3-1 ms, and a small analysis imports ~100): used as
-    the compiled pattern. The first use keeps the pattern's methods on this object, so later
+    """A `regex` pattern compiled when first used (rca.compiled, so kept for later runs too),
+    for a module's patterns that most runs never use (compiling one costs ~0.3-1 ms, and a
+    small analysis imports ~100): used as the compiled pattern. The first use keeps the pattern's methods on this object, so later
     uses cost what a compiled pattern's do."""
 
     _KEPT = ("search", "match", "fullmatch", "sub", "subn", "split", "splititer", "findall", "finditer",
@@ -133,12 +133,12 @@ class LazyRegex:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        import regex
+        from rca.compiled import compiled
 
-        compiled = regex.compile(*self._source)
+        pattern = compiled(*self._source)
         for kept in self._KEPT:
-            self.__dict__[kept] = getattr(compiled, kept)
-        return getattr(compiled, name)
+            self.__dict__[kept] = getattr(pattern, kept)
+        return getattr(pattern, name)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return LazyRegex, self._source

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import regex
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from rca.knowledge.pack import Pack
 from rca.findings.signatures import Cluster
 from rca.table.rows import take_rows
+from rca.compiled import compiled
 
 _STREAM_KEYS = ("component", "source", "service_name", "job", "app", "service")
 
@@ -130,7 +130,7 @@ def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndar
     return None
 
 
-_RULE = regex.compile(r'\|= "((?:[^"\\]|\\.)*)" \[5m\]\)\) > (\d+)$')
+_RULE = compiled(r'\|= "((?:[^"\\]|\\.)*)" \[5m\]\)\) > (\d+)$')
 
 
 def first_firing(ctx: AlertContext, rule: str, not_before: int) -> int | None:

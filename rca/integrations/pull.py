@@ -29,9 +29,10 @@ import regex
 from rca.errors import RcaError, UsageError
 from rca.integrations.http import Unreachable, error_text, fetch, one_line
 from rca.inputs.timestamps import TimestampError, format_rfc3339_nano, parse_any
+from rca.compiled import compiled
 
 QUERY_PATH = "/loki/api/v1/query_range"
-_MAX_ENTRIES = regex.compile(r"max entries limit.*?\((\d+)\s*>\s*(\d+)\)", regex.IGNORECASE)
+_MAX_ENTRIES = compiled(r"max entries limit.*?\((\d+)\s*>\s*(\d+)\)", regex.IGNORECASE)
 
 
 class PullError(RcaError):

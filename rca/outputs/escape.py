@@ -13,21 +13,23 @@ import functools
 
 import regex
 
-_NEWLINES = regex.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
+from rca.compiled import compiled
+
+_NEWLINES = compiled(r"\r\n|[\r\n\u2028\u2029\x85]")
 # Characters Markdown gives structure to wherever they appear in a line.
-_MD_INLINE = regex.compile(r"([\\`\[\]|])")
+_MD_INLINE = compiled(r"([\\`\[\]|])")
 # ...and those that only matter at the start of a line (headings, quotes, lists, rules).
-_MD_LINE_START = regex.compile(r"^(\s*)([#>+=~*-]|\d+[.)])")
+_MD_LINE_START = compiled(r"^(\s*)([#>+=~*-]|\d+[.)])")
 # ESC sequences (CSI, OSC up to BEL or ST, two-character), then any other control or
 # bidi-override character.
-_TERM_SEQUENCES = regex.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_]?)|\x9b[0-?]*[ -/]*[@-~]"
+_TERM_SEQUENCES = compiled(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_]?)|\x9b[0-?]*[ -/]*[@-~]"
                                 r"|\x9d[^\x07\x9c]*[\x07\x9c]?")
-_CONTROLS = regex.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = compiled(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # A `<` opens HTML, a comment or an autolink only before a letter, `/`, `!` or `?`
 # (so a template's `<*>` stays as it is).
-_HTML_START = regex.compile(r"<(?=[A-Za-z/!?])")
-_ENTITY = regex.compile(r"&(?=#?\w+;)")
-_WEB_URL = regex.compile(r"(?i)^https?://[^\s/?#@]+(?:[/?#][^\s]*)?$")
+_HTML_START = compiled(r"<(?=[A-Za-z/!?])")
+_ENTITY = compiled(r"&(?=#?\w+;)")
+_WEB_URL = compiled(r"(?i)^https?://[^\s/?#@]+(?:[/?#][^\s]*)?$")
 NEWLINE_MARK = " ↵ "
 
 

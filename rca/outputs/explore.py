@@ -10,15 +10,14 @@ import json
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-import regex
-
+from rca.compiled import compiled
 from rca.errors import UsageError
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.findings.signatures import Cluster
 from rca.inputs.timestamps import NO_TIME
 
-_SAFE_NAME = regex.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_SAFE_VALUE = regex.compile(r"^[A-Za-z0-9_.-]{1,63}$")
+_SAFE_NAME = compiled(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_SAFE_VALUE = compiled(r"^[A-Za-z0-9_.-]{1,63}$")
 _STREAM_KEYS = ("component", "service_name", "app", "job", "service", "source", "namespace")
 MARGIN_MS = 60_000
 

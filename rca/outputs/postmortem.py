@@ -51,15 +51,15 @@ def _environment(loader_path: Path) -> Any:
 
 def _compiled_templates() -> Any:
     """Templates compiled by earlier runs, so a small analysis does not compile the report's
-    template again (a twentieth of its time): Jinja's bytecode cache in the user's cache
-    folder ($XDG_CACHE_HOME or ~/.cache, then rca/templates, made 0700), not the temporary
-    one, which rca leaves as it found it. Each entry is checked against the template's text
-    and named for Jinja's version and `_SYNTAX`. None when that folder is unusable; a cache
-    that cannot be written only costs the compile."""
+    template again (a twentieth of its time): Jinja's bytecode cache in rca's cache folder
+    "templates" (rca.cache). Each entry is checked against the template's text and named for
+    Jinja's version and `_SYNTAX`. None when that folder is unusable; a cache that cannot be
+    written only costs the compile."""
     import hashlib
-    import os
 
     import jinja2
+
+    from rca.cache import folder
 
     class Cache(jinja2.FileSystemBytecodeCache):
         def dump_bytecode(self, bucket: Any) -> None:
@@ -68,17 +68,11 @@ def _compiled_templates() -> Any:
             except OSError:
                 pass
 
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    base = base if os.path.isabs(base) else os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "rca", "templates")
-    if not os.path.isabs(folder):
+    directory = folder("templates")
+    if directory is None:
         return None
     key = hashlib.sha1(repr((jinja2.__version__, sorted(_SYNTAX.items()))).encode()).hexdigest()[:12]
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        return Cache(directory=folder, pattern=f"__rca_{key}_%s.cache")
-    except OSError:
-        return None
+    return Cache(directory=directory, pattern=f"__rca_{key}_%s.cache")
 
 
 def input_name(path: str) -> str:

@@ -18,6 +18,7 @@ from rca.outputs.explore import incident_link, signature_link
 from rca.findings.redacted import shown
 from rca.inputs.timestamps import NO_TIME, NS_PER_S, format_rfc3339_ms
 from rca.outputs.times import stamp
+from rca.compiled import compiled
 
 SCHEMA = "rca.findings/1"
 REDACTED_LINK = "link redacted in the export (not a link to follow; find it unredacted in the service's logs)"
@@ -44,7 +45,7 @@ def affected_of(f: Findings, inc) -> str:
     return f"{inc.affected_requests} of {inc.total_requests} requests"
 
 
-_STAMP = regex.compile(r"\b(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z(?! \()")
+_STAMP = compiled(r"\b(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z(?! \()")
 
 
 def localise(text: str, tz: ZoneInfo | None) -> str:

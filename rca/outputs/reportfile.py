@@ -20,14 +20,15 @@ from pathlib import Path
 
 import regex
 
+from rca.compiled import compiled
 from rca.errors import RcaError
 from rca.outputs.files import write_atomically
 
 SECTIONS = ["Summary", "Detection", "Impact", "Timeline", "Response", "Root cause", "Resolution",
             "Prevention", "Action items"]
-_HEADING = regex.compile(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
-_BEGIN = regex.compile(r"<!-- rca:begin ([a-z-]+)(?: sha256:([0-9a-f]{12}))?(?: nonce:([0-9a-f]{16}))? -->")
-_MARKER_START = regex.compile(r"<!--(?=\s*rca:)")
+_HEADING = compiled(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
+_BEGIN = compiled(r"<!-- rca:begin ([a-z-]+)(?: sha256:([0-9a-f]{12}))?(?: nonce:([0-9a-f]{16}))? -->")
+_MARKER_START = compiled(r"<!--(?=\s*rca:)")
 
 
 class HumanEditError(RcaError):

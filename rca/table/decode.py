@@ -22,20 +22,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
+from rca.compiled import compiled
 from rca.inputs.cores import on_worker_thread, spare_cores
 from rca.inputs.fields import first, lookup
 from rca.inputs.timestamps import strip_leading_time
 from rca.knowledge.pack import Pack
 from rca.table.redact import clip
 
-_WEB = regex.compile(r"(?i)https?://[^\s/?#@]")  # only http(s) is ever a link or a dependency
+_WEB = compiled(r"(?i)https?://[^\s/?#@]")  # only http(s) is ever a link or a dependency
 # A URL; a placeholder such as <redacted> or [REDACTED] inside it stays part of it.
-_URL = regex.compile(r"""https?://(?:[^\s"'<>\\{}\[\]|^`\x00-\x1f\x7f-\x9f]|<[\w -]{1,24}>|\[[\w -]{1,24}\]|\{[\w -]{1,24}\})+""")
+_URL = compiled(r"""https?://(?:[^\s"'<>\\{}\[\]|^`\x00-\x1f\x7f-\x9f]|<[\w -]{1,24}>|\[[\w -]{1,24}\]|\{[\w -]{1,24}\})+""")
 _URL_TRAIL = ".,;:)!?*'\""
-_PLACEHOLDER_END = regex.compile(r"[=/](?:\.{2,}|\*{2,}|…)$")  # "fixCode=..." keeps its placeholder
-_LOGFMT = regex.compile(r'(\w[\w.\-]*)=("(?:[^"\\]|\\.)*"|\S*)')
-_TEXT_HTTP = regex.compile(r"\b(GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD)\s+(/\S*)\s+(\d{3})\b")
-_SQL = regex.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|REPLACE)\b", regex.IGNORECASE)
+_PLACEHOLDER_END = compiled(r"[=/](?:\.{2,}|\*{2,}|…)$")  # "fixCode=..." keeps its placeholder
+_LOGFMT = compiled(r'(\w[\w.\-]*)=("(?:[^"\\]|\\.)*"|\S*)')
+_TEXT_HTTP = compiled(r"\b(GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD)\s+(/\S*)\s+(\d{3})\b")
+_SQL = compiled(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|REPLACE)\b", regex.IGNORECASE)
 _LOST = {"[object Object]", "[object object]", "{}", ""}
 
 COLUMNS = pa.schema([
@@ -163,7 +164,7 @@ def _strings(value: Any, depth: int = 0):
             yield from _strings(v, depth + 1)
 
 
-_TIME_PREFIX = regex.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S*\s+(?:(?:stdout|stderr) [FP] )?(?=[{\[\"])")
+_TIME_PREFIX = compiled(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S*\s+(?:(?:stdout|stderr) [FP] )?(?=[{\[\"])")
 
 
 def _parse_line(text: str) -> Any:
@@ -206,12 +207,12 @@ def _endpoint(path: str | None, method: str | None, request: Any, pack: Pack) ->
     return _PATH_ID.sub("/:id", path)
 
 
-_PATH_ID = regex.compile(r"/(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36})(?=/|$)")
+_PATH_ID = compiled(r"/(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{36})(?=/|$)")
 
 
 @lru_cache(maxsize=256)
 def _compiled(pattern: str) -> regex.Pattern:
-    return regex.compile(pattern)
+    return compiled(pattern)
 
 
 def decode_line(text: str, pack: Pack) -> Decoded:
@@ -459,7 +460,7 @@ def _consulted_keys(pack: Pack) -> list[str]:
 def _maskable(pack: Pack) -> bool:
     """Masking cannot change what this pack's rules see (their texts hold no maskable value)."""
     probes = [str(r.get("request_contains", "")) for r in pack.endpoint_rules] + list(pack.bad_jwt_prefixes)
-    masker = regex.compile(_VARIABLE)
+    masker = compiled(_VARIABLE)
     return not any(masker.search(p) or p.startswith("eyJ") or regex.search(r"\d", p) for p in probes)
 
 
@@ -579,7 +580,7 @@ def _latency_pattern(pack: Pack) -> str:
 def _latency_key_counter(pack: Pack):
     """How many latency keys a line (or its shape: keys are never masked) holds."""
     keys = "|".join(regex.escape(k) for k in _latency_keys(pack))
-    pattern = regex.compile(rf'\\*"(?:{keys})\\*":')
+    pattern = compiled(rf'\\*"(?:{keys})\\*":')
     return lambda text: len(pattern.findall(text))
 
 
@@ -660,7 +661,7 @@ def _service_of(source: str) -> str | None:
 # What a file's name says about its logs (tool knowledge, as data): the suffixes a log file
 # carries, and the names export tools give files that name no service.
 _FILE_NAMES = orjson.loads(files("rca.knowledge").joinpath("file_names.json").read_bytes())
-_GENERIC_NAME = regex.compile(_FILE_NAMES["generic_name"], regex.IGNORECASE)
+_GENERIC_NAME = compiled(_FILE_NAMES["generic_name"], regex.IGNORECASE)
 _LOG_SUFFIXES = frozenset(_FILE_NAMES["log_suffixes"])
 
 

@@ -11,22 +11,23 @@ from functools import lru_cache
 
 import regex
 
+from rca.compiled import compiled
 from rca.knowledge.pack import default_pack
 
 VAR = "<*>"
 
 _RULES: list[tuple[regex.Pattern[str], str]] = [
     # URLs: keep scheme, host and the constant path; mask query values.
-    (regex.compile(r"(?<=[?&][A-Za-z_]+=)[^&#\s\"']+"), VAR),
-    (regex.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), VAR),  # JWT
-    (regex.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), VAR),  # e-mail
-    (regex.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), VAR),
-    (regex.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b"), VAR),  # IPv4[:port]
-    (regex.compile(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"), VAR),
-    (regex.compile(r"(?<![A-Za-z])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}(?![A-Za-z])"), VAR),  # hex ids
-    (regex.compile(r"(?<![\w.<])[-+]?\d+(?:\.\d+)?(?:ms|s|us|ns|KB|MB|GB|B)?(?![\w>])"), VAR),
+    (compiled(r"(?<=[?&][A-Za-z_]+=)[^&#\s\"']+"), VAR),
+    (compiled(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), VAR),  # JWT
+    (compiled(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), VAR),  # e-mail
+    (compiled(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), VAR),
+    (compiled(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b"), VAR),  # IPv4[:port]
+    (compiled(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"), VAR),
+    (compiled(r"(?<![A-Za-z])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}(?![A-Za-z])"), VAR),  # hex ids
+    (compiled(r"(?<![\w.<])[-+]?\d+(?:\.\d+)?(?:ms|s|us|ns|KB|MB|GB|B)?(?![\w>])"), VAR),
 ]
-_COLLAPSE = regex.compile(r"(?:<\*>[\s,.:;/_-]*){2,}")
+_COLLAPSE = compiled(r"(?:<\*>[\s,.:;/_-]*){2,}")
 
 
 def template(message: str, variables: tuple[regex.Pattern[str], ...] | None = None) -> str:

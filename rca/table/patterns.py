@@ -33,6 +33,7 @@ import regex
 from rca.inputs.fields import lookup
 from rca.table import structured
 from rca.inputs.timestamps import strip_leading_time
+from rca.compiled import compiled
 
 VAR = "<*>"
 
@@ -61,27 +62,27 @@ _VECTOR_MASKS = [
     r"\d{3,}",
 ]
 
-_PATH_SPLIT = regex.compile(r"""([\s,!;:=|"'\[\](){}]+)""")
-_TOKEN_SPLIT = regex.compile(r"""([\s,!;:=|"'\[\](){}.\-+@#$%&]+)""")
-_DIGITS = regex.compile(r"^\d+$")
+_PATH_SPLIT = compiled(r"""([\s,!;:=|"'\[\](){}]+)""")
+_TOKEN_SPLIT = compiled(r"""([\s,!;:=|"'\[\](){}.\-+@#$%&]+)""")
+_DIGITS = compiled(r"^\d+$")
 # Hex digits with at least one number and one letter a-f, six or more: an id or a hash
 # (a1b2c3, 8a2a1f), as eight or more of any hex digits are.
-_HEXISH = regex.compile(r"^(?=[0-9a-f]*\d)(?:[0-9a-f]{8,}|(?=[0-9a-f]*[a-f])[0-9a-f]{6,7})$")
-_PATH = regex.compile(r"^(?:[A-Za-z]+:)?/(?:[^/\s]+/)*[^/\s]*$|^(?:\.{1,2}|~)/\S+$|^[A-Za-z]:\\\S+$")
+_HEXISH = compiled(r"^(?=[0-9a-f]*\d)(?:[0-9a-f]{8,}|(?=[0-9a-f]*[a-f])[0-9a-f]{6,7})$")
+_PATH = compiled(r"^(?:[A-Za-z]+:)?/(?:[^/\s]+/)*[^/\s]*$|^(?:\.{1,2}|~)/\S+$|^[A-Za-z]:\\\S+$")
 # A Windows path (C:\Program Files\Acme\a.dll, \\server\share\x) is one value: a space
 # inside a folder name does not end it, the token split on `:` would have cut it.
-_WINDOWS_PATH = regex.compile(
+_WINDOWS_PATH = compiled(
     r"(?<![\w\\])(?:[A-Za-z]:|\\\\[\w.$-]+)\\(?:[^\\\s,;\"'|<>*?]+(?: [^\\\s,;\"'|<>*?:]+)*\\)*[^\\\s,;\"'|<>*?]*")
 # An IPv6 address (its numbers already masked): hex groups and masked numbers joined by
 # colons, `::` or five colons at least, an optional zone (%en0).
-_IPV6 = regex.compile(r"(?<![\w:.<>*])(?=[\w<>*:]*(?:::|(?::[\w<>*]+){5}))(?=[^\s]*<\*>)"
+_IPV6 = compiled(r"(?<![\w:.<>*])(?=[\w<>*:]*(?:::|(?::[\w<>*]+){5}))(?=[^\s]*<\*>)"
                       r"(?:(?:[0-9a-fA-F]{1,4}|<\*>)[0-9a-fA-F]{0,3})?(?:::?(?:(?:[0-9a-fA-F]{1,4}|<\*>)[0-9a-fA-F]{0,3})?){2,}"
                       r"(?:%\w+)?(?![\w:<])")
 # A path with its query string (/api/items?id=<*>&x=<*>) is one value.
-_PATH_QUERY = regex.compile(r"(?<![\w/.<>*])/[^\s?\"']*\?[^\s\"']*")
+_PATH_QUERY = compiled(r"(?<![\w/.<>*])/[^\s?\"']*\?[^\s\"']*")
 # A path whose folder names hold capitalised words after a space (/Applications/Acme
 # Mail.app/Contents, /Library/Application Support/x) is one value: the space does not end it.
-_SPACED_PATH = regex.compile(r"(?<![\w/.<>*])/(?:[^/\s\"'(),;]+/)*[^/\s\"'(),;]+(?: [A-Z][a-z][^/\s\"'(),;]*)+/(?:[^/\s\"'(),;]+(?: [A-Z][a-z][^/\s\"'(),;]*)*/)*[^/\s\"'(),;]*")
+_SPACED_PATH = compiled(r"(?<![\w/.<>*])/(?:[^/\s\"'(),;]+/)*[^/\s\"'(),;]+(?: [A-Z][a-z][^/\s\"'(),;]*)+/(?:[^/\s\"'(),;]+(?: [A-Z][a-z][^/\s\"'(),;]*)*/)*[^/\s\"'(),;]*")
 _BOOLEAN = {"true", "false"}
 # Words that name the value after them (`for user alice`): there a few plain words that
 # repeat are still values, not different events.
@@ -110,17 +111,17 @@ class Config:
 
 
 DEFAULT = Config()
-_SPACES = regex.compile(r"  +")
-_URL = regex.compile(r"\b([A-Za-z][\w.+-]*)://[^\s,;\]\)]+")
-_SIGNED = regex.compile(r"(?<=[\s=(:,\[]|^)-(?=<\*>)")
+_SPACES = compiled(r"  +")
+_URL = compiled(r"\b([A-Za-z][\w.+-]*)://[^\s,;\]\)]+")
+_SIGNED = compiled(r"(?<=[\s=(:,\[]|^)-(?=<\*>)")
 _UNITS = r"(?:B|KB|MB|GB|TB|KiB|MiB|GiB|bytes)"
-_UNIT = regex.compile(rf"<\*> ?{_UNITS}\b")
-_UNIT_TOKEN = regex.compile(rf"{_UNITS}[)\],;.]*")
+_UNIT = compiled(rf"<\*> ?{_UNITS}\b")
+_UNIT_TOKEN = compiled(rf"{_UNITS}[)\],;.]*")
 # A bound instead of a measure (`<1 sec`, `>=5 ms`) stands where the duration stands.
-_BOUND = regex.compile(r"(?<![\w>])[<>]=?<\*> ?(?:ms|msecs?|s|secs?|seconds?|mins?|minutes?)\b")
-_DOT_VARS = regex.compile(r"<\*>(?:\.<\*>)+")
-_CONSECUTIVE = regex.compile(r"(?:<\*>){2,}")
-_VAR_LIST = regex.compile(r"<\*>(?: <\*>)+")
+_BOUND = compiled(r"(?<![\w>])[<>]=?<\*> ?(?:ms|msecs?|s|secs?|seconds?|mins?|minutes?)\b")
+_DOT_VARS = compiled(r"<\*>(?:\.<\*>)+")
+_CONSECUTIVE = compiled(r"(?:<\*>){2,}")
+_VAR_LIST = compiled(r"<\*>(?: <\*>)+")
 
 
 def _quoted_values(text: str) -> str:
@@ -131,15 +132,15 @@ def _quoted_values(text: str) -> str:
         return text
     parts[1::2] = [_VAR_LIST.sub(VAR, p) for p in parts[1::2]]
     return '"'.join(parts)
-_WORDLIKE = regex.compile(r"^[A-Za-z._]+$")
-_CATEGORY = regex.compile(r"^[A-Za-z][A-Za-z._]*\d?$")
+_WORDLIKE = compiled(r"^[A-Za-z._]+$")
+_CATEGORY = compiled(r"^[A-Za-z][A-Za-z._]*\d?$")
 # Compiled once: `regex.search(pattern_string, …)` looks the pattern up in a cache on every
 # call, which cost more than the matching itself in the per-template loops.
-_WORD_CHAR = regex.compile(r"\w")
-_TWO_LETTERS = regex.compile(r"[A-Za-z]{2}")
-_ALNUM = regex.compile(r"[A-Za-z0-9_]")
-_WORD_DASH = regex.compile(r"[\w\-]*")
-_DIGIT_OR_VAR = regex.compile(r"\d|<\*>")
+_WORD_CHAR = compiled(r"\w")
+_TWO_LETTERS = compiled(r"[A-Za-z]{2}")
+_ALNUM = compiled(r"[A-Za-z0-9_]")
+_WORD_DASH = compiled(r"[\w\-]*")
+_DIGIT_OR_VAR = compiled(r"\d|<\*>")
 
 
 def _split_sub(text: str, splitter: regex.Pattern[str], fn) -> str:
@@ -148,8 +149,8 @@ def _split_sub(text: str, splitter: regex.Pattern[str], fn) -> str:
     return "".join(parts)
 
 
-_LONG_DIGITS = regex.compile(r"\d{3,}")
-_MEASURE = regex.compile(r"^\d+[A-Za-z]{1,3}$")
+_LONG_DIGITS = compiled(r"\d{3,}")
+_MEASURE = compiled(r"^\d+[A-Za-z]{1,3}$")
 
 
 def _token_rule(token: str, config: Config = DEFAULT) -> str:
@@ -166,15 +167,15 @@ def _token_rule(token: str, config: Config = DEFAULT) -> str:
 
 _TLDS = {"com", "net", "org", "io", "edu", "gov", "mil", "int", "info", "biz", "co", "us", "uk", "de",
          "fr", "jp", "cn", "ru", "nl", "eu", "local", "internal", "lan", "localdomain", "cloud", "dev", "app"}
-_CC_DOMAIN = regex.compile(r"\.(?:com|net|org|edu|gov|mil|ac|co|or|ne|go)\.[a-z]{2}$")
+_CC_DOMAIN = compiled(r"\.(?:com|net|org|edu|gov|mil|ac|co|or|ne|go)\.[a-z]{2}$")
 # A host name with its port (bx.example.asia:<*>, GW<*>.relay.example.com:<*>, node-<*>:<*>,
 # name/<*>:<*>) is one endpoint, one variable: a name of three or more dotted labels, the last
 # a lower-case word, whatever its TLD, or dash-separated labels ending in a number. An IP
 # address and its port stay two variables (<*>:<*>): they were masked apart.
 _HOST_NAME = r"(?:(?:[\w-]|<\*>)+(?:\.(?:[\w-]|<\*>)+){1,}\.[a-z]{2,}|[A-Za-z]\w*(?:-\w+)*-(?:\d+|<\*>))"
-_ENDPOINT = regex.compile(rf"(?<![\w.<>*/-]){_HOST_NAME}(?:/<\*>)?:(?:<\*>|{_HOST_NAME})(?![\w:-]|\.[\w<])")
-_NAMED_NUMBER = regex.compile(r"[A-Za-z]+-<\*>")
-_DOTTED = regex.compile(r"^(?:[A-Za-z0-9_<>*-]+\.)+([A-Za-z0-9_<>*-]+)\.?$")
+_ENDPOINT = compiled(rf"(?<![\w.<>*/-]){_HOST_NAME}(?:/<\*>)?:(?:<\*>|{_HOST_NAME})(?![\w:-]|\.[\w<])")
+_NAMED_NUMBER = compiled(r"[A-Za-z]+-<\*>")
+_DOTTED = compiled(r"^(?:[A-Za-z0-9_<>*-]+\.)+([A-Za-z0-9_<>*-]+)\.?$")
 
 
 def _is_host(token: str) -> bool:
@@ -194,8 +195,8 @@ def _is_host(token: str) -> bool:
     return bool((_DIGIT_OR_VAR.search(token) and not _DIGIT_OR_VAR.search(m[1])) or _CC_DOMAIN.search(token))
 
 
-_NUMBERED_ID = regex.compile(r"^(?=.*[A-Za-z])[\w-]*\d[A-Za-z_-]+\d[\w-]*$")
-_TRAILING = regex.compile(r"[.,;!?]+$")
+_NUMBERED_ID = compiled(r"^(?=.*[A-Za-z])[\w-]*\d[A-Za-z_-]+\d[\w-]*$")
+_TRAILING = compiled(r"[.,;!?]+$")
 
 
 def _path_rule(token: str, config: Config = DEFAULT) -> str:
@@ -224,23 +225,23 @@ def _path_rule(token: str, config: Config = DEFAULT) -> str:
 
 
 # A list of values (not of key=value pairs, not of already-masked numbers).
-_BRACKET_LIST = regex.compile(r"([\[{])[^\[\]{}\s,=<]+(?:, ?[^\[\]{}\s,=<]+)+([\]}])")
+_BRACKET_LIST = compiled(r"([\[{])[^\[\]{}\s,=<]+(?:, ?[^\[\]{}\s,=<]+)+([\]}])")
 # Names that count up (an14 an15 … an<*>, dadmin2 dadmin3 dadmin4), three or more side by
 # side with one prefix: one list of values, however long.
-_NAME_LIST = regex.compile(r"(?<![^\s=:(\[])[A-Za-z]++(?:\d++|<\*>)(?: [A-Za-z]++(?:\d++|<\*>)){2,}(?![^\s,.;)\]])")
-_NAME_PAIR = regex.compile(r"(?:\d|\*>) [A-Za-z]+(?:\d|<\*>)")
-_LETTERS = regex.compile(r"[A-Za-z]+")
+_NAME_LIST = compiled(r"(?<![^\s=:(\[])[A-Za-z]++(?:\d++|<\*>)(?: [A-Za-z]++(?:\d++|<\*>)){2,}(?![^\s,.;)\]])")
+_NAME_PAIR = compiled(r"(?:\d|\*>) [A-Za-z]+(?:\d|<\*>)")
+_LETTERS = compiled(r"[A-Za-z]+")
 # A version (v2.<*>, v1.<*>.<*>) is a value.
-_VERSION = regex.compile(r"(?<![\w.<>*-])[vV]\d+(?:\.(?:\d+|<\*>))+(?![\w.])")
+_VERSION = compiled(r"(?<![\w.<>*-])[vV]\d+(?:\.(?:\d+|<\*>))+(?![\w.])")
 # A value wrapped in a pair of symbols (#7#, *x*) is the value: an anonymiser's marks.
-_WRAPPED = regex.compile(r"(?<![\w>#*~])([#*~])<\*>\1(?![\w<#*~])")
+_WRAPPED = compiled(r"(?<![\w>#*~])([#*~])<\*>\1(?![\w<#*~])")
 
 
 def _one_prefix(run: str) -> bool:
     return len({_LETTERS.match(tok)[0] for tok in run.split(" ")}) == 1
 
 
-_BARE_LIST = regex.compile(r"(?<=[\s=:]|^)[^\s,=:<\[\](){}]+(?:,[^\s,=:<\[\](){}]+){2,}(?=[\s.;]|$)")
+_BARE_LIST = compiled(r"(?<=[\s=:]|^)[^\s,=:<\[\](){}]+(?:,[^\s,=:<\[\](){}]+){2,}(?=[\s.;]|$)")
 
 
 @lru_cache(maxsize=16)
@@ -367,7 +368,7 @@ def _fits(shape: str, token: str) -> bool:
     return bool(regex.fullmatch(pattern, token.replace(VAR, "0")))
 
 
-_DIGIT_RUN = regex.compile(r"\d+")
+_DIGIT_RUN = compiled(r"\d+")
 
 
 def _numbered_alike(values: list[str]) -> bool:
@@ -463,10 +464,10 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
     return mapping
 
 
-_IDENTIFIER = regex.compile(r"^[\w$]+(?:[.$][\w$]+){2,}$")
+_IDENTIFIER = compiled(r"^[\w$]+(?:[.$][\w$]+){2,}$")
 # A token that looks like a value even unmasked: a letter glued to a number (t12, u0a7), a
 # dotted or slashed name (com.acme.mail/.Inbox), the value of a key (name=com.acme.x).
-_VALUE_LIKE = regex.compile(r"[A-Za-z]\d|\w[./]\w|^[\w.-]+=.")
+_VALUE_LIKE = compiled(r"[A-Za-z]\d|\w[./]\w|^[\w.-]+=.")
 
 
 def merge_identifier_pairs(mapping: dict[str, str], config: Config = DEFAULT) -> None:
@@ -557,7 +558,7 @@ def merge_varying_units(mapping: dict[str, str], config: Config = DEFAULT) -> No
         mapping[t] = target.get(m, m)
 
 
-_MARKER = regex.compile(r"([^\w\s<>])\1{2,}")
+_MARKER = compiled(r"([^\w\s<>])\1{2,}")
 
 
 def _marker_for_value(options: set[tuple[str, ...]]) -> bool:

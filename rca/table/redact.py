@@ -17,13 +17,14 @@ from typing import Any
 
 import regex
 
+from rca.compiled import compiled
 from rca.knowledge.pack import Pack, default_pack
 
 CATALOGUE = json.loads(files("rca.knowledge").joinpath("secrets.json").read_text(encoding="utf-8"))
 MASK: str = CATALOGUE["mask"]
-_RULES: list[tuple[regex.Pattern[str], str]] = [(regex.compile(r["pattern"]), r["replace"]) for r in CATALOGUE["rules"]]
-_SENSITIVE_KEY = regex.compile(CATALOGUE["sensitive_keys"])
-_ENV_SECRET = regex.compile(CATALOGUE["env_names"])
+_RULES: list[tuple[regex.Pattern[str], str]] = [(compiled(r["pattern"]), r["replace"]) for r in CATALOGUE["rules"]]
+_SENSITIVE_KEY = compiled(CATALOGUE["sensitive_keys"])
+_ENV_SECRET = compiled(CATALOGUE["env_names"])
 _GIVEN: set[str] = set()
 
 
