@@ -775,6 +775,7 @@ def version() -> None:
 def main() -> None:
     """Console entry point: one-line errors and documented exit codes, never a traceback
     unless --debug; then a deterministic exit (`_leave`)."""
+    _one_blas_thread()
     code = 0
     try:
         _run()
@@ -783,6 +784,15 @@ def main() -> None:
         if not isinstance(exc.code, int) and exc.code is not None:
             sys.stderr.write(f"{exc.code}\n")
     _leave(code)
+
+
+def _one_blas_thread() -> None:
+    """numpy's OpenBLAS, unless told otherwise, starts a thread per core as numpy is imported,
+    which spins for a while waiting for work rca never gives it (rca does no linear algebra):
+    on two cores, that is CPU taken from Arrow's threads. One thread, as Dask gives its
+    workers, unless the user set a count."""
+    if not any(name in os.environ for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 
 def _leave(code: int) -> None:

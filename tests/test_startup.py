@@ -1,6 +1,7 @@
 """The command line starts without the heavy libraries: each command imports what it needs."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -40,3 +41,26 @@ def test_analysing_into_a_json_file_loads_no_logger_console_option_validator_or_
                              "'--input-limit', 'ratio=200']\ncli.main()", whole_names=True)
     assert out.stat().st_size > 0
     assert loaded & {"loguru", "asyncio", "ssl", "rich", "pydantic", "pyarrow.acero", "pyarrow.dataset"} == set()
+
+
+def test_the_command_line_gives_numpy_one_blas_thread_unless_the_user_chose(monkeypatch):
+    from rca.cli import _one_blas_thread
+
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    _one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    _one_blas_thread()
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def test_numpy_under_the_command_line_starts_no_blas_threads():
+    if not os.path.isdir("/proc/self/task"):
+        return
+    code = ("import os\nfrom rca.cli import _one_blas_thread\n_one_blas_thread()\nimport numpy\n"
+            "print(len(os.listdir('/proc/self/task')))")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.split() == ["1"]
