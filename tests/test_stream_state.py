@@ -1,10 +1,12 @@
-"""A streamed piece's per-row values are narrowed until the reduce, and given back exactly."""
+"""A streamed piece's per-row values are narrowed, and its kept rows packed, until the reduce,
+and given back exactly."""
 
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
-from rca.findings.stream import ChunkState, _compact, _widened
+from rca.findings.stream import ChunkState, _compact, _pack, _unpack, _widened
 from rca.findings.traffic import RowFacts
 
 MS = 1_000_000
@@ -68,3 +70,18 @@ def test_a_piece_holds_latencies_only_for_the_lines_that_logged_one():
     before, after = _round_trip(state)
     assert state.facts.latency_ms.size == 40
     assert np.array_equal(after["latency_ms"], before["latency_ms"], equal_nan=True)
+
+
+def test_kept_rows_wait_for_the_reduce_packed_and_come_back_equal():
+    lines = [f'{{"path":"/api/order","statusCode":500,"traceId":"{i:016x}","message":"Failed to fulfill order"}}'
+             for i in range(2000)]
+    kept = pa.table({"line": pa.array(lines, pa.large_string()),
+                     "labels": pa.array([[("job", "pizza")]] * 2000, pa.map_(pa.string(), pa.string())),
+                     "record": pa.array(range(2000), pa.int64())})
+    decoded = pa.table({"status": pa.array([500] * 1999 + [None], pa.int32()), "message": pa.array(["Failed"] * 2000)})
+    state = ChunkState(0, True, kept=kept, kept_decoded=decoded)
+    _pack(state)
+    assert state.kept is None and state.kept_decoded is None
+    assert sum(buffer.size for buffer in state.packed) < (kept.nbytes + decoded.nbytes) / 4
+    _unpack(state)
+    assert state.kept.equals(kept) and state.kept_decoded.equals(decoded)

@@ -68,6 +68,8 @@ class ChunkState:
     kept_index: np.ndarray | None = None
     kept: pa.Table | None = None
     kept_decoded: pa.Table | None = None
+    # Until the reduce needs them, `kept` and `kept_decoded` wait packed (`_pack`).
+    packed: tuple[pa.Buffer, pa.Buffer] | None = None
     urls: UrlCounts = field(default_factory=UrlCounts)
     labels: dict[tuple[str, str], int] = field(default_factory=dict)
     cut_lines: int = 0   # lines cut to the line-length cap
@@ -125,6 +127,7 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
         precisions=set(table.column("precision").combine_chunks().drop_null().unique().to_pylist()),
     )
     _compact(state)
+    _pack(state)
     if digests:  # which rows repeat another file's is known only in the reduce: keep the URL rows
         state.digests = line_digests(table.column("line"))
         state.url_rows = _url_rows(rest, table, decoded)
@@ -162,6 +165,27 @@ def _compact(state: ChunkState) -> None:
     for name in _PACKED:
         holder = state if name in ("is_anchor", "want") else facts
         setattr(holder, name, np.packbits(getattr(holder, name)))
+
+
+def _pack(state: ChunkState) -> None:
+    """Hold the kept rows as Arrow IPC with zstd-compressed buffers until the reduce: they
+    are the part of a state that grows with the export (a few per cent of its lines, whole),
+    and their lines repeat a few shapes, so they pack to about a tenth."""
+    state.packed = (_ipc(state.kept), _ipc(state.kept_decoded))
+    state.kept = state.kept_decoded = None
+
+
+def _unpack(state: ChunkState) -> None:
+    if state.packed is not None:
+        state.kept, state.kept_decoded = (pa.ipc.open_stream(buffer).read_all() for buffer in state.packed)
+        state.packed = None
+
+
+def _ipc(table: pa.Table) -> pa.Buffer:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
 
 
 def _widened(state: ChunkState, name: str, value: np.ndarray, size: int) -> np.ndarray:
@@ -261,6 +285,7 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
             at += s.kept_index.size
             if not mine.all():
                 mask = pa.array(mine)
+                _unpack(s)
                 s.kept, s.kept_decoded = s.kept.filter(mask), s.kept_decoded.filter(mask)
         kept_file = kept_file[survives]
     total = n if order is None else order.size
@@ -288,6 +313,8 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     traffic.minutes = request_minutes(traffic)  # the chart's only use of every row's latency
     by_position = np.argsort(positions, kind="stable")
     positions = positions[by_position]
+    kept_latency = pa.array(latency[positions], pa.float64(), from_pandas=True)
+    traffic.latency_ms = latency = None  # let go before the kept rows are unpacked
     _number_records(states)
     kept, kept_decoded = _kept_in_order(states, by_position, turned)
     urls = UrlCounts()
@@ -302,8 +329,6 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     for summary in summaries:
         summary.seconds = seconds
     ingested = Ingested(kept, summaries, total=total, identity=identity)
-    kept_latency = pa.array(latency[positions], pa.float64(), from_pandas=True)
-    traffic.latency_ms = latency = None
     return findings_from(ingested, kept_decoded, kept_latency, pack, traffic, positions, urls)
 
 
@@ -311,6 +336,7 @@ def _number_records(states: list[ChunkState]) -> None:
     """Each kept row's record number within its file, as the whole read numbers it."""
     base: dict[int, int] = {}
     for s in states:
+        _unpack(s)
         first = base.get(s.file, 0)
         base[s.file] = first + s.span
         if first and s.kept.num_rows:
