@@ -9,6 +9,7 @@ import numpy as np
 
 from fixtures import generate
 from fixtures.generate import Chaos
+from rca.findings import minutes
 from rca.findings.minutes import request_minutes, with_signatures
 from rca.findings.pipeline import analyze
 from rca.findings.traffic import NS_MIN, Traffic
@@ -75,3 +76,23 @@ def test_streamed_findings_keep_no_array_the_length_of_the_export(tmp_path):
     assert found.incidents and found.minutes.bins >= 12
     records = found.ingested.records
     assert max(a.size for a in _arrays(found)) < records / 4
+
+
+def test_p95_per_minute_is_the_same_when_a_long_time_ordered_export_is_taken_in_slices(monkeypatch):
+    rng = np.random.default_rng(5)
+    ts = T0 + np.sort(rng.integers(0, 90 * NS_MIN, 20_000))
+    latency = np.where(rng.random(ts.size) < 0.3, np.nan, rng.exponential(250, ts.size))
+    traffic = _traffic(ts.tolist(), (rng.random(ts.size) < 0.8).tolist(), latency.tolist())
+    whole = request_minutes(traffic)
+    monkeypatch.setattr(minutes, "_SLICE", 997)
+    assert len(minutes._minute_slices(traffic.ts)) > 10
+    sliced = request_minutes(traffic)
+    assert np.array_equal(sliced.p95_s, whole.p95_s, equal_nan=True)
+    assert np.array_equal(sliced.requests, whole.requests)
+
+
+def test_rows_out_of_time_order_are_taken_at_once(monkeypatch):
+    monkeypatch.setattr(minutes, "_SLICE", 2)
+    ts = np.array([T0 + 3 * NS_MIN, T0 + NS_MIN, T0 + 2 * NS_MIN] * 3, dtype=np.int64)
+    assert minutes._minute_slices(ts) == [(0, 9)]
+    assert len(minutes._minute_slices(np.sort(ts))) == 3

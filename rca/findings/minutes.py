@@ -74,15 +74,37 @@ def _minutes(ts: np.ndarray, start: int, bins: int) -> np.ndarray:
 
 
 def _p95_series(traffic: Traffic, start: int, bins: int) -> np.ndarray | None:
-    """p95 of the requests' known latencies per minute, in seconds (None: none known)."""
-    latency = traffic.latency_ms
-    known = traffic.is_http & (traffic.ts > 0) & np.isfinite(latency)
-    if not known.any():
-        return None
-    values = latency[known] / 1000
-    minute = _minutes(traffic.ts[known], start, bins)
-    del known
-    return p95_per_minute(values, minute, bins)
+    """p95 of the requests' known latencies per minute, in seconds (None: none known). Rows
+    whose times ascend (a time-ordered export) are taken in slices cut between minutes, so
+    the sort holds a slice's latencies, not the export's; each minute's p95 is the same."""
+    latency, ts = traffic.latency_ms, traffic.ts
+    out, any_known = np.full(bins, np.nan), False
+    for lo, hi in _minute_slices(ts):
+        known = traffic.is_http[lo:hi] & (ts[lo:hi] > 0) & np.isfinite(latency[lo:hi])
+        if not known.any():
+            continue
+        any_known = True
+        minute = _minutes(ts[lo:hi][known], start, bins)
+        first, last = int(minute.min()), int(minute.max())
+        out[first:last + 1] = p95_per_minute(latency[lo:hi][known] / 1000, minute - first, last - first + 1)
+    return out if any_known else None
+
+
+def _minute_slices(ts: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges of about `_SLICE` rows, no minute split between two, when `ts` ascends
+    (every row timed); else one range of every row."""
+    if ts.size <= _SLICE or ts[0] <= 0:
+        return [(0, ts.size)]
+    for lo in range(0, ts.size - 1, _SLICE):
+        hi = min(lo + _SLICE, ts.size - 1)
+        if not np.all(ts[lo + 1:hi + 1] >= ts[lo:hi]):
+            return [(0, ts.size)]
+    cuts = [0]
+    for lo in range(_SLICE, ts.size, _SLICE):
+        cut = int(np.searchsorted(ts, ts[lo] // NS_MIN * NS_MIN, side="left"))
+        if cut > cuts[-1]:
+            cuts.append(cut)
+    return list(zip(cuts, [*cuts[1:], ts.size], strict=True))
 
 
 def p95_per_minute(values: np.ndarray, minute: np.ndarray, bins: int) -> np.ndarray:

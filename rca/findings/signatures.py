@@ -32,6 +32,7 @@ UNNAMED = "unnamed service"
 _WORDS = r"[^\s<>*\"'(),:;=]+"
 # Two templates of one group are near-duplicates when this share of their words, in order, agree.
 _NEAR_DUPLICATE = 0.7
+_SLICE = 1 << 20  # rows whose latencies are inferred at a time
 _SQL = r"(?i)^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|REPLACE)\b"
 
 
@@ -131,10 +132,16 @@ def latency_from_anchors(ts: np.ndarray, anchor_ts: np.ndarray, want: np.ndarray
     values = values if in_place else values.copy()
     if anchor_ts.size == 0 or not want.any():
         return values
-    idx = np.searchsorted(anchor_ts, ts[want], side="right") - 1
-    gap_ms = np.where(idx >= 0, (ts[want] - anchor_ts[np.maximum(idx, 0)]) / 1e6, np.nan)
-    gap_ms[(gap_ms < 0) | (gap_ms > pack.latency_anchor.get("max_ms", 120000))] = np.nan
-    values[want] = gap_ms
+    longest = pack.latency_anchor.get("max_ms", 120000)
+    for lo in range(0, ts.size, _SLICE):  # a slice at a time: no temporaries the size of the export
+        wanting = want[lo:lo + _SLICE]
+        if not wanting.any():
+            continue
+        at = ts[lo:lo + _SLICE][wanting]
+        idx = np.searchsorted(anchor_ts, at, side="right") - 1
+        gap_ms = np.where(idx >= 0, (at - anchor_ts[np.maximum(idx, 0)]) / 1e6, np.nan)
+        gap_ms[(gap_ms < 0) | (gap_ms > longest)] = np.nan
+        values[lo:lo + _SLICE][wanting] = gap_ms
     return values
 
 
