@@ -300,7 +300,10 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         items = lookup(request, "order.items")
     if isinstance(items, list):
         d.items = len(items)
-    for key, value in _walk(obj):
+    # What the client sent is not what the service answered: a link inside the request body
+    # is anyone's text (a peer's probe, a pasted URL), never a link the logs tell you to follow.
+    answer = _without(obj, fields.get("request", []))
+    for key, value in _walk(answer):
         if key in pack.link_keys and isinstance(value, str) and _WEB.match(value.strip()) and (found := find_urls(value)):
             d.link, d.link_key = found[0], key
             break
@@ -309,7 +312,12 @@ def decode_line(text: str, pack: Pack) -> Decoded:
             for url in find_urls(s):
                 if url not in d.urls:
                     d.urls.append(url)
-    _links_from_urls(d, pack)
+    if answer is not obj:
+        said = {url for s in _strings(answer) if "://" in s for url in find_urls(s)}
+        asked = {url for s in _strings(obj) if "://" in s for url in find_urls(s)} - said
+        _links_from_urls(d, pack, [url for url in d.urls if url not in asked])
+    else:
+        _links_from_urls(d, pack)
     targets = [path, *(obj.get(k) for k in pack.dependency_keys)]
     _responder_request(d, next((t for t in targets if isinstance(t, str) and pack.remediation_url.search(t)), None),
                        pack)
@@ -338,9 +346,21 @@ def _text_failure(d: Decoded, text: str, pack: Pack) -> None:
         d.category = "error"
 
 
-def _links_from_urls(d: Decoded, pack: Pack) -> None:
+def _without(obj: dict, keys: list[str]) -> dict:
+    """The object without these (dotted) keys; the object itself when it holds none of them."""
+    out = obj
+    for key in keys:
+        head, _, rest = key.partition(".")
+        if key in out:
+            out = {k: v for k, v in out.items() if k != key}
+        elif rest and isinstance(out.get(head), dict) and (inner := _without(out[head], [rest])) is not out[head]:
+            out = {**out, head: inner}
+    return out
+
+
+def _links_from_urls(d: Decoded, pack: Pack, candidates: list[str] | None = None) -> None:
     if d.link is None:
-        for url in d.urls or []:
+        for url in d.urls if candidates is None else candidates:
             if pack.remediation_url.search(url) or pack.redacted_link.search(url):
                 d.link = url
                 break
