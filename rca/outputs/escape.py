@@ -16,8 +16,13 @@ import regex
 from rca.compiled import compiled
 
 _NEWLINES = compiled(r"\r\n|[\r\n\u2028\u2029\x85]")
-# Characters Markdown gives structure to wherever they appear in a line.
+# Characters Markdown gives structure to wherever they appear in a line (in text, also
+# emphasis and GFM strikethrough; a link target keeps its `*` and `_`).
 _MD_INLINE = compiled(r"([\\`\[\]|])")
+_MD_TEXT_INLINE = compiled(r"([\\`\[\]|*_~])")
+# Where GitHub's Markdown turns bare text into a link (`https://…`, `www.…`): an escaped `:`
+# or `.` there renders as itself and links nothing.
+_AUTOLINK = compiled(r"(?i)(?<=\b(?:https?|ftp))(?=://)|(?<=\bwww)(?=\.)")
 # ...and those that only matter at the start of a line (headings, quotes, lists, rules).
 _MD_LINE_START = compiled(r"^(\s*)([#>+=~*-]|\d+[.)])")
 # ESC sequences (CSI, OSC up to BEL or ST, two-character), then any other control or
@@ -47,7 +52,7 @@ def md_text(value: object) -> str:
 def _md_text(text: str) -> str:
     """Cached: a report of many incidents escapes the same few thousand values again and again."""
     text = one_line(_CONTROLS.sub("", text))
-    text = _MD_INLINE.sub(r"\\\1", text)
+    text = _AUTOLINK.sub("\\\\", _MD_TEXT_INLINE.sub(r"\\\1", text))
     text = _HTML_START.sub("&lt;", _ENTITY.sub("&amp;", text))
     return _MD_LINE_START.sub(r"\1\\\2", text)
 
