@@ -46,3 +46,21 @@ def _write(tmp_path, events):
     path = tmp_path / "export.json"
     path.write_bytes(generate.loki_query(events))
     return str(path)
+
+
+def test_a_grafana_error_answer_saved_on_one_line_is_named_with_its_message(rca, tmp_path):
+    path = tmp_path / "query (1).json"
+    path.write_text('{"message":"Query error: max entries limit per query exceeded","traceID":"4bf92f35"}')
+    run = rca("analyze", str(path))
+    assert run.code == 2
+    assert "error message saved instead of logs" in _one_line(run) and "max entries limit" in run.stderr
+    assert "No incident" not in run.stdout
+
+
+def test_an_html_page_saved_as_the_export_is_not_read_as_a_log(rca, tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text("<!DOCTYPE html>\n<html><head><title>Grafana</title></head><body>Log in</body></html>\n")
+    run = rca("analyze", str(path))
+    assert run.code == 2
+    assert "an HTML page" in _one_line(run)
+    assert "No incident" not in run.stdout

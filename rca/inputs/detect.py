@@ -24,6 +24,23 @@ _LOKI_ERROR = LazyRegex(
 )
 
 
+# The keys of an error answer saved as the export: Grafana's (message, traceID, messageId,
+# statusCode) and a Prometheus-style API's (status "error", errorType, error).
+_ERROR_KEYS = frozenset({"message", "messageId", "traceID", "statusCode", "status", "error", "errorType", "warnings"})
+_HTML_PAGE = LazyRegex(rb"^(?:<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])", regex.IGNORECASE)
+
+
+def _error_document(obj: dict) -> str | None:
+    """What an error answer saved instead of logs says (None when `obj` is not one)."""
+    if not set(obj) <= _ERROR_KEYS:
+        return None
+    if "traceID" in obj and isinstance(obj.get("message"), str):
+        return f"Grafana: {obj['message']}"[:300]
+    if obj.get("status") == "error" and isinstance(obj.get("error"), str):
+        return obj["error"][:300]
+    return None
+
+
 def _first_lines(data: bytes, n: int, limit: int = 1 << 24) -> list[bytes]:
     """The first n non-blank lines, read past the sniffing window when a line is long."""
     lines: list[bytes] = []
@@ -61,6 +78,8 @@ def detect(data: bytes) -> tuple[str | None, str]:
         if first is not None and (second is not None or len(lines) == 1):
             # NDJSON (or a single one-line document).
             keys = set(first)
+            if len(lines) == 1 and (error := _error_document(first)) is not None:
+                return "loki-error", error
             if "resultType" in (first.get("data") or {}) or "resultType" in keys:
                 return "loki-query", "a Loki API response per line"
             if {"line", "timestamp"} <= keys <= {"labels", "line", "timestamp"}:
@@ -89,6 +108,8 @@ def detect(data: bytes) -> tuple[str | None, str]:
         return "grafana-csv", "Grafana logs CSV header"
     if _LOKI_ERROR.match(body):
         return "loki-error", body.split(b"\n", 1)[0].decode("utf-8", "replace")[:300]
+    if _HTML_PAGE.match(body):
+        return "loki-error", "an HTML page (a login, proxy or error page)"
     return "text", "plain text"
 
 
