@@ -64,3 +64,12 @@ def test_an_html_page_saved_as_the_export_is_not_read_as_a_log(rca, tmp_path):
     assert run.code == 2
     assert "an HTML page" in _one_line(run)
     assert "No incident" not in run.stdout
+
+
+def test_rcas_own_findings_given_as_input_are_named_and_pointed_at_attach(rca, tmp_path):
+    export = _write(tmp_path, generate.simulate(chaos=[Chaos("fail", 120, 300)], minutes=8))
+    findings = tmp_path / "findings.json"
+    assert rca("analyze", export, "-f", "json", "-o", str(findings)).code == 0
+    run = rca("analyze", str(findings))
+    assert run.code == 2
+    assert "rca's findings JSON" in _one_line(run) and "rca attach" in run.stderr

@@ -117,6 +117,8 @@ def _detect_document(head: bytes) -> tuple[str | None, str]:
     """One JSON document: look at the keys near the start."""
     if regex.search(rb'"resultType"\s*:', head):
         return "loki-query", "resultType key"
+    if regex.search(rb'^\{\s*"schema"\s*:\s*"rca\.findings/', head.lstrip()):
+        return "rca-findings", "rca's own findings JSON"
     if regex.search(rb'"message"\s*:\s*"', head) and regex.search(rb'"traceID"', head) and head.count(b"{") <= 2:
         return "loki-error", "Grafana proxy error"
     if regex.search(rb'"streams"\s*:\s*\[', head):

@@ -241,6 +241,9 @@ def read_input(path: str, input_format: str | None = None, data: bytes | None = 
         name, reason = detect(text)
         if name == "loki-error":
             raise InputError(path, f"this is an error message saved instead of logs: {reason}")
+        if name == "rca-findings":
+            raise InputError(path, "this is rca's findings JSON (rca analyze -f json), not a log export: "
+                                   "give it to rca attach, or analyze the export it came from")
         if name == "loki-metric":
             raise InputError(path, "this is logcli output for a metric query (numbers, not log lines);"
                                    " re-export with a log query")
