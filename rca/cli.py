@@ -267,6 +267,19 @@ def _progress() -> Iterator[None]:
             yield
 
 
+def _empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return False
+
+
+def _stamp(ns: int) -> str:
+    from rca.inputs.timestamps import format_rfc3339_ms
+
+    return format_rfc3339_ms(ns)
+
+
 def _say(message: str) -> None:
     """A progress note on stderr, unless --quiet."""
     if not SETTINGS["quiet"]:
@@ -353,6 +366,11 @@ def analyze(
     try:
         if loki:
             _pull_to(loki, query or "", start, end, pulled, 5000, False, token_file, org_id, deadline)
+            if _empty(pulled):  # nothing came back: say so, rather than name the scratch file
+                inputs.remove(str(pulled))
+                if not inputs:
+                    raise RcaError(f"Loki returned no lines for this query from {_stamp(start)} to {_stamp(end)}: "
+                                   "nothing to analyse (check the query and the time range)")
         if not inputs:
             raise UsageError("give export files (or - for stdin), or --loki URL --query LOGQL")
         local = zone(tz)

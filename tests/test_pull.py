@@ -249,6 +249,15 @@ def test_analyze_from_loki_keeps_the_pull_where_asked(rca, tmp_path):
     assert len(kept.read_text().splitlines()) == len(events)
 
 
+def test_analyze_from_loki_with_nothing_in_the_range_says_so_in_one_line(rca, tmp_path):
+    with FakeLoki([]) as fake:
+        run = rca("analyze", "--loki", fake.url, "--query", QUERY, "--from", FROM, "--to", TO, "-q")
+    assert run.code == 2
+    assert run.stderr.strip().splitlines() == [
+        "rca: error: Loki returned no lines for this query from 2025-12-02T17:00:00.000Z to 2025-12-02T20:00:00.000Z: "
+        "nothing to analyse (check the query and the time range)"]
+
+
 def test_time_range_flags_are_validated(rca, tmp_path):
     run = rca("pull", "--loki", "http://127.0.0.1:9", "--query", QUERY, "-o", str(tmp_path / "x.jsonl"))
     assert run.code == 2 and "time range" in run.stderr
