@@ -204,3 +204,15 @@ def test_an_answer_shorter_than_announced_is_not_taken_as_complete():
         with pytest.raises(http.Unreachable, match="cut off"):
             http.fetch(server.url, headers={}, timeout_s=5, retries=1, backoff_s=0)
         assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("body", [b"<html><body>Sign in to Grafana</body></html>", b'["not", "an object"]'],
+                         ids=["html page", "json list"])
+def test_a_grafana_answer_that_is_not_a_json_object_fails_its_target_not_rca(rca, tmp_path, body):
+    findings = _findings(tmp_path)
+    with HostileServer(mode="ok", body=body) as grafana:
+        run = rca("attach", str(findings), "--grafana-url", grafana.url, "--incident-id", "42",
+                  env={"GRAFANA_TOKEN": TOKEN})
+    assert run.code != 0 and "internal error" not in run.stderr and "Traceback" not in run.stderr
+    failed = [line for line in run.stdout.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 1 and ("not JSON" in failed[0] or "not an object" in failed[0])

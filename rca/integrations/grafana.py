@@ -76,7 +76,11 @@ class Grafana:
         except Unreachable as exc:
             raise GrafanaError(f"cannot reach Grafana at {self.url}: {exc.reason}") from None
         self.sent.append(request)
-        parsed = json.loads(payload) if payload else {}
+        try:
+            parsed = json.loads(payload) if payload else {}
+        except ValueError:  # a proxy's or login page's HTML, or bytes that are no JSON at all
+            raise GrafanaError(f"Grafana at {self.url} answered {path} with something that is not JSON "
+                               "(a proxy or login page?)") from None
         if isinstance(parsed, dict) and parsed.get("error"):
             raise GrafanaError(f"Grafana answered an error for {path}: {parsed['error']}")
         return parsed
@@ -90,6 +94,8 @@ class Grafana:
             try:
                 result = self._call("POST", f"/api/plugins/{plugin}/resources/api/v1/{method}", body)
                 self.plugin = plugin
+                if not isinstance(result, dict):
+                    raise GrafanaError(f"Grafana at {self.url} answered {method} with JSON that is not an object")
                 return result
             except GrafanaError as exc:
                 if exc.status != 404:
@@ -104,7 +110,7 @@ class Grafana:
             result = self.irm("ActivityService.QueryActivity",
                               {"query": {"incidentID": incident_id, "limit": 100, "orderDirection": "ASC"},
                                "cursor": cursor})
-            bodies += [item.get("body", "") for item in result.get("activityItems", []) or []]
+            bodies += [str(item.get("body", "")) for item in _objects(result.get("activityItems"))]
             cursor = result.get("cursor") or {}
             if not cursor.get("hasMore"):
                 break
@@ -117,7 +123,7 @@ class Grafana:
     def find_incident(self, marker: str) -> str | None:
         result = self.irm("IncidentsService.QueryIncidents",
                           {"query": {"limit": 50, "queryString": marker, "orderDirection": "DESC"}, "cursor": {}})
-        for incident in result.get("incidents", []) or []:
+        for incident in _objects(result.get("incidents")):
             if marker in (incident.get("title") or ""):
                 return incident.get("incidentID")
         return None
@@ -126,7 +132,8 @@ class Grafana:
         result = self.irm("IncidentsService.CreateIncident",
                           {"title": title, "severity": "minor", "status": "resolved", "isDrill": False,
                            "labels": [{"label": "rca"}], "roomPrefix": "incident"})
-        incident_id = (result.get("incident") or {}).get("incidentID") or "(dry-run)"
+        incident = result.get("incident")
+        incident_id = (incident.get("incidentID") if isinstance(incident, dict) else None) or "(dry-run)"
         for name, when in (("incidentStart", start), ("incidentEnd", end)):
             self.irm("IncidentsService.UpdateIncidentEventTime",
                      {"incidentID": incident_id, "eventTime": when, "eventName": name})
@@ -136,10 +143,15 @@ class Grafana:
 
     def find_annotations(self, tag: str) -> list[dict[str, Any]]:
         result = self._call("GET", "/api/annotations", query={"tags": tag, "limit": 100})
-        return result if isinstance(result, list) else []
+        return _objects(result)
 
     def add_annotation(self, body: dict[str, Any]) -> Any:
         return self._call("POST", "/api/annotations", body)
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects of a list a server answered (anything else it put there is ignored)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _detail(exc: urllib.error.HTTPError, token: str | None) -> str:
