@@ -308,6 +308,12 @@ def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
     inc.recovery_ns = int(ok_ts[after]) if after < ok_ts.size else None
     before = np.searchsorted(ok_ts, inc.start_ns, side="left")
     inc.last_ok_before_ns = int(ok_ts[before - 1]) if before > 0 else None
+    # Silence between the last success before and the first success after counts too: a
+    # traffic script that stopped before the first failure hides the onset as well.
+    if http_ts.size:
+        lo = np.searchsorted(http_ts, min(inc.start_ns, inc.last_ok_before_ns or inc.start_ns), side="left")
+        hi = np.searchsorted(http_ts, max(inc.end_ns, inc.recovery_ns or inc.end_ns), side="right")
+        window_http = http_ts[lo:hi]
     if window_http.size > 1:
         steps = np.diff(window_http)
         for k in np.flatnonzero(steps > cols.traffic.quiet_ns()):
