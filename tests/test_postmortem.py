@@ -128,4 +128,17 @@ def test_every_incident_rules_out_the_same_routine_failures_in_the_report_and_th
     assert len(set(ruled_out + from_json)) == 1
     routine = [c["template"] for c in doc["clusters"] if c["routine"]]
     listed = ruled_out[0].removeprefix("Not the cause: ").split(" — these recur")[0].split("; ")
-    assert routine and [item.rsplit(" (", 2)[0] for item in listed] == routine
+    assert routine and [item.rsplit(" (", 2)[0] for item in listed] == list(dict.fromkeys(routine))
+
+
+def test_routine_failures_of_one_kind_are_ruled_out_once(rca, tmp_path):
+    events = generate.simulate(chaos=[Chaos("fail", 120, 300)], minutes=14)
+    labels = {"component": generate.SERVICE, "level": "warn", "type": "http"}
+    probes = [Event(events[0].ts_ns + i * 37 * generate.S, labels, json.dumps({
+        "authorized": False, "path": path, "method": "GET", "statusCode": 404, "reqBody": "{}",
+        "resBody": json.dumps(json.dumps({"message": "unknown endpoint"}))}))
+        for i, path in enumerate(["/.env", "/wp-login.php", "/.git/config", "/prod/.env"] * 3)]
+    path = _export(tmp_path, None, events=sorted(events + probes, key=lambda e: e.ts_ns))
+    text = rca("analyze", str(path), "-f", "md").stdout
+    ruled_out = next(line for line in text.splitlines() if line.startswith("Not the cause: "))
+    assert ruled_out.count("unknown endpoint (unknown endpoint") == 1

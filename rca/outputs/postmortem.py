@@ -211,9 +211,11 @@ def shared(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None) ->
         "chart": chart,
         "routine": [{"id": c.id, "signature": c.signature, "template": c.template, "count": c.count,
                      "reason": c.routine_reason} for c in routine],
-        # The routine templates and reasons as Markdown, "; "-separated: the Root cause
-        # section's "Not the cause" list, the same for every incident.
-        "routine_ruled_out": "; ".join(f"{md_text(c.template)} ({md_text(c.routine_reason)})" for c in routine),
+        # The routine templates and reasons as Markdown, "; "-separated, each once (scanners
+        # make a signature per path probed, all "unknown endpoint"): the Root cause section's
+        # "Not the cause" list, the same for every incident.
+        "routine_ruled_out": "; ".join(dict.fromkeys(f"{md_text(c.template)} ({md_text(c.routine_reason)})"
+                                                     for c in routine)),
         "routine_total": sum(c.count for c in routine),
         "isolated": [{"signature": c.signature, "count": c.count} for c in f.clusters if c.isolated],
         "isolated_note": ISOLATED,
