@@ -57,6 +57,12 @@ def test_batch_other_formats(fmt, rca, outages, tmp_path):
     assert "a.json" in run.stdout and "pizza-factory" in run.stdout
 
 
+def test_batch_markdown_keeps_the_link_to_follow_a_link(rca, outages):
+    run = rca("batch", str(outages), "--no-store", "--format", "md")
+    rows = [line for line in run.stdout.splitlines() if line.startswith("| a.json")]
+    assert rows and "| https://pizza-factory.cs329.click/api/support/****/report/aaaa1111 |" in rows[0]
+
+
 def test_history_store_round_trip(outages, tmp_path):
     store = tmp_path / "store"
     results = batch.run(batch.units_from_paths([str(outages)]), engine="serial", store=store)

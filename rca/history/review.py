@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from rca.history.store import Recurrence, recurrences
-from rca.outputs.escape import md_text, term_text
+from rca.outputs.escape import md_text, md_url, term_text
 from rca.inputs.timestamps import format_rfc3339_ms
 
 
@@ -73,8 +73,9 @@ def _render(rows: list[dict[str, Any]], groups: list[dict[str, Any]], fmt: str, 
             window = f"{m['start']} – {m['end']}" if r["start"] else m["note"]
             cause = f"{m['component']} / {m['kind']}" if r["component"] else ""
             dur = f"{r['duration_s']:.0f} s" if r["duration_s"] is not None else ""
+            link = md_url(r["remediation"]) if r["remediation"] else ""  # the link to follow stays a link
             out.append(f"| {m['outage']} | {window} | {dur} | {cause} | {r['affected_requests'] or ''} | "
-                       f"{m['remediation'] or ''} | {m['signatures']} |")
+                       f"{link} | {m['signatures']} |")
         out += ["", "## Recurring causes", ""]
         out += [f"- **{md_text(g['component'])} / {md_text(g['kind'])}**: {g['count']} incidents, first {g['first_seen']},"
                 f" last {g['last_seen']}, mean time to recovery {g['mttr_s']:.0f} s — {md_text(g['summary'])}"
