@@ -67,3 +67,9 @@ def test_contributors_are_in_the_json_schema_and_every_output(tmp_path):
 def test_no_incident_no_contributors(tmp_path):
     f = _analyze(tmp_path, generate.simulate(minutes=15))
     assert f.incidents == [] and findings_json(f)["incidents"] == []
+
+
+def test_the_factorys_answer_just_before_the_first_affected_response_is_counted_in_the_window(tmp_path):
+    f = _analyze(tmp_path, generate.simulate(chaos=[Chaos("fail", 300, 540)], minutes=16))
+    factory = [c for c in f.incidents[0].contributors if c.field == "signature" and "chaos monkey" in c.value]
+    assert factory and factory[0].baseline == 0

@@ -123,7 +123,7 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
         pa.array(row_cluster[row_cluster >= 0])) if clusters else pa.array([], pa.string())
     found = contributors(table.select(["labels"]).take(in_signature),
                          decoded.select(list(CONTRIBUTING)).take(in_signature), signatures,
-                         ts[row_cluster >= 0], [(r.incident.start_ns, r.incident.end_ns) for r in results])
+                         ts[row_cluster >= 0], [(_first_row_ns(r.incident), r.incident.end_ns) for r in results])
     for r, top in zip(results, found, strict=True):
         r.contributors = top
     urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack, urls_elsewhere, refused)
@@ -167,6 +167,12 @@ def _routine_in_window(clusters: list[Cluster], ts: np.ndarray):
         return dict(zip(ids, np.bincount(owner[lo:hi], minlength=len(routine)).tolist(), strict=True))
 
     return counts
+
+
+def _first_row_ns(inc: Incident) -> int:
+    """Where an incident's own rows begin: the factory's answer carrying the link comes a few
+    milliseconds before the first affected response, and is the incident's, not its baseline's."""
+    return min(inc.start_ns, inc.first_link_ns) if inc.first_link_ns is not None else inc.start_ns
 
 
 def _describe_row(row: int, decoded: pa.Table) -> str:
