@@ -62,6 +62,12 @@ class Incident:
     end_ns: int = 0
     recovery_ns: int | None = None
     last_ok_before_ns: int | None = None
+
+    @property
+    def onset_unbounded(self) -> bool:
+        """No clean success of its endpoints before its first affected request in the logs (they
+        begin while it was failing, or hold errors only): nothing bounds its onset."""
+        return self.last_ok_before_ns is None and self.start_ns != NO_TIME
     resolution: tuple[int, str] | None = None
     affected_requests: int = 0
     failed_requests: int = 0

@@ -169,6 +169,9 @@ def _routine_in_window(clusters: list[Cluster], ts: np.ndarray):
     return counts
 
 
+ONSET_UNBOUNDED = "the logs do not bound the onset, which may be earlier"
+
+
 def _first_row_ns(inc: Incident) -> int:
     """Where an incident's own rows begin: the factory's answer carrying the link comes a few
     milliseconds before the first affected response, and is the incident's, not its baseline's."""
@@ -191,6 +194,8 @@ def _timeline(inc: Incident, decoded: pa.Table, ts: np.ndarray, counted: np.ndar
     events: list[tuple[int, str]] = []
     if inc.last_ok_before_ns is not None:
         events.append((inc.last_ok_before_ns, "last clean successful request before the incident (bounds the onset)"))
+    elif inc.onset_unbounded:
+        events.append((inc.start_ns, f"no clean successful request before this one in these logs: {ONSET_UNBOUNDED}"))
     first = int(counted[np.argmin(ts[counted])])
     events.append((int(ts[first]), f"first affected request: {_describe_row(first, decoded)}"))
     if inc.first_link_ns is not None:

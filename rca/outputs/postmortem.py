@@ -167,6 +167,7 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, routine: li
         "duration": "unknown" if inc.start_ns == NO_TIME else duration(inc.end_ns - inc.start_ns),
         "first_affected": clock(inc.start_ns, tz), "last_affected": clock(inc.end_ns, tz),
         "recovery": clock(inc.recovery_ns, tz) if inc.recovery_ns is not None else None,
+        "onset_unbounded": inc.onset_unbounded,
         "alert": i.alert, "alert_fires": clock(fires, tz) if fires is not None else "no time in these logs",
         "time_to_detect": duration(fires - inc.start_ns) if fires is not None and timed else "an unknown time",
         "cause": cause,

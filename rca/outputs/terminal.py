@@ -101,6 +101,8 @@ def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None, m
         when = f"{stamp(inc.start_ns, tz)} → {stamp(inc.end_ns, tz)} ({duration(inc.end_ns - inc.start_ns)})"
     if inc.recovery_ns is not None:
         when += f"; first clean success {stamp(inc.recovery_ns, tz)}"
+    if inc.onset_unbounded:
+        when += "; no success before it in these logs: it may have begun earlier"
     rows.append(("window", when))
     users = f", users {inc.affected_users}" if inc.affected_users is not None else ""
     rows.append(("impact", f"{affected_of(f, inc)} affected, {inc.failed_requests} failed{users}"))
