@@ -161,7 +161,9 @@ def attach_report(incident: dict[str, Any], path: Path, force: bool, dry_run: bo
         return Outcome(f"report {path}", True, "would change the file" if result.diff else "no change",
                        [result.diff] if result.diff else [])
     what = "created" if result.created else ("updated: " + ", ".join(result.changed) if result.changed else "unchanged")
-    return Outcome(f"report {path}", True, what)
+    residue = [f"    the report still holds the template's {', '.join(result.residue)}: "
+               "delete it before you publish the report\n"] if result.residue else []
+    return Outcome(f"report {path}", True, what, residue)
 
 
 def attach_incident(grafana: Grafana, incident: dict[str, Any], incident_id: str | None, create: bool,

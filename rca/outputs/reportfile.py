@@ -13,9 +13,12 @@ are atomic (`rca.outputs.files.write_atomically`) and keep `PATH.bak`.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 import regex
@@ -169,6 +172,25 @@ def _find_heading(text: str, section: str, inside: list[Block]) -> int | None:
     return None
 
 
+@functools.cache
+def _residue_patterns() -> dict[str, regex.Pattern]:
+    raw = json.loads(files("rca.knowledge").joinpath("report_template.json").read_text(encoding="utf-8"))
+    return {name: regex.compile(pattern) for name, pattern in raw["residue"].items()}
+
+
+def template_residue(text: str) -> list[str]:
+    """What of the report template's example text is still in the report outside rca's drafts
+    (`rca/knowledge/report_template.json`)."""
+    found = sorted(blocks(text).values(), key=lambda b: b.start)
+    outside, pos = [], 0
+    for b in found:
+        outside.append(text[pos:b.start])
+        pos = b.end
+    outside.append(text[pos:])
+    rest = "".join(outside)
+    return [name for name, pattern in _residue_patterns().items() if pattern.search(rest)]
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -179,6 +201,7 @@ class ReportResult:
     created: bool
     changed: list[str]
     diff: str
+    residue: list[str] = field(default_factory=list)  # the template's example text still in it
 
 
 def attach_to_report(path: Path, title: str, drafts: dict[str, str], force: bool = False,
@@ -202,4 +225,4 @@ def attach_to_report(path: Path, title: str, drafts: dict[str, str], force: bool
     if not dry_run and new != old:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, enc.bom + new.encode(enc.codec), keep_backup=True, expect=raw)
-    return ReportResult(path, created, changed, diff)
+    return ReportResult(path, created, changed, diff, template_residue(new))
