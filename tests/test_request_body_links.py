@@ -46,3 +46,18 @@ def test_a_link_in_the_request_body_during_chaos_is_not_an_incident_of_its_own(t
     findings = analyze([export])
     assert len(findings.incidents) == 1
     assert all("evil.example" not in url and "/report/k3q9z7mf" in url for url in _links(findings))
+
+
+def test_failed_requests_whose_path_carries_a_report_url_stay_failures_without_that_link(tmp_path):
+    events = generate.simulate()
+    labels = {"component": generate.SERVICE, "level": "error", "type": "http"}
+    t0 = events[0].ts_ns + 60 * generate.S
+    line = json.dumps({"authorized": False, "path": f"/api/order?followLinkToEndChaos={PROBE}", "method": "GET",
+                       "statusCode": 500, "reqBody": "{}",
+                       "resBody": json.dumps(json.dumps({"message": "Cannot read properties of undefined"}))})
+    probes = [generate.Event(t0 + i * 3 * generate.S, labels, line) for i in range(10)]
+    path = tmp_path / "export.json"
+    path.write_bytes(generate.loki_query(sorted(events + probes, key=lambda e: e.ts_ns)))
+    findings = analyze([str(path)])
+    assert [inc.incident.affected_requests for inc in findings.incidents] == [10]
+    assert not any("evil.example" in url for url in _links(findings))

@@ -230,8 +230,13 @@ def decode_line(text: str, pack: Pack) -> Decoded:
             d.endpoint = _endpoint(m[2], m[1], None, pack)
         else:
             _text_failure(d, obj, pack)
-        _links_from_urls(d, pack)
-        _responder_request(d, m[2] if m and pack.remediation_url.search(m[2]) else None, pack)
+        if m:  # the request line's target is what the client asked for, not a link to follow
+            said = set(find_urls(obj[:m.start(2)] + " " + obj[m.end(2):]))
+            asked = set(find_urls(m[2])) - said
+            _links_from_urls(d, pack, [url for url in d.urls if url not in asked])
+        else:
+            _links_from_urls(d, pack)
+        _responder_request(d, m[2] if m and _calls_link(m[2], pack) else None, pack)
         return d
     if not isinstance(obj, dict):
         d.message = clip(text, 500)
@@ -301,8 +306,9 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     if isinstance(items, list):
         d.items = len(items)
     # What the client sent is not what the service answered: a link inside the request body
-    # is anyone's text (a peer's probe, a pasted URL), never a link the logs tell you to follow.
-    answer = _without(obj, fields.get("request", []))
+    # or the requested path is anyone's text (a peer's probe, a pasted URL), never a link the
+    # logs tell you to follow.
+    answer = _without(obj, [*fields.get("request", []), *fields.get("path", [])])
     for key, value in _walk(answer):
         if key in pack.link_keys and isinstance(value, str) and _WEB.match(value.strip()) and (found := find_urls(value)):
             d.link, d.link_key = found[0], key
@@ -319,7 +325,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     else:
         _links_from_urls(d, pack)
     targets = [path, *(obj.get(k) for k in pack.dependency_keys)]
-    _responder_request(d, next((t for t in targets if isinstance(t, str) and pack.remediation_url.search(t)), None),
+    _responder_request(d, next((t for t in targets if isinstance(t, str) and _calls_link(t, pack)), None),
                        pack)
     if d.category is None or (from_level and d.category == "error"):  # level=error is a severity here
         # No label or field says what this line is: tell by its shape. A call to a full URL
@@ -356,6 +362,18 @@ def _without(obj: dict, keys: list[str]) -> dict:
         elif rest and isinstance(out.get(head), dict) and (inner := _without(out[head], [rest])) is not out[head]:
             out = {**out, head: inner}
     return out
+
+
+_ORIGIN = compiled(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
+def _calls_link(target: str, pack: Pack) -> bool:
+    """Whether a requested URL or path is itself the remediation link: a link written into
+    its query string (`/api/order?x=https://…/report/…`) or nested in its path is only text
+    the client sent."""
+    rest = _ORIGIN.sub("", target.strip(), count=1)
+    m = pack.remediation_url.search(rest)
+    return m is not None and "?" not in rest[:m.start()] and "://" not in rest[:m.start()]
 
 
 def _links_from_urls(d: Decoded, pack: Pack, candidates: list[str] | None = None) -> None:
