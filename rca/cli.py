@@ -7,6 +7,7 @@ No `from __future__ import annotations` here: typer reads the options from the c
 annotations, and given strings it evaluates every one of them twice per run (~40 ms).
 """
 
+import gc
 import os
 import sys
 from collections.abc import Iterable
@@ -209,7 +210,15 @@ SETTINGS = {"quiet": False, "no_color": False}
 
 
 def _configure_logging(debug: bool, quiet: bool = False, verbose: int = 0, no_color: bool = False) -> None:
-    """stderr says warnings by default, errors only with -q, steps with -v, everything with -vv or --debug."""
+    """stderr says warnings by default, errors only with -q, steps with -v, everything with -vv or --debug.
+
+    Every command calls this once it has imported what it needs, so this is also where the
+    cyclic garbage collector, paused by `main` meanwhile, starts: what the imports made lives
+    as long as the process, and each collection during them walked it all again (~35 ms of
+    a small analysis). It is frozen (never walked again) and collection resumes."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
     SETTINGS.update(quiet=quiet, no_color=no_color)
     rca.diagnostics_enabled = True
     level = "DEBUG" if debug or verbose >= 2 else "INFO" if verbose == 1 else "ERROR" if quiet else "WARNING"
@@ -794,6 +803,7 @@ def main() -> None:
     """Console entry point: one-line errors and documented exit codes, never a traceback
     unless --debug; then a deterministic exit (`_leave`)."""
     _one_blas_thread()
+    gc.disable()  # until the command's libraries are imported: see _configure_logging
     code = 0
     try:
         _run()
@@ -801,6 +811,8 @@ def main() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if not isinstance(exc.code, int) and exc.code is not None:
             sys.stderr.write(f"{exc.code}\n")
+    finally:
+        gc.enable()
     _leave(code)
 
 

@@ -64,3 +64,20 @@ def test_numpy_under_the_command_line_starts_no_blas_threads():
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.split() == ["1"]
+
+
+def test_an_analysis_runs_with_the_garbage_collector_on_and_the_imports_frozen(tmp_path):
+    out = tmp_path / "out.json"
+    code = ("import gc, sys\nimport rca.cli as cli\nimport rca.findings.pipeline as p\n"
+            "cli._leave = lambda code: None\nreal, seen = p.analyze, []\n"
+            "p.analyze = lambda *a, **k: seen.append((gc.isenabled(), gc.get_freeze_count())) or real(*a, **k)\n"
+            f"sys.argv = ['rca', 'analyze', 'fixtures/chaos-fail/logcli.jsonl', '-f', 'json', '-o', {str(out)!r}]\n"
+            "cli.main()\nprint(seen[0][0], seen[0][1] > 10000, gc.isenabled())")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stat().st_size > 0
+    assert run.stdout.split() == ["True", "True", "True"]
+
+
+def test_the_rca_command_starts_with_the_garbage_collector_paused():
+    code = "import gc\nimport rca.cli as cli\ncli.main = lambda: print(gc.isenabled())\nfrom rca.__main__ import run\nrun()"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == ["False"]
