@@ -61,3 +61,10 @@ def test_failed_requests_whose_path_carries_a_report_url_stay_failures_without_t
     findings = analyze([str(path)])
     assert [inc.incident.affected_requests for inc in findings.incidents] == [10]
     assert not any("evil.example" in url for url in _links(findings))
+
+
+def test_a_report_shaped_url_only_in_requests_is_listed_as_other_not_remediation(tmp_path):
+    export = _export(tmp_path, [], {"items": [], "followLinkToEndChaos": PROBE},
+                     {"message": "Failed to fulfill order at factory"})
+    roles = {u.url: u.role for u in analyze([export]).urls}
+    assert roles[PROBE] == "other"

@@ -132,7 +132,7 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
         state.digests = line_digests(table.column("line"))
         state.url_rows = _url_rows(rest, table, decoded)
     else:
-        state.urls = url_counts(table.select(["ts_ns"]).take(rest), decoded.select(["urls", "dependency"]).take(rest))
+        state.urls = url_counts(table.select(["ts_ns"]).take(rest), decoded.select(["urls", "dependency", "link"]).take(rest))
     del table, decoded
     pa.default_memory_pool().release_unused()  # the piece's buffers go back to the system
     return state
@@ -206,7 +206,8 @@ def _widened(state: ChunkState, name: str, value: np.ndarray, size: int) -> np.n
 def _url_rows(rest: pa.Array, table: pa.Table, decoded: pa.Table) -> pa.Table:
     """The ordinary rows that name a URL or a dependency: their place, time, URLs, dependency."""
     rows = pa.table({"row": rest, "ts_ns": table.column("ts_ns").take(rest),
-                     "urls": decoded.column("urls").take(rest), "dependency": decoded.column("dependency").take(rest)})
+                     "urls": decoded.column("urls").take(rest), "dependency": decoded.column("dependency").take(rest),
+                     "link": decoded.column("link").take(rest)})
     named = pc.or_(pc.greater(pc.list_value_length(rows.column("urls")).fill_null(0), 0),
                            rows.column("dependency").is_valid())
     return rows.filter(named)

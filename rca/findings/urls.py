@@ -33,6 +33,7 @@ class UrlCounts:
 
     seen: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     dependencies: set[str] = field(default_factory=set)
+    links: set[str] = field(default_factory=set)  # the links those rows carried (see decode)
 
     def add(self, other: UrlCounts) -> None:
         for url, (n, first, last) in other.seen.items():
@@ -40,22 +41,24 @@ class UrlCounts:
             self.seen[url] = (n, first, last) if mine is None else \
                 (mine[0] + n, min(mine[1], first), max(mine[2], last))
         self.dependencies |= other.dependencies
+        self.links |= other.links
 
 
 def url_counts(table: pa.Table, decoded: pa.Table) -> UrlCounts:
     """The URLs and dependencies of these rows, counted."""
     urls = decoded.column("urls").combine_chunks()
     deps = set(decoded.column("dependency").combine_chunks().drop_null().unique().to_pylist())
+    links = set(decoded.column("link").combine_chunks().drop_null().unique().to_pylist())
     flat = urls.flatten()
     if len(flat) == 0:
-        return UrlCounts({}, deps)
+        return UrlCounts({}, deps, links)
     parents = pc.list_parent_indices(urls)
     ts = table.column("ts_ns").combine_chunks().fill_null(0).take(parents).to_numpy()
     groups = group_rows(flat)
     times = groups.members(ts)
     seen = {url: (int(t.size), int(t.min()), int(t.max())) for url, t in zip(
         groups.keys[0].to_pylist(), times, strict=True)}
-    return UrlCounts(seen, deps)
+    return UrlCounts(seen, deps, links)
 
 
 def collect_urls(table: pa.Table, decoded: pa.Table, row_cluster: np.ndarray, cluster_ids: list[str],
@@ -67,14 +70,16 @@ def collect_urls(table: pa.Table, decoded: pa.Table, row_cluster: np.ndarray, cl
         return []
     parents = pc.list_parent_indices(urls).to_numpy()
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
-    links = set(decoded.column("link").combine_chunks().drop_null().unique().to_pylist())
+    # Only a URL some row carried as its link is one: a report-shaped URL a client sent (in a
+    # request body or query string) is mentioned, not remediation.
+    links = set(decoded.column("link").combine_chunks().drop_null().unique().to_pylist()) | elsewhere.links
     deps = set(decoded.column("dependency").combine_chunks().drop_null().unique().to_pylist()) | elsewhere.dependencies
     groups = group_rows(flat)
     here = dict(zip(groups.keys[0].to_pylist(), groups.members(parents.astype(np.int64)), strict=True))
     out = []
     for url in sorted(set(here) | set(elsewhere.seen)):
         rows_np = np.array(here.get(url, []), dtype=np.int64)
-        if url in links or pack.remediation_url.search(url) or pack.redacted_link.search(url):
+        if url in links:
             role = "remediation"
         elif url in deps:
             role = "dependency"
