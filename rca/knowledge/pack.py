@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import regex
 
@@ -49,6 +50,9 @@ class Pack:
     label_keys: dict[str, list[str]]
     category_of: dict[str, str]
     link_keys: tuple[str, ...]
+    # Hosts the links to follow are known to live on: a host that dresses up as one of them
+    # (`pizza-factory.cs329.click.evil.example`) is never a link to follow.
+    link_hosts: tuple[str, ...]
     remediation_url: regex.Pattern[str]
     link_identity: tuple[regex.Pattern[str], ...]
     # A link whose secret parts were replaced by placeholders: evidence of chaos, not a link to follow.
@@ -114,6 +118,7 @@ def _compile_pack(raw: dict[str, Any], pattern: Callable[..., Any] = regex.compi
         label_keys=raw.get("label_keys", {}),
         category_of=category_of,
         link_keys=tuple(raw.get("link_keys", ())),
+        link_hosts=tuple(h.lower() for h in raw.get("link_hosts", ())),
         remediation_url=pattern("|".join(raw.get("remediation_url_patterns", ["(?!)"]))),
         redacted_link=pattern("|".join(raw.get("redacted_link_patterns", ["(?!)"]))),
         link_identity=tuple(pattern(p) for p in raw.get("link_identity_patterns", ())),
@@ -175,3 +180,19 @@ def load_pack(path: str | Path) -> Pack:
         return _compile_pack(json.loads(Path(path).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, regex.error) as exc:
         raise UsageError(f"{path}: not a usable knowledge pack ({exc})") from None
+
+
+def lookalike_host(url: str, pack: Pack) -> bool:
+    """The URL's host names one of the pack's link hosts without being it or a subdomain of
+    it: `pizza-factory.cs329.click.evil.example`, `evil-pizza-factory.cs329.click`, or the
+    known name as the user part (`https://pizza-factory.cs329.click@evil.example/`)."""
+    if not pack.link_hosts:
+        return False
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return True
+    if any(host == known or host.endswith("." + known) for known in pack.link_hosts):
+        return False
+    return any(known in parts.netloc.lower() for known in pack.link_hosts)

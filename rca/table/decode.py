@@ -26,7 +26,7 @@ from rca.compiled import compiled
 from rca.inputs.cores import on_worker_thread, spare_cores
 from rca.inputs.fields import first, lookup
 from rca.inputs.timestamps import strip_leading_time
-from rca.knowledge.pack import Pack
+from rca.knowledge.pack import Pack, lookalike_host
 from rca.table.redact import clip
 
 _WEB = compiled(r"(?i)https?://[^\s/?#@]")  # only http(s) is ever a link or a dependency
@@ -310,7 +310,8 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     # logs tell you to follow.
     answer = _without(obj, [*fields.get("request", []), *fields.get("path", [])])
     for key, value in _walk(answer):
-        if key in pack.link_keys and isinstance(value, str) and _WEB.match(value.strip()) and (found := find_urls(value)):
+        if key in pack.link_keys and isinstance(value, str) and _WEB.match(value.strip()) and (found := find_urls(value)) \
+                and not lookalike_host(found[0], pack):
             d.link, d.link_key = found[0], key
             break
     for s in _strings(obj):
@@ -379,7 +380,7 @@ def _calls_link(target: str, pack: Pack) -> bool:
 def _links_from_urls(d: Decoded, pack: Pack, candidates: list[str] | None = None) -> None:
     if d.link is None:
         for url in d.urls if candidates is None else candidates:
-            if pack.remediation_url.search(url) or pack.redacted_link.search(url):
+            if (pack.remediation_url.search(url) or pack.redacted_link.search(url)) and not lookalike_host(url, pack):
                 d.link = url
                 break
 

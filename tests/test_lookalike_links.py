@@ -1,0 +1,50 @@
+"""A link whose host dresses up as one the pack knows (the known name as a prefix, a
+suffix-less look-alike, or the user part of the URL) is never the link to follow; a link on
+the known host, on a subdomain of it, or on a host that names none of them (a factory's own
+hostname in the 2025 era) still is."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from fixtures import generate
+from fixtures.generate import API_KEY
+from rca import analyze
+from rca.knowledge.pack import default_pack, lookalike_host
+
+PATH = f"/api/support/{API_KEY}/report/k3q9z7mf"
+
+
+@pytest.mark.parametrize("url", [
+    f"https://pizza-factory.cs329.click.evil.example{PATH}",
+    f"https://evil-pizza-factory.cs329.click{PATH}",
+    f"https://pizza-factory.cs329.click@evil.example{PATH}",
+    "https://cs329.cs.byu.edu.example.net/api/report?apiKey=abc&fixCode=def",
+])
+def test_a_host_dressed_up_as_a_known_link_host_is_a_lookalike(url):
+    assert lookalike_host(url, default_pack())
+
+
+@pytest.mark.parametrize("url", [
+    f"https://pizza-factory.cs329.click{PATH}",
+    f"https://PIZZA-Factory.cs329.click{PATH}",
+    f"https://eu.pizza-factory.cs329.click{PATH}",
+    f"http://ip-10-0-3-17:3000{PATH}",
+    "https://cs329.cs.byu.edu/api/report?apiKey=abc&fixCode=def",
+])
+def test_a_known_host_its_subdomains_and_unrelated_hosts_are_not_lookalikes(url):
+    assert not lookalike_host(url, default_pack())
+
+
+def test_chaos_links_on_a_lookalike_host_are_not_offered_but_the_failures_are_still_an_incident(tmp_path):
+    evil = f"https://pizza-factory.cs329.click.evil.example{PATH}"
+    events = [generate.Event(e.ts_ns, e.labels, re.sub(r"https://pizza-factory[.]cs329[.]click/api/support/[^\"\\]+",
+                                                       evil, e.line))
+              for e in generate.simulate(chaos=generate.CHAOS_FAIL)]
+    path = tmp_path / "export.json"
+    path.write_bytes(generate.loki_query(events))
+    findings = analyze([str(path)])
+    assert findings.incidents
+    assert not [u for inc in findings.incidents for c in inc.causes for u in c.urls if "evil" in u]
