@@ -352,6 +352,31 @@ def test_a_short_hash_of_hex_digits_is_a_value():
     assert templates(["cache state is facade"]) == {"cache state is facade"}
 
 
+def test_a_hash_whose_digits_were_masked_first_is_still_one_value():
+    # issue 14, development systems: `c@8a2a1234` loses its digit run to the number mask
+    # first; what is left (`8a2a<*>`) is the same hash as `c@1b6d3586`
+    msgs = ["manager=com.acme.g.c@8a2a1234", "manager=com.acme.g.c@1b6d3586", "manager=com.acme.g.c@77ab901"]
+    assert templates(msgs) == {"manager=com.acme.g.c@<*>"}
+    # a word glued to a number is not a hash
+    assert templates(["retry step2a000 queued"]) == {"retry <*> queued"}
+
+
+def test_not_available_written_as_n_a_is_a_missing_value():
+    # issue 14, development systems: `n/a` stands where a value would (like null)
+    msgs = [f"create request path:{p} failed" for p in ("/app/a", "/app/b", "/srv/c")] + ["create request path:n/a failed"]
+    assert templates(msgs) == {"create request path:<*> failed"}
+    assert templates(["peer version N/A"]) == {"peer version <*>"}
+
+
+def test_two_values_after_a_key_are_one_list():
+    # issue 14, development systems: `acls to: alice,bob` holds a list of two values
+    assert templates(["modify acls set to: alice,bob"]) == {"modify acls set to: <*>"}
+    assert templates(["groups=wheel,staff"]) == {"groups=<*>"}
+    # two words joined by a comma in prose stay text, as does a list followed by another key
+    assert templates(["screen status unknown,think screen on"]) == {"screen status unknown,think screen on"}
+    assert templates(["app = mail,level = 3"]) == {"app = mail,level = <*>"}
+
+
 def test_two_value_like_tokens_that_vary_together_are_two_variables():
     # a record's component name and its task number change together, each many values
     records = [("3c6a5f2", "com.acme.settings/.Main", 5), ("9ab01c", "com.acme.mail/.Inbox", 12),

@@ -87,7 +87,7 @@ _BOOLEAN = {"true", "false"}
 # Words that name the value after them (`for user alice`): there a few plain words that
 # repeat are still values, not different events.
 _NAMING = {"user", "username", "account", "login", "host", "hostname"}
-_DEFAULTS = {"null", "root", "admin"}
+_DEFAULTS = {"null", "root", "admin", "n/a"}
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,8 @@ def _token_rule(token: str, config: Config = DEFAULT) -> str:
         return VAR
     if config.default_words and token.lower() in _DEFAULTS:  # ROOT, Null: any case, as the labels
         return VAR
+    if VAR in token and _HEXISH.match(token.replace(VAR, "000")):
+        return VAR  # a hash whose digit run was masked first (8a2a<*> of 8a2a1234): still the hash
     if _LONG_DIGITS.search(token) or _MEASURE.match(token):
         return VAR  # an id or a number glued to a word (blk_4292…, 10000ms, 15GB, 41C, attempt_2017…)
     return token
@@ -241,7 +243,9 @@ def _one_prefix(run: str) -> bool:
     return len({_LETTERS.match(tok)[0] for tok in run.split(" ")}) == 1
 
 
-_BARE_LIST = compiled(r"(?<=[\s=:]|^)[^\s,=:<\[\](){}]+(?:,[^\s,=:<\[\](){}]+){2,}(?=[\s.;]|$)")
+_BARE_LIST = compiled(r"(?<=[\s=:]|^)[^\s,=:<\[\](){}]+(?:,[^\s,=:<\[\](){}]+){2,}(?=[\s.;]|$)"
+                      # two values after a key (`acls to: alice,bob`), not two words of prose
+                      r"|(?<=[=:] ?)[^\s,=:<\[\](){}]+,[^\s,=:<\[\](){}]+(?=[.;]?(?:\s(?!\s*=)|$))")
 
 
 @lru_cache(maxsize=16)
