@@ -38,3 +38,41 @@ def test_a_status_written_as_a_number_or_a_string_is_one_identity(rca, tmp_path)
     lines = [json.dumps({"statusCode": rng.choice([200, "200", 500]), "msg": "handled",
                          "latency": rng.randint(1, 900)}) for _ in range(300)]
     assert _templates(rca, tmp_path, lines) == {"statusCode=200 handled", "statusCode=500 handled"}
+
+
+def test_a_field_picked_by_shape_gives_each_line_the_template_of_its_own_value():
+    # --field is worked out per masked JSON shape; every kind of line must come out as the
+    # per-line reading (message_of) would template it
+    import pyarrow as pa
+
+    from rca.table.patterns import MISSING, message_of, mine, patterns_of
+
+    rng = random.Random(6)
+    lines = []
+    for i in range(400):
+        kind = i % 9
+        user = rng.choice(["alice", "bob", "carol"])
+        if kind == 0:
+            lines.append(json.dumps({"level": "info", "req": {"path": f"/items/{i}"}, "msg": f"served {i} ms"}))
+        elif kind == 1:
+            lines.append(json.dumps({"req": {"path": "/health"}, "msg": f"user {user} said \"hi\"\n{i}"}))
+        elif kind == 2:
+            lines.append(json.dumps({"req": rng.choice([None, 7, True, "x"]), "msg": "odd req"}))
+        elif kind == 3:
+            lines.append(json.dumps({"msg": "no req here", "n": i}))
+        elif kind == 4:
+            lines.append(f'2024-03-04T10:00:{i % 60:02d}Z plain text line {i}')
+        elif kind == 5:
+            lines.append(json.dumps(f"a quoted line {i}"))
+        elif kind == 6:
+            lines.append(f'level=info req={i} msg="logfmt {user}"')
+        elif kind == 7:
+            lines.append('{"req": {"path": "/a\\u0031' + str(i) + '"}, "broken": ')
+        else:
+            lines.append(json.dumps({"req": {"path": f"/u/{user}", "k{i}": i}, "msg": "nested keys vary"}))
+    for field in ("req.path", "req", "msg", "absent"):
+        table = pa.table({"line": pa.array(lines), "ts_ns": pa.array([None] * len(lines), pa.int64())})
+        got = patterns_of(table, field=field).row_templates.to_pylist()
+        want = mine([message_of(line, field) for line in lines]).templates
+        assert got == want, field
+    assert MISSING in want

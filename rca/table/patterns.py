@@ -751,11 +751,10 @@ def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFA
     del table
     distinct_lines, line_index = structured.distinct_by_batch(lines)
     del lines  # examples are read from the distinct lines
-    distinct = pa.DictionaryArray.from_arrays(line_index, distinct_lines.combine_chunks()) if field else None
     identities = None
     if field:
-        messages = _per_row(distinct.indices, pa.array(
-            [message_of(line, field) for line in distinct.dictionary.to_pylist()], pa.string()))
+        found = structured.field_messages(distinct_lines, field, lambda a: mask_encoded(a, config), message_of, MISSING)
+        messages = _per_row(found.indices.take(line_index), found.dictionary)
     else:
         split = structured.split(distinct_lines, total, lambda a: mask_array(a, config),
                                  lambda a: mask_encoded(a, config), MESSAGE_KEYS, message_of)
@@ -769,7 +768,7 @@ def patterns_of(table: pa.Table, field: str | None = None, config: Config = DEFA
     if identities is not None and len(identities.dictionary) > 1:
         templates = _with_identity(templates, identities)
     codes = templates.indices
-    del distinct, messages, identities
+    del messages, identities
     grouped = pa.table({"t": codes, "ts": ts, "row": pa.array(np.arange(len(codes), dtype=np.int64))}) \
         .group_by("t").aggregate([("ts", "min"), ("ts", "max"), ("row", "min"), ("row", "count")])
     series = _per_minute(codes, ts)

@@ -267,6 +267,71 @@ def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
     return Lines(_dictionary(message, texts, vector_messages), _dictionary(ident, idents.values, []))
 
 
+def _field_value(shape: _Shape, field: str, missing: str) -> str | None:
+    """`field` of every line of a masked shape as `message_of(line, field)` renders it, or None
+    where the shape cannot say (a nested object's keys may have been masked)."""
+    obj = shape.obj
+    if field in obj:
+        value = obj[field]
+    elif "." in field:
+        return None
+    else:
+        return missing
+    if isinstance(value, str):
+        return VAR if value == _NUMBER else value
+    if value is None:
+        return missing
+    if isinstance(value, dict | list):
+        return None
+    return orjson.dumps(value).decode()
+
+
+def field_messages(lines: pa.Array | pa.ChunkedArray, field: str,
+                   mask_encoded: Callable[[pa.Array], pa.DictionaryArray],
+                   message_of: Callable[..., str], missing: str) -> pa.DictionaryArray:
+    """`message_of(line, field)` of each distinct line, worked out per masked JSON shape (its
+    value masked, as the miner masks it anyway) and per Arrow kernel for text lines; only
+    lines no shape speaks for are decoded one by one."""
+    n = len(lines)
+    is_obj, quoted, plain_quoted, _, (rest, stripped) = _kinds(lines)
+    message = np.full(n, -1, np.int64)
+    texts: list[str] = []
+    vectors: list[pa.Array] = []
+    offset = 0
+    for rows, values in ((np.flatnonzero(~is_obj & ~quoted), lambda r: strip_leading_time_array(_take(lines, r))),
+                         (np.flatnonzero(plain_quoted), lambda r: pc.utf8_slice_codeunits(
+                             stripped.take(pa.array(np.searchsorted(rest, r))), 1, -1))):
+        if rows.size:
+            vectors.append(values(rows))
+            message[rows] = -2 - (offset + np.arange(rows.size))
+            offset += rows.size
+    one_by_one = [np.flatnonzero(quoted & ~plain_quoted)]
+    obj_rows = np.flatnonzero(is_obj)
+    if obj_rows.size:
+        whole = 2 * obj_rows.size > n     # masking every line is cheaper than copying most
+        encoded = mask_encoded(lines if whole else _take(lines, obj_rows))
+        shape_of = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        if whole:
+            shape_of = shape_of[obj_rows]
+        used, shape_of = np.unique(shape_of, return_inverse=True)
+        found = _Texts()
+        text_of = np.full(len(used), -1, np.int64)
+        for i, t in enumerate(encoded.dictionary.take(pa.array(used)).to_pylist()):
+            shape = _shape(t)
+            value = _field_value(shape, field, missing) if shape.obj is not None else None
+            if value is not None:
+                text_of[i] = found.add(value)
+        spoken = text_of[shape_of] >= 0
+        message[obj_rows[spoken]] = len(texts) + text_of[shape_of[spoken]]
+        texts += found.values
+        one_by_one.append(obj_rows[~spoken])
+    rows = np.sort(np.concatenate(one_by_one))
+    if rows.size:
+        message[rows] = len(texts) + np.arange(rows.size)
+        texts += [message_of(line, field) for line in _take(lines, rows).to_pylist()]
+    return _dictionary(message, texts, vectors)
+
+
 def _take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array | pa.ChunkedArray:
     """values[rows], chunk by chunk: a chunked take may first join every chunk into one copy."""
     rows = np.asarray(rows, np.int64)
