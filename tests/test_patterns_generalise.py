@@ -423,3 +423,26 @@ def test_two_key_values_that_vary_together_are_two_variables():
     rows = [("sync", "com.acme.mail"), ("alarm", "com.acme.clock"), ("gps", "com.acme.maps")]
     msgs = [f"acquire lock={i}, tag={t}, name={n}, uid=1000" for i, (t, n) in enumerate(rows)]
     assert templates(msgs) == {"acquire lock=<*>, tag=<*>, name=com.acme.<*>, uid=<*>"}
+
+
+def test_a_quoted_value_of_several_words_joins_the_quoted_variable():
+    # issue 14: a free-text value in quotes (a display name) varies in how many words it holds
+    msgs = [f'printer "{n}" added by uid {i}' for i, n in enumerate(("lab", "Office", "hall"))]
+    msgs += ['printer "Lab Printer 2" added by uid 7', 'printer "Front Desk" added by uid 9']
+    assert templates(msgs) == {'printer "<*>" added by uid <*>'}
+    # two events that each quote a different fixed phrase stay apart
+    assert len(templates(['mode "read only" set', 'mode "safe boot" cleared'])) == 2
+
+
+def test_a_user_name_leading_a_message_is_a_value_when_the_log_names_it_elsewhere():
+    # issue 14: `alice logged in` / `bob logged in` split per user; the same log shows these
+    # words as values of `user`, so they are values where they lead a message too
+    msgs = [f"{u} logged in from 10.0.0.{i}" for i, u in enumerate(("alice", "bob"))]
+    msgs += [f"session opened for user {u}" for u in ("alice", "bob", "carol")]
+    assert templates(msgs) == {"<*> logged in from <*>", "session opened for user <*>"}
+    # words that lead messages and are never named as values still name the event
+    msgs = [f"{d} startup succeeded" for d in ("syslogd", "klogd", "sshd")] + ["session opened for user alice"]
+    assert len(templates(msgs)) == 4
+    # a naming word followed by one word only (`user unknown`) does not make that word a value
+    msgs = ["check pass; user unknown", "unknown host rejected", "unknown peer rejected"]
+    assert "check pass; user unknown" in templates(msgs)

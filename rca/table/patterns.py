@@ -386,10 +386,30 @@ def _numbered_alike(values: list[str]) -> bool:
 MERGE_MAX_TOKENS = 512
 
 
+def _named_words(templates: Collection[str]) -> set[str]:
+    """Words the messages themselves show as values of a naming word (`for user alice`,
+    `user=bob`) in a slot that varies (two words or more there, or a variable): where such a
+    word leads a message or stands elsewhere, it is that value again, not an event word."""
+    slots: dict[tuple, set[str]] = defaultdict(set)
+    for t in templates:
+        toks = _tokens(t)
+        if len(toks) > MERGE_MAX_TOKENS:
+            continue
+        for i, tok in enumerate(toks):
+            key, eq, value = tok.partition("=")
+            if eq and key.lower() in _NAMING:
+                slots[(*toks[:i], key, *toks[i + 1:])].add(value)
+            elif i and toks[i - 1].lower() in _NAMING:
+                slots[(*toks[:i], "", *toks[i + 1:])].add(tok)
+    return {v for values in slots.values() if len(values) >= 2 or any(VAR in v for v in values)
+            for v in values if v and VAR not in v and _CATEGORY.match(v)}
+
+
 def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> dict[str, str]:
     """Map each template to its merged form: positions where templates of the same length
     and otherwise equal tokens take `min_variants` or more values become `<*>`."""
     mapping = {t: t for t in counts}
+    named = _named_words(counts) if config.named_values else set()
     changed = True
     rounds = 0
     while changed and rounds < 4:
@@ -424,8 +444,10 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
                 pass  # a rare word where another template of the event holds a variable: its value
             elif len(members) >= 2 and config.numbered and _numbered_alike([_tokens(m)[p] for m in members]):
                 pass  # U01 / U11, R2-M1 / R5-M0: one name numbered differently, the number varies
-            elif len(members) >= 2 and config.named_values and p and _tokens(next(iter(members)))[p - 1].lower() in _NAMING:
-                pass  # `user alice` / `user bob`: a naming word says what follows is a value
+            elif len(members) >= 2 and config.named_values and (
+                    (p and _tokens(next(iter(members)))[p - 1].lower() in _NAMING)
+                    or all(_tokens(m)[p] in named for m in members)):
+                pass  # `user alice` / `user bob`: a naming word (here or elsewhere) says these are values
             elif len(members) < config.min_variants:
                 shape = shaped.get(key)
                 if not shape and p and config.join_variable and len(members) > 1:
@@ -442,10 +464,11 @@ def merge_variable_positions(counts: Counter[str], config: Config = DEFAULT) -> 
             toks = _tokens(next(iter(members)))
             before, after = toks[:p], toks[p + 1:]
             values = [_tokens(m)[p] for m in members]
-            if p == 0 and all(_CATEGORY.match(v) for v in values):
+            known = len(members) >= 2 and all(v in named for v in values)  # values named elsewhere
+            if p == 0 and not known and all(_CATEGORY.match(v) for v in values):
                 continue  # the word a message starts with names what happened (syslogd started)
             if config.word_guard and len(members) <= 2 * config.min_variants + 2 \
-                    and not (before and before[-1].lower() in _NAMING) and key not in variable \
+                    and not (before and before[-1].lower() in _NAMING) and key not in variable and not known \
                     and all(_CATEGORY.match(v) for v in values) \
                     and len(members) < config.word_spread * sum(current[m] for m in members):
                 continue  # a few plain words that repeat (LOOKING / LEADING / FOLLOWING): events
@@ -611,6 +634,27 @@ def merge_optional_spans(mapping: dict[str, str], config: Config = DEFAULT) -> N
         mapping[t] = merged.get(m, m)
 
 
+_QUOTED_WORDS = regex.compile(r'(?<=(?:^|[\s=:(\[])")[^"]* [^"]*(?="(?:$|[\s,.;:)\]]))')
+
+
+def merge_quoted_spans(mapping: dict[str, str], config: Config = DEFAULT) -> None:
+    """A quoted value may hold several words (`printer "Lab Printer 2"` beside `printer
+    "<*>"`): templates equal but for what their quotes hold are one event when one of them
+    already has a variable there, or `min_variants` of them differ there."""
+    by_form: dict[str, set[str]] = defaultdict(set)
+    for t in set(mapping.values()):
+        if '"' in t:
+            by_form[_QUOTED_WORDS.sub(VAR, t)].add(t)
+    merged: dict[str, str] = {}
+    for form, members in by_form.items():
+        spaced = [m for m in members if m != form]
+        if spaced and (form in members or len(members) >= config.min_variants):
+            for m in members:
+                merged[m] = form
+    for t, m in mapping.items():
+        mapping[t] = merged.get(m, m)
+
+
 # A MAC address before clock times: its first three groups would read as one (00:11:43).
 _MAC = r"\b(?:[0-9A-Fa-f]{2}:){3,}[0-9A-Fa-f]{2}\b"
 
@@ -674,6 +718,7 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = 
     merge_varying_units(mapping, config)
     if config.align:
         merge_optional_spans(mapping, config)
+        merge_quoted_spans(mapping, config)
     final = sorted(set(mapping.values()))
     position = {t: i for i, t in enumerate(final)}
     of_masked = pa.array([position.get(mapping.get(t), 0) for t in normalised], pa.int32())
