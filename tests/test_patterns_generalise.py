@@ -446,3 +446,10 @@ def test_a_user_name_leading_a_message_is_a_value_when_the_log_names_it_elsewher
     # a naming word followed by one word only (`user unknown`) does not make that word a value
     msgs = ["check pass; user unknown", "unknown host rejected", "unknown peer rejected"]
     assert "check pass; user unknown" in templates(msgs)
+
+
+def test_quoted_statements_that_are_the_whole_message_stay_separate_events():
+    # a text log of SQL statements, each quoted whole: the statements are the events
+    msgs = ['"SELECT * FROM menu"', '"SELECT userId FROM auth WHERE token=?"', '"DELETE FROM auth WHERE token=?"',
+            '"<*>"', '"INSERT INTO orderItem (orderId, price) VALUES (?, ?)"']
+    assert len(templates(msgs)) == 5

@@ -634,13 +634,15 @@ def merge_optional_spans(mapping: dict[str, str], config: Config = DEFAULT) -> N
         mapping[t] = merged.get(m, m)
 
 
+_QUOTED_ANY = regex.compile(r'"[^"]*"')
 _QUOTED_WORDS = regex.compile(r'(?<=(?:^|[\s=:(\[])")[^"]* [^"]*(?="(?:$|[\s,.;:)\]]))')
 
 
-def merge_quoted_spans(mapping: dict[str, str], config: Config = DEFAULT) -> None:
+def merge_quoted_spans(mapping: dict[str, str]) -> None:
     """A quoted value may hold several words (`printer "Lab Printer 2"` beside `printer
     "<*>"`): templates equal but for what their quotes hold are one event when one of them
-    already has a variable there, or `min_variants` of them differ there."""
+    already has a variable there and words stay outside the quotes. Quoted statements that
+    are the whole message (`"SELECT * FROM menu"`) are different events."""
     by_form: dict[str, set[str]] = defaultdict(set)
     for t in set(mapping.values()):
         if '"' in t:
@@ -648,7 +650,7 @@ def merge_quoted_spans(mapping: dict[str, str], config: Config = DEFAULT) -> Non
     merged: dict[str, str] = {}
     for form, members in by_form.items():
         spaced = [m for m in members if m != form]
-        if spaced and (form in members or len(members) >= config.min_variants):
+        if spaced and form in members and _WORD_CHAR.search(_QUOTED_ANY.sub("", form)):
             for m in members:
                 merged[m] = form
     for t, m in mapping.items():
@@ -718,7 +720,7 @@ def mine(messages: Sequence[str] | pa.Array | pa.ChunkedArray, config: Config = 
     merge_varying_units(mapping, config)
     if config.align:
         merge_optional_spans(mapping, config)
-        merge_quoted_spans(mapping, config)
+        merge_quoted_spans(mapping)
     final = sorted(set(mapping.values()))
     position = {t: i for i, t in enumerate(final)}
     of_masked = pa.array([position.get(mapping.get(t), 0) for t in normalised], pa.int32())
