@@ -634,8 +634,8 @@ def merge_optional_spans(mapping: dict[str, str], config: Config = DEFAULT) -> N
         mapping[t] = merged.get(m, m)
 
 
-_QUOTED_ANY = regex.compile(r'"[^"]*"')
-_QUOTED_WORDS = regex.compile(r'(?<=(?:^|[\s=:(\[])")[^"]* [^"]*(?="(?:$|[\s,.;:)\]]))')
+_QUOTED_ANY = compiled(r'"[^"]*"')
+_QUOTED_WORDS = compiled(r'(?<=(?:^|[\s=:(\[])")[^"]* [^"]*(?="(?:$|[\s,.;:)\]]))')
 
 
 def merge_quoted_spans(mapping: dict[str, str]) -> None:
