@@ -34,6 +34,22 @@ def test_empty_file(rca, tmp_path):
     assert "empty" in _one_error_line(run, path)
 
 
+@pytest.mark.parametrize("body", [b"{}\n", b"null\n", b"{}\n{}\n", b"[{}]", b'""\n'],
+                         ids=["empty object", "null", "empty objects", "list of an empty object", "empty string"])
+def test_a_file_of_empty_records_is_not_a_log(rca, tmp_path, body):
+    path = tmp_path / "export.json"
+    path.write_bytes(body)
+    run = rca("analyze", str(path))
+    assert run.code == 2
+    assert "no log records" in _one_error_line(run, path)
+
+
+def test_an_empty_object_among_real_records_is_kept(tmp_path):
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b'{}\n{"time":"2025-12-02T17:35:10Z","level":"info","msg":"order placed"}\n')
+    assert ingest([str(path)]).inputs[0].records == 2
+
+
 def test_binary_garbage(rca, tmp_path):
     path = tmp_path / "garbage.bin"
     path.write_bytes(bytes(range(256)) * 40)

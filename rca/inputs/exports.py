@@ -286,10 +286,24 @@ def _summarise(path: str, name: str, result: ReadResult, compression: list[str],
         raise InputError(path, f"no log records in this {name} export")
     if table.num_rows == 0:
         raise InputError(path, f"no readable records: all {result.rejected} were rejected")
+    if _all_empty(table):
+        raise InputError(path, "no log records: every record is empty ({}, [], null or \"\") and has no time")
     _describe(table, summary)
     _check_truncation(summary, result.truncated_end, result.truncation_reason, result.declared_limit, fmt.default_order)
     summary.seconds = time.perf_counter() - started
     return table, summary
+
+
+EMPTY_BODIES = ("{}", "[]", "null", '""', "")
+
+
+def _all_empty(table: pa.Table) -> bool:
+    """Every record says nothing: no time and an empty body (a file holding just `{}` or
+    `null` read as one record made a report of 'No incident' with a zero exit)."""
+    if table.column("ts_ns").null_count < table.num_rows:
+        return False
+    bodies = pc.utf8_trim_whitespace(table.column("line"))
+    return bool(pc.all(pc.is_in(bodies, value_set=pa.array(EMPTY_BODIES))).as_py())
 
 
 def _describe(table: pa.Table, summary: InputSummary) -> None:
