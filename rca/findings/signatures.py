@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import regex
 
 from rca.findings.rates import Burst, Exposure, burst_in_windows, confined, find_bursts
-from rca.knowledge.pack import Pack
+from rca.knowledge.pack import NoiseRule, Pack
 from rca.table.masking import template
 from rca.table.patterns import mine
 
@@ -326,10 +326,17 @@ def mark_routine(clusters: list[Cluster], pack: Pack, first_ns: int, last_ns: in
         if c.has_link:
             windows.append((c.first_ns, c.last_ns))
             continue
-        if _noise_rule(c, pack):
+        rule = _noise_rule(c, pack)
+        if rule is not None and not (rule.bursts_matter and exp is not None):
             continue
         times = np.sort(ts[c.rows])
         times = times[times >= first_ns]
+        if rule is not None:
+            c.bursts = find_bursts(times, exp) if times.size >= 2 else []
+            if c.bursts:  # many times its own trickle: not the routine the rule names
+                c.routine, c.routine_reason = False, None
+                windows += [(b.start_ns, b.end_ns) for b in c.bursts]
+            continue
         if times.size < 2:
             continue
         if exp is not None:
@@ -350,8 +357,8 @@ def mark_routine(clusters: list[Cluster], pack: Pack, first_ns: int, last_ns: in
             c.routine, c.routine_reason = True, "steady rate before, during and after"
 
 
-def _noise_rule(c: Cluster, pack: Pack) -> bool:
-    """Mark `c` routine when a pack noise rule names it."""
+def _noise_rule(c: Cluster, pack: Pack) -> NoiseRule | None:
+    """Mark `c` routine when a pack noise rule names it, and return that rule."""
     for rule in pack.noise:
         if rule.statuses and c.status not in rule.statuses:
             continue
@@ -362,5 +369,5 @@ def _noise_rule(c: Cluster, pack: Pack) -> bool:
         if rule.has_link is not None and rule.has_link != c.has_link:
             continue
         c.routine, c.routine_reason = True, rule.name
-        return True
-    return False
+        return rule
+    return None

@@ -41,6 +41,9 @@ class NoiseRule:
     message: regex.Pattern[str] | None
     has_link: bool | None
     component: str | None = None
+    # The trickle is routine but a burst of it is not: the same failure, many times its own
+    # rate, is what an outage of that kind looks like (the rate scan decides).
+    bursts_matter: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def _compile_pack(raw: dict[str, Any], pattern: Callable[..., Any] = regex.compi
     noise = tuple(
         NoiseRule(n["name"], tuple(n.get("status", ())),
                   pattern(n["message"]) if n.get("message") else None, n.get("has_link"),
-                  n.get("component"))
+                  n.get("component"), bool(n.get("bursts_matter", False)))
         for n in raw.get("noise", [])
     )
     forged_jwt = _forged_jwt(raw.get("bad_jwt_prefixes", ()), pattern)
