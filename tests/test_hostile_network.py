@@ -133,6 +133,14 @@ def test_an_html_error_page_echoing_the_token_gives_one_clean_line(rca, tmp_path
     assert "<" not in line and TOKEN not in run.stderr + run.stdout
 
 
+def test_a_loki_that_answers_garbage_is_said_to_have_answered_not_to_be_unreachable(rca, tmp_path):
+    with HostileServer(mode="status", status=200, body=b"this is not json") as loki:
+        run = rca(*PULL, "--loki", loki.url, "-o", str(tmp_path / "out.jsonl"), "--deadline", "20s")
+    line = _one_error(run)
+    assert run.code != 0
+    assert "answered what could not be read" in line and "cannot reach" not in line
+
+
 def test_a_text_error_echoing_the_token_is_masked(rca, tmp_path):
     with HostileServer(mode="status", status=400, body=f"bad request from Bearer {TOKEN}\nsecond".encode()) as loki:
         run = rca(*PULL, "--loki", loki.url, "-o", str(tmp_path / "out.jsonl"), env={"LOKI_TOKEN": TOKEN})

@@ -74,7 +74,7 @@ class Grafana:
         except urllib.error.HTTPError as exc:
             raise GrafanaError(_explain(exc.code, method, path, _detail(exc, self.token)), exc.code) from None
         except Unreachable as exc:
-            raise GrafanaError(f"cannot reach Grafana at {self.url}: {exc.reason}") from None
+            raise GrafanaError(exc.failed_to(f"Grafana at {self.url}")) from None
         self.sent.append(request)
         try:
             parsed = json.loads(payload) if payload else {}

@@ -44,9 +44,15 @@ SILENT_ATTEMPTS = 2
 class Unreachable(Exception):
     """The server did not answer usefully after every retry; `reason` says why."""
 
-    def __init__(self, reason: object) -> None:
+    def __init__(self, reason: object, answered: bool = False) -> None:
         super().__init__(str(reason))
         self.reason = reason
+        self.answered = answered  # the server was reached, but what it said could not be read
+
+    def failed_to(self, server: str) -> str:
+        """'cannot reach SERVER: why', or 'SERVER answered what could not be read: why'."""
+        return f"{server} answered what could not be read: {self.reason}" if self.answered else \
+            f"cannot reach {server}: {self.reason}"
 
 
 class _Expired(TimeoutError):
@@ -213,6 +219,7 @@ def fetch(url: str, *, headers: dict[str, str], timeout_s: float, retries: int, 
     """
     safe = method in ("GET", "HEAD") if idempotent is None else idempotent
     silences = 0
+    answered = False  # the last attempt got an answer (an error status, or a body not understood)
     for attempt in range(retries + 1):
         if give_up_at is not None and time.monotonic() >= give_up_at:
             raise Unreachable("the deadline passed before the request was sent")  # so it was never applied
@@ -233,6 +240,7 @@ def fetch(url: str, *, headers: dict[str, str], timeout_s: float, retries: int, 
             if exc.code not in RETRYABLE or last or (not safe and exc.code != 429):
                 raise
             delay, why = retry_after(exc.headers.get("Retry-After") if exc.headers else None, delay), f"HTTP {exc.code}"
+            answered = True
         except Refused:
             raise
         except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
@@ -248,17 +256,17 @@ def fetch(url: str, *, headers: dict[str, str], timeout_s: float, retries: int, 
                 raise Unreachable(f"no answer within {timeout_s:g} s, {silences} times") from None
             if last or (not safe and not refused):
                 raise Unreachable(reason if str(reason) else type(reason).__name__) from None
-            why = str(reason)
+            why, answered = str(reason), False
         else:
             try:
                 return parse(body)
             except ValueError as exc:  # e.g. a body cut off in transit
                 if last:
-                    raise Unreachable(f"unreadable answer ({str(exc)[:120]})") from None
-                why = f"unreadable answer ({str(exc)[:120]})"
+                    raise Unreachable(f"unreadable answer ({str(exc)[:120]})", answered=True) from None
+                why, answered = f"unreadable answer ({str(exc)[:120]})", True
         wait = min(delay, MAX_WAIT_S)
         if give_up_at is not None and time.monotonic() + wait > give_up_at:
-            raise Unreachable(f"{why}, and the deadline leaves no time to try again")
+            raise Unreachable(f"{why}, and the deadline leaves no time to try again", answered=answered)
         if on_retry:
             on_retry(why)
         time.sleep(wait)

@@ -133,7 +133,7 @@ class Client:
             secrets = [self.access.token, self.access.password, self.access.org_id]
             raise PullError(_explain(exc.code, one_line(body, secrets))) from None
         except Unreachable as exc:
-            raise PullError(f"cannot reach Loki at {self.access.url}: {exc.reason}") from None
+            raise PullError(exc.failed_to(f"Loki at {self.access.url}")) from None
 
 
 class LimitTooHigh(Exception):
