@@ -36,10 +36,28 @@ def group_rows(*columns: pa.Array | pa.ChunkedArray) -> Groups:
     `group_by`); groups are in no particular order."""
     arrays = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
     code = np.zeros(len(arrays[0]), dtype=np.int64)
+    first = np.zeros(0, dtype=np.int64)
     for array in arrays:
         encoded = pc.dictionary_encode(array, null_encoding="encode")
         size = max(len(encoded.dictionary), 1)
         code = code * size + encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        _, first, code = np.unique(code, return_index=True, return_inverse=True)
+        first, code = _unique(code)
     take = pa.array(first, pa.int64())
-    return Groups([a.take(take) for a in arrays], code.astype(np.int64))
+    return Groups([a.take(take) for a in arrays], code)
+
+
+def _unique(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What `np.unique(code, return_index=True, return_inverse=True)` gives but the values:
+    each distinct code's first row (in order of code) and each row's rank among the codes.
+    Found by hashing, not by sorting every row: rows are many, distinct codes few."""
+    if not code.size:
+        return code, code
+    encoded = pc.dictionary_encode(pa.array(code))
+    values = encoded.dictionary.to_numpy()
+    seen = encoded.indices.to_numpy().astype(np.int64)  # numbered in order of first appearance
+    highest = np.maximum.accumulate(seen)
+    appears = np.flatnonzero(np.concatenate(([True], highest[1:] > highest[:-1])))
+    order = np.argsort(values)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return appears[order], rank[seen]
