@@ -97,3 +97,41 @@ def test_a_forged_jwt_from_the_pack_is_masked_and_is_a_template_variable_alike()
     assert "deadxe6MTcb33f3ODgzOTgs" not in redact(line)
     assert "[REDACTED:jwt]" in redact(line)
     assert template(line) == "rejected token <*> from the factory"
+
+
+# A rule's `needs` (rca/knowledge/secrets.json) only spares work: a text without any of them
+# cannot match the rule, so masking with and without them is the same.
+_PIECES = ["password", "PassWord", "pwd", "secret", "api_key", "ApiKey", "token", "TOKEN", "session", "cookie",
+           "Authorization", "credentials", "bearer ", "Basic ", "AccountKey=", "?", "&", "=", ":", ": ", "@", "://",
+           "https://", "host", "/", " ", '"', "'", '\\"', ",", "}", "{", "ſ", "é", "is ", "x", "Hunter2Planted",
+           "eyJhbGciOiJIUzI1NiJ9", ".eyJzdWIiOiJ4In0", ".c2lnbmF0dXJl", "AKIAQ3EGUJX7PLANTED2", "sk_live_",
+           "0123456789abcdef", "-us1", "glsa_", "ghp_", "xoxb-", "sk-", "npm_", "SG.", "-----BEGIN RSA PRIVATE KEY-----"]
+
+
+def _every_rule(text: str) -> str:
+    from rca.knowledge.pack import default_pack
+    from rca.table.redact import _RULES, _pack_rules, known_secrets
+
+    for pattern, repl, _ in [*_pack_rules(default_pack()), *_RULES]:
+        text = pattern.sub(repl, text)
+    for secret in known_secrets():
+        text = text.replace(secret, "****")
+    return text
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=14).map("".join))
+def test_a_rules_needs_change_no_masking(text):
+    assert redact(text) == _every_rule(text)
+
+
+def test_each_rules_needs_are_spelled_in_its_pattern():
+    from rca.table.redact import CATALOGUE
+
+    for rule in CATALOGUE["rules"]:
+        for need in rule.get("needs", []):
+            assert need == need.lower() and need in rule["pattern"].replace("\\", "").lower(), (rule["kind"], need)
+
+
+@pytest.mark.parametrize("text", ["PASSWORD=Hunter2Planted", "paſsword=Hunter2Planted", "é password=Hunter2Planted"])
+def test_a_keyword_in_any_case_or_spelling_is_masked(text):
+    assert "Hunter2Planted" not in redact(text)

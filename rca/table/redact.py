@@ -22,7 +22,10 @@ from rca.knowledge.pack import Pack, default_pack
 
 CATALOGUE = json.loads(files("rca.knowledge").joinpath("secrets.json").read_text(encoding="utf-8"))
 MASK: str = CATALOGUE["mask"]
-_RULES: list[tuple[regex.Pattern[str], str]] = [(compiled(r["pattern"]), r["replace"]) for r in CATALOGUE["rules"]]
+# (pattern, replacement, needs): `needs` is text the pattern cannot match without, any one
+# of it (lower case; empty: the rule runs on every text).
+_RULES: list[tuple[regex.Pattern[str], str, tuple[str, ...]]] = [
+    (compiled(r["pattern"]), r["replace"], tuple(r.get("needs", ()))) for r in CATALOGUE["rules"]]
 _SENSITIVE_KEY = compiled(CATALOGUE["sensitive_keys"])
 _ENV_SECRET = compiled(CATALOGUE["env_names"])
 _GIVEN: set[str] = set()
@@ -40,17 +43,17 @@ def _known_secrets(snapshot: tuple[tuple[str, str], ...], given: frozenset[str])
     return tuple(sorted(found, key=len, reverse=True))
 
 
-_PACK_RULES: dict[int, tuple[Pack, list[tuple[regex.Pattern[str], str]]]] = {}
+_PACK_RULES: dict[int, tuple[Pack, list[tuple[regex.Pattern[str], str, tuple[str, ...]]]]] = {}
 
 
-def _pack_rules(pack: Pack) -> list[tuple[regex.Pattern[str], str]]:
+def _pack_rules(pack: Pack) -> list[tuple[regex.Pattern[str], str, tuple[str, ...]]]:
     """The pack's own secrets: its links' key patterns and its services' forged-token prefixes."""
     cached = _PACK_RULES.get(id(pack))
     if cached is not None and cached[0] is pack:
         return cached[1]
-    rules = [(pattern, MASK) for pattern in pack.secret_url]
+    rules = [(pattern, MASK, ()) for pattern in pack.secret_url]
     if pack.forged_jwt is not None:
-        rules.append((pack.forged_jwt, "[REDACTED:jwt]"))
+        rules.append((pack.forged_jwt, "[REDACTED:jwt]", tuple(p.lower() for p in pack.bad_jwt_prefixes)))
     _PACK_RULES[id(pack)] = (pack, rules)
     return rules
 
@@ -66,10 +69,14 @@ def redact(text: str, pack: Pack | None = None, secrets: tuple[str, ...] | None 
     `known_secrets()` of the caller's walk, read now when not given). Idempotent."""
     if not text:
         return text
-    for pattern, repl in _pack_rules(pack or default_pack()):
-        text = pattern.sub(repl, text)
-    for pattern, repl in _RULES:
-        text = pattern.sub(repl, text)
+    lowered = text.lower() if text.isascii() else None
+    for rules in (_pack_rules(pack or default_pack()), _RULES):
+        for pattern, repl, needs in rules:
+            if needs and lowered is not None and not any(n in lowered for n in needs):
+                continue  # an ASCII text without what the rule needs (in any case) cannot match
+            text, changed = pattern.subn(repl, text)
+            if changed:
+                lowered = text.lower() if text.isascii() else None
     for secret in known_secrets() if secrets is None else secrets:
         if secret in text:
             text = text.replace(secret, MASK)
@@ -119,8 +126,7 @@ def redact_tree(value: Any, pack: Pack | None = None) -> Any:
     dicts are walked; arrays, tables and the knowledge pack are shared, not copied. The
     findings of a large export hold tens of thousands of strings but a few thousand distinct
     ones (component, endpoint, signature ids): each distinct one is redacted once, and each
-    distinct dict key is looked at once (every incident maps each routine signature's id to
-    its count: 56 incidents x 1237 signatures on a 1M-line export)."""
+    distinct dict key is looked at once."""
     pack = pack or default_pack()
     secrets = known_secrets()
     memo: dict[str, str] = {}
