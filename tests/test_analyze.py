@@ -302,3 +302,14 @@ def test_alert_for_lost_bodies_is_a_threshold_above_the_routine_rate(tmp_path):
     alert = f.incidents[0].alert
     assert alert is not None and '\\"statusCode\\":500' in alert
     assert int(alert.rsplit(">", 1)[1]) >= 1  # oversize orders fail the same way at a lower rate
+
+
+def test_an_incident_counts_the_routine_signatures_seen_in_its_window_and_no_others():
+    findings = analyze(["fixtures/chaos-fail/logcli.jsonl"])
+    ts = findings.ingested.table.column("ts_ns").to_numpy()
+    routine = [c for c in findings.clusters if c.routine]
+    for r in findings.incidents:
+        inside = {c.id: int(((ts[c.rows] >= r.incident.start_ns) & (ts[c.rows] <= r.incident.end_ns)).sum())
+                  for c in routine}
+        assert r.routine_in_window == {k: n for k, n in inside.items() if n}
+        assert len(r.routine_in_window) < len(routine)

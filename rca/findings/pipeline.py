@@ -38,7 +38,7 @@ class IncidentFindings:
     causes: list[Cause]
     timeline: list[tuple[int, str]]
     alert: str | None
-    routine_in_window: dict[str, int] = field(default_factory=dict)
+    routine_in_window: dict[str, int] = field(default_factory=dict)  # routine signatures with rows in the window
     # Field values over-represented in the window against the rest (rca.findings.contributors).
     contributors: list[Contributor] = field(default_factory=list)
     # When the proposed alert would have fired on these logs (None: no rule, or it would not).
@@ -64,15 +64,16 @@ class Findings:
 
 
 def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack: Pack | None = None,
-            chunk_bytes: int | None = None, mapper: Any = None) -> Findings:
+            chunk_bytes: int | None = None, mapper: Any = None, identity: bool = True) -> Findings:
     """Findings of exports. A large logcli JSONL export (or any with `chunk_bytes` or a
-    `mapper`, e.g. Dask's) is analysed map → reduce in pieces (`rca.findings.stream`)."""
+    `mapper`, e.g. Dask's) is analysed map → reduce in pieces (`rca.findings.stream`), its
+    content hashed for its identity unless `identity` is False (only the history needs it)."""
     pack = pack or default_pack()
     if not isinstance(inputs, Ingested):
         from rca.findings.stream import analyze_streamed
 
         paths = [str(inputs)] if isinstance(inputs, (str, os.PathLike)) else [str(p) for p in inputs]
-        streamed = analyze_streamed(paths, input_format, pack, chunk_bytes, mapper)
+        streamed = analyze_streamed(paths, input_format, pack, chunk_bytes, mapper, identity)
         if streamed is not None:
             return streamed
     ingested = inputs if isinstance(inputs, Ingested) else ingest(inputs, input_format=input_format)
@@ -154,7 +155,9 @@ def incident_ids(incidents: list[Incident]) -> list[str]:
 
 def _routine_in_window(clusters: list[Cluster], ts: np.ndarray):
     """A function of an incident: how many rows of each routine signature fall in its
-    window. The routine rows are sorted by time once; each incident counts its slice."""
+    window, for the signatures that have any there (a varied export's scanners make a
+    routine signature per path probed, most of them nowhere near an incident). The routine
+    rows are sorted by time once; each incident counts its slice."""
     routine = [c for c in clusters if c.routine]
     times = np.concatenate([ts[c.rows] for c in routine]) if routine else np.zeros(0, np.int64)
     owner = np.repeat(np.arange(len(routine)), [c.rows.size for c in routine])
@@ -164,7 +167,8 @@ def _routine_in_window(clusters: list[Cluster], ts: np.ndarray):
 
     def counts(inc: Incident) -> dict[str, int]:
         lo, hi = np.searchsorted(times, inc.start_ns, "left"), np.searchsorted(times, inc.end_ns, "right")
-        return dict(zip(ids, np.bincount(owner[lo:hi], minlength=len(routine)).tolist(), strict=True))
+        found = np.bincount(owner[lo:hi], minlength=len(routine))
+        return {ids[k]: int(found[k]) for k in np.flatnonzero(found)}
 
     return counts
 
