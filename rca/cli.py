@@ -395,7 +395,7 @@ def analyze(
                     raise UsageError("--engine dask analyses the whole export; --from/--to/--since on files need the local engine")
                 findings = run_analysis(_clipped(inputs, input_format, since, from_, to), pack=knowledge)
             else:
-                findings = _analysis(inputs, input_format, knowledge, engine, scheduler)
+                findings = _analysis(inputs, input_format, knowledge, engine, scheduler, identity=store is not None)
         logger.info("read {} records from {} input(s): {} signatures, {} incident(s)", findings.ingested.records,
                     len(findings.ingested.inputs), len(findings.clusters), len(findings.incidents))
         if store is not None:
@@ -442,13 +442,14 @@ def analyze(
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _analysis(inputs: list[str], input_format: str | None, knowledge, engine: str, scheduler: str | None):
+def _analysis(inputs: list[str], input_format: str | None, knowledge, engine: str, scheduler: str | None,
+              identity: bool = True):
     from rca.findings.pipeline import analyze as run_analysis
 
     if engine == "local":
         if scheduler:
             raise UsageError("--scheduler needs --engine dask")
-        return run_analysis(inputs, input_format=input_format, pack=knowledge)
+        return run_analysis(inputs, input_format=input_format, pack=knowledge, identity=identity)
     if engine != "dask":
         raise UsageError(f"unknown engine {engine!r}: use local or dask")
     from rca.findings.stream import dask_client, dask_mapper
@@ -459,7 +460,8 @@ def _analysis(inputs: list[str], input_format: str | None, knowledge, engine: st
                          "gzip or zstd); read Loki API responses and Grafana downloads with the local engine, "
                          "and many separate exports with rca batch --engine dask")
     with dask_client(scheduler) as client:
-        return run_analysis(inputs, input_format=input_format, pack=knowledge, mapper=dask_mapper(client))
+        return run_analysis(inputs, input_format=input_format, pack=knowledge, mapper=dask_mapper(client),
+                            identity=identity)
 
 
 @app.command(epilog=EPILOG, cls=_Command)

@@ -59,6 +59,13 @@ def test_the_committed_logcli_fixture_streams_to_the_same_findings(tmp_path):
     assert_same_findings(analyze([path]), analyze([path], chunk_bytes=10_000))
 
 
+@pytest.mark.parametrize("path", ["fixtures/chaos-fail/logcli.jsonl", "fixtures/chaos-fail/logcli.jsonl.gz"])
+def test_the_content_is_hashed_only_when_its_identity_is_asked_for(path):
+    named, unnamed = analyze([path], chunk_bytes=10_000), analyze([path], chunk_bytes=10_000, identity=False)
+    assert len(named.ingested.identity) == 32 and unnamed.ingested.identity is None
+    assert_same_findings(named, unnamed)
+
+
 def test_streaming_holds_full_rows_only_for_lines_that_may_matter(tmp_path):
     path = _export(tmp_path, "factory failing")
     streamed = analyze([path], chunk_bytes=20_000)

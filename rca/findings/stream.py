@@ -326,7 +326,8 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
                 rows = rows.filter(pa.array(keep[rows.column("row").to_numpy() + offsets[i]]))
             s.urls, s.url_rows = url_counts(rows, rows), None
         urls.add(s.urls)
-    identity = hashlib.sha256("".join(s.digest for s in states).encode()).hexdigest()[:32]
+    identity = hashlib.sha256("".join(s.digest for s in states).encode()).hexdigest()[:32] \
+        if all(s.digest for s in states) else None
     for summary in summaries:
         summary.seconds = seconds
     ingested = Ingested(kept, summaries, total=total, identity=identity)
@@ -458,10 +459,11 @@ def dask_mapper(client: Any) -> Mapper:
 
 
 def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, chunk_bytes: int | None = None,
-                     mapper: Mapper | None = None) -> Any:
+                     mapper: Mapper | None = None, identity: bool = True) -> Any:
     """Findings of line-oriented exports (logcli JSONL, NDJSON, text lines; plain, gzip or
     zstd; one or several), map → reduce; None when an input is of another kind, the inputs
-    are small and streaming is not forced, or a piece needs the whole read."""
+    are small and streaming is not forced, or a piece needs the whole read. Without
+    `identity` the export's content is not hashed (its findings name no identity)."""
     if mapper is not None and any(path == "-" or is_stream(path) for path in inputs):
         return None  # a worker elsewhere cannot read this process's standard input
     files = streamed_files(inputs, input_format)
@@ -470,7 +472,7 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
     if mapper is None and chunk_bytes is None and sum(kind.expected for _, kind in files) < STREAM_BYTES:
         return None
     started = time.perf_counter()
-    parts = plan_parts(files, chunk_bytes or CHUNK_BYTES, 1 if chunk_bytes else MAP_WORKERS)
+    parts = plan_parts(files, chunk_bytes or CHUNK_BYTES, 1 if chunk_bytes else MAP_WORKERS, hashed=identity)
     states: list[ChunkState] = []
     sizes = {p.index: (p.end - p.start) if p.compression is None else os.path.getsize(at(p.path)) for p in parts}
     total, done = sum(sizes.values()), 0

@@ -78,13 +78,13 @@ def line_start(fh, offset: int, size: int, accept: Callable[[bytes], bool] | Non
             return pos
 
 
-def read_chunk(chunk: Chunk) -> ChunkTable:
-    """The records whose lines start inside the chunk's range."""
+def read_chunk(chunk: Chunk, hashed: bool = True) -> ChunkTable:
+    """The records whose lines start inside the chunk's range (and, `hashed`, their bytes' digest)."""
     with open(at(chunk.path), "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         start, end = line_start(fh, chunk.start, size), line_start(fh, chunk.end, size)
     data = _range_bytes(at(chunk.path), start, max(0, end - start))
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest() if hashed else ""
     if not data.size or _blank(data):
         return ChunkTable(table_from_columns(pa.array([], pa.int64()), "ns", pa.array([], pa.string()),
                                              chunk.path), digest, data.size)

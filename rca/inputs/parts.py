@@ -62,6 +62,7 @@ class Part:
     start: int = 0
     end: int = 0
     piece_bytes: int = CHUNK_BYTES
+    hashed: bool = True  # digest the bytes: the export's identity, which only the history needs
 
     @property
     def last(self) -> bool:
@@ -202,24 +203,26 @@ def _utf8(data: bytes, cut: bool = False) -> bool:
     return True
 
 
-def plan_parts(files: list[tuple[str, Kind]], chunk_bytes: int, workers: int = 1) -> list[Part]:
+def plan_parts(files: list[tuple[str, Kind]], chunk_bytes: int, workers: int = 1, hashed: bool = True) -> list[Part]:
     """Every file's parts, in input order: byte ranges of plain files, one part per
-    compressed file."""
+    compressed file. `hashed`: each piece's bytes are digested (hashing is a tenth of
+    reading a logcli range, and only the history store asks for the export's identity)."""
     parts: list[Part] = []
     for number, (path, kind) in enumerate(files):
         size = chunk_bytes if kind.format == "logcli-jsonl" else min(chunk_bytes, LOOP_PIECE)
         if kind.compression:
-            parts.append(Part(path, number, len(parts), kind.format, kind.compression, piece_bytes=size))
+            parts.append(Part(path, number, len(parts), kind.format, kind.compression, piece_bytes=size,
+                              hashed=hashed))
             continue
         for chunk in plan(path, size, workers if kind.size > size else 1):  # small files whole
-            parts.append(Part(path, number, len(parts), kind.format, None, chunk.start, chunk.end))
+            parts.append(Part(path, number, len(parts), kind.format, None, chunk.start, chunk.end, hashed=hashed))
     return parts
 
 
 def read_pieces(part: Part, limits: Limits | None = None) -> Iterator[Piece]:
     """The part's pieces, in file order."""
     if part.compression is None and part.format == "logcli-jsonl":
-        read = read_chunk(Chunk(part.path, part.index, part.start, part.end))
+        read = read_chunk(Chunk(part.path, part.index, part.start, part.end), part.hashed)
         yield Piece(read.table, read.digest, 0 if read.table is None else read.table.num_rows)
         return
     if part.compression is None:
@@ -293,7 +296,7 @@ def _taken(buf: bytearray, cut: int) -> bytes:
 
 
 def _piece(data: bytes, part: Part, last: bool) -> Piece:
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest() if part.hashed else ""
     span = data.count(b"\n")
     if part.format == "logcli-jsonl":
         if not data or data.isspace():
