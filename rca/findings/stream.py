@@ -44,6 +44,7 @@ from rca.inputs.groups import group_rows
 from rca.inputs.limits import Limits, cap_lines, current, is_stream, using
 from rca.inputs.parts import Part, Piece, plan_parts, read_pieces, reader_warnings, streamed_files
 from rca.inputs.progress import report
+from rca.inputs.records import LabelSets
 from rca.inputs.spool import at, spooled
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.decode import decode
@@ -110,7 +111,7 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
     """Decode one piece's table and keep what the reduce needs."""
     table, n_cut = cap_lines(piece.table, limits.line_length)
     piece.table = None
-    decoded = decode(table, pack)
+    decoded = decode(table, pack, piece.label_sets)
     facts = row_facts(table, decoded)
     is_anchor, want = latency_anchors(decoded, pack)
     own = latency_from_anchors(facts.ts, np.sort(facts.ts[is_anchor]), want, facts.latency_ms, pack)
@@ -122,7 +123,7 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
     state = ChunkState(
         part.index, True, piece.digest, facts, is_anchor, want, kept_index,
         table.take(pa.array(kept_index)), decoded.take(pa.array(kept_index)),
-        labels=_label_counts(table), cut_lines=n_cut, sub=sub, file=part.file, span=piece.span,
+        labels=_label_counts(table, piece.label_sets), cut_lines=n_cut, sub=sub, file=part.file, span=piece.span,
         rejected=piece.rejected, counts=piece.counts, notes=piece.notes,
         precisions=set(table.column("precision").combine_chunks().drop_null().unique().to_pylist()),
     )
@@ -213,7 +214,15 @@ def _url_rows(rest: pa.Array, table: pa.Table, decoded: pa.Table) -> pa.Table:
     return rows.filter(named)
 
 
-def _label_counts(table: pa.Table) -> dict[tuple[str, str], int]:
+def _label_counts(table: pa.Table, sets: LabelSets | None = None) -> dict[tuple[str, str], int]:
+    """How many rows carry each label pair: counted per label set when the reader gave them."""
+    if sets is not None:
+        out: dict[tuple[str, str], int] = {}
+        for pairs, rows in zip(sets.sets.to_pylist(), np.bincount(sets.of_row, minlength=len(sets.sets)).tolist(),
+                               strict=True):
+            for pair in pairs:
+                out[pair] = out.get(pair, 0) + rows
+        return out
     maps = table.column("labels").combine_chunks()
     if len(maps.keys) == 0:
         return {}

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from rca.inputs.records import struct_to_map, table_from_columns
+from rca.inputs.records import LabelSets, struct_labels, table_from_columns
 from rca.inputs.spool import at
 from rca.inputs.timestamps import iso_array_to_ns
 
@@ -46,6 +46,7 @@ class ChunkTable:
     table: pa.Table | None
     digest: str
     size: int
+    label_sets: LabelSets | None = None
 
 
 def plan(path: str, chunk_bytes: int = CHUNK_BYTES, workers: int = 1) -> list[Chunk]:
@@ -88,7 +89,8 @@ def read_chunk(chunk: Chunk, hashed: bool = True) -> ChunkTable:
     if not data.size or _blank(data):
         return ChunkTable(table_from_columns(pa.array([], pa.int64()), "ns", pa.array([], pa.string()),
                                              chunk.path), digest, data.size)
-    return ChunkTable(columnar(data, chunk.path), digest, data.size)
+    table, sets = labelled_columnar(data, chunk.path)
+    return ChunkTable(table, digest, data.size, sets)
 
 
 def _range_bytes(path: str, start: int, length: int) -> pa.Buffer:
@@ -116,29 +118,35 @@ def _blank(data: pa.Buffer) -> bool:
 
 
 def columnar(data: bytes | pa.Buffer, path: str) -> pa.Table | None:
+    return labelled_columnar(data, path)[0]
+
+
+def labelled_columnar(data: bytes | pa.Buffer, path: str) -> tuple[pa.Table | None, LabelSets | None]:
+    """The records of logcli JSONL bytes (None: not readable column by column), and their
+    labels as label sets (None: none, or too varied)."""
     try:
         raw = pj.read_json(pa.BufferReader(data), read_options=pj.ReadOptions(block_size=_BLOCK),
                            parse_options=pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return None
+        return None, None
     if set(raw.column_names) - {"timestamp", "line", "labels"} or raw.num_rows == 0:
-        return None
+        return None, None
     if raw.column("line").null_count or raw.column("timestamp").null_count:
-        return None
+        return None, None
     if "labels" in raw.column_names and not pa.types.is_struct(raw.column("labels").type):
-        return None
+        return None, None
     try:
         for name in ("line", "labels"):
             if name in raw.column_names:
                 for part in raw.column(name).chunks:
                     part.validate(full=True)  # Arrow does not check UTF-8 while parsing
     except pa.ArrowInvalid:
-        return None
+        return None, None
     ts, failures = iso_array_to_ns(raw.column("timestamp"))
     if failures:
-        return None
+        return None, None
     ts_np = ts.to_numpy()
     precision = pc.if_else(pa.array(ts_np % 1_000_000_000 == 0), "s", "ns")
-    labels = struct_to_map(raw.column("labels")) if "labels" in raw.column_names else None
+    labels, sets = struct_labels(raw.column("labels")) if "labels" in raw.column_names else (None, None)
     return table_from_columns(ts, precision, raw.column("line"), path, labels=labels,
-                              record=pa.array(np.arange(raw.num_rows, dtype=np.int64)))
+                              record=pa.array(np.arange(raw.num_rows, dtype=np.int64))), sets

@@ -25,7 +25,7 @@ import pyarrow as pa
 from rca.errors import InputError
 from rca.inputs.ahead import ahead
 from rca.inputs.chunks import CHUNK_BYTES, Chunk, line_start, plan, read_chunk
-from rca.inputs.chunks import columnar as logcli_columnar
+from rca.inputs.chunks import labelled_columnar
 from rca.inputs.cores import on_worker_thread, spare_cores
 from rca.inputs.detect import detect, not_a_log
 from rca.inputs.limits import Budget, Limits, current, is_stream
@@ -33,7 +33,7 @@ from rca.inputs.readers.loggers import (is_line_ndjson, ndjson_lines, ndjson_war
                                         text_lines, text_warnings)
 from rca.inputs.readers.ndjson_columns import ndjson_columns
 from rca.inputs.readers.text_columns import text_columns
-from rca.inputs.records import table_from_columns
+from rca.inputs.records import LabelSets, table_from_columns
 from rca.inputs.spool import at, spool, spool_member, spooled
 from rca.inputs.sniff import BZIP2, GZIP, XZ, ZIP, ZSTD, is_plain_text, looks_binary
 
@@ -80,6 +80,7 @@ class Piece:
     rejected: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    label_sets: LabelSets | None = None  # the table's labels as their distinct sets, when read so
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,8 @@ def read_pieces(part: Part, limits: Limits | None = None) -> Iterator[Piece]:
     """The part's pieces, in file order."""
     if part.compression is None and part.format == "logcli-jsonl":
         read = read_chunk(Chunk(part.path, part.index, part.start, part.end), part.hashed)
-        yield Piece(read.table, read.digest, 0 if read.table is None else read.table.num_rows)
+        yield Piece(read.table, read.digest, 0 if read.table is None else read.table.num_rows,
+                    label_sets=read.label_sets)
         return
     if part.compression is None:
         yield _piece(_plain_range(part), part, last=part.last)
@@ -302,8 +304,8 @@ def _piece(data: bytes, part: Part, last: bool) -> Piece:
         if not data or data.isspace():
             return Piece(table_from_columns(pa.array([], pa.int64()), "ns", pa.array([], pa.string()), part.path),
                          digest)
-        table = logcli_columnar(data, part.path)
-        return Piece(table, digest, 0 if table is None else table.num_rows)
+        table, sets = labelled_columnar(data, part.path)
+        return Piece(table, digest, 0 if table is None else table.num_rows, label_sets=sets)
     if not _utf8(data):
         return Piece(None, digest)  # the whole read replaces the bytes and says how many
     if part.format == "ndjson":

@@ -113,19 +113,37 @@ def empty_maps(n: int) -> pa.Array:
     return pa.MapArray.from_arrays(offsets, pa.array([], pa.string()), pa.array([], pa.string()))
 
 
+@dataclass
+class LabelSets:
+    """A label column as its few distinct label sets and each row's set: what is worked out
+    from labels (their counts, a component or category they name) is worked out once per set."""
+
+    sets: pa.Array  # one sorted string map per distinct set
+    of_row: np.ndarray  # each row's set
+
+    def maps(self) -> pa.Array:
+        return self.sets.take(pa.array(self.of_row))
+
+
 def struct_to_map(struct: pa.Array | pa.ChunkedArray, order: np.ndarray | None = None) -> pa.Array:
     """Turn a struct column (JSON objects whose keys vary row to row) into a sorted string map.
+    With `order`, the result comes out in that row order (one take instead of two)."""
+    return struct_labels(struct, order)[0]
+
+
+def struct_labels(struct: pa.Array | pa.ChunkedArray,
+                  order: np.ndarray | None = None) -> tuple[pa.Array, LabelSets | None]:
+    """A struct column as a sorted string map, and as its label sets (None: too varied to enumerate).
 
     Label sets repeat: a stream's labels are on every one of its lines. So each field is
     dictionary-encoded, each row's combination of codes becomes one number, the few distinct
-    combinations are built as maps, and every row takes its combination's map. With `order`,
-    the result comes out in that row order (one take instead of two).
+    combinations are built as maps, and every row takes its combination's map.
     """
     if isinstance(struct, pa.ChunkedArray):
         struct = struct.combine_chunks()
     n = len(struct)
     if not pa.types.is_struct(struct.type) or struct.type.num_fields == 0 or n == 0:
-        return empty_maps(n)
+        return empty_maps(n), None
     names = sorted(struct.type.field(i).name for i in range(struct.type.num_fields))
     parent_valid = struct.is_valid()
     combo = np.zeros(n, dtype=np.int64)
@@ -142,7 +160,7 @@ def struct_to_map(struct: pa.Array | pa.ChunkedArray, order: np.ndarray | None =
         size = len(encoded.dictionary) + 1
         radix *= size
         if radix > 2**62:
-            return _struct_to_map_rowwise(struct, names)
+            return _struct_to_map_rowwise(struct, names), None
         combo = combo * size + codes
         dictionaries.append((name, encoded.dictionary.to_pylist(), size))
     encoded_combo = pa.array(combo).dictionary_encode()
@@ -157,7 +175,8 @@ def struct_to_map(struct: pa.Array | pa.ChunkedArray, order: np.ndarray | None =
             if code:
                 entries.append((name, values[code - 1]))
         maps.append(sorted(entries))
-    return pa.array(maps, STRING_MAP).take(pa.array(inverse))
+    sets = LabelSets(pa.array(maps, STRING_MAP), inverse)
+    return sets.maps(), sets
 
 
 def _struct_to_map_rowwise(struct: pa.Array, names: list[str]) -> pa.Array:

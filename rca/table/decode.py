@@ -25,6 +25,7 @@ import regex
 from rca.compiled import compiled
 from rca.inputs.cores import on_worker_thread, spare_cores
 from rca.inputs.fields import first, lookup
+from rca.inputs.records import LabelSets
 from rca.inputs.timestamps import strip_leading_time
 from rca.knowledge.pack import Pack, lookalike_host
 from rca.table.redact import clip
@@ -743,18 +744,26 @@ def _label_status(labels: _LabelEntries, pack: Pack) -> pa.Array:
                               pa.scalar(None, pa.string())), pa.int32())
 
 
-def decode(table: pa.Table, pack: Pack) -> pa.Table:
-    """Decoded columns for every row of a canonical table (same length, same order)."""
+def decode(table: pa.Table, pack: Pack, label_sets: LabelSets | None = None) -> pa.Table:
+    """Decoded columns for every row of a canonical table (same length, same order).
+    `label_sets`: the table's labels as their distinct sets, each looked up once."""
     n = table.num_rows
     if n == 0:
         return COLUMNS.empty_table()
     uniques, indices = _distinct(table.column("line"))
     out = _decode_distinct(uniques, pack).take(indices)
     # Labels fill what the line did not say: component, category, status.
-    labels = _LabelEntries(table.column("labels").combine_chunks())
-    label_component = labels.column(pack.label_keys.get("component", []))
-    category = pc.coalesce(out.column("category"), _label_category(labels, pack))
-    status = pc.coalesce(out.column("status"), _label_status(labels, pack))
+    if label_sets is not None and len(label_sets.of_row) == n:
+        labels, of_row = _LabelEntries(label_sets.sets), pa.array(label_sets.of_row)
+    else:
+        labels, of_row = _LabelEntries(table.column("labels").combine_chunks()), None
+
+    def each_row(values: pa.Array) -> pa.Array:
+        return values if of_row is None else values.take(of_row)
+
+    label_component = each_row(labels.column(pack.label_keys.get("component", [])))
+    category = pc.coalesce(out.column("category"), each_row(_label_category(labels, pack)))
+    status = pc.coalesce(out.column("status"), each_row(_label_status(labels, pack)))
     component = pc.coalesce(out.column("component"), label_component, _file_component(table))
     # What answered: the factory for factory-call lines, the database for SQL, else the service.
     none = pa.scalar(None, pa.string())
