@@ -160,7 +160,8 @@ def struct_labels(struct: pa.Array | pa.ChunkedArray,
         size = len(encoded.dictionary) + 1
         radix *= size
         if radix > 2**62:
-            return _struct_to_map_rowwise(struct, names), None
+            maps = _struct_to_map_rowwise(struct, names)
+            return (maps if order is None else maps.take(pa.array(order))), None
         combo = combo * size + codes
         dictionaries.append((name, encoded.dictionary.to_pylist(), size))
     encoded_combo = pa.array(combo).dictionary_encode()
