@@ -117,10 +117,6 @@ def _blank(data: pa.Buffer) -> bool:
     return bool(np.isin(np.frombuffer(data, dtype=np.uint8), _SPACE).all())
 
 
-def columnar(data: bytes | pa.Buffer, path: str) -> pa.Table | None:
-    return labelled_columnar(data, path)[0]
-
-
 def labelled_columnar(data: bytes | pa.Buffer, path: str) -> tuple[pa.Table | None, LabelSets | None]:
     """The records of logcli JSONL bytes (None: not readable column by column), and their
     labels as label sets (None: none, or too varied)."""

@@ -315,14 +315,16 @@ def decode_line(text: str, pack: Pack) -> Decoded:
                 and not lookalike_host(found[0], pack):
             d.link, d.link_key = found[0], key
             break
+    mentioned: set[str] = set()  # every URL the decoded strings hold
     for s in _strings(obj):
         if "://" in s:
             for url in find_urls(s):
+                mentioned.add(url)
                 if url not in d.urls:
                     d.urls.append(url)
     if answer is not obj:
         said = {url for s in _strings(answer) if "://" in s for url in find_urls(s)}
-        asked = {url for s in _strings(obj) if "://" in s for url in find_urls(s)} - said
+        asked = mentioned - said
         _links_from_urls(d, pack, [url for url in d.urls if url not in asked])
     else:
         _links_from_urls(d, pack)
