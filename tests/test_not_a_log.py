@@ -4,6 +4,8 @@ turned into a made-up incident."""
 
 from __future__ import annotations
 
+import json
+
 from fixtures import generate
 from fixtures.generate import Chaos
 from rca.findings.pipeline import analyze
@@ -73,3 +75,20 @@ def test_rcas_own_findings_given_as_input_are_named_and_pointed_at_attach(rca, t
     run = rca("analyze", str(findings))
     assert run.code == 2
     assert "rca's findings JSON" in _one_line(run) and "rca attach" in run.stderr
+
+
+def test_a_prometheus_style_error_answer_is_named_with_its_message(rca, tmp_path):
+    path = tmp_path / "query.json"
+    path.write_text('{"status":"error","errorType":"bad_data","error":"parse error at line 1, col 4"}\n')
+    run = rca("analyze", str(path))
+    assert run.code == 2
+    assert "error message saved instead of logs" in _one_line(run) and "parse error at line 1" in run.stderr
+
+
+def test_a_single_log_record_with_status_and_error_keys_is_read_as_a_log(rca, tmp_path):
+    path = tmp_path / "payments.ndjson"
+    path.write_text('{"status":"error","error":"payment declined for order 12"}\n')
+    run = rca("analyze", str(path), "-f", "json")
+    assert run.code == 0, run.stderr
+    (read,) = json.loads(run.stdout)["inputs"]
+    assert (read["format"], read["records"]) == ("ndjson", 1)

@@ -25,7 +25,8 @@ _LOKI_ERROR = LazyRegex(
 
 
 # The keys of an error answer saved as the export: Grafana's (message, traceID, messageId,
-# statusCode) and a Prometheus-style API's (status "error", errorType, error).
+# statusCode) and a Prometheus-style API's (status "error", errorType, error). Each form needs
+# its marker key (traceID, errorType): a log record may well be `{"status":"error","error":…}`.
 _ERROR_KEYS = frozenset({"message", "messageId", "traceID", "statusCode", "status", "error", "errorType", "warnings"})
 _HTML_PAGE = LazyRegex(rb"^(?:<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])", regex.IGNORECASE)
 
@@ -36,7 +37,7 @@ def _error_document(obj: dict) -> str | None:
         return None
     if "traceID" in obj and isinstance(obj.get("message"), str):
         return f"Grafana: {obj['message']}"[:300]
-    if obj.get("status") == "error" and isinstance(obj.get("error"), str):
+    if obj.get("status") == "error" and "errorType" in obj and isinstance(obj.get("error"), str):
         return obj["error"][:300]
     return None
 
