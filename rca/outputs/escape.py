@@ -21,10 +21,18 @@ _NEWLINES = compiled(r"\r\n|[\r\n\u2028\u2029\x85]")
 _MD_INLINE = compiled(r"([\\`\[\]|])")
 _MD_TEXT_INLINE = compiled(r"([\\`\[\]|*_~])")
 # Where GitHub's Markdown turns bare text into a link (`https://…`, `www.…`): an escaped `:`
-# or `.` there renders as itself and links nothing.
-_AUTOLINK = compiled(r"(?i)(?<=\b(?:https?|ftp))(?=://)|(?<=\bwww)(?=\.)")
-# ...and those that only matter at the start of a line (headings, quotes, lists, rules).
-_MD_LINE_START = compiled(r"^(\s*)([#>+=~*-]|\d+[.)])")
+# or `.` there renders as itself and links nothing (escaped wherever they follow, since `_` or
+# `*` before them ends a word for the renderer but not for `\b`).
+_AUTOLINK = compiled(r"(?i)(?<=(?:https?|ftp))(?=://)|(?<=www)(?=\.)")
+# GitHub links an e-mail address (and `mailto:`/`xmpp:` text) whatever is escaped in it: its
+# autolinker reads the text after escapes are undone. So these are shown as code spans,
+# which link nothing; a run of them is one span (two side by side would merge backticks).
+_EMAIL = compiled(r"((?:(?i:mailto|xmpp):)?[A-Za-z0-9.+_/-]*@[A-Za-z0-9_.@+/-]*\.[A-Za-z0-9_.@+/-]*"
+                  r"|(?i:mailto|xmpp):[A-Za-z0-9.+_@/-]*)")
+# ...and those that only matter at the start of a line (headings, quotes, lists, rules; an
+# ordered list's number cannot be escaped, its `.` or `)` can).
+_MD_LINE_START = compiled(r"^([#>+=~*-])")
+_MD_ORDERED_START = compiled(r"^(\d+)([.)])")
 # ESC sequences (CSI, OSC up to BEL or ST, two-character), then any other control or
 # bidi-override character.
 _TERM_SEQUENCES = compiled(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_]?)|\x9b[0-?]*[ -/]*[@-~]"
@@ -51,10 +59,16 @@ def md_text(value: object) -> str:
 @functools.lru_cache(maxsize=1 << 16)
 def _md_text(text: str) -> str:
     """Cached: a report of many incidents escapes the same few thousand values again and again."""
-    text = one_line(_CONTROLS.sub("", text))
+    # Outer whitespace is dropped, as a renderer would: leading spaces would indent a line
+    # into a code block, trailing ones end it with a hard break.
+    parts = _EMAIL.split(one_line(_CONTROLS.sub("", text)).strip())
+    text = "".join(md_code(part) if i % 2 else _md_inline_text(part) for i, part in enumerate(parts))
+    return _MD_ORDERED_START.sub(r"\1\\\2", _MD_LINE_START.sub(r"\\\1", text))
+
+
+def _md_inline_text(text: str) -> str:
     text = _AUTOLINK.sub("\\\\", _MD_TEXT_INLINE.sub(r"\\\1", text))
-    text = _HTML_START.sub("&lt;", _ENTITY.sub("&amp;", text))
-    return _MD_LINE_START.sub(r"\1\\\2", text)
+    return _HTML_START.sub("&lt;", _ENTITY.sub("&amp;", text))
 
 
 def md_code(value: object) -> str:
