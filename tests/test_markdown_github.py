@@ -55,3 +55,16 @@ def test_log_text_in_a_table_cell_stays_in_its_cell_with_no_link(text):
     cells = regex.findall(r"<td>(.*?)</td>", page, flags=regex.DOTALL)
     assert "<a " not in page and len(cells) == 2 and cells[1] == "me", (text, md_text(text), page)
     assert " ".join(html.unescape(regex.sub(r"<[^>]*>", "", cells[0])).split()) == " ".join(one_line(text).split())
+
+
+def test_a_report_rendered_by_github_links_only_the_remediation_link(tmp_path):
+    from rca.findings.pipeline import analyze
+    from rca.outputs.report import markdown
+    from tests.test_hostile_output import hostile_export
+
+    message = "Contact d@jwt.com or mailto:ops@evil.example, see www.evil.example, https://evil.example/x, [x](https://e.example)"
+    report = markdown(analyze([str(hostile_export(tmp_path / "logs.json", message=message))]))
+    page = cmarkgfm.github_flavored_markdown_to_html(report, options=Options.CMARK_OPT_UNSAFE)
+    assert "evil.example" in page
+    assert set(regex.findall(r'<a href="([^"]*)"', page)) == {
+        "https://pizza-factory.cs329.click/api/support/****/report/k3q9z7mf"}
