@@ -57,13 +57,14 @@ def make_events(lines: int) -> list[generate.Event]:
     return out
 
 
-def measure(kind: str, path: Path, repeat: int, child: str = CHILD) -> dict:
+def measure(kind: str, path: Path, repeat: int, child: str = CHILD, env: dict[str, str] | None = None,
+            args: tuple[str, ...] = ()) -> dict:
     """The fastest of `repeat` runs of the `child` script, each a fresh process (so its peak
     memory is its own); the script prints its result as JSON."""
     runs = []
     for _ in range(repeat):
-        proc = subprocess.run([sys.executable, "-c", child, kind, str(path)], capture_output=True,
-                              text=True, cwd=ROOT, check=True)
+        proc = subprocess.run([sys.executable, "-c", child, kind, str(path), *args], capture_output=True,
+                              text=True, cwd=ROOT, check=True, env=env)
         runs.append(json.loads(proc.stdout))
     return min(runs, key=lambda r: r["seconds"])
 
