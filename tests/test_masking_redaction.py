@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -105,7 +107,8 @@ _PIECES = ["password", "PassWord", "pwd", "secret", "api_key", "ApiKey", "token"
            "Authorization", "credentials", "bearer ", "Basic ", "AccountKey=", "?", "&", "=", ":", ": ", "@", "://",
            "https://", "host", "/", " ", '"', "'", '\\"', ",", "}", "{", "ſ", "é", "is ", "x", "Hunter2Planted",
            "eyJhbGciOiJIUzI1NiJ9", ".eyJzdWIiOiJ4In0", ".c2lnbmF0dXJl", "AKIAQ3EGUJX7PLANTED2", "sk_live_",
-           "0123456789abcdef", "-us1", "glsa_", "ghp_", "xoxb-", "sk-", "npm_", "SG.", "-----BEGIN RSA PRIVATE KEY-----"]
+           "0123456789abcdef", "-us1", "glsa_", "ghp_", "xoxb-", "sk-", "npm_", "SG.", "-----BEGIN RSA PRIVATE KEY-----",
+           "/api/support/", "/API/Support/", "apiKey=", "APIKEY=", "deadxe", "XEDEAD"]
 
 
 def _every_rule(text: str) -> str:
@@ -132,6 +135,44 @@ def test_each_rules_needs_are_spelled_in_its_pattern():
             assert need == need.lower() and need in rule["pattern"].replace("\\", "").lower(), (rule["kind"], need)
 
 
+def test_each_pack_secret_needs_are_spelled_in_its_pattern():
+    import json
+    from importlib.resources import files
+
+    raw = json.loads(files("rca.knowledge").joinpath("packs/jwt-pizza.json").read_text(encoding="utf-8"))
+    for rule in raw["secret_url_patterns"]:
+        for need in rule["needs"]:
+            assert need == need.lower() and need in rule["pattern"].replace("\\", "").lower(), need
+
+
+def test_a_pack_secret_is_masked_in_any_text_that_holds_it():
+    key = "0123456789abcdef0123456789abcdef"
+    assert key not in redact(f"GET https://pizza-factory.cs329.click/api/support/{key}/report/x")
+    assert "Hunter2Planted" not in redact("POST /order?apiKey=Hunter2Planted&x=1")
+
+
 @pytest.mark.parametrize("text", ["PASSWORD=Hunter2Planted", "paſsword=Hunter2Planted", "é password=Hunter2Planted"])
 def test_a_keyword_in_any_case_or_spelling_is_masked(text):
     assert "Hunter2Planted" not in redact(text)
+
+
+def test_a_packs_secret_pattern_is_masked_given_alone_or_with_needs_in_any_case(tmp_path):
+    from rca.knowledge.pack import load_pack
+
+    line = "GET /x?Ticket=Hunter2Planted"
+    assert "Hunter2Planted" in redact(line)  # no catalogue rule knows this parameter
+    for entry in ["(?<=Ticket=)\\w+", {"pattern": "(?<=Ticket=)\\w+", "needs": ["Ticket="]}]:
+        path = tmp_path / "pack.json"
+        path.write_text(json.dumps({"name": "p", "secret_url_patterns": [entry]}), encoding="utf-8")
+        assert "Hunter2Planted" not in redact(line, load_pack(path)), entry
+
+
+def test_a_malformed_secret_pattern_entry_is_a_usage_error(tmp_path):
+    from rca.errors import UsageError
+    from rca.knowledge.pack import load_pack
+
+    path = tmp_path / "pack.json"
+    for entry in [5, {"needs": ["x"]}, {"pattern": "x", "needs": "x"}]:
+        path.write_text(json.dumps({"name": "p", "secret_url_patterns": [entry]}), encoding="utf-8")
+        with pytest.raises(UsageError, match="not a usable knowledge pack"):
+            load_pack(path)

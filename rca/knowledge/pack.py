@@ -66,6 +66,8 @@ class Pack:
     resolution_idle: regex.Pattern[str]
     resolution_rejected: regex.Pattern[str]
     secret_url: tuple[regex.Pattern[str], ...]
+    # Per secret_url pattern, text it cannot match without (lower case, any one; empty: none known).
+    secret_url_needs: tuple[tuple[str, ...], ...]
     bad_jwt_prefixes: tuple[str, ...]
     # A JWT that starts with one of those prefixes: a secret to mask and a template variable.
     forged_jwt: regex.Pattern[str] | None
@@ -115,6 +117,7 @@ def _compile_pack(raw: dict[str, Any], pattern: Callable[..., Any] = regex.compi
         for n in raw.get("noise", [])
     )
     forged_jwt = _forged_jwt(raw.get("bad_jwt_prefixes", ()), pattern)
+    secret_url = [_with_needs(entry) for entry in raw.get("secret_url_patterns", ())]
     return Pack(
         name=raw["name"],
         fields=raw.get("fields", {}),
@@ -129,7 +132,8 @@ def _compile_pack(raw: dict[str, Any], pattern: Callable[..., Any] = regex.compi
         resolution=_any_of(raw.get("resolution_messages", []), pattern),
         resolution_idle=_any_of(raw.get("resolution_idle_messages", []), pattern),
         resolution_rejected=_any_of(raw.get("resolution_rejected_messages", []), pattern),
-        secret_url=tuple(pattern(p) for p in raw.get("secret_url_patterns", ())),
+        secret_url=tuple(pattern(p) for p, _ in secret_url),
+        secret_url_needs=tuple(needs for _, needs in secret_url),
         bad_jwt_prefixes=tuple(raw.get("bad_jwt_prefixes", ())),
         forged_jwt=forged_jwt,
         slow_latency_ms=float(raw.get("slow_latency_ms", 20000)),
@@ -151,6 +155,19 @@ def _compile_pack(raw: dict[str, Any], pattern: Callable[..., Any] = regex.compi
         text_status=pattern(raw["text_status"]) if raw.get("text_status") else None,
         template_variables=_template_variables(raw, pattern, forged_jwt),
     )
+
+
+def _with_needs(entry: Any) -> tuple[str, tuple[str, ...]]:
+    """A pattern entry, given alone or as {"pattern", "needs"}: its pattern and the text it
+    cannot match without (any one of it, compared lower-cased: a rule whose needs are absent
+    is skipped, so a need in another case must not hide the secret)."""
+    if isinstance(entry, str):
+        return entry, ()
+    needs = entry.get("needs", []) if isinstance(entry, dict) else None
+    if not (isinstance(entry, dict) and isinstance(entry.get("pattern"), str) and isinstance(needs, list)
+            and all(isinstance(n, str) and n for n in needs)):
+        raise ValueError(f"a pattern entry is a string or {{\"pattern\": ..., \"needs\": [...]}}, not {entry!r:.80}")
+    return entry["pattern"], tuple(n.lower() for n in needs)
 
 
 def _forged_jwt(prefixes: list[str], pattern: Callable[..., Any]) -> regex.Pattern[str] | None:

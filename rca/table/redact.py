@@ -24,8 +24,8 @@ CATALOGUE = json.loads(files("rca.knowledge").joinpath("secrets.json").read_text
 MASK: str = CATALOGUE["mask"]
 # (pattern, replacement, needs): `needs` is text the pattern cannot match without, any one
 # of it (lower case; empty: the rule runs on every text).
-_RULES: list[tuple[regex.Pattern[str], str, tuple[str, ...]]] = [
-    (compiled(r["pattern"]), r["replace"], tuple(r.get("needs", ()))) for r in CATALOGUE["rules"]]
+_RULES: list[tuple[regex.Pattern[str], str, frozenset[str]]] = [
+    (compiled(r["pattern"]), r["replace"], frozenset(r.get("needs", ()))) for r in CATALOGUE["rules"]]
 _SENSITIVE_KEY = compiled(CATALOGUE["sensitive_keys"])
 _ENV_SECRET = compiled(CATALOGUE["env_names"])
 _GIVEN: set[str] = set()
@@ -43,19 +43,29 @@ def _known_secrets(snapshot: tuple[tuple[str, str], ...], given: frozenset[str])
     return tuple(sorted(found, key=len, reverse=True))
 
 
-_PACK_RULES: dict[int, tuple[Pack, list[tuple[regex.Pattern[str], str, tuple[str, ...]]]]] = {}
+Rule = tuple[regex.Pattern[str], str, frozenset[str]]
+_PACK_RULES: dict[int, tuple[Pack, list[Rule], tuple[str, ...]]] = {}
 
 
-def _pack_rules(pack: Pack) -> list[tuple[regex.Pattern[str], str, tuple[str, ...]]]:
+def _pack_rules(pack: Pack) -> list[Rule]:
     """The pack's own secrets: its links' key patterns and its services' forged-token prefixes."""
+    return _rules(pack)[0][:len(pack.secret_url) + (pack.forged_jwt is not None)]
+
+
+def _rules(pack: Pack) -> tuple[list[Rule], tuple[str, ...]]:
+    """The pack's rules then the catalogue's, in the order they are applied, and every word
+    any of them needs (each text is searched for each word once, not once per rule)."""
     cached = _PACK_RULES.get(id(pack))
     if cached is not None and cached[0] is pack:
-        return cached[1]
-    rules = [(pattern, MASK, ()) for pattern in pack.secret_url]
+        return cached[1], cached[2]
+    rules = [(pattern, MASK, frozenset(needs)) for pattern, needs in zip(pack.secret_url, pack.secret_url_needs,
+                                                                           strict=True)]
     if pack.forged_jwt is not None:
-        rules.append((pack.forged_jwt, "[REDACTED:jwt]", tuple(p.lower() for p in pack.bad_jwt_prefixes)))
-    _PACK_RULES[id(pack)] = (pack, rules)
-    return rules
+        rules.append((pack.forged_jwt, "[REDACTED:jwt]", frozenset(p.lower() for p in pack.bad_jwt_prefixes)))
+    rules += _RULES
+    words = tuple(sorted({word for _, _, needs in rules for word in needs}))
+    _PACK_RULES[id(pack)] = (pack, rules, words)
+    return rules, words
 
 
 def known_secrets() -> tuple[str, ...]:
@@ -69,18 +79,27 @@ def redact(text: str, pack: Pack | None = None, secrets: tuple[str, ...] | None 
     `known_secrets()` of the caller's walk, read now when not given). Idempotent."""
     if not text:
         return text
-    lowered = text.lower() if text.isascii() else None
-    for rules in (_pack_rules(pack or default_pack()), _RULES):
-        for pattern, repl, needs in rules:
-            if needs and lowered is not None and not any(n in lowered for n in needs):
-                continue  # an ASCII text without what the rule needs (in any case) cannot match
-            text, changed = pattern.subn(repl, text)
-            if changed:
-                lowered = text.lower() if text.isascii() else None
+    rules, words = _rules(pack or default_pack())
+    present = _present(text, words)
+    for pattern, repl, needs in rules:
+        if needs and present is not None and needs.isdisjoint(present):
+            continue  # an ASCII text without what the rule needs (in any case) cannot match
+        text, changed = pattern.subn(repl, text)
+        if changed:
+            present = _present(text, words)
     for secret in known_secrets() if secrets is None else secrets:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def _present(text: str, words: tuple[str, ...]) -> set[str] | None:
+    """The needed words an ASCII text holds in any case; None for other text, which every
+    rule is tried on ((?i) folds e.g. the long s into s)."""
+    if not text.isascii():
+        return None
+    lowered = text.lower()
+    return {word for word in words if word in lowered}
 
 
 def sensitive_key(key: object) -> bool:
