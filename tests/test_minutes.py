@@ -42,6 +42,12 @@ def test_signature_rows_count_only_when_they_are_requests_with_a_time():
     assert 1 not in series.by_cluster  # its only row is no request: no bars for it
 
 
+def test_signatures_without_a_counted_row_have_no_bars():
+    traffic = _traffic([T0, 0], [False, True], [1, 1])
+    series = with_signatures(request_minutes(traffic), traffic, [np.array([0]), np.array([1])])
+    assert series.bins == 1 and dict(series.by_cluster) == {}
+
+
 def test_an_export_without_requests_charts_every_signature_row_as_its_requests():
     traffic = _traffic([T0, T0 + 70 * S, T0 + 80 * S], [False, False, False], [np.nan] * 3)
     series = with_signatures(request_minutes(traffic), traffic, [np.array([0, 2]), np.array([1])])

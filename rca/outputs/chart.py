@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -64,28 +65,31 @@ def worst_minute(p95: np.ndarray, minutes: int) -> np.ndarray:
     return out
 
 
-def drawn_series(f: Findings, by_cluster: dict[int, np.ndarray]) -> list[tuple[str, str, bool, np.ndarray]]:
+def drawn_series(f: Findings, by_cluster: Mapping[int, np.ndarray]) -> list[tuple[str, str, bool, np.ndarray]]:
     """(legend label, hover name, routine, per-minute counts) of each series the failure
     panel draws, largest signatures first: new signatures by name up to one per strong colour
-    and routine ones up to NAMED_ROUTINE, the rest of each summed into one "more" series."""
+    and routine ones up to NAMED_ROUTINE, the rest of each summed into one "more" series
+    (as they come: a varied export has ~1,200 signatures of ~13,000 minutes each)."""
     named: list[tuple[str, str, bool, np.ndarray]] = []
-    rest = {False: [], True: []}
+    rest: dict[bool, list] = {False: [0, None], True: [0, None]}  # how many, their sum
     room = {False: len(STRONG) - 1, True: NAMED_ROUTINE}
     for i, c in enumerate(f.clusters):
         counts = by_cluster.get(i)
         if counts is None:
             continue
         if room[c.routine] == 0:
-            rest[c.routine].append(counts)
+            more = rest[c.routine]
+            more[0] += 1
+            more[1] = counts if more[1] is None else more[1] + counts
             continue
         room[c.routine] -= 1
         flags = f" [{', '.join(c.flags)}]" if c.flags else ""
         label = f"{'routine: ' if c.routine else ''}{c.status or ''} {c.template[:44]}{flags}"
         named.append((label, f"{c.id} {c.status or ''} {c.template[:60]}", c.routine, counts))
-    for routine, more in rest.items():
-        if more:
-            what = f"{len(more)} more {'routine' if routine else 'new'} signatures"
-            named.append((('routine: ' if routine else '') + what, what, routine, np.sum(more, axis=0)))
+    for routine, (count, total) in rest.items():
+        if count:
+            what = f"{count} more {'routine' if routine else 'new'} signatures"
+            named.append((('routine: ' if routine else '') + what, what, routine, total))
     return named
 
 
