@@ -1,6 +1,6 @@
 """Memory of `rca analyze` as exports grow: peak RSS and time for 1M and 10M-line logcli JSONL.
 
-    python bench/memory.py [--lines 1000000,10000000] [--keep DIR] [--kind logcli|logcli-gz|ndjson|ndjson-gz] [--whole]
+    python bench/memory.py [--lines 1000000,10000000] [--keep DIR] [--kind KIND] [--whole]
 
 The export is written as a stream (never held in memory): hours of simulated JWT Pizza
 traffic, newest first, every request line distinct (a trace id and a fresh session token
@@ -12,8 +12,11 @@ whole peak is higher, it was in the reduce. Target: 10M lines (3.7 GB) in <= 2 G
 time growing linearly.
 `--kind` writes the same traffic gzip-compressed, or as pino-style NDJSON (the JWT Pizza
 logger's objects with time, level and labels: `fixtures.generate.ndjson`'s shape), plain
-or gzip-compressed; the floor then parses the same (decompressed) stream. `--whole` also
-analyses the export read whole, as before these inputs streamed.
+or gzip-compressed; the floor then parses the same (decompressed) stream. `logcli-text`,
+`grafana-txt` and `grafana-csv` write the same records as logcli's default output, Grafana's
+TXT download (a header, no per-row labels) and its CSV download (label columns); their floor
+is reading the file's lines (TXT, logcli text) or Arrow's streaming CSV reader (CSV).
+`--whole` also analyses the export read whole, as before these inputs streamed.
 """
 
 from __future__ import annotations
@@ -35,7 +38,19 @@ CHILD = r"""
 import json, resource, sys, time
 kind, path = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
-if kind == "baseline":
+if kind == "baseline" and path.endswith(".csv"):
+    import pyarrow.csv as pc
+    rows, incidents, map_mb = 0, None, None
+    for batch in pc.open_csv(path, read_options=pc.ReadOptions(block_size=1 << 24),
+                             parse_options=pc.ParseOptions(newlines_in_values=True)):
+        rows += batch.num_rows
+elif kind == "baseline" and path.endswith(".txt"):
+    rows, incidents, map_mb = 0, None, None
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 24), b""):
+            rows += block.count(b"\n")
+    rows -= 5 if path.endswith(".grafana.txt") else 0  # the header and the blank lines after it
+elif kind == "baseline":
     import pyarrow as pa
     import pyarrow.json as pj
     rows, incidents = 0, None
@@ -131,6 +146,8 @@ def as_kind(path: Path, kind: str) -> Path:
 
     if kind == "logcli":
         return path
+    if kind in TEXT_KINDS:
+        return _as_text(path, kind)
     target = path
     if kind.startswith("ndjson"):
         target = path.with_suffix(".ndjson")
@@ -155,6 +172,41 @@ def as_kind(path: Path, kind: str) -> Path:
     return target
 
 
+TEXT_KINDS = ("logcli-text", "grafana-txt", "grafana-csv")
+
+
+def _as_text(path: Path, kind: str) -> Path:
+    """The logcli export rewritten as logcli's default text output, or Grafana's TXT or CSV
+    download (newest first, as they are written), a record at a time."""
+    import csv
+
+    target = path.with_suffix({"logcli-text": ".logcli.txt", "grafana-txt": ".grafana.txt",
+                               "grafana-csv": ".grafana.csv"}[kind])
+    keys = ("component", "level", "type")
+    with open(path, encoding="utf-8") as src, open(target, "w", encoding="utf-8", newline="") as out:
+        if kind == "grafana-txt":
+            out.write('Common labels: {"service_name":"jwt-pizza-service"}\nLine limit: "5000000 (all returned)"\n'
+                      'Total bytes processed: "1.2 GB"\n\n\n')
+        writer = csv.writer(out, lineterminator="\r\n")
+        if kind == "grafana-csv":
+            out.write(",".join(f'"{h}"' for h in ("Date", "Time", "Line", "tsNs", "id", *keys)) + "\r\n")
+        for number, raw in enumerate(src):
+            record = json.loads(raw)
+            stamp, line, labels = record["timestamp"], record["line"], record["labels"]
+            if kind == "logcli-text":
+                pairs = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(labels.items()))
+                out.write(f"{stamp} {{{pairs}}} {line.strip()}\n")
+                continue
+            ms = _ms(stamp)
+            if kind == "grafana-txt":
+                out.write(f"{ms}\t{stamp}\t{line}\n")
+            else:
+                writer.writerow([stamp, ms, line, ms * 1_000_000, f"{ms * 1_000_000}_{number:08x}",
+                                 *(labels.get(k, "") for k in keys)])
+    path.unlink()
+    return target
+
+
 def _ms(stamp: str) -> int:
     import numpy as np
 
@@ -165,7 +217,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", default="1000000,10000000")
     parser.add_argument("--keep", help="write the exports into this folder and keep them")
-    parser.add_argument("--kind", default="logcli", choices=["logcli", "logcli-gz", "ndjson", "ndjson-gz"],
+    parser.add_argument("--kind", default="logcli", choices=["logcli", "logcli-gz", "ndjson", "ndjson-gz", *TEXT_KINDS],
                         help="the export's format and compression")
     parser.add_argument("--whole", action="store_true", help="also analyse the export read whole (not streamed)")
     parser.add_argument("--distinct", type=float, default=1.0,

@@ -80,6 +80,11 @@ def time_order(ts: np.ndarray, timed: np.ndarray) -> np.ndarray | None:
     return np.argsort(np.where(timed, ts, np.iinfo(np.int64).max), kind="stable")
 
 
+def _newest_first(ts: np.ndarray, timed: np.ndarray) -> bool:
+    """Whether `time_order` turns these rows around (timed, descending, not all equal)."""
+    return ts.size > 1 and bool(timed.all()) and not (ts[1:] >= ts[:-1]).all() and bool((ts[1:] <= ts[:-1]).all())
+
+
 def analysis_order(ts: np.ndarray, timed: np.ndarray, files: list[FileRows],
                    keep: np.ndarray | None) -> tuple[np.ndarray | None, bool]:
     """The rows (indices in file order) in the whole read's final order, None when that is
@@ -87,6 +92,8 @@ def analysis_order(ts: np.ndarray, timed: np.ndarray, files: list[FileRows],
     whose rows then need no index array the length of the export."""
     n = ts.size
     if keep is None and not any(f.turned for f in files):
+        if len(files) == 1 and _newest_first(ts, timed):  # as sort_by_time turns it: a view
+            return None, True
         return time_order(ts, timed), False
     if keep is None and len(files) == 1:
         after = time_order(ts[::-1], timed[::-1])

@@ -42,7 +42,7 @@ from rca.inputs.cores import spare_cores
 from rca.inputs.exports import Ingested, streamed_summary
 from rca.inputs.groups import group_rows
 from rca.inputs.limits import Limits, cap_lines, current, is_stream, using
-from rca.inputs.parts import Part, Piece, plan_parts, read_pieces, reader_warnings, streamed_files
+from rca.inputs.parts import Header, Part, Piece, plan_parts, read_pieces, reader_warnings, streamed_files
 from rca.inputs.progress import report
 from rca.inputs.records import LabelSets
 from rca.inputs.spool import at, spooled
@@ -85,6 +85,7 @@ class ChunkState:
     url_rows: pa.Table | None = None     # then also the ordinary rows that name a URL or dependency
     ts_base: int | None = None  # set: times are int32 milliseconds after it (`_compact`)
     latency_known: np.ndarray | None = None  # set: which rows logged a latency (bits); only theirs are held
+    header: Header | None = None  # what the file's header says (a Grafana TXT download's)
 
     @property
     def rows(self) -> int:
@@ -124,7 +125,7 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
         part.index, True, piece.digest, facts, is_anchor, want, kept_index,
         table.take(pa.array(kept_index)), decoded.take(pa.array(kept_index)),
         labels=_label_counts(table, piece.label_sets), cut_lines=n_cut, sub=sub, file=part.file, span=piece.span,
-        rejected=piece.rejected, counts=piece.counts, notes=piece.notes,
+        rejected=piece.rejected, counts=piece.counts, notes=piece.notes, header=piece.header,
         precisions=set(table.column("precision").combine_chunks().drop_null().unique().to_pylist()),
     )
     _compact(state)
@@ -364,10 +365,13 @@ def _file_summary(path: str, fmt: str, states: list[ChunkState], ts: np.ndarray,
             counts[name] = counts.get(name, 0) + value
     own, has_time = ts[rows.start:rows.end], timed[rows.start:rows.end]
     own = own if has_time.all() else own[has_time]  # a view when every row has a time
+    header = states[0].header or Header()
     return streamed_summary(path, rows.end - rows.start, own[::-1] if rows.turned else own,
                             _merged_labels(states), sum(s.cut_lines for s in states), 0.0, fmt=fmt,
-                            rejected=sum(s.rejected for s in states), warnings=reader_warnings(fmt, counts),
-                            notes=[n for s in states for n in s.notes], duplicates=duplicates)
+                            rejected=sum(s.rejected for s in states),
+                            warnings=[*header.warnings, *reader_warnings(fmt, counts)],
+                            notes=[n for s in states for n in s.notes], duplicates=duplicates,
+                            truncation=(header.truncated_end, header.truncation_reason, header.declared_limit))
 
 
 def _kept_in_order(states: list[ChunkState], by_position: np.ndarray, turned: bool) -> tuple[pa.Table, pa.Table]:

@@ -27,7 +27,7 @@ from rca.inputs.groups import group_rows
 from rca.inputs.readers import Context, ReadResult, logcli
 from rca.inputs import limits as input_limits
 from rca.inputs.progress import report, size_of
-from rca.inputs.sniff import ZIP, decompress, is_plain_text, looks_binary, to_utf8
+from rca.inputs.sniff import BOM_NOTE, ZIP, decompress, is_plain_text, looks_binary, to_utf8
 from rca.inputs.records import concat, dedupe_across_sources, sort_by_time
 from rca.inputs.timestamps import format_rfc3339_ms
 
@@ -344,13 +344,15 @@ def labels_seen(table: pa.Table, per_key: int = 5) -> tuple[dict[str, list[str]]
 def streamed_summary(path: str, records: int, ts: np.ndarray, label_counts: dict[tuple[str, str], int],
                      n_long: int, seconds: float, fmt: str = "logcli-jsonl", rejected: int = 0,
                      warnings: list[str] | None = None, notes: list[str] | None = None,
-                     duplicates: int = 0) -> InputSummary:
+                     duplicates: int = 0, truncation: tuple[str | None, str | None, int | None] = (None, None, None)
+                     ) -> InputSummary:
     """The summary of an export read in pieces, worded as the whole read's: `ts` in the order
     the file reader gives (newest-first logcli files turned around), label pairs counted over
-    every record, the reader's `warnings` and the decompression `notes` of all pieces."""
+    every record, the reader's `warnings`, the decompression and encoding `notes` of all
+    pieces, and the `truncation` its header declares (end, reason, line limit)."""
     summary = InputSummary(path=path, format=fmt, records=records, rejected=rejected, duplicates=duplicates)
     notes = notes or []
-    summary.notes = [f"compression: {c}" for c in notes]
+    summary.notes = [f"compression: {c}" for c in notes if c != BOM_NOTE] + [n for n in notes if n == BOM_NOTE]
     summary.warnings += [n for n in notes if "cut off" in n] + list(warnings or [])
     if path.endswith(".part.tmp"):
         summary.warnings.append("an unfinished logcli part file (.part.tmp): its window may be incomplete")
@@ -367,7 +369,7 @@ def streamed_summary(path: str, records: int, ts: np.ndarray, label_counts: dict
             values.append(v)
         if n == records:
             summary.common_labels[k] = v
-    _check_truncation(summary, None, None, None, FORMATS[fmt].default_order)
+    _check_truncation(summary, *truncation, FORMATS[fmt].default_order)
     summary.seconds = seconds
     return summary
 

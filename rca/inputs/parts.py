@@ -4,8 +4,10 @@ becomes a canonical table of its own, so that no export is ever held whole.
 A plain file is split into byte ranges that any machine can read on its own; a gzip or
 zstd file cannot be entered in the middle, so it is one part, decompressed as a stream
 (within the same size and ratio caps as a whole read) and cut into pieces as it comes.
-logcli JSONL, NDJSON from application loggers and plain text lines stream; formats that
-are one JSON document (a Loki API response, a Grafana download) are read whole.
+logcli JSONL, NDJSON from application loggers, plain text lines, logcli's default text
+output and Grafana's TXT and CSV downloads stream (the last three cut only where a record
+starts: `rca.inputs.cuts`); formats that are one JSON document (a Loki API response, a
+Grafana JSON download) are read whole.
 
 A piece the streamed readers cannot reproduce exactly as the whole read would (a broken
 logcli line, invalid UTF-8, a CRI partial line whose end lies in the next piece) comes
@@ -27,15 +29,19 @@ from rca.inputs.ahead import ahead
 from rca.inputs.chunks import CHUNK_BYTES, Chunk, line_start, plan, read_chunk
 from rca.inputs.chunks import labelled_columnar
 from rca.inputs.cores import on_worker_thread, spare_cores
+from rca.inputs.cuts import CSV_FORMATS, CUT_FORMATS, csv_quotes_ok, header_of, ranges
 from rca.inputs.detect import detect, not_a_log
 from rca.inputs.limits import Budget, Limits, current, is_stream
+from rca.inputs.readers import Context, ReadResult
+from rca.inputs.readers.grafana import csv_dialect, csv_warnings, read_csv, read_txt
+from rca.inputs.readers.logcli import common_labels_set, default_records, default_warnings
 from rca.inputs.readers.loggers import (is_line_ndjson, ndjson_lines, ndjson_warnings, starts_ndjson_record,
                                         text_lines, text_warnings)
 from rca.inputs.readers.ndjson_columns import ndjson_columns
 from rca.inputs.readers.text_columns import text_columns
 from rca.inputs.records import LabelSets, table_from_columns
 from rca.inputs.spool import at, spool, spool_member, spooled
-from rca.inputs.sniff import BZIP2, GZIP, XZ, ZIP, ZSTD, is_plain_text, looks_binary
+from rca.inputs.sniff import BOM_NOTE, BZIP2, GZIP, UTF8_BOM, XZ, ZIP, ZSTD, is_plain_text, looks_binary
 
 # Decompressed bytes looked at to recognise a compressed file's format (detect's own window).
 HEAD_BYTES = 1 << 24
@@ -46,7 +52,7 @@ COMPRESSED_GROWTH = 10
 # Pieces of the formats read by a Python loop per line, which holds several times a piece
 # in Python objects while it reads (Arrow reads logcli JSONL in CHUNK_BYTES pieces).
 LOOP_PIECE = CHUNK_BYTES // 4
-STREAMED_FORMATS = ("logcli-jsonl", "ndjson", "text")
+STREAMED_FORMATS = ("logcli-jsonl", "ndjson", "text", *CUT_FORMATS)
 _KINDS = (("gzip", GZIP), ("zstd", ZSTD), ("bzip2", BZIP2), ("xz", XZ))
 
 
@@ -63,6 +69,10 @@ class Part:
     end: int = 0
     piece_bytes: int = CHUNK_BYTES
     hashed: bool = True  # digest the bytes: the export's identity, which only the history needs
+    # Formats cut where a record starts (`rca.inputs.cuts`): [start, end) is exact, and the
+    # piece is read after `preamble` (the header, or the last `Common labels:` line).
+    preamble: bytes = b""
+    bom: bool = False    # the file opens with a UTF-8 byte order mark (the first part skips it)
 
     @property
     def last(self) -> bool:
@@ -81,6 +91,17 @@ class Piece:
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     label_sets: LabelSets | None = None  # the table's labels as their distinct sets, when read so
+    header: Header | None = None  # what a file's header says (Grafana TXT), from every piece alike
+
+
+@dataclass(frozen=True)
+class Header:
+    """What the whole read of a Grafana TXT download takes from its header for the summary."""
+
+    warnings: tuple[str, ...] = ()
+    truncated_end: str | None = None
+    truncation_reason: str | None = None
+    declared_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +109,7 @@ class Kind:
     format: str
     compression: str | None
     size: int
+    bom: bool = False
 
     @property
     def expected(self) -> int:
@@ -169,6 +191,9 @@ def sniff(path: str, input_format: str | None, copy: str | None = None) -> Kind 
         head = _head(path, compression)  # a bomb or broken data: the whole read's own error
     except OSError:
         return None
+    bom = head.startswith(UTF8_BOM)
+    if bom:
+        head = head[len(UTF8_BOM):]
     if not is_plain_text(head) or looks_binary(head[: 1 << 16]) or not _utf8(head, cut=True):
         return None
     name = input_format or detect(head)[0]
@@ -178,7 +203,11 @@ def sniff(path: str, input_format: str | None, copy: str | None = None) -> Kind 
         return None
     if name == "text" and not_a_log(head, forced=input_format is not None):
         return None
-    return Kind(name, compression, os.path.getsize(copy or path))
+    if (bom and (compression or name == "logcli-jsonl")) or (compression and name in CUT_FORMATS):
+        return None  # read whole: a byte order mark is skipped in plain files, cut formats stream plain
+    if name in CUT_FORMATS and header_of(name, head) is None:
+        return None
+    return Kind(name, compression, os.path.getsize(copy or path), bom)
 
 
 def _head(path: str, compression: str | None) -> bytes:
@@ -215,8 +244,15 @@ def plan_parts(files: list[tuple[str, Kind]], chunk_bytes: int, workers: int = 1
             parts.append(Part(path, number, len(parts), kind.format, kind.compression, piece_bytes=size,
                               hashed=hashed))
             continue
-        for chunk in plan(path, size, workers if kind.size > size else 1):  # small files whole
-            parts.append(Part(path, number, len(parts), kind.format, None, chunk.start, chunk.end, hashed=hashed))
+        chunks = plan(path, size, workers if kind.size > size else 1)  # small files whole
+        if kind.format in CUT_FORMATS:
+            for cut in ranges(path, kind.format, [c.start for c in chunks[1:]], len(UTF8_BOM) if kind.bom else 0):
+                parts.append(Part(path, number, len(parts), kind.format, None, cut.start, cut.end, hashed=hashed,
+                                  preamble=cut.preamble, bom=kind.bom))
+            continue
+        for chunk in chunks:
+            parts.append(Part(path, number, len(parts), kind.format, None, chunk.start, chunk.end, hashed=hashed,
+                              bom=kind.bom))
     return parts
 
 
@@ -244,9 +280,14 @@ def _accept(fmt: str) -> Callable[[bytes], bool]:
 def _plain_range(part: Part) -> bytes:
     accept = _accept(part.format)
     with open(at(part.path), "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        start = line_start(fh, part.start, size, accept)
-        end = line_start(fh, part.end, size, accept)
+        if part.format in CUT_FORMATS:  # cut exactly when planned
+            start, end = part.start, part.end
+        else:
+            size = os.fstat(fh.fileno()).st_size
+            start = line_start(fh, part.start, size, accept)
+            end = line_start(fh, part.end, size, accept)
+            if start == 0 and part.bom:
+                start = len(UTF8_BOM)
         fh.seek(start)
         return fh.read(max(0, end - start))
 
@@ -308,6 +349,15 @@ def _piece(data: bytes, part: Part, last: bool) -> Piece:
         return Piece(table, digest, 0 if table is None else table.num_rows, label_sets=sets)
     if not _utf8(data):
         return Piece(None, digest)  # the whole read replaces the bytes and says how many
+    piece = _text_piece(data, part, digest, span, last)
+    if part.bom and part.start <= len(UTF8_BOM) and piece.table is not None:  # the first part
+        piece.notes.append(BOM_NOTE)
+    return piece
+
+
+def _text_piece(data: bytes, part: Part, digest: str, span: int, last: bool) -> Piece:
+    if part.format in CUT_FORMATS:
+        return _cut_piece(data, part, digest)
     if part.format == "ndjson":
         fast = ndjson_columns(data, part.path)
         if fast is not None:
@@ -325,10 +375,45 @@ def _piece(data: bytes, part: Part, last: bool) -> Piece:
     return Piece(builder.to_table(part.path), digest, span, counts["out_of_range"], counts)
 
 
+def _cut_piece(data: bytes, part: Part, digest: str) -> Piece:
+    """A piece of logcli text or a Grafana TXT or CSV download, read by the whole read's own
+    reader after what came before it; None (read whole) where the piece cannot be shown to
+    start and end at records, or holds no record."""
+    from rca.errors import InputError
+
+    ctx = Context(part.path, part.format)
+    header = None
+    try:
+        if part.format == "logcli-text":
+            common = common_labels_set(part.preamble.rstrip(b"\r\n")) if part.preamble else None
+            builder, counts = default_records(data, common)
+            result, span = ReadResult(builder.to_table(part.path), rejected=counts["rejected"]), counts["records"]
+        elif part.format == "grafana-txt":
+            result = read_txt(part.preamble + data, ctx)
+            counts, span = {}, result.table.num_rows
+            header = Header(tuple(result.warnings), result.truncated_end, result.truncation_reason,
+                            result.declared_limit)
+        else:
+            delimiter, _ = csv_dialect(part.preamble or data)
+            if not csv_quotes_ok(data, delimiter):
+                return Piece(None, digest)  # a quote outside the CSV quoting rules: cuts unproven
+            result = read_csv(part.preamble + data, ctx)
+            counts, span = result.counts, result.counts["rows"]
+    except InputError:
+        return Piece(None, digest)  # the whole read says what is wrong
+    if result.table.num_rows == 0:
+        return Piece(None, digest)
+    return Piece(result.table, digest, span, result.rejected, counts, header=header)
+
+
 def reader_warnings(fmt: str, counts: dict[str, int]) -> list[str]:
     """The warnings the whole read gives for a file whose pieces counted `counts`."""
-    if fmt == "logcli-jsonl":
+    if fmt in ("logcli-jsonl", "grafana-txt"):
         return []
+    if fmt == "logcli-text":
+        return default_warnings(counts)
+    if fmt in CSV_FORMATS:
+        return csv_warnings(counts)
     return ndjson_warnings(counts) if fmt == "ndjson" else text_warnings(counts)
 
 

@@ -12,6 +12,7 @@ from rca.errors import InputError
 GZIP, BZIP2, XZ, ZSTD = b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd"
 ZIP, PARQUET = b"PK\x03\x04", b"PAR1"
 UTF8_BOM, UTF16_LE_BOM, UTF16_BE_BOM = b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"
+BOM_NOTE = "UTF-8 byte order mark removed"
 _NOT_PLAIN = (GZIP, BZIP2, XZ, ZSTD, ZIP, PARQUET, UTF8_BOM, UTF16_LE_BOM, UTF16_BE_BOM)
 
 
@@ -87,7 +88,7 @@ def to_utf8(raw: bytes, path: str) -> tuple[bytes, list[str]]:
     notes: list[str] = []
     if raw.startswith(UTF8_BOM):
         raw = raw[3:]
-        notes.append("UTF-8 byte order mark removed")
+        notes.append(BOM_NOTE)
     elif raw.startswith((UTF16_LE_BOM, UTF16_BE_BOM)):
         enc = "utf-16-le" if raw.startswith(UTF16_LE_BOM) else "utf-16-be"
         raw = raw[2:].decode(enc, errors="replace").encode("utf-8")

@@ -30,6 +30,8 @@ class ReadResult:
     declared_limit: int | None = None
     # The query that produced the export, when the export names it (Grafana frames).
     query: str | None = None
+    # What the warnings were made of, for readers whose pieces are read one by one.
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

@@ -18,6 +18,12 @@ _HEADER = LazyRegex(r"^(?P<label>[A-Za-z][A-Za-z ]*|): (?P<value>.*)$")
 _LIMIT = LazyRegex(r"(?P<n>\d+)\s*(?P<reached>reached)?(?:.*?cover[s]?\s+(?P<pct>[\d.]+)%)?")
 
 
+def starts_txt_row(raw: bytes) -> bool:
+    """Whether a line of a Grafana TXT download starts a row (as `read_txt` reads it): the
+    lines that do not continue the row before them."""
+    return _TXT_ROW.match(raw.decode("utf-8", errors="replace")) is not None
+
+
 def read_txt(data: bytes, ctx: Context) -> ReadResult:
     """`<meta>: <json>` header lines, a blank line, then `<epoch ms>\\t[<ISO>\\t]<line>` rows.
 
@@ -111,20 +117,30 @@ _KNOWN_COLUMNS = {"Date", "Time", "Line", "tsNs", "id", "labels", "labelTypes", 
                   "timestamp", "attributes", "severity"}
 
 
+# Python's csv module refuses a field over 128 KiB; a long line is read and then cut to the
+# line-length cap with a warning, as in every other format.
+_FIELD_LIMIT = (1 << 31) - 1
+
+
+def csv_dialect(data: bytes) -> tuple[str, int]:
+    """The delimiter of a Grafana CSV (from its `sep=` line, else the commonest of `,` `;`
+    tab in the header) and the length of the `sep=` line before the header (0: none)."""
+    if data.startswith(b"sep="):
+        first, newline, _ = data.partition(b"\n")
+        return (first[4:5].decode("utf-8", errors="replace") or ","), len(first) + len(newline)
+    head = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    return max([",", ";", "\t"], key=head.count), 0
+
+
 def _csv_rows(data: bytes) -> tuple[list[str], list[list[str]], list[str]]:
-    text = data.decode("utf-8", errors="replace")
-    warnings: list[str] = []
-    if text.startswith("sep="):
-        first, _, text = text.partition("\n")
-        delimiter = first[4:5] or ","
-    else:
-        head = text.split("\n", 1)[0]
-        delimiter = max([",", ";", "\t"], key=head.count)
+    delimiter, skip = csv_dialect(data)
+    text = data[skip:].decode("utf-8", errors="replace")
+    csv.field_size_limit(_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = list(reader)
     if not rows:
-        return [], [], warnings
-    return [h.strip() for h in rows[0]], rows[1:], warnings
+        return [], [], []
+    return [h.strip() for h in rows[0]], rows[1:], []
 
 
 def read_csv(data: bytes, ctx: Context) -> ReadResult:
@@ -188,11 +204,19 @@ def read_csv(data: bytes, ctx: Context) -> ReadResult:
                         target = metadata if kind == "S" else parsed if kind == "P" else labels
                         target[str(k)] = v if isinstance(v, str) else str(v)
         builder.add(ns, precision, row[line_col], index, labels=labels, metadata=metadata, parsed=parsed)
-    if lost_labels:
-        warnings.append(f"labels of {lost_labels} rows were exported as [object Object] and cannot be recovered")
-    if rejected:
-        warnings.append(f"{rejected} CSV rows had the wrong number of columns or no readable time")
-    return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings)
+    counts = {"lost_labels": lost_labels, "rejected": rejected, "rows": len(rows)}
+    return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings + csv_warnings(counts),
+                      counts=counts)
+
+
+def csv_warnings(counts: dict[str, int]) -> list[str]:
+    """The warnings of a Grafana CSV read that counted `counts` (summed over pieces too)."""
+    warnings = []
+    if counts["lost_labels"]:
+        warnings.append(f"labels of {counts['lost_labels']} rows were exported as [object Object] and cannot be recovered")
+    if counts["rejected"]:
+        warnings.append(f"{counts['rejected']} CSV rows had the wrong number of columns or no readable time")
+    return warnings
 
 
 def _frames(doc: object) -> list[dict]:

@@ -200,8 +200,44 @@ def read_default(data: bytes, ctx: Context) -> ReadResult:
     Interleaved stderr (`Common labels: {…}`, request URLs) restores the labels logcli
     stripped, and is reported as skipped metadata rather than read as records.
     """
+    builder, counts = default_records(data)
+    if len(builder) == 0:
+        raise fail(ctx, "no logcli records found (expected '<RFC3339 time> {labels} <line>')")
+    return ReadResult(builder.to_table(ctx.path), rejected=counts["rejected"], warnings=default_warnings(counts))
+
+
+def default_warnings(counts: dict[str, int]) -> list[str]:
+    """The warnings of a logcli default read that counted `counts` (summed over pieces too)."""
+    warnings = []
+    if counts["skipped_meta"]:
+        warnings.append(f"skipped {counts['skipped_meta']} lines of logcli's own stderr output"
+                        " (query URLs, common labels)")
+    if counts["rejected"]:
+        warnings.append(f"{counts['rejected']} lines before the first timestamped record could not be read")
+    return warnings
+
+
+def starts_default_record(raw: bytes) -> bool:
+    """Whether a line of logcli default output starts a record (as `default_records` reads
+    it): a piece cut before such a line leaves nothing pending in the piece before."""
+    return _DEFAULT_LINE.match(_ANSI.sub("", raw.decode("utf-8", errors="replace"))) is not None
+
+
+def common_labels_set(raw: bytes) -> dict[str, str] | None:
+    """The labels a captured `Common labels: {…}` stderr line sets for the lines after it
+    (None: the line is not one)."""
+    text = _ANSI.sub("", raw.decode("utf-8", errors="replace"))
+    if not _STDERR.match(text) or (m := _COMMON.search(text)) is None:
+        return None
+    return parse_label_string(m.group(1)) or {}
+
+
+def default_records(data: bytes, common: dict[str, str] | None = None) -> tuple[RecordBuilder, dict[str, int]]:
+    """The records of logcli default lines numbered from 0, with `common` labels in effect
+    before the first line (a piece of a file after a `Common labels:` line), and the
+    counts its warnings are made of."""
     builder = RecordBuilder()
-    common: dict[str, str] = {}
+    common = dict(common or {})
     skipped_meta = 0
     rejected = 0
     pending: list[object] | None = None
@@ -247,11 +283,4 @@ def read_default(data: bytes, ctx: Context) -> ReadResult:
         pending = [ns, prec, labels, line_text.strip(), record]
         record += 1
     flush()
-    warnings = []
-    if skipped_meta:
-        warnings.append(f"skipped {skipped_meta} lines of logcli's own stderr output (query URLs, common labels)")
-    if rejected:
-        warnings.append(f"{rejected} lines before the first timestamped record could not be read")
-    if len(builder) == 0:
-        raise fail(ctx, "no logcli records found (expected '<RFC3339 time> {labels} <line>')")
-    return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings)
+    return builder, {"skipped_meta": skipped_meta, "rejected": rejected, "records": record}
