@@ -182,7 +182,8 @@ def _as_text(path: Path, kind: str) -> Path:
 
     target = path.with_suffix({"logcli-text": ".logcli.txt", "grafana-txt": ".grafana.txt",
                                "grafana-csv": ".grafana.csv"}[kind])
-    keys = ("component", "level", "type")
+    with open(path, encoding="utf-8") as src:  # the CSV's label columns: every key of any record
+        keys = sorted({k for raw in src for k in json.loads(raw)["labels"]})
     with open(path, encoding="utf-8") as src, open(target, "w", encoding="utf-8", newline="") as out:
         if kind == "grafana-txt":
             out.write('Common labels: {"service_name":"jwt-pizza-service"}\nLine limit: "5000000 (all returned)"\n'

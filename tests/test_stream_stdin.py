@@ -33,7 +33,8 @@ print(json.dumps({"streamed": streamed.ingested.total is not None, "whole": whol
 def _export(kind: str) -> bytes:
     events = generate.simulate(chaos=[Chaos("fail", 100, 200, fix_code="aaaa1111")], minutes=12, seed=7)
     return {"ndjson": generate.ndjson, "text": generate.text,
-            "logcli": lambda e: generate.logcli_jsonl(e, newest_first=True)}[kind](events)
+            "logcli": lambda e: generate.logcli_jsonl(e, newest_first=True), "logcli-text": generate.logcli_text,
+            "grafana-txt": generate.grafana_txt, "grafana-csv": generate.grafana_csv}[kind](events)
 
 
 def _child(tmp_path, stdin, data: bytes | None = None) -> dict:
@@ -45,7 +46,8 @@ def _child(tmp_path, stdin, data: bytes | None = None) -> dict:
     return json.loads(proc.stdout)
 
 
-@pytest.mark.parametrize("kind, compress", [("ndjson", False), ("text", False), ("logcli", False), ("logcli", True)])
+@pytest.mark.parametrize("kind, compress", [("ndjson", False), ("text", False), ("logcli", False), ("logcli", True),
+                                            ("logcli-text", False), ("grafana-txt", True), ("grafana-csv", False)])
 def test_piped_standard_input_streams_to_the_findings_of_reading_it_whole(tmp_path, kind, compress):
     data = _export(kind)
     data = gzip.compress(data) if compress else data

@@ -73,10 +73,15 @@ def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack:
         from rca.findings.stream import analyze_streamed
 
         paths = [str(inputs)] if isinstance(inputs, (str, os.PathLike)) else [str(p) for p in inputs]
-        streamed = analyze_streamed(paths, input_format, pack, chunk_bytes, mapper, identity)
+        read_whole: list[tuple[str, str]] = []
+        streamed = analyze_streamed(paths, input_format, pack, chunk_bytes, mapper, identity, read_whole)
         if streamed is not None:
             return streamed
     ingested = inputs if isinstance(inputs, Ingested) else ingest(inputs, input_format=input_format)
+    for path, why in [] if isinstance(inputs, Ingested) else read_whole:  # it was meant to stream
+        for summary in ingested.inputs:
+            if summary.path == path:
+                summary.warnings.append(why)
     table = ingested.table
     report("decoding")
     decoded = decode(table, pack)

@@ -86,6 +86,7 @@ class ChunkState:
     ts_base: int | None = None  # set: times are int32 milliseconds after it (`_compact`)
     latency_known: np.ndarray | None = None  # set: which rows logged a latency (bits); only theirs are held
     header: Header | None = None  # what the file's header says (a Grafana TXT download's)
+    why: str = ""  # unreadable: why the file must be read whole, when the user should hear it
 
     @property
     def rows(self) -> int:
@@ -103,7 +104,7 @@ def map_part(part: Part, pack: Pack | None = None, limits: Limits | None = None,
     with using(limits):
         for sub, piece in enumerate(read_pieces(part, limits)):
             if piece.table is None:
-                return [ChunkState(part.index, readable=False, digest=piece.digest)]
+                return [ChunkState(part.index, readable=False, digest=piece.digest, why=piece.why)]
             states.append(map_table(piece, part, sub, pack, limits, digests))
     return states
 
@@ -472,7 +473,8 @@ def dask_mapper(client: Any) -> Mapper:
 
 
 def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, chunk_bytes: int | None = None,
-                     mapper: Mapper | None = None, identity: bool = True) -> Any:
+                     mapper: Mapper | None = None, identity: bool = True,
+                     read_whole: list[tuple[str, str]] | None = None) -> Any:
     """Findings of line-oriented exports (logcli JSONL, NDJSON, text lines; plain, gzip or
     zstd; one or several), map → reduce; None when an input is of another kind, the inputs
     are small and streaming is not forced, or a piece needs the whole read. Without
@@ -494,6 +496,8 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
     task = partial(map_part, limits=current(), digests=len(files) > 1)
     for result in (mapper or map_local)(task, parts, pack):
         if not all(state.readable for state in result):
+            if read_whole is not None:  # (file, why) for the caller to warn of
+                read_whole += [(parts[s.index].path, s.why) for s in result if s.why]
             return None
         states += result
         done += sizes[result[0].index] if result else 0

@@ -215,6 +215,36 @@ def _line_at(fh, offset: int, size: int) -> bytes:
     return line.rstrip(b"\n")
 
 
+def csv_cut(buf: bytearray, target: int, final: bool) -> int | None:
+    """Where a piece of CSV held in `buf` (from a record start) ends: after the first newline
+    at or after `target` with an even number of quotes before it; None when more bytes are
+    needed to tell."""
+    pos = max(target - 1, 0)
+    quotes = buf.count(b'"', 0, pos)
+    while (newline := buf.find(b"\n", pos)) >= 0:
+        quotes += buf.count(b'"', pos, newline)
+        if quotes % 2 == 0:
+            return newline + 1
+        pos = newline + 1
+    return len(buf) if final else None
+
+
+def preamble_after(fmt: str, data: bytes, before: bytes) -> bytes:
+    """What the piece after `data` (a piece of a stream, read after `before`) is read after:
+    the header the first piece held, or the last `Common labels:` line so far."""
+    if fmt != "logcli-text":
+        return before or header_of(fmt, data) or b""
+    end = len(data)
+    while (found := data.rfind(_COMMON, 0, end)) >= 0:
+        start = data.rfind(b"\n", 0, found) + 1
+        stop = data.find(b"\n", found)
+        line = data[start:stop if stop >= 0 else len(data)]
+        if common_labels_set(line) is not None:
+            return line + b"\n"
+        end = found
+    return before
+
+
 def csv_quotes_ok(data: bytes, delimiter: str) -> bool:
     """Whether every quote in a piece of CSV that starts at a record opens a quoted field
     (after a delimiter, a line start or a closing quote), closes one (before a delimiter, a

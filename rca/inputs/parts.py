@@ -20,7 +20,8 @@ import hashlib
 import os
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 import pyarrow as pa
 
@@ -29,7 +30,8 @@ from rca.inputs.ahead import ahead
 from rca.inputs.chunks import CHUNK_BYTES, Chunk, line_start, plan, read_chunk
 from rca.inputs.chunks import labelled_columnar
 from rca.inputs.cores import on_worker_thread, spare_cores
-from rca.inputs.cuts import CSV_FORMATS, CUT_FORMATS, csv_quotes_ok, header_of, ranges
+from rca.inputs.cuts import (CSV_FORMATS, CUT_FORMATS, csv_cut, csv_quotes_ok, header_of, preamble_after, ranges,
+                             record_start)
 from rca.inputs.detect import detect, not_a_log
 from rca.inputs.limits import Budget, Limits, current, is_stream
 from rca.inputs.readers import Context, ReadResult
@@ -53,6 +55,8 @@ COMPRESSED_GROWTH = 10
 # in Python objects while it reads (Arrow reads logcli JSONL in CHUNK_BYTES pieces).
 LOOP_PIECE = CHUNK_BYTES // 4
 STREAMED_FORMATS = ("logcli-jsonl", "ndjson", "text", *CUT_FORMATS)
+UNPROVEN_CSV = ("read whole, not in pieces: a quote inside an unquoted CSV field leaves no cut between"
+                " records that can be proved")
 _KINDS = (("gzip", GZIP), ("zstd", ZSTD), ("bzip2", BZIP2), ("xz", XZ))
 
 
@@ -92,6 +96,7 @@ class Piece:
     notes: list[str] = field(default_factory=list)
     label_sets: LabelSets | None = None  # the table's labels as their distinct sets, when read so
     header: Header | None = None  # what a file's header says (Grafana TXT), from every piece alike
+    why: str = ""  # why the file must be read whole instead, when the user should hear it
 
 
 @dataclass(frozen=True)
@@ -203,8 +208,8 @@ def sniff(path: str, input_format: str | None, copy: str | None = None) -> Kind 
         return None
     if name == "text" and not_a_log(head, forced=input_format is not None):
         return None
-    if (bom and (compression or name == "logcli-jsonl")) or (compression and name in CUT_FORMATS):
-        return None  # read whole: a byte order mark is skipped in plain files, cut formats stream plain
+    if bom and (compression or name == "logcli-jsonl"):
+        return None  # read whole: a byte order mark is skipped in plain files
     if name in CUT_FORMATS and header_of(name, head) is None:
         return None
     return Kind(name, compression, os.path.getsize(copy or path), bom)
@@ -273,7 +278,10 @@ def read_pieces(part: Part, limits: Limits | None = None) -> Iterator[Piece]:
 
 
 def _accept(fmt: str) -> Callable[[bytes], bool]:
-    """Whether a line may start a piece: an NDJSON line that is not continuation text."""
+    """Whether a line may start a piece: an NDJSON line that is not continuation text, a
+    logcli text or Grafana TXT line that starts a record."""
+    if fmt in CUT_FORMATS:
+        return record_start(fmt)
     return starts_ndjson_record if fmt == "ndjson" else (lambda line: True)
 
 
@@ -313,22 +321,35 @@ def _cut(buf: bytearray, target: int, accept: Callable[[bytes], bool], final: bo
 
 def _compressed_pieces(part: Part, limits: Limits) -> Iterator[Piece]:
     accept = _accept(part.format)
+    cut_at = csv_cut if part.format in CSV_FORMATS else partial(_cut, accept=accept)
     stream = decompressed(part.path, part.compression, limits)
     buf = bytearray()
     for block in stream:
         buf += block
-        while len(buf) > part.piece_bytes and (cut := _cut(buf, part.piece_bytes, accept, False)) is not None:
-            yield _piece(_taken(buf, cut), part, last=False)
+        while len(buf) > part.piece_bytes and (cut := cut_at(buf, part.piece_bytes, final=False)) is not None:
+            data = _taken(buf, cut)
+            yield _piece(data, part, last=False)
+            part = _after(part, data)
     while True:
-        cut = _cut(buf, part.piece_bytes, accept, True) if len(buf) > part.piece_bytes else len(buf)
+        cut = cut_at(buf, part.piece_bytes, final=True) if len(buf) > part.piece_bytes else len(buf)
         last = cut >= len(buf)
-        piece = _piece(_taken(buf, cut), part, last=last)
+        data = _taken(buf, cut)
+        piece = _piece(data, part, last=last)
+        part = _after(part, data)
         if not buf:
             piece.notes = ([f"{part.compression} stream is cut off; read what decompressed"] if stream.cut else []) \
                 + [part.compression]
             yield piece
             return
         yield piece
+
+
+def _after(part: Part, data: bytes) -> Part:
+    """The part as the piece after `data` reads it: after the header or `Common labels:`
+    line that came before (formats cut where a record starts)."""
+    if part.format not in CUT_FORMATS:
+        return part
+    return replace(part, preamble=preamble_after(part.format, data, part.preamble))
 
 
 def _taken(buf: bytearray, cut: int) -> bytes:
@@ -396,7 +417,7 @@ def _cut_piece(data: bytes, part: Part, digest: str) -> Piece:
         else:
             delimiter, _ = csv_dialect(part.preamble or data)
             if not csv_quotes_ok(data, delimiter):
-                return Piece(None, digest)  # a quote outside the CSV quoting rules: cuts unproven
+                return Piece(None, digest, why=UNPROVEN_CSV)
             result = read_csv(part.preamble + data, ctx)
             counts, span = result.counts, result.counts["rows"]
     except InputError:
