@@ -218,6 +218,29 @@ def test_escape_sequences_in_labels_and_messages_never_reach_the_terminal(tmp_pa
     assert "PWNED" in text
 
 
+@pytest.mark.parametrize("fmt", ["html", "md"])
+def test_control_and_bidi_override_characters_in_a_message_never_reach_a_page(tmp_path, fmt):
+    from rca.outputs.html import page
+
+    export = hostile_export(tmp_path / "logs.json", message=f"boom {ESCAPES}", component="svc\x1b[31mPWNED\x07")
+    findings = analyze([str(export)])
+    text = page(findings) if fmt == "html" else markdown(findings)
+    for char in ("\x1b", "\x07", "\x9b", "\u202e", "\u202c"):
+        assert char not in text
+    assert "PWNED" in text
+
+
+def test_a_chart_of_a_message_with_control_characters_is_well_formed_svg(tmp_path):
+    from xml.dom.minidom import parseString
+
+    from rca.outputs.chart import render as render_chart
+
+    export = hostile_export(tmp_path / "logs.json", message=f"boom {ESCAPES}")
+    svg = render_chart(analyze([str(export)]), "svg").decode()
+    parseString(svg)
+    assert "\x1b" not in svg and "\u202e" not in svg
+
+
 def test_escape_sequences_in_a_file_name_never_reach_stderr(tmp_path, rca):
     bad = tmp_path / "x\x1b]8;;evil.example\x07\x1b[2J.json"
     bad.write_text("")

@@ -26,6 +26,7 @@ from rca.findings.pipeline import Findings
 from rca.findings.redacted import shown
 from rca.findings.traffic import NS_MIN
 from rca.inputs.timestamps import NO_TIME
+from rca.outputs.escape import without_controls
 
 MUTED = ["#c9ced6", "#b8c0cc", "#d8dce3", "#aab3bf", "#e1e4e9"]
 STRONG = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
@@ -84,8 +85,9 @@ def drawn_series(f: Findings, by_cluster: Mapping[int, np.ndarray]) -> list[tupl
             continue
         room[c.routine] -= 1
         flags = f" [{', '.join(c.flags)}]" if c.flags else ""
-        label = f"{'routine: ' if c.routine else ''}{c.status or ''} {c.template[:44]}{flags}"
-        named.append((label, f"{c.id} {c.status or ''} {c.template[:60]}", c.routine, counts))
+        template = without_controls(c.template)  # XML cannot hold them, nor a legend draw them
+        label = f"{'routine: ' if c.routine else ''}{c.status or ''} {template[:44]}{flags}"
+        named.append((label, f"{c.id} {c.status or ''} {template[:60]}", c.routine, counts))
     for routine, (count, total) in rest.items():
         if count:
             what = f"{count} more {'routine' if routine else 'new'} signatures"

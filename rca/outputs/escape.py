@@ -51,6 +51,12 @@ def one_line(text: str) -> str:
     return _NEWLINES.sub(NEWLINE_MARK, text)
 
 
+def without_controls(text: str) -> str:
+    """Control and bidi-override characters removed: a page shows log text as written, never
+    reordered by an override or carrying a terminal's escape byte."""
+    return _CONTROLS.sub("", text)
+
+
 def md_text(value: object) -> str:
     """A value as inline Markdown text that renders as exactly its characters."""
     return _md_text(str(value))

@@ -14,7 +14,7 @@ from rca.table.redact import MASK, clip
 from rca.outputs.report import REDACTED_LINK, affected_of, localise
 from rca.outputs.postmortem import input_name
 from rca.outputs.explore import Explore, incident_link, signature_link
-from rca.outputs.escape import web_url
+from rca.outputs.escape import web_url, without_controls
 from rca.outputs.times import duration, stamp as when, window
 
 CSS = """
@@ -61,7 +61,7 @@ ZOOM = ("<div class='zoom'><button type='button' value='in'>zoom in</button><but
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(without_controls(str(text)), quote=True)
 
 
 def page(f: Findings, tz: ZoneInfo | None = None, reveal: bool = False, explore: Explore | None = None) -> str:
