@@ -89,3 +89,29 @@ def test_a_single_failure_with_a_new_link_is_a_low_confidence_finding(single_lin
     assert top.urls == [chaos.url]
     assert top.confidence < 0.5
     assert "single affected request" in top.advice
+
+
+@pytest.fixture(scope="module")
+def one_off_during_chaos(tmp_path_factory):
+    """The chaos-fail traffic, plus one unrelated failed order two minutes into the chaos."""
+    events = generate.simulate(start=START, chaos=generate.CHAOS_FAIL)
+    at = int(START.timestamp()) * S + int(generate.CHAOS_FAIL[0].start_s + 120) * S + 123_000_000
+    return (_analyze(tmp_path_factory.mktemp("chaos"), events),
+            _analyze(tmp_path_factory.mktemp("one-off-chaos"), [*events, _failed_order(at, "No ID found", 99)]))
+
+
+def test_a_single_failure_inside_an_incident_window_is_not_a_candidate_cause(one_off_during_chaos):
+    _, with_one_off = one_off_during_chaos
+    [incident] = with_one_off.incidents
+    assert not any("No ID found" in cause.summary for cause in incident.causes)
+
+
+def test_a_single_failure_inside_an_incident_window_is_not_counted_as_affected(one_off_during_chaos):
+    without, with_one_off = one_off_during_chaos
+    assert [i.incident.affected_requests for i in with_one_off.incidents] == \
+        [i.incident.affected_requests for i in without.incidents]
+
+
+def test_a_single_failure_inside_an_incident_window_is_an_isolated_failure(one_off_during_chaos):
+    _, with_one_off = one_off_during_chaos
+    assert [(c.template, c.count) for c in with_one_off.clusters if c.isolated] == [("No ID found", 1)]

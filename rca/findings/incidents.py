@@ -143,6 +143,9 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
     spans = [(ts[m].min() - 2 * NS_MIN, ts[m].max() + 2 * NS_MIN, i) for i, (_, m) in enumerate(windows)]
     spans.sort()
     linkless = np.array(sorted(groups.get(None, []), key=lambda r: ts[r]), dtype=np.int64)
+    # A signature failing once without a link is an isolated failure wherever it falls: inside
+    # a linked incident's window it is neither one of its affected requests nor a cause.
+    lone = np.bincount(row_cluster[affected], minlength=len(clusters)) < MIN_LINKLESS_REQUESTS
     extra: list[tuple[str | None, np.ndarray]] = []
     if linkless.size:
         cuts = np.flatnonzero(np.diff(ts[linkless]) > split_gap_ns) + 1
@@ -160,7 +163,7 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
                     break
             if host is not None:
                 ident, members = windows[host]
-                windows[host] = (ident, np.concatenate([members, part]))
+                windows[host] = (ident, np.concatenate([members, part[~lone[row_cluster[part]]]]))
             else:
                 extra.append((None, part))
     windows += extra
