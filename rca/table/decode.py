@@ -168,6 +168,50 @@ def _strings(value: Any, depth: int = 0):
 _TIME_PREFIX = compiled(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S*\s+(?:(?:stdout|stderr) [FP] )?(?=[{\[\"])")
 
 
+# A Go-style label block a prefix may hold (logcli's `{level="error", type="http"}`).
+_LABEL_BLOCK = compiled(r'\{(?:\s*[A-Za-z_]\w*="(?:[^"\\]|\\.)*"\s*,?)*\}')
+_LABEL_PAIR = compiled(r'([A-Za-z_]\w*)="((?:[^"\\]|\\.)*)"')
+
+
+# Words a line's header holds besides times, hosts and program[pid]: calendar names and levels.
+_HEADER_WORDS = frozenset(
+    "mon tue wed thu fri sat sun jan feb mar apr may jun jul aug sep oct nov dec utc gmt z "
+    "trace debug info information notice warn warning error err fatal critical crit alert emerg".split())
+
+
+def _header_only(prefix: str) -> bool:
+    """Whether text before a JSON object is a header (time, level, host, program, one logger
+    name) rather than a message of its own ("Order failed {…}") or key=value pairs."""
+    if "=" in prefix or "|" in prefix:
+        return False
+    words = [w for w in (t.strip(",:;[]()").lower() for t in prefix.split()) if w.isalpha()]
+    return sum(w not in _HEADER_WORDS for w in words) <= 1
+
+
+def _prefixed_object(s: str) -> dict | None:
+    """The JSON object ending a line behind a plain prefix (a time, level, host, program, a
+    label block: console loggers, syslog, logcli's other time layouts); None when the prefix
+    holds key=value pairs of its own (logfmt ending in a JSON value)."""
+    if not s.endswith("}"):
+        return None
+    start = 0
+    for _ in range(4):
+        i = s.find("{", start)
+        if i <= 0:
+            return None
+        start = i + 1
+        try:
+            obj = orjson.loads(s[i:])
+        except orjson.JSONDecodeError:
+            continue
+        prefix = s[:i]
+        if not isinstance(obj, dict) or not _header_only(_LABEL_BLOCK.sub("", prefix)):
+            return None
+        labels = {k: v for block in _LABEL_BLOCK.findall(prefix) for k, v in _LABEL_PAIR.findall(block)}
+        return {**labels, **obj}
+    return None
+
+
 def _parse_line(text: str) -> Any:
     s = _TIME_PREFIX.sub("", text.strip(), count=1)
     if s[:1] in ('{', '[', '"'):
@@ -175,6 +219,8 @@ def _parse_line(text: str) -> Any:
             return deep_decode(orjson.loads(s))
         except orjson.JSONDecodeError:
             pass
+    elif (obj := _prefixed_object(s)) is not None:
+        return deep_decode(obj)
     if "=" in s and not s.startswith("<"):
         pairs = _LOGFMT.findall(s)
         if len(pairs) >= 2:
