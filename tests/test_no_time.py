@@ -116,3 +116,22 @@ def test_an_untimed_incident_s_explore_link_carries_no_epoch_range(mixed):
     link = incident_link(Explore("https://grafana.example", "loki"), mixed, mixed.incidents[0])
     pane = json.loads(parse_qs(urlsplit(link).query)["panes"][0])["rca"]
     assert "range" not in pane and pane["queries"][0]["expr"]
+
+
+@pytest.fixture(scope="module")
+def pasted_many(tmp_path_factory):
+    """The chaos traffic's lines as a JSON array with no time field (copied out of a report
+    or a tool that dropped the times): bad logins and scanners around the failing orders."""
+    events = generate.simulate(chaos=[CHAOS])
+    path = tmp_path_factory.mktemp("pasted-many") / "records.json"
+    path.write_text(json.dumps([json.loads(e.line) for e in events if e.labels["type"] == "http"]))
+    return analyze([str(path)])
+
+
+def test_known_noise_in_untimed_records_is_routine(pasted_many):
+    assert [c.template for c in pasted_many.clusters if c.template == "unknown user" and not c.routine] == []
+
+
+def test_known_noise_in_untimed_records_is_never_the_top_cause(pasted_many):
+    top = pasted_many.incidents[0].causes[0]
+    assert (top.component, top.urls) == ("pizza-factory", [CHAOS.url])

@@ -24,7 +24,7 @@ from rca.table.redact import clip
 from rca.findings.contributors import FIELDS as CONTRIBUTING, Contributor, contributors
 from rca.findings.minutes import MinuteSeries, request_minutes, with_signatures
 from rca.findings.rates import exposure
-from rca.findings.signatures import Cluster, build_clusters, infer_latency, mark_routine
+from rca.findings.signatures import Cluster, build_clusters, infer_latency, mark_known_noise, mark_routine
 from rca.inputs.timestamps import format_rfc3339_ms
 from rca.findings.traffic import Traffic, traffic_of
 from rca.findings.scope import filtered_to_errors
@@ -101,6 +101,8 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     span = traffic.span()
     if span is not None:
         mark_routine(clusters, pack, span[0], span[1], ts, exposure(traffic.timed_ts()))
+    else:
+        mark_known_noise(clusters, pack)
     incidents = find_incidents(table, decoded, clusters, row_cluster, traffic, pack)
     is_http = decoded.column("category").combine_chunks().to_numpy(zero_copy_only=False) == "http"
     alerts = AlertContext(table, clusters, pack)

@@ -357,6 +357,14 @@ def mark_routine(clusters: list[Cluster], pack: Pack, first_ns: int, last_ns: in
             c.routine, c.routine_reason = True, "steady rate before, during and after"
 
 
+def mark_known_noise(clusters: list[Cluster], pack: Pack) -> None:
+    """Records without times cannot show a rate, but the pack's noise is noise all the same:
+    a bad login is never an untimed export's cause."""
+    for c in clusters:
+        if not c.has_link:
+            _noise_rule(c, pack)
+
+
 def _noise_rule(c: Cluster, pack: Pack) -> NoiseRule | None:
     """Mark `c` routine when a pack noise rule names it, and return that rule."""
     for rule in pack.noise:
