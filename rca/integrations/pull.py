@@ -121,19 +121,24 @@ class Client:
         params = urllib.parse.urlencode({"query": query, "start": str(start_ns), "end": str(end_ns),
                                          "limit": str(limit), "direction": "forward"})
         url = f"{self.access.endpoint()}?{params}"
+        secrets = [self.access.token, self.access.password, self.access.org_id]
         try:
-            return fetch(url, headers=self.access.headers(), timeout_s=self.timeout_s, retries=self.retries,
-                         backoff_s=self.backoff_s, parse=json.loads, on_retry=self.on_retry,
-                         give_up_at=self.give_up_at)
+            doc = fetch(url, headers=self.access.headers(), timeout_s=self.timeout_s, retries=self.retries,
+                        backoff_s=self.backoff_s, parse=json.loads, on_retry=self.on_retry,
+                        give_up_at=self.give_up_at)
         except urllib.error.HTTPError as exc:
             body = error_text(exc)
             limit = _MAX_ENTRIES.search(body) if exc.code == 400 else None
             if limit:
                 raise LimitTooHigh(int(limit[2])) from None
-            secrets = [self.access.token, self.access.password, self.access.org_id]
             raise PullError(_explain(exc.code, one_line(body, secrets))) from None
         except Unreachable as exc:
             raise PullError(exc.failed_to(f"Loki at {self.access.url}")) from None
+        # A proxy or an API may answer an error with 200: it is an error, not an empty page.
+        if isinstance(doc, dict) and doc.get("status") not in (None, "success"):
+            said = doc.get("error") or doc.get("message") or f"status {doc.get('status')!r}"
+            raise PullError(f"Loki answered an error: {one_line(str(said), secrets)}")
+        return doc
 
 
 class LimitTooHigh(Exception):
@@ -150,7 +155,9 @@ def _explain(status: int, body: str) -> str:
     return f"Loki {what}" + (f": {detail}" if detail else "")
 
 
-def _entries(doc: dict[str, Any]) -> list[tuple[int, dict[str, str], str]]:
+def _entries(doc: dict[str, Any], start_ns: int, end_ns: int) -> list[tuple[int, dict[str, str], str]]:
+    """The page's lines inside the range asked for, oldest first: a line a server sends from
+    outside it would move the next page past lines not yet fetched."""
     data = doc.get("data") or {}
     if data.get("resultType") not in (None, "streams"):
         raise PullError(f"the query returned {data.get('resultType')} data: pull needs a log query, not a metric query")
@@ -158,7 +165,9 @@ def _entries(doc: dict[str, Any]) -> list[tuple[int, dict[str, str], str]]:
     for stream in data.get("result") or []:
         labels = stream.get("stream") or {}
         for value in stream.get("values") or []:
-            out.append((int(value[0]), labels, value[1]))
+            ts = int(value[0])
+            if start_ns <= ts < end_ns:
+                out.append((ts, labels, value[1]))
     out.sort(key=lambda e: e[0])
     return out
 
@@ -303,7 +312,7 @@ def _pages(client: Client, query: str, start_ns: int, end_ns: int, fh, gz: bool,
                 stats.limit = max(1, min(exc.allowed, stats.limit - 1))
                 continue
             stats.pages += 1
-            entries = _entries(doc)
+            entries = _entries(doc, cursor, end_ns)
             if len(entries) < stats.limit:
                 accepted, cursor = entries, end_ns
             else:
@@ -331,7 +340,7 @@ def _pages(client: Client, query: str, start_ns: int, end_ns: int, fh, gz: bool,
 def _one_nanosecond(client: Client, query: str, ts: int, stats: PullStats) -> tuple[list, int]:
     """More lines share one nanosecond than a page holds: fetch that nanosecond alone."""
     doc = client.query(query, ts, ts + 1, stats.limit)
-    entries = _entries(doc)
+    entries = _entries(doc, ts, ts + 1)
     if len(entries) >= stats.limit:
         stats.incomplete.append((ts, ts + 1, f"more than {stats.limit} lines share this nanosecond"))
     return entries, ts + 1

@@ -26,6 +26,8 @@ class LokiState:
     calls: int = 0
     delay_s: float = 0.0
     seed: int = 1
+    outside: list[tuple[int, dict[str, str], str]] = field(default_factory=list)  # sent whatever the range asked
+    answer: dict | None = None  # sent instead of a result, with 200
 
 
 def _ns(value: str) -> int:
@@ -77,11 +79,14 @@ class _Handler(BaseHTTPRequestHandler):
                    f"({limit} > {st.max_entries})\n")
             self._send(400, msg.encode(), "text/plain")
             return
+        if st.answer is not None:
+            self._send(200, json.dumps(st.answer).encode())
+            return
         start, end = _ns(q["start"]), _ns(q["end"])
         forward = q.get("direction", "backward") == "forward"
         window = [e for e in st.entries if start <= e[0] < end]
         window.sort(key=lambda e: e[0], reverse=not forward)
-        page = window[:limit]
+        page = window[:limit] + st.outside
         streams: dict[tuple, list] = {}
         for ts, labels, line in page:
             streams.setdefault(tuple(sorted(labels.items())), []).append([str(ts), line])
