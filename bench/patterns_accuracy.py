@@ -92,6 +92,9 @@ THRESHOLDS = {
 RULES = {"dates": (True, False), "hosts": (True, False), "lists": (True, False), "align": (True, False),
          "join_variable": (True, False), "numbered": (True, False), "named_values": (True, False),
          "pairs": (True, False)}
+# Rules added later are each switched off alone (crossing them too would multiply the grid by
+# two per rule, and the leave-one-out run with it).
+SINGLE_RULES = ("digit_dates", "key_values", "glued_brackets", "flag_lists")
 
 
 def candidates() -> list[Config]:
@@ -103,6 +106,7 @@ def candidates() -> list[Config]:
             config = replace(DEFAULT, **dict(zip(keys, values, strict=True)))
             if config not in out:
                 out.append(config)
+    out += [replace(DEFAULT, **{rule: False}) for rule in SINGLE_RULES]
     return out
 
 

@@ -62,7 +62,17 @@ def test_a_date_with_weekday_and_month_names_is_one_variable():
 def test_iso_timestamps_and_clock_times_inside_messages_are_variables():
     assert templates(["lease renewed until 2024-05-01T10:00:00Z", "lease renewed until 2024-06-11 23:59:58.120"]) == \
         {"lease renewed until <*>"}
-    assert templates(["retry scheduled for 14:02:09"]) == {"retry scheduled for <*>"}
+    # a clock time in digits alone keeps its colons, as the corrected labels write it
+    assert templates(["retry scheduled for 14:02:09"]) == {"retry scheduled for <*>:<*>:<*>"}
+
+
+def test_a_date_or_time_written_in_digits_keeps_its_separators():
+    # issue 14, unseen systems: the corrected labels write a numeric time as <*>:<*>:<*> (each
+    # digit run a variable, a fraction of a second joined to its seconds), not as one <*>
+    assert templates(["11:07:29.673 : purged contact hashes"]) == {"<*>:<*>:<*> : purged contact hashes"}
+    assert templates(["RTC: maintenance 2017/7/6 01:02:03"]) == {"RTC: maintenance <*>/<*>/<*> <*>:<*>:<*>"}
+    # times of different shapes in one event still make one template
+    assert len(templates(["retry at 2024-06-11 23:59:58.120", "retry at 2024-06-11T23:59:58Z"])) == 1
 
 
 def test_host_and_domain_names_are_variables():
@@ -122,6 +132,13 @@ def test_value_lists_of_any_length_are_one_variable():
     msgs = ["evicted members [kiwi, plum]", "evicted members [fig, lime, pear, date]",
             "labels red,green,blue attached", "labels a1,b2,c3,d4 attached"]
     assert templates(msgs) == {"evicted members [<*>]", "labels <*> attached"}
+
+
+def test_names_joined_by_commas_that_start_a_message_are_not_a_list():
+    # issue 14, unseen systems: `Service,method,key = 7` names the event; a list is a value
+    # after a word, a key or a colon
+    assert templates(["ActivityManagerService,attachApplication,callingPid = 13094"]) == \
+        {"ActivityManagerService,attachApplication,callingPid = <*>"}
 
 
 def test_an_optional_variable_span_does_not_split_an_event():
@@ -346,8 +363,8 @@ def test_an_object_at_an_address_is_not_an_email():
 
 def test_a_short_hash_of_hex_digits_is_a_value():
     # a Java identity hash (`c@8a2a1f`) or a short id mixes hex letters and numbers
-    msgs = ["manager=com.acme.g.c@8a2a1f", "manager=com.acme.g.c@1b6d3586"]
-    assert templates(msgs) == {"manager=com.acme.g.c@<*>"}
+    msgs = ["record manager is com.acme.g.c@8a2a1f", "record manager is com.acme.g.c@1b6d3586"]
+    assert templates(msgs) == {"record manager is com.acme.g.c@<*>"}
     # a word of hex letters alone is still a word
     assert templates(["cache state is facade"]) == {"cache state is facade"}
 
@@ -355,8 +372,8 @@ def test_a_short_hash_of_hex_digits_is_a_value():
 def test_a_hash_whose_digits_were_masked_first_is_still_one_value():
     # issue 14, development systems: `c@8a2a1234` loses its digit run to the number mask
     # first; what is left (`8a2a<*>`) is the same hash as `c@1b6d3586`
-    msgs = ["manager=com.acme.g.c@8a2a1234", "manager=com.acme.g.c@1b6d3586", "manager=com.acme.g.c@77ab901"]
-    assert templates(msgs) == {"manager=com.acme.g.c@<*>"}
+    msgs = [f"record manager is com.acme.g.c@{h}" for h in ("8a2a1234", "1b6d3586", "77ab901")]
+    assert templates(msgs) == {"record manager is com.acme.g.c@<*>"}
     # a word glued to a number is not a hash
     assert templates(["retry step2a000 queued"]) == {"retry <*> queued"}
 
@@ -400,6 +417,10 @@ def test_an_ipv6_address_is_one_variable():
     msgs = ["connect to fe80::1ff:fe23:4567:890a%en0 failed", "connect to 2001:db8::8a2e:370:7334 failed"]
     assert templates(msgs) == {"connect to <*> failed"}
     assert templates(["loopback ::1 up"]) == {"loopback <*> up"}
+    # issue 14, unseen systems: groups of hex letters beside groups whose digits were masked
+    # (f140, fecd, 467f) are still one address, in either case
+    assert templates(["IPV6 Addr: 2607:f140:6000:8:c6b3:1ff:fecd:467f", "interface en0 (2607:F140:6000:8:C6B3:1FF:FECD:467F)"]) == \
+        {"IPV6 Addr: <*>", "interface en0 (<*>)"}
     # scoped names in code are not addresses
     assert templates(["Driver::powerChange: System Sleep", "call A::B::C ok"]) == \
         {"Driver::powerChange: System Sleep", "call A::B::C ok"}
@@ -422,7 +443,31 @@ def test_a_path_with_capitalised_words_after_spaces_in_its_folders_is_one_value(
 def test_two_key_values_that_vary_together_are_two_variables():
     rows = [("sync", "com.acme.mail"), ("alarm", "com.acme.clock"), ("gps", "com.acme.maps")]
     msgs = [f"acquire lock={i}, tag={t}, name={n}, uid=1000" for i, (t, n) in enumerate(rows)]
-    assert templates(msgs) == {"acquire lock=<*>, tag=<*>, name=com.acme.<*>, uid=<*>"}
+    assert templates(msgs) == {"acquire lock=<*>, tag=<*>, name=<*>, uid=<*>"}
+
+
+def test_a_keys_quoted_value_or_dotted_name_is_a_value_even_seen_once():
+    # issue 14, unseen systems: a record of key=value pairs seen once has no variability to
+    # go by; a quoted value or a dotted name of three labels after a key is data by its shape
+    assert templates(['acquire lock=7, tag="View Lock", name=com.acme.mail, uid=1000']) == \
+        {'acquire lock=<*>, tag="<*>", name=<*>, uid=<*>'}
+    # spaces around the equals sign, and an object's address after the name, change nothing
+    assert templates(["insert size = 3, packageName = com.acme.health, type = 7"]) == \
+        {"insert size = <*>, packageName = <*>, type = <*>"}
+    assert templates(["sport data manager=com.acme.health.g.c@8a2a1f3"]) == {"sport data manager=<*>"}
+    # a logfmt message or error text in quotes is the event's text, not a value
+    assert templates(['level=info msg="cache warmed" took=12ms']) == {'level=info msg="cache warmed" took=<*>'}
+    # a file name and a plain word after a key stay: they name the event's place or kind
+    assert templates(["ASSERT file=main.cpp line=12"]) == {"ASSERT file=main.cpp line=<*>"}
+    assert templates(["auth failure; tty=ssh user=root"]) == {"auth failure; tty=ssh user=<*>"}
+
+
+def test_a_name_glued_to_its_number_by_an_angle_bracket_is_one_value():
+    # issue 14, unseen systems: Switch<0>(0x0) is an object and its address, both values
+    assert templates(["IOSwitch<0>(0x0)::callback port = 12"]) == {"<*>(<*>)::callback port = <*>"}
+    # a variable's closing angle bracket is part of it, as the corrected labels write it
+    assert templates(["resourcelimit=<memory:0, vCores:-27> knownNMs=4"]) == \
+        {"resourcelimit=<memory:<*>, vCores:<*> knownNMs=<*>"}
 
 
 def test_a_quoted_value_of_several_words_joins_the_quoted_variable():
@@ -453,3 +498,13 @@ def test_quoted_statements_that_are_the_whole_message_stay_separate_events():
     msgs = ['"SELECT * FROM menu"', '"SELECT userId FROM auth WHERE token=?"', '"DELETE FROM auth WHERE token=?"',
             '"<*>"', '"INSERT INTO orderItem (orderId, price) VALUES (?, ?)"']
     assert len(templates(msgs)) == 5
+
+
+def test_short_flags_side_by_side_after_a_key_are_one_list():
+    # issue 14: a value list written with spaces (`Flags: SYN ACK`) varies in length
+    msgs = ["tcp drop from 10.0.0.1 Flags: SYN ACK", "tcp drop from 10.0.0.2 Flags: SYN", "tcp drop from 10.0.0.3 Flags: FIN PSH URG"]
+    assert templates(msgs) == {"tcp drop from <*> Flags: <*>"}
+    assert templates(["link training failed: wanted: B C X+ X- got: B C X-"]) == \
+        {"link training failed: wanted: <*> got: <*>"}
+    # words after a key are not flags
+    assert templates(["Error: NO SUCH FILE"]) == {"Error: NO SUCH FILE"}

@@ -50,6 +50,14 @@ _DATE_MASKS = [
     r"\b\d{4}[-/]\d{2}[-/]\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b",
     r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b",
 ]
+# The same without the numeric shapes a date or clock time takes when written in digits
+# alone (2017-07-06 09:24:14.417, 11:07:29.673): those are left to the digit masks, so the
+# correction rules write them as the labels do (<*>-<*>-<*> <*>:<*>:<*>, <*>:<*>:<*>); a
+# date with a month or weekday name, or an ISO time with its T, stays one variable.
+_NAMED_DATE_MASKS = [
+    *_DATE_MASKS[:3],
+    r"\b\d{4}-\d{2}-\d{2}T\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?\b",
+]
 # RE2 patterns for pyarrow.compute: boundary-safe without look-around.
 _VECTOR_MASKS = [
     r"\beyJ[\w-]+\.[\w-]+\.[\w-]*",                      # JWT
@@ -75,14 +83,35 @@ _WINDOWS_PATH = compiled(
     r"(?<![\w\\])(?:[A-Za-z]:|\\\\[\w.$-]+)\\(?:[^\\\s,;\"'|<>*?]+(?: [^\\\s,;\"'|<>*?:]+)*\\)*[^\\\s,;\"'|<>*?]*")
 # An IPv6 address (its numbers already masked): hex groups and masked numbers joined by
 # colons, `::` or five colons at least, an optional zone (%en0).
+# (A group may be hex letters glued to a masked number either side: f<*>, <*>f.)
+_IPV6_GROUP = r"(?:[0-9a-fA-F]{1,4}(?:<\*>[0-9a-fA-F]{0,3})?|<\*>[0-9a-fA-F]{0,3})"
 _IPV6 = compiled(r"(?<![\w:.<>*])(?=[\w<>*:]*(?:::|(?::[\w<>*]+){5}))(?=[^\s]*<\*>)"
-                      r"(?:(?:[0-9a-fA-F]{1,4}|<\*>)[0-9a-fA-F]{0,3})?(?:::?(?:(?:[0-9a-fA-F]{1,4}|<\*>)[0-9a-fA-F]{0,3})?){2,}"
+                      rf"{_IPV6_GROUP}?(?:::?{_IPV6_GROUP}?){{2,}}"
                       r"(?:%\w+)?(?![\w:<])")
 # A path with its query string (/api/items?id=<*>&x=<*>) is one value.
 _PATH_QUERY = compiled(r"(?<![\w/.<>*])/[^\s?\"']*\?[^\s\"']*")
 # A path whose folder names hold capitalised words after a space (/Applications/Acme
 # Mail.app/Contents, /Library/Application Support/x) is one value: the space does not end it.
 _SPACED_PATH = compiled(r"(?<![\w/.<>*])/(?:[^/\s\"'(),;]+/)*[^/\s\"'(),;]+(?: [A-Z][a-z][^/\s\"'(),;]*)+/(?:[^/\s\"'(),;]+(?: [A-Z][a-z][^/\s\"'(),;]*)*/)*[^/\s\"'(),;]*")
+# A key's value that is data by its shape: quoted (tag="View Lock"), or a dotted name of three
+# labels or more, maybe with a component after a slash (name=com.acme.app, cmp=a.b.c/.Main).
+# Keys whose quoted value is the text of the event itself (logfmt's msg="...", err="..."):
+# those stay text.
+_TEXT_KEYS = {"msg", "message", "log", "event", "error", "err", "reason", "description"}
+_KEY_VALUE = compiled(r'(?<=(?:^|[\s,;(\[{]))([A-Za-z_][\w.-]*)( ?= ?)(?:("[^"\s][^"]*")(?=[\s,;)\]}]|$)'
+                          r'|([a-z][\w-]*(?:\.[\w$-]+){2,}(?:/[\w.$-]*)?(?:@[\w<>*]+)?)(?=[\s,;)\]}]|$))')
+
+
+def _key_value(m: regex.Match[str]) -> str:
+    if m[1].lower() in _TEXT_KEYS:
+        return m[0]
+    return f'{m[1]}{m[2]}"{VAR}"' if m[3] else f"{m[1]}{m[2]}{VAR}"
+# Two or more short upper-case flags side by side after a key (`Flags: SYN ACK`, `wanted: B C
+# X+ Y-`), up to the next key or the end: one list of values.
+_FLAG_LIST = compiled(r"(?<=\w: )[A-Z][A-Z0-9+-]{0,2}(?: [A-Z][A-Z0-9+-]{0,2})+(?= [\w.-]+: |$)")
+# A variable's closing angle bracket is part of it (<memory:<*>>, 0x1->0x2), as the labels
+# write it: the corrected labels' variables end there.
+_VAR_CLOSE = compiled(r"<\*>>")
 _BOOLEAN = {"true", "false"}
 # Words that name the value after them (`for user alice`): there a few plain words that
 # repeat are still values, not different events.
@@ -108,6 +137,10 @@ class Config:
     numbered: bool = True          # tokens that differ only in their digits are one variable
     named_values: bool = True      # two words after a naming word (user, host) are values
     pairs: bool = True             # two value-like tokens that vary together are two variables
+    digit_dates: bool = True       # dates and times written in digits alone keep their separators
+    key_values: bool = True        # a key's quoted value, or dotted name, is a value
+    glued_brackets: bool = True    # a name glued to <*> by an angle bracket is one value
+    flag_lists: bool = True        # short upper-case flags side by side after a key are one list
 
 
 DEFAULT = Config()
@@ -221,6 +254,8 @@ def _path_rule(token: str, config: Config = DEFAULT) -> str:
             return token  # node-<*>, jetty-<*>: the name stays, as the corrected labels keep it
         if _WORD_DASH.fullmatch(stripped):
             return VAR
+        if config.glued_brackets and "<" + VAR in token and _WORD_DASH.fullmatch(stripped.replace("<", "")):
+            return VAR  # Switch<<*>: a name glued to its number by an angle bracket
         if token.count(VAR) >= 2 or (token.startswith(VAR + ".") and stripped.count(".") >= 2):
             return VAR  # host names and dotted values built of variables
     return token
@@ -243,7 +278,9 @@ def _one_prefix(run: str) -> bool:
     return len({_LETTERS.match(tok)[0] for tok in run.split(" ")}) == 1
 
 
-_BARE_LIST = compiled(r"(?<=[\s=:]|^)[^\s,=:<\[\](){}]+(?:,[^\s,=:<\[\](){}]+){2,}(?=[\s.;]|$)"
+# (not at the start of a message: names joined by commas there, `Service,method,key = 7`, say
+# what the event is)
+_BARE_LIST = compiled(r"(?<=[\s=:])[^\s,=:<\[\](){}]+(?:,[^\s,=:<\[\](){}]+){2,}(?=[\s.;]|$)"
                       # two values after a key (`acls to: alice,bob`), not two words of prose
                       r"|(?<=[=:] ?)[^\s,=:<\[\](){}]+,[^\s,=:<\[\](){}]+(?=[.;]?(?:\s(?!\s*=)|$))")
 
@@ -260,6 +297,10 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
     """Apply the template-correction rules to one (already masked) message."""
     text = _SPACES.sub(" ", message.strip())
     text = _URL.sub(lambda m: f"{m[1]}://{VAR}", text)
+    if config.key_values and "=" in text:
+        text = _KEY_VALUE.sub(_key_value, text)
+    if config.glued_brackets and "<*>>" in text:
+        text = _VAR_CLOSE.sub(VAR, text)
     if "::" in text or text.count(":") >= 5:
         text = _IPV6.sub(VAR, text)
     if "?" in text:
@@ -273,6 +314,8 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
     if config.lists:
         text = _BRACKET_LIST.sub(lambda m: f"{m[1]}{VAR}{m[2]}", text)
         text = _BARE_LIST.sub(VAR, text)
+        if config.flag_lists and ": " in text:
+            text = _FLAG_LIST.sub(VAR, text)
         if _NAME_PAIR.search(text):  # cheap test first: most messages have no such run
             text = _NAME_LIST.sub(lambda m: VAR if _one_prefix(m[0]) else m[0], text)
     text = _WRAPPED.sub(VAR, text)
@@ -663,7 +706,8 @@ _MAC = r"\b(?:[0-9A-Fa-f]{2}:){3,}[0-9A-Fa-f]{2}\b"
 
 def _vector_mask(config: Config) -> str:
     """One RE2 pass: alternatives are tried in order at each position (dates, IPs before digits)."""
-    return "|".join(f"(?:{p})" for p in [_MAC, *(_DATE_MASKS if config.dates else []), *_VECTOR_MASKS])
+    dates = (_NAMED_DATE_MASKS if config.digit_dates else _DATE_MASKS) if config.dates else []
+    return "|".join(f"(?:{p})" for p in [_MAC, *dates, *_VECTOR_MASKS])
 
 
 def mask_array(messages: pa.Array, config: Config = DEFAULT) -> pa.Array:
