@@ -94,7 +94,7 @@ RULES = {"dates": (True, False), "hosts": (True, False), "lists": (True, False),
          "pairs": (True, False)}
 # Rules added later are each switched off alone (crossing them too would multiply the grid by
 # two per rule, and the leave-one-out run with it).
-SINGLE_RULES = ("digit_dates", "key_values", "glued_brackets", "flag_lists")
+SINGLE_RULES = ("digit_dates", "key_values", "glued_brackets", "flag_lists", "spaced_files")
 
 
 def candidates() -> list[Config]:

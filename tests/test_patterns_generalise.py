@@ -508,3 +508,14 @@ def test_short_flags_side_by_side_after_a_key_are_one_list():
         {"link training failed: wanted: <*> got: <*>"}
     # words after a key are not flags
     assert templates(["Error: NO SUCH FILE"]) == {"Error: NO SUCH FILE"}
+
+
+def test_a_path_ending_in_a_file_name_with_spaces_is_one_value():
+    # issue 14: a path with a space outside the capitalised-folder shape, a file name that
+    # holds spaces and ends the message
+    msgs = ["will write to /var/logs/reports/[2017-07-06_08,33,08.335] - AuthFail:sts:5_rsn:0.xml",
+            "will write to /var/logs/reports/[2017-07-06_09,01,44.101] - AssocFail:sts:2_rsn:0.xml"]
+    assert templates(msgs) == {"will write to <*>"}
+    assert templates(["saved /srv/data/My Report 2.pdf"]) == {"saved <*>"}
+    # prose after a path is not part of it
+    assert templates(["read /srv/a/b ok then stop.txt"]) == {"read <*> ok then stop.txt"}

@@ -112,6 +112,10 @@ _FLAG_LIST = compiled(r"(?<=\w: )[A-Z][A-Z0-9+-]{0,2}(?: [A-Z][A-Z0-9+-]{0,2})+(
 # A variable's closing angle bracket is part of it (<memory:<*>>, 0x1->0x2), as the labels
 # write it: the corrected labels' variables end there.
 _VAR_CLOSE = compiled(r"<\*>>")
+# A path that ends the message with a file name holding spaces (`/logs/[x] - AuthFail.xml`,
+# `/srv/My Report 2.pdf`): one value up to the file's extension. What follows each space
+# starts with a capital, a digit or a symbol; prose after a path (`/a/b done then x.txt`) does not.
+_SPACED_FILE = compiled(r"(?<![\w/.<>*])/(?:[^/\s\"'(),;]+/){2,}[^/\s\"'()]+(?: [^a-z/\s\"'()][^/\s\"'()]*)+\.[A-Za-z]\w{1,3}$")
 _BOOLEAN = {"true", "false"}
 # Words that name the value after them (`for user alice`): there a few plain words that
 # repeat are still values, not different events.
@@ -141,6 +145,7 @@ class Config:
     key_values: bool = True        # a key's quoted value, or dotted name, is a value
     glued_brackets: bool = True    # a name glued to <*> by an angle bracket is one value
     flag_lists: bool = True        # short upper-case flags side by side after a key are one list
+    spaced_files: bool = True      # a path ending the message in a file name with spaces is one value
 
 
 DEFAULT = Config()
@@ -307,6 +312,8 @@ def normalise(message: str, config: Config = DEFAULT) -> str:
         text = _PATH_QUERY.sub(VAR, text)
     if "/" in text and " " in text:
         text = _SPACED_PATH.sub(VAR, text)
+        if config.spaced_files:
+            text = _SPACED_FILE.sub(VAR, text)
     if "\\" in text:
         text = _WINDOWS_PATH.sub(VAR, text)
     if config.hosts:
