@@ -69,6 +69,22 @@ def test_the_same_records_in_two_groupings_are_stored_once(rca, tmp_path, halves
     assert doc["recurring_causes"] == []
 
 
+def test_the_same_outage_exported_in_two_shapes_is_stored_once(rca, tmp_path):
+    """A logcli pull and a Docker json-file log of one outage: the Docker lines carry no
+    component label, so their signature ids differ, but the incident is the same one."""
+    folder = tmp_path / "outages"
+    folder.mkdir()
+    rows = [json.loads(line) for line in Path(EXPORT).read_text().splitlines()]
+    (folder / "logcli.jsonl").write_text(Path(EXPORT).read_text())
+    docker = [json.dumps({"log": r["line"] + "\n", "stream": "stdout", "time": r["timestamp"]}) for r in rows]
+    (folder / "service-json.log").write_text("\n".join(docker) + "\n")
+    store = tmp_path / "history"
+    assert rca("batch", str(folder / "logcli.jsonl"), str(folder / "service-json.log"), "--store", str(store)).code == 0
+    doc = _history(rca, store)
+    assert len(doc["incidents"]) == 1
+    assert doc["recurring_causes"] == []
+
+
 def test_a_merged_analysis_labels_each_incident_with_its_own_file(rca, tmp_path, halves):
     store = tmp_path / "history"
     run = rca("analyze", str(halves[1]), str(halves[0]), "--store", str(store))

@@ -40,7 +40,8 @@ SCHEMA = pa.schema([
 
 # Columns every history file rca wrote has; a Parquet file without them is someone else's.
 _CORE = {"identity", "incident_id", "start_ns", "end_ns", "component", "kind"}
-_KEY = ("start_ns", "end_ns", "incident_id", "signature_ids")
+_KEY = ("start_ns", "end_ns", "incident_id", "signature_ids", "component", "kind")
+_MS = 1_000_000
 
 
 def default_store() -> Path:
@@ -96,8 +97,11 @@ def _writers_take_turns(store: Path) -> Iterator[None]:
 
 
 def _keys(table: pa.Table) -> list[tuple]:
-    """Each row's incident identity: its window, id and signatures (not the export file)."""
-    return [(r["start_ns"], r["end_ns"], r["incident_id"], tuple(r["signature_ids"] or []))
+    """Each row's incident identity, not the export file's: a timed incident is its window (to
+    the millisecond every export keeps) and cause, whatever signature ids the export's shape
+    gave it; an untimed one its id and signatures."""
+    return [(r["start_ns"] // _MS, r["end_ns"] // _MS, r["component"], r["kind"]) if r["start_ns"] is not None
+            and r["end_ns"] is not None else (None, None, r["incident_id"], tuple(r["signature_ids"] or []))
             for r in table.select(list(_KEY)).to_pylist()]
 
 
