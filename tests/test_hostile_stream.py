@@ -49,7 +49,7 @@ def test_no_streamed_line_is_longer_than_the_cap(tmp_path, monkeypatch):
     path, _ = _export_with_long_lines(tmp_path)
     _lowered(monkeypatch, line_length="2K")
     streamed = analyze([path], chunk_bytes=20_000)
-    lengths = streamed.ingested.table.column("line").to_pylist()
+    lengths = streamed.ingested.all_lines().to_pylist()
     assert lengths and max(len(line.encode()) for line in lengths) <= CAP
 
 

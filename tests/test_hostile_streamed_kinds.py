@@ -104,7 +104,7 @@ def test_streamed_long_lines_are_cut_and_counted_as_the_whole_read_does(tmp_path
     assert streamed.ingested.total is not None
     assert streamed.ingested.inputs[0].warnings == analyze([path]).ingested.inputs[0].warnings
     assert limits.cut_lines_warning(padded, CAP) in streamed.ingested.inputs[0].warnings
-    lengths = [len(line.encode()) for line in streamed.ingested.table.column("line").to_pylist()]
+    lengths = [len(line.encode()) for line in streamed.ingested.all_lines().to_pylist()]
     assert max(lengths) <= CAP
 
 

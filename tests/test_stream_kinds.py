@@ -88,7 +88,7 @@ def test_a_plain_file_is_split_into_byte_ranges_that_start_at_a_record(tmp_path)
     pieces = [piece for part in parts for piece in read_pieces(part)]
     assert sum(piece.rejected for piece in pieces) == 0
     streamed = sorted(line for piece in pieces for line in piece.table.column("line").to_pylist())
-    assert streamed == sorted(analyze([path]).ingested.table.column("line").to_pylist())
+    assert streamed == sorted(analyze([path]).ingested.all_lines().to_pylist())
 
 
 def test_ndjson_continuation_lines_stay_with_their_record_across_piece_cuts(tmp_path):

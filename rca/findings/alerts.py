@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from rca.knowledge.pack import Pack
 from rca.findings.signatures import Cluster
+from rca.table.packed import PackedLines, holding
 from rca.table.rows import take_rows
 from rca.compiled import compiled
 
@@ -23,7 +24,9 @@ class AlertContext:
     table: pa.Table
     clusters: list[Cluster]
     pack: Pack
-    lines: pa.ChunkedArray = field(init=False)  # never joined: on a large export, hundreds of MB
+    # The table's raw lines, or given when held packed; never joined: on a large export,
+    # hundreds of MB.
+    lines: pa.ChunkedArray | PackedLines | None = None
     routine: np.ndarray = field(init=False)  # rows of routine signatures
     labels: pa.ChunkedArray = field(init=False)
     routine_ts: np.ndarray = field(init=False)
@@ -34,7 +37,8 @@ class AlertContext:
     token_rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.lines = self.table.column("line")
+        if self.lines is None:
+            self.lines = self.table.column("line")
         self.labels = self.table.column("labels")
         rows = [c.rows for c in self.clusters if c.routine]
         self.routine = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
@@ -44,7 +48,7 @@ class AlertContext:
     def holding(self, token: str) -> np.ndarray:
         """Which lines hold `token` (a few tokens are asked about, each more than once)."""
         if token not in self.token_rows:
-            self.token_rows[token] = pc.match_substring(self.lines, token).fill_null(False).to_numpy(zero_copy_only=False)
+            self.token_rows[token] = holding(self.lines, token)
         return self.token_rows[token]
 
     def routine_holding(self, token: str) -> np.ndarray:

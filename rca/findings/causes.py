@@ -10,6 +10,7 @@ import pyarrow as pa
 from rca.findings.incidents import Incident, link_identity
 from rca.knowledge.pack import CauseRule, Pack
 from rca.table.redact import clip
+from rca.table.packed import PackedLines
 from rca.table.rows import take_rows
 from rca.findings.signatures import BODYLESS, Cluster
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, time_text
@@ -79,14 +80,15 @@ class RowViews:
     """Row-aligned columns a cause's evidence is read from: time, original line, link, link key."""
 
     ts: np.ndarray
-    lines: pa.ChunkedArray  # not joined into one array: that would copy every kept line
+    lines: pa.ChunkedArray | PackedLines  # not joined into one array: that would copy every kept line
     links: pa.Array
     link_keys: pa.Array
 
 
-def row_views(table: pa.Table, decoded: pa.Table) -> RowViews:
+def row_views(table: pa.Table, decoded: pa.Table, lines: pa.ChunkedArray | PackedLines | None = None) -> RowViews:
+    """The views of a table; `lines` when it does not hold its raw lines (held packed)."""
     return RowViews(table.column("ts_ns").combine_chunks().fill_null(0).to_numpy(),
-                    table.column("line"), decoded.column("link").combine_chunks(),
+                    table.column("line") if lines is None else lines, decoded.column("link").combine_chunks(),
                     decoded.column("link_key").combine_chunks())
 
 

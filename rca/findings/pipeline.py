@@ -95,8 +95,8 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     """Findings from the rows that matter, decoded, with final latencies, and every row's
     traffic. `ingested.table` holds every row, or (streamed) only the rows that may be
     anomalous, at `positions` in the traffic; `urls_elsewhere` counts the URLs of the rest."""
-    table = ingested.table
-    clusters, row_cluster = build_clusters(table, decoded, pack, latency)
+    table, lines = ingested.table, ingested.lines()
+    clusters, row_cluster = build_clusters(table, decoded, pack, latency, lines)
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
     span = traffic.span()
     if span is not None:
@@ -105,8 +105,8 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
         mark_known_noise(clusters, pack)
     incidents = find_incidents(table, decoded, clusters, row_cluster, traffic, pack)
     is_http = decoded.column("category").combine_chunks().to_numpy(zero_copy_only=False) == "http"
-    alerts = AlertContext(table, clusters, pack)
-    views = row_views(table, decoded)
+    alerts = AlertContext(table, clusters, pack, lines)
+    views = row_views(table, decoded, lines)
     refused = refused_identities(incidents, pack)
     routine_in_window = _routine_in_window(clusters, ts)
     results = []

@@ -22,6 +22,8 @@ from rca.findings.rates import Burst, Exposure, burst_in_windows, confined, find
 from rca.knowledge.pack import NoiseRule, Pack
 from rca.table.masking import template
 from rca.table.patterns import mine
+from rca.table.packed import PackedLines
+from rca.table.rows import take_rows
 
 # Templates of signatures whose lines say nothing but endpoint and status: only their rate
 # can tell an incident from routine.
@@ -190,8 +192,10 @@ def _merge_templates(templates: list[str]) -> dict[str, str]:
     return mapping
 
 
-def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.Array) -> tuple[list[Cluster], np.ndarray]:
-    """Signatures of the anomalous rows, and each row's cluster index (-1: not anomalous)."""
+def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.Array,
+                   lines: pa.ChunkedArray | PackedLines | None = None) -> tuple[list[Cluster], np.ndarray]:
+    """Signatures of the anomalous rows, and each row's cluster index (-1: not anomalous).
+    `lines`: the rows' raw lines when the table does not hold them (held packed)."""
     n = table.num_rows
     row_cluster = np.full(n, -1, dtype=np.int64)
     mask = anomalous_mask(decoded, latency, pack)
@@ -246,7 +250,7 @@ def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.A
         distinct_to_cluster[i] = index_of[norm]
     sub_cluster = distinct_to_cluster[encoded.indices.to_numpy(zero_copy_only=False)]
     row_cluster[rows] = sub_cluster
-    _fill_stats(clusters, table, decoded, latency, rows, sub_cluster)
+    _fill_stats(clusters, table, decoded, latency, rows, sub_cluster, table.column("line") if lines is None else lines)
     clusters_sorted = sorted(range(len(clusters)), key=lambda i: (-clusters[i].count, clusters[i].id))
     remap = np.empty(len(clusters), dtype=np.int64)
     for new, old in enumerate(clusters_sorted):
@@ -256,14 +260,13 @@ def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.A
 
 
 def _fill_stats(clusters: list[Cluster], table: pa.Table, decoded: pa.Table, latency: pa.Array,
-                rows: np.ndarray, sub_cluster: np.ndarray) -> None:
+                rows: np.ndarray, sub_cluster: np.ndarray, lines: pa.ChunkedArray | PackedLines) -> None:
     """Each cluster's rows and what they hold. The rows are put in cluster order once, so
     each cluster reads slices of its own (`rows` ascend, so each slice is in row order)."""
     order = np.argsort(sub_cluster, kind="stable")
     member_rows = rows[order]
     take = pa.array(member_rows)
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()[member_rows]
-    lines = table.column("line")
     # A few values per anomalous row, as Python lists once: cheaper than Arrow calls per cluster.
     status, links, link_keys, categories, users, lost = (
         decoded.column(name).take(take).to_pylist()
@@ -284,14 +287,28 @@ def _fill_stats(clusters: list[Cluster], table: pa.Table, decoded: pa.Table, lat
             sorted({v for v in values[lo:hi] if v is not None}) for values in (links, link_keys, categories, users))
         c.body_lost = any(lost[lo:hi])
         c.median_latency_ms = median
-        examples: list[str] = []
-        for i in c.rows[:50]:
-            line = lines[int(i)].as_py()
-            if line not in examples:
-                examples.append(line)
-            if len(examples) == 3:
-                break
-        c.examples = examples
+    _fill_examples([c for c in clusters if c.count], lines)
+
+
+def _fill_examples(clusters: list[Cluster], lines: pa.ChunkedArray | PackedLines) -> None:
+    """Each cluster's first three distinct lines among its first 50 rows, read for every
+    cluster at once: its first three rows, then the next 47 of the clusters whose first
+    three repeat a line (each read unpacks the pieces of packed lines it needs once)."""
+    for c in clusters:
+        c.examples = []
+    todo = clusters
+    for lo, hi in ((0, 3), (3, 50)):
+        parts = [c.rows[lo:hi] for c in todo]
+        values = take_rows(lines, np.concatenate(parts) if parts else np.zeros(0, np.int64)).to_pylist()
+        at = 0
+        for c, part in zip(todo, parts, strict=True):
+            for line in values[at:at + part.size]:
+                if len(c.examples) == 3:
+                    break
+                if line not in c.examples:
+                    c.examples.append(line)
+            at += part.size
+        todo = [c for c in todo if len(c.examples) < 3 and c.rows.size > 3]
 
 
 def _median_latencies(lat: np.ndarray, owner: np.ndarray, starts: np.ndarray) -> list[float | None]:

@@ -48,6 +48,7 @@ from rca.inputs.records import LabelSets
 from rca.inputs.spool import at, spooled
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.decode import decode
+from rca.table.packed import PackedLines, pack_column, unpack_column
 
 # Exports from this size on are streamed (smaller ones are read whole: it is faster).
 STREAM_BYTES = 256 << 20
@@ -69,8 +70,10 @@ class ChunkState:
     kept_index: np.ndarray | None = None
     kept: pa.Table | None = None
     kept_decoded: pa.Table | None = None
-    # Until the reduce needs them, `kept` and `kept_decoded` wait packed (`_pack`).
+    # Until the reduce needs them, `kept` and `kept_decoded` wait packed (`_pack`); the
+    # kept rows' raw lines stay packed through the findings (`rca.table.packed`).
     packed: tuple[pa.Buffer, pa.Buffer] | None = None
+    packed_lines: pa.Buffer | None = None
     urls: UrlCounts = field(default_factory=UrlCounts)
     labels: dict[tuple[str, str], int] = field(default_factory=dict)
     cut_lines: int = 0   # lines cut to the line-length cap
@@ -173,12 +176,15 @@ def _compact(state: ChunkState) -> None:
 def _pack(state: ChunkState) -> None:
     """Hold the kept rows as Arrow IPC with zstd-compressed buffers until the reduce: they
     are the part of a state that grows with the export (a few per cent of its lines, whole),
-    and their lines repeat a few shapes, so they pack to about a tenth."""
-    state.packed = (_ipc(state.kept), _ipc(state.kept_decoded))
+    and their lines repeat a few shapes, so they pack to about a tenth. The raw lines, most
+    of their size, are packed on their own: they stay packed through the findings."""
+    state.packed_lines = pack_column(state.kept.column("line"))
+    state.packed = (_ipc(state.kept.drop_columns(["line"])), _ipc(state.kept_decoded))
     state.kept = state.kept_decoded = None
 
 
 def _unpack(state: ChunkState) -> None:
+    """The kept rows but their raw lines, which stay in `packed_lines`."""
     if state.packed is not None:
         state.kept, state.kept_decoded = (pa.ipc.open_stream(buffer).read_all() for buffer in state.packed)
         state.packed = None
@@ -299,6 +305,7 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
                 mask = pa.array(mine)
                 _unpack(s)
                 s.kept, s.kept_decoded = s.kept.filter(mask), s.kept_decoded.filter(mask)
+                s.packed_lines = pack_column(unpack_column(s.packed_lines).filter(mask))
         kept_file = kept_file[survives]
     total = n if order is None else order.size
     if turned:  # every row from the last to the first: no index arrays needed
@@ -328,7 +335,7 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     kept_latency = pa.array(latency[positions], pa.float64(), from_pandas=True)
     traffic.latency_ms = latency = None  # let go before the kept rows are unpacked
     _number_records(states)
-    kept, kept_decoded = _kept_in_order(states, by_position, turned)
+    kept, kept_decoded, kept_lines = _kept_in_order(states, by_position, turned)
     urls = UrlCounts()
     for i, s in enumerate(states):
         if s.url_rows is not None:
@@ -341,7 +348,7 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
         if all(s.digest for s in states) else None
     for summary in summaries:
         summary.seconds = seconds
-    ingested = Ingested(kept, summaries, total=total, identity=identity)
+    ingested = Ingested(kept, summaries, total=total, identity=identity, packed_lines=kept_lines)
     return findings_from(ingested, kept_decoded, kept_latency, pack, traffic, positions, urls)
 
 
@@ -375,13 +382,19 @@ def _file_summary(path: str, fmt: str, states: list[ChunkState], ts: np.ndarray,
                             truncation=(header.truncated_end, header.truncation_reason, header.declared_limit))
 
 
-def _kept_in_order(states: list[ChunkState], by_position: np.ndarray, turned: bool) -> tuple[pa.Table, pa.Table]:
-    """The ranges' kept rows in analysis order, each range's copy let go once taken. A file
-    in time order, or newest first, needs no global reordering: ranges are turned around.
-    The ranges stay chunks of one table: joining them would hold the raw lines twice."""
+def _kept_in_order(states: list[ChunkState], by_position: np.ndarray,
+                   turned: bool) -> tuple[pa.Table, pa.Table, PackedLines]:
+    """The ranges' kept rows in analysis order, each range's copy let go once taken, and
+    their raw lines still packed. A file in time order, or newest first, needs no global
+    reordering: ranges are turned around. The ranges stay chunks of one table."""
     rows: list[pa.Table] = []
     decoded: list[pa.Table] = []
     in_range_order = turned or np.array_equal(by_position, np.arange(by_position.size))
+    sizes = [s.kept.num_rows for s in states]
+    lines = PackedLines([s.packed_lines for s in states], sizes,
+                        np.arange(sum(sizes) - 1, -1, -1) if turned else None if in_range_order else by_position)
+    for s in states:
+        s.packed_lines = None
     for s in (reversed(states) if turned else states):
         if turned:
             flip = pa.array(np.arange(s.kept.num_rows - 1, -1, -1))
@@ -397,7 +410,7 @@ def _kept_in_order(states: list[ChunkState], by_position: np.ndarray, turned: bo
     if not in_range_order:
         take = pa.array(by_position)
         kept, kept_decoded = kept.take(take), kept_decoded.take(take)
-    return kept, kept_decoded
+    return kept, kept_decoded, lines
 
 
 def _merged_labels(states: list[ChunkState]) -> dict[tuple[str, str], int]:

@@ -81,11 +81,12 @@ def units_by_gap(paths: list[str], gap_s: float, input_format: str | None = None
             for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))]
 
 
-def content_identity(table: pa.Table) -> str:
-    """Identity of an export from its records (times and lines), not its name or format."""
+def content_identity(table: pa.Table, lines: pa.ChunkedArray | None = None) -> str:
+    """Identity of an export from its records (times and lines), not its name or format;
+    `lines` when the table does not hold its raw lines."""
     digest = hashlib.sha256()
     digest.update(table.column("ts_ns").combine_chunks().fill_null(0).to_numpy().tobytes())
-    lines = table.column("line").combine_chunks()
+    lines = (table.column("line") if lines is None else lines).combine_chunks()
     buffers = lines.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1] \
         if len(lines) else np.zeros(0, dtype=np.int64)
@@ -114,7 +115,7 @@ def analyze_outage(unit: Unit) -> dict[str, Any]:
         # The message may quote the file's first line, tokens and all.
         return {"outage": redact(unit.name), "sources": unit.paths, "error": redact(str(exc)), "incidents": [], "lines": 0,
                 "identity": None, "seconds": time.perf_counter() - started}
-    identity = findings.ingested.identity or content_identity(findings.ingested.table)
+    identity = findings.ingested.identity or content_identity(findings.ingested.table, findings.ingested.all_lines())
     incidents = incident_rows(findings, identity, unit.name, unit.paths)
     return {"outage": redact(unit.name), "sources": unit.paths, "identity": identity, "incidents": incidents,
             "lines": findings.ingested.records, "error": None, "seconds": time.perf_counter() - started}
@@ -168,7 +169,7 @@ def remember(findings: Any, sources: list[str], store: Path) -> None:
     in the history had the same root cause (the report's Prevention section)."""
     from rca.history import store as history
 
-    identity = findings.ingested.identity or content_identity(findings.ingested.table)
+    identity = findings.ingested.identity or content_identity(findings.ingested.table, findings.ingested.all_lines())
     rows = incident_rows(findings, identity, Path(sources[0]).name, sources)
     past = [h for h in history.load(store).to_pylist() if h["identity"] != identity]
     findings.history = {row["incident_id"]: history.earlier_with_same_cause(past, row) for row in rows}

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -87,10 +88,21 @@ class Ingested:
     identity: str | None = None
     # Set when the analysis was clipped to a time window (rca.inputs.window).
     window_note: str | None = None
+    # Set (a streamed export): the rows' raw lines, held packed (rca.table.packed.PackedLines,
+    # a later stage); `table` then has no "line".
+    packed_lines: Any = None
 
     @property
     def records(self) -> int:
         return self.table.num_rows if self.total is None else self.total
+
+    def lines(self) -> Any:
+        """The rows' raw lines, as held: read them with `take_rows` or `packed.holding`."""
+        return self.table.column("line") if self.packed_lines is None else self.packed_lines
+
+    def all_lines(self) -> pa.ChunkedArray:
+        """Every row's raw line, unpacked when held packed."""
+        return self.table.column("line") if self.packed_lines is None else self.packed_lines.unpacked()
 
 
 def expand_paths(paths: list[str]) -> tuple[list[tuple[str, bool]], list[InputError]]:

@@ -46,7 +46,7 @@ def lines_text(f: Findings, rows: np.ndarray, limit: int | None = 50, oldest_fir
     if not oldest_first:
         order = order[::-1]
     shown = order[:limit] if limit else order
-    lines = take_rows(table.column("line"), shown).to_pylist()
+    lines = take_rows(f.ingested.lines(), shown).to_pylist()
     out = []
     for row, line in zip(shown.tolist(), lines, strict=True):
         text = _safe(line or "").replace("\\x0a", " ↵ ")

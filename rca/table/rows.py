@@ -10,10 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from rca.table.packed import PackedLines
 
-def take_rows(column: pa.ChunkedArray | pa.Array, rows: np.ndarray) -> pa.Array:
-    """`column.take(rows)` as one array, without joining a chunked column's chunks."""
+
+def take_rows(column: pa.ChunkedArray | pa.Array | PackedLines, rows: np.ndarray) -> pa.Array:
+    """`column.take(rows)` as one array, without joining a chunked column's chunks (or
+    unpacking more of packed lines than the pieces holding `rows`)."""
     rows = np.asarray(rows, dtype=np.int64)
+    if isinstance(column, PackedLines):
+        return column.take(rows)
     if isinstance(column, pa.Array):
         return column.take(pa.array(rows))
     if column.num_chunks == 1:
