@@ -178,9 +178,15 @@ def _pack(state: ChunkState) -> None:
     are the part of a state that grows with the export (a few per cent of its lines, whole),
     and their lines repeat a few shapes, so they pack to about a tenth. The raw lines, most
     of their size, are packed on their own: they stay packed through the findings."""
-    state.packed_lines = pack_column(state.kept.column("line"))
-    state.packed = (_ipc(state.kept.drop_columns(["line"])), _ipc(state.kept_decoded))
+    state.packed_lines = _off_pool(pack_column(state.kept.column("line")))
+    state.packed = (_off_pool(_ipc(state.kept.drop_columns(["line"]))), _off_pool(_ipc(state.kept_decoded)))
     state.kept = state.kept_decoded = None
+
+
+def _off_pool(buffer: pa.Buffer) -> pa.Buffer:
+    """A copy of `buffer` outside Arrow's pool: a state outlives its piece, and a few live
+    blocks scattered among the piece's freed ones keep the pool from giving pages back."""
+    return pa.py_buffer(buffer.to_pybytes())
 
 
 def _unpack(state: ChunkState) -> None:
