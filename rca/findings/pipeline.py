@@ -104,6 +104,15 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     else:
         mark_known_noise(clusters, pack)
     incidents = find_incidents(table, decoded, clusters, row_cluster, traffic, pack)
+    by_cluster = np.argsort(row_cluster, kind="stable")
+    bounds = np.searchsorted(row_cluster[by_cluster], np.arange(len(clusters) + 1))
+    cluster_rows = [by_cluster[bounds[i]:bounds[i + 1]] for i in range(len(clusters))]
+    if positions is not None:
+        cluster_rows = [positions[rows] for rows in cluster_rows]
+    minutes = with_signatures(traffic.minutes or request_minutes(traffic), traffic, cluster_rows)
+    total_requests = traffic.requests
+    traffic.let_go()  # every row's numbers: the rest reads only the rows in `table`
+    del by_cluster, cluster_rows
     is_http = decoded.column("category").combine_chunks().to_numpy(zero_copy_only=False) == "http"
     alerts = AlertContext(table, clusters, pack, lines)
     views = row_views(table, decoded, lines)
@@ -135,13 +144,7 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     for r, top in zip(results, found, strict=True):
         r.contributors = top
     urls = collect_urls(table, decoded, row_cluster, [c.id for c in clusters], pack, urls_elsewhere, refused)
-    by_cluster = np.argsort(row_cluster, kind="stable")
-    bounds = np.searchsorted(row_cluster[by_cluster], np.arange(len(clusters) + 1))
-    cluster_rows = [by_cluster[bounds[i]:bounds[i + 1]] for i in range(len(clusters))]
-    if positions is not None:
-        cluster_rows = [positions[rows] for rows in cluster_rows]
-    return Findings(ingested, clusters, results, urls, pack, total_requests=traffic.requests,
-                    minutes=with_signatures(traffic.minutes or request_minutes(traffic), traffic, cluster_rows),
+    return Findings(ingested, clusters, results, urls, pack, total_requests=total_requests, minutes=minutes,
                     filtered=filtered_to_errors(ingested.inputs, pack))
 
 

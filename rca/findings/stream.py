@@ -334,7 +334,7 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
         latency = latency_from_anchors(ts, ts[is_anchor], want, latency, pack, in_place=True)  # a fresh array
     del is_anchor, want
     traffic = traffic_from(facts, latency, pack)
-    del facts  # its latencies before inference: the traffic holds the final ones
+    del facts, ts, timed, endpoint_codes  # the traffic holds them (its latencies are the final ones)
     traffic.minutes = request_minutes(traffic)  # the chart's only use of every row's latency
     by_position = np.argsort(positions, kind="stable")
     positions = positions[by_position]

@@ -69,6 +69,12 @@ class Traffic:
             self._quiet_ns = max(NS_MIN, 10 * float(np.median(np.diff(http_ts)))) if http_ts.size > 1 else NS_MIN
         return self._quiet_ns
 
+    def let_go(self) -> None:
+        """Let every row's numbers go (and what was worked out from them): nothing after
+        the incidents are found reads them, and on a long export they are its largest part."""
+        self.ts = self.timed = self.is_http = self.ok = self.latency_ms = self.endpoint_codes = None
+        self._ok_cache, self._http_ts = {}, None
+
     def ok_times(self, endpoints: list[str]) -> np.ndarray:
         """Sorted times of clean successful requests, to these endpoints when given."""
         key = tuple(endpoints)
