@@ -50,3 +50,14 @@ def test_packed_lines_unpacked_are_the_whole_column():
     for order in ORDERS:
         assert len(_packed(order)) == len(LINES)
         assert _packed(order).unpacked().combine_chunks().equals(_whole(order))
+
+
+def test_rows_read_again_and_again_come_from_the_pieces_just_unpacked_without_unpacking_them_again(monkeypatch):
+    import rca.table.packed as packed
+
+    lines, unpacked = _packed(), []
+    real = packed.unpack_column
+    monkeypatch.setattr(packed, "unpack_column", lambda buffer: unpacked.append(buffer) or real(buffer))
+    for _ in range(5):  # an incident's readers: its lines, then each cause's examples
+        assert take_rows(lines, np.array([3, 120, 7])).equals(_whole().take(pa.array([3, 120, 7])))
+    assert len(unpacked) == 2

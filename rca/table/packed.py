@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
+_RECENT = 2  # pieces kept unpacked after a read
 
 
 def pack_column(values: pa.ChunkedArray | pa.Array) -> pa.Buffer:
@@ -38,6 +39,18 @@ class PackedLines:
         self.starts = np.cumsum([0, *sizes]).astype(np.int64)
         self.type = pa.ipc.open_stream(pieces[0]).schema.field(0).type if pieces else pa.large_string()
         self.order = order
+        # The pieces read last, unpacked: an incident's readers ask for rows of the same
+        # few pieces one after another (its examples, its lines, each cause's examples).
+        self._recent: dict[int, pa.ChunkedArray] = {}
+
+    def _piece(self, index: int) -> pa.ChunkedArray:
+        if index in self._recent:
+            self._recent[index] = self._recent.pop(index)  # now the most recent
+        else:
+            self._recent[index] = unpack_column(self.pieces[index])
+            if len(self._recent) > _RECENT:
+                del self._recent[next(iter(self._recent))]
+        return self._recent[index]
 
     def __len__(self) -> int:
         return int(self.starts[-1]) if self.order is None else int(self.order.size)
@@ -58,7 +71,7 @@ class PackedLines:
         parts = []
         for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), grouped.size], strict=True):
             piece = int(owners[lo])
-            parts.append(unpack_column(self.pieces[piece]).take(pa.array(grouped[lo:hi] - self.starts[piece]))
+            parts.append(self._piece(piece).take(pa.array(grouped[lo:hi] - self.starts[piece]))
                          .combine_chunks())
         taken = pa.concat_arrays(parts)
         if np.array_equal(by_piece, np.arange(by_piece.size)):
@@ -69,8 +82,8 @@ class PackedLines:
 
     def holding(self, token: str) -> np.ndarray:
         """Which rows hold `token` (a bool per row), one piece unpacked at a time."""
-        masks = [pc.match_substring(unpack_column(piece), token).fill_null(False).to_numpy(zero_copy_only=False)
-                 for piece in self.pieces]
+        masks = [pc.match_substring(self._piece(i), token).fill_null(False).to_numpy(zero_copy_only=False)
+                 for i in range(len(self.pieces))]
         found = np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
         return found if self.order is None else found[self.order]
 
