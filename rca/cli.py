@@ -725,7 +725,11 @@ def _window(since: str | None, from_: str | None, to: str | None) -> tuple[int, 
         return now - parse_duration_ns(since), now
     if not from_:
         raise UsageError("give the time range: --since DURATION, or --from TIME [--to TIME]")
-    return parse_time(from_, now), parse_time(to, now) if to else now
+    from rca.inputs.window import check_order
+
+    start, end = parse_time(from_, now), parse_time(to, now) if to else now
+    check_order(start, end)
+    return start, end
 
 
 def _pull_to(loki: str, query: str, start: int, end: int, out: Path, limit: int, resume: bool,

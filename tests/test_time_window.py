@@ -58,3 +58,15 @@ def test_tz_puts_local_time_beside_every_time_in_the_terminal(rca, tmp_path):
     assert run.code == 0, run.stderr
     stamps = list(STAMP.finditer(run.stdout))
     assert stamps and all(run.stdout[s.end():s.end() + 2] == " (" for s in stamps)
+
+
+def test_a_reversed_range_is_named_as_reversed(rca, tmp_path):
+    run = rca("analyze", _two_windows(tmp_path), "--from", "2025-12-02T17:45:00Z", "--to", "2025-12-02T17:38:00Z")
+    assert run.code == 2 and "Traceback" not in run.stderr
+    assert "--from 2025-12-02T17:45:00.000Z is not before --to 2025-12-02T17:38:00.000Z" in run.stderr
+
+
+def test_a_reversed_range_for_loki_is_refused_before_any_request(rca, tmp_path):
+    run = rca("pull", "--loki", "http://127.0.0.1:9", "--query", '{app="x"}', "--from", "2025-12-02T17:45:00Z",
+              "--to", "2025-12-02T17:38:00Z", "-o", str(tmp_path / "out.jsonl"))
+    assert run.code == 2 and "is not before --to" in run.stderr and "reach" not in run.stderr

@@ -20,8 +20,16 @@ def newest(ingested: Ingested) -> int | None:
     return pc.max(ingested.table.column("ts_ns")).as_py()
 
 
+def check_order(start_ns: int | None, end_ns: int | None) -> None:
+    """A reversed range is named as such, not answered with 'no records between'."""
+    if start_ns is not None and end_ns is not None and start_ns >= end_ns:
+        raise UsageError(f"--from {format_rfc3339_ms(start_ns)} is not before --to {format_rfc3339_ms(end_ns)}: "
+                         "the start of the range must come first")
+
+
 def clip_to(ingested: Ingested, start_ns: int | None, end_ns: int | None) -> Ingested:
     """The records from `start_ns` (inclusive) to `end_ns` (exclusive), with a note."""
+    check_order(start_ns, end_ns)
     ts = ingested.table.column("ts_ns")
     inside = pc.fill_null(pc.and_(pc.greater_equal(ts, start_ns if start_ns is not None else -(2**62)),
                                   pc.less(ts, end_ns if end_ns is not None else 2**62)), True)
