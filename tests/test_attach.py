@@ -277,3 +277,18 @@ def test_no_target_is_a_usage_error(rca, findings):
     run = rca("attach", str(findings))
     assert run.code == 2
     assert "nothing to attach" in run.stderr
+
+
+def test_an_annotation_answered_without_an_id_is_not_reported_as_added(rca, findings, grafana):
+    grafana.state.answers_without_ids = True
+    run = rca("attach", str(findings), "--grafana-url", grafana.url, "--annotate", env={"GRAFANA_TOKEN": TOKEN})
+    assert run.code != 0 and "Traceback" not in run.stderr
+    assert "not confirmed as added" in run.stdout and "annotation added" not in run.stdout
+
+
+def test_a_new_incident_answered_without_an_id_gets_no_notes(rca, findings, grafana):
+    grafana.state.answers_without_ids = True
+    run = rca("attach", str(findings), "--grafana-url", grafana.url, "--create-incident", env={"GRAFANA_TOKEN": TOKEN})
+    assert run.code != 0 and "Traceback" not in run.stderr
+    assert "not confirmed as created" in run.stdout
+    assert not any("AddActivity" in path or "UpdateIncidentEventTime" in path for _, path, _, _ in grafana.state.requests)

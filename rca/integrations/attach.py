@@ -197,7 +197,11 @@ def attach_annotation(grafana: Grafana, incident: dict[str, Any], dashboard_uid:
         tag = f"rca-incident:{incident['id']}"
         if grafana.find_annotations(tag):
             return Outcome("grafana annotation", True, "already there")
-        grafana.add_annotation(annotation_for(incident, dashboard_uid, reveal))
+        answer = grafana.add_annotation(annotation_for(incident, dashboard_uid, reveal))
     except GrafanaError as exc:
         return Outcome("grafana annotation", False, str(exc))
-    return Outcome("grafana annotation", True, "region annotation added")
+    if grafana.dry_run:
+        return Outcome("grafana annotation", True, "region annotation added")
+    if not (isinstance(answer, dict) and answer.get("id") is not None):
+        return Outcome("grafana annotation", False, "Grafana answered without the annotation's id: not confirmed as added")
+    return Outcome("grafana annotation", True, f"region annotation {answer['id']} added")

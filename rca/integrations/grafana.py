@@ -133,7 +133,11 @@ class Grafana:
                           {"title": title, "severity": "minor", "status": "resolved", "isDrill": False,
                            "labels": [{"label": "rca"}], "roomPrefix": "incident"})
         incident = result.get("incident")
-        incident_id = (incident.get("incidentID") if isinstance(incident, dict) else None) or "(dry-run)"
+        incident_id = incident.get("incidentID") if isinstance(incident, dict) else None
+        if not incident_id:
+            if not self.dry_run:
+                raise GrafanaError("Grafana answered the new incident without its id: not confirmed as created")
+            incident_id = "(dry-run)"
         for name, when in (("incidentStart", start), ("incidentEnd", end)):
             self.irm("IncidentsService.UpdateIncidentEventTime",
                      {"incidentID": incident_id, "eventTime": when, "eventName": name})

@@ -28,6 +28,7 @@ class State:
     requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
     fail: dict[str, list[int]] = field(default_factory=dict)
     ids: Any = field(default_factory=lambda: itertools.count(1))
+    answers_without_ids: bool = False  # a server (or proxy) that says 200 and names nothing it made
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -73,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
                 assert isinstance(body.get("time"), int) and isinstance(body.get("text"), str)
                 body = {**body, "id": next(self.state.ids)}
                 self.state.annotations.append(body)
-                self._send(200, {"message": "Annotation added", "id": body["id"]})
+                self._send(200, {} if self.state.answers_without_ids else {"message": "Annotation added", "id": body["id"]})
             return
         parts = url.path.split("/")
         if len(parts) >= 8 and parts[1:3] == ["api", "plugins"] and parts[4:7] == ["resources", "api", "v1"]:
@@ -89,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "IncidentsService.CreateIncident":
             incident_id = str(next(st.ids))
             st.incidents[incident_id] = {"incidentID": incident_id, "title": body["title"], "status": body["status"]}
-            return {"incident": st.incidents[incident_id]}
+            return {"incident": {}} if st.answers_without_ids else {"incident": st.incidents[incident_id]}
         if method == "IncidentsService.UpdateIncidentEventTime":
             st.incidents[body["incidentID"]][body["eventName"]] = body["eventTime"]
             return {}
