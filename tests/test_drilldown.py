@@ -119,3 +119,14 @@ def test_explore_needs_both_options_and_an_http_url(rca):
     assert rca("analyze", FIXTURE, "--grafana-url", "https://g.example").code == 2
     run = rca("analyze", FIXTURE, "--grafana-url", "javascript:alert(1)", "--datasource", "x")
     assert run.code == 2 and "--grafana-url" in run.stderr
+
+
+def test_show_writes_a_bidi_override_as_its_python_escape(rca, tmp_path):
+    events = [Event(e.ts_ns, e.labels, e.line.replace("chaos monkey", "chaos \\u202emonkey"))
+              for e in generate.simulate(chaos=[Chaos("fail", 120, 300)], minutes=8)]
+    export = tmp_path / "x.json"
+    export.write_bytes(generate.loki_query(events))
+    inc = _findings(rca, str(export))["incidents"][0]
+    run = rca("show", str(export), "--incident", inc["id"], "--limit", "0")
+    assert run.code == 0 and "\u202e" not in run.stdout
+    assert "chaos \\u202emonkey" in run.stdout and "\\x202e" not in run.stdout

@@ -26,8 +26,13 @@ SET_ASIDE_ROWS = 12  # routine or isolated signatures listed one per row; the re
 
 
 def _safe(text: object) -> str:
-    """Log text for a terminal: control characters (escape sequences) shown, not obeyed."""
-    return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in str(text))
+    """Log text for a terminal: control characters (escape sequences) shown, not obeyed, each
+    written as Python would (`\\x1b`, `\\u202e`), so a reader can tell where it ends."""
+    return "".join(ch if ch.isprintable() or ch == " " else _escaped(ord(ch)) for ch in str(text))
+
+
+def _escaped(code: int) -> str:
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _body_like(value: str) -> bool:
