@@ -274,3 +274,15 @@ def test_zip_archive_members_are_inputs_of_their_own(events, tmp_path):
     result = ingest([str(path)])
     assert [s.path for s in result.inputs] == [f"{path}:part-1.jsonl", f"{path}:part-2.json"]
     assert result.records == len(events)
+
+
+def test_a_grafana_csv_saved_again_with_semicolons_and_no_quotes_is_still_a_grafana_csv(tmp_path):
+    path = tmp_path / "resaved.csv"
+    path.write_bytes(b'Time;Line\r\n1764696910126;{"msg":"Failed to fulfill order at factory"}\r\n')
+    result = ingest([str(path)])
+    assert result.inputs[0].format == "grafana-csv"
+    assert result.table.column("ts_ns").to_pylist() == [1764696910126000000]
+
+
+def test_a_text_log_opening_with_the_word_line_is_still_text():
+    assert detect(b"Line 3, col 4: unexpected token\nLine 4 ok\n")[0] == "text"

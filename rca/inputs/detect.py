@@ -28,6 +28,9 @@ _LOKI_ERROR = LazyRegex(
 # statusCode) and a Prometheus-style API's (status "error", errorType, error). Each form needs
 # its marker key (traceID, errorType): a log record may well be `{"status":"error","error":…}`.
 _ERROR_KEYS = frozenset({"message", "messageId", "traceID", "statusCode", "status", "error", "errorType", "warnings"})
+# A header row with a `Line` cell, between any of the delimiters Grafana (or a spreadsheet
+# that saved its download again) uses: `,`, `;` or a tab.
+_CSV_LINE_CELL = LazyRegex(rb'(?:^|[,;\t])"?Line"?(?:[,;\t]|\r?$)')
 _HTML_PAGE = LazyRegex(rb"^(?:<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])", regex.IGNORECASE)
 
 
@@ -103,7 +106,7 @@ def detect(data: bytes) -> tuple[str | None, str]:
     if _LOGCLI_LABELS.search(head):
         return "logcli-text", "logcli default lines (RFC 3339 time, labels)"
     first_line = body.split(b"\n", 1)[0]
-    if first_line.startswith(b"sep=") or (b'"Line"' in first_line or b"Line," in first_line or b"\tLine" in first_line):
+    if first_line.startswith(b"sep=") or b'"Line"' in first_line or _CSV_LINE_CELL.search(first_line):
         if first_line.lstrip(b'"').startswith(b"labels") or b"labelTypes" in first_line:
             return "grafana-inspect-csv", "Grafana Inspect data CSV header"
         return "grafana-csv", "Grafana logs CSV header"
