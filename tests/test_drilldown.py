@@ -64,13 +64,18 @@ def test_show_an_unknown_id_or_no_id_is_a_one_line_usage_error(rca):
     assert rca("show", FIXTURE, "--signature", "a", "--incident", "b").code == 2
 
 
-def test_show_does_not_pass_escape_sequences_to_the_terminal(rca, tmp_path):
-    events = [Event(e.ts_ns, e.labels, e.line.replace("chaos monkey", "chaos monkey\\u001b]8;;http://evil\\u0007"))
+def _show_incident_with(rca, tmp_path, chaos_text: str):
+    """`rca show` of the chaos incident, its factory answer's "chaos monkey" written as `chaos_text`."""
+    events = [Event(e.ts_ns, e.labels, e.line.replace("chaos monkey", chaos_text))
               for e in generate.simulate(chaos=[Chaos("fail", 120, 300)], minutes=8)]
     export = tmp_path / "x.json"
     export.write_bytes(generate.loki_query(events))
     inc = _findings(rca, str(export))["incidents"][0]
-    run = rca("show", str(export), "--incident", inc["id"], "--limit", "0")
+    return rca("show", str(export), "--incident", inc["id"], "--limit", "0")
+
+
+def test_show_does_not_pass_escape_sequences_to_the_terminal(rca, tmp_path):
+    run = _show_incident_with(rca, tmp_path, "chaos monkey\\u001b]8;;http://evil\\u0007")
     assert run.code == 0 and "\x1b" not in run.stdout and "\x07" not in run.stdout
 
 
@@ -122,11 +127,6 @@ def test_explore_needs_both_options_and_an_http_url(rca):
 
 
 def test_show_writes_a_bidi_override_as_its_python_escape(rca, tmp_path):
-    events = [Event(e.ts_ns, e.labels, e.line.replace("chaos monkey", "chaos \\u202emonkey"))
-              for e in generate.simulate(chaos=[Chaos("fail", 120, 300)], minutes=8)]
-    export = tmp_path / "x.json"
-    export.write_bytes(generate.loki_query(events))
-    inc = _findings(rca, str(export))["incidents"][0]
-    run = rca("show", str(export), "--incident", inc["id"], "--limit", "0")
+    run = _show_incident_with(rca, tmp_path, "chaos \\u202emonkey")
     assert run.code == 0 and "\u202e" not in run.stdout
     assert "chaos \\u202emonkey" in run.stdout and "\\x202e" not in run.stdout

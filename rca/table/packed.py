@@ -9,6 +9,8 @@ token, and each piece is unpacked only while it is read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,6 +30,22 @@ def pack_column(values: pa.ChunkedArray | pa.Array) -> pa.Buffer:
 
 def unpack_column(buffer: pa.Buffer) -> pa.ChunkedArray:
     return pa.ipc.open_stream(buffer).read_all().column(0)
+
+
+def take_from_parts(starts: np.ndarray, rows: np.ndarray, take_part: Callable[[int, pa.Array], pa.Array]) -> pa.Array:
+    """Rows (non-empty) of a column held in consecutive parts beginning at `starts`, in the
+    order asked, each part read once (`take_part(i, indices)`: those rows of part i, one array)."""
+    owner = np.searchsorted(starts, rows, side="right") - 1
+    by_part = np.argsort(owner, kind="stable")
+    grouped, owners = rows[by_part], owner[by_part]
+    cuts = np.flatnonzero(np.diff(owners)) + 1
+    taken = pa.concat_arrays([take_part(int(owners[lo]), pa.array(grouped[lo:hi] - starts[owners[lo]]))
+                              for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), rows.size], strict=True)])
+    if np.array_equal(by_part, np.arange(by_part.size)):
+        return taken
+    back = np.empty_like(by_part)
+    back[by_part] = np.arange(by_part.size)
+    return taken.take(pa.array(back))
 
 
 class PackedLines:
@@ -64,21 +82,7 @@ class PackedLines:
         physical = self._physical(rows)
         if physical.size == 0:
             return pa.array([], self.type)
-        owner = np.searchsorted(self.starts, physical, side="right") - 1
-        by_piece = np.argsort(owner, kind="stable")
-        grouped, owners = physical[by_piece], owner[by_piece]
-        cuts = np.flatnonzero(np.diff(owners)) + 1
-        parts = []
-        for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), grouped.size], strict=True):
-            piece = int(owners[lo])
-            parts.append(self._piece(piece).take(pa.array(grouped[lo:hi] - self.starts[piece]))
-                         .combine_chunks())
-        taken = pa.concat_arrays(parts)
-        if np.array_equal(by_piece, np.arange(by_piece.size)):
-            return taken
-        back = np.empty_like(by_piece)
-        back[by_piece] = np.arange(by_piece.size)
-        return taken.take(pa.array(back))
+        return take_from_parts(self.starts, physical, lambda i, indices: self._piece(i).take(indices).combine_chunks())
 
     def holding(self, token: str) -> np.ndarray:
         """Which rows hold `token` (a bool per row), one piece unpacked at a time."""

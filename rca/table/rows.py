@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from rca.table.packed import PackedLines
+from rca.table.packed import PackedLines, take_from_parts
 
 
 def take_rows(column: pa.ChunkedArray | pa.Array | PackedLines, rows: np.ndarray) -> pa.Array:
@@ -26,15 +26,4 @@ def take_rows(column: pa.ChunkedArray | pa.Array | PackedLines, rows: np.ndarray
     if rows.size == 0 or column.num_chunks == 0:
         return pa.array([], column.type)
     starts = np.cumsum([0] + [len(chunk) for chunk in column.chunks])
-    owner = np.searchsorted(starts, rows, side="right") - 1
-    order = np.argsort(owner, kind="stable")
-    grouped, owners = rows[order], owner[order]
-    cuts = np.flatnonzero(np.diff(owners)) + 1
-    parts = [column.chunk(int(owners[lo])).take(pa.array(grouped[lo:hi] - starts[owners[lo]]))
-             for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), rows.size], strict=True)]
-    taken = pa.concat_arrays(parts)
-    if np.array_equal(order, np.arange(rows.size)):
-        return taken
-    back = np.empty_like(order)
-    back[order] = np.arange(rows.size)
-    return taken.take(pa.array(back))
+    return take_from_parts(starts, rows, lambda i, indices: column.chunk(i).take(indices))
