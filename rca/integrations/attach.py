@@ -197,11 +197,8 @@ def attach_annotation(grafana: Grafana, incident: dict[str, Any], dashboard_uid:
         tag = f"rca-incident:{incident['id']}"
         if grafana.find_annotations(tag):
             return Outcome("grafana annotation", True, "already there")
-        answer = grafana.add_annotation(annotation_for(incident, dashboard_uid, reveal))
+        annotation_id = grafana.add_annotation(annotation_for(incident, dashboard_uid, reveal))
     except GrafanaError as exc:
         return Outcome("grafana annotation", False, str(exc))
-    if grafana.dry_run:
-        return Outcome("grafana annotation", True, "region annotation added")
-    if not (isinstance(answer, dict) and answer.get("id") is not None):
-        return Outcome("grafana annotation", False, "Grafana answered without the annotation's id: not confirmed as added")
-    return Outcome("grafana annotation", True, f"region annotation {answer['id']} added")
+    return Outcome("grafana annotation", True, "region annotation added" if annotation_id is None
+                   else f"region annotation {annotation_id} added")

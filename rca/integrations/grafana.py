@@ -150,7 +150,13 @@ class Grafana:
         return _objects(result)
 
     def add_annotation(self, body: dict[str, Any]) -> Any:
-        return self._call("POST", "/api/annotations", body)
+        """The new annotation's id (None on a dry run); an answer without one is not taken as done."""
+        answer = self._call("POST", "/api/annotations", body)
+        if self.dry_run:
+            return None
+        if not (isinstance(answer, dict) and answer.get("id") is not None):
+            raise GrafanaError("Grafana answered without the annotation's id: not confirmed as added")
+        return answer["id"]
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:
