@@ -42,8 +42,12 @@ LINE = "2024-12-12T06:00:01.087Z [INFO]: User d190@jwt.com logged in (session ea
     "t=1704103200 epoch\nmsg=x timestamp=yesterday\nat=ts=2024-01-01T10:00:00Z nested\nts=3000-01-01T00:00:00Z far\n",
     "café 2024-01-01T10:00:00Z accent later\n2024-01-01T10:00:00Z café accent after a time\n"
     "\u0662\u0660\u0662\u0664-01-01T10:00:00Z arabic digits\nts=2024-01-01T10:00:00Z ünïcode\n",
+    "Dec  2 17:35:12 web1 sshd[42]: accepted\nSat, 01 Jun 2024 12:00:05 +0200 rfc1123z\n"
+    "01 Jun 24 12:00 +0000 rfc822z\nSat Jun  1 12:00:05 UTC 2024 unixdate\nJun  1 12:00:05.123456 stampmicro\n"
+    "May I have a pizza ts=2024-01-01T10:00:00Z\nFeb 30 25:00:00 impossible\nDec  2 17:35:12 café\n"
+    "Dec  2 17:35:12.5.6 not a stamp\nJun  1 12:00:05 ts=2024-01-01T10:00:00Z stamp first\n",
 ], ids=["crlf", "blank-lines", "no-final-newline", "carriage-returns", "long-lines", "only-newlines",
-        "impossible-dates", "out-of-range", "time-shapes", "logfmt-times", "non-ascii"])
+        "impossible-dates", "out-of-range", "time-shapes", "logfmt-times", "non-ascii", "month-names"])
 def test_columns_read_the_same_records_as_lines(data):
     _assert_same(data.encode())
 

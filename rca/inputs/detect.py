@@ -5,14 +5,17 @@ from __future__ import annotations
 import orjson
 import regex
 
+from rca.inputs.month_stamps import STAMP
 from rca.lazy import LazyRegex
 
 HEAD = 64 * 1024
 
 _TXT_ROW = LazyRegex(rb"^\d{13}\t", regex.MULTILINE)
 _TXT_HEADER = LazyRegex(rb"^(?:Common labels|Line limit|Total bytes processed|[A-Za-z ]+): ", regex.MULTILINE)
+# logcli's default lines: a time in any --output-timestamp-format layout, then the labels.
 _LOGCLI_LABELS = LazyRegex(
-    rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) (?:\{\}|\{[A-Za-z_][A-Za-z0-9_]*=\")",
+    rb"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)|" + STAMP.encode() + rb")"
+    rb" (?:\{\}|\{[A-Za-z_][A-Za-z0-9_]*=\")",
     regex.MULTILINE,
 )
 # A text line opening with a bracketed field that holds no JSON punctuation, then more text
@@ -104,7 +107,7 @@ def detect(data: bytes) -> tuple[str | None, str]:
     if _TXT_ROW.search(head) and (body[:1].isdigit() or _TXT_HEADER.match(body)):
         return "grafana-txt", "Grafana TXT rows (epoch ms, tab)"
     if _LOGCLI_LABELS.search(head):
-        return "logcli-text", "logcli default lines (RFC 3339 time, labels)"
+        return "logcli-text", "logcli default lines (time, labels)"
     first_line = body.split(b"\n", 1)[0]
     if first_line.startswith(b"sep=") or b'"Line"' in first_line or _CSV_LINE_CELL.search(first_line):
         if first_line.lstrip(b'"').startswith(b"labels") or b"labelTypes" in first_line:

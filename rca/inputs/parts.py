@@ -390,7 +390,7 @@ def _text_piece(data: bytes, part: Part, digest: str, span: int, last: bool) -> 
     if columns is not None:
         table, counts = columns
         return Piece(table, digest, span, counts["out_of_range"], counts)
-    builder, counts = text_lines(data)
+    builder, counts = text_lines(data, source=part.path)
     if counts["partial"] and not last:
         return Piece(None, digest)  # a CRI partial line continues in the next piece
     return Piece(builder.to_table(part.path), digest, span, counts["out_of_range"], counts)
@@ -407,7 +407,7 @@ def _cut_piece(data: bytes, part: Part, digest: str) -> Piece:
     try:
         if part.format == "logcli-text":
             common = common_labels_set(part.preamble.rstrip(b"\r\n")) if part.preamble else None
-            builder, counts = default_records(data, common)
+            builder, counts = default_records(data, common, source=part.path)
             result, span = ReadResult(builder.to_table(part.path), rejected=counts["rejected"]), counts["records"]
         elif part.format == "grafana-txt":
             result = read_txt(part.preamble + data, ctx)

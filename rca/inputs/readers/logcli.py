@@ -9,7 +9,9 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 import regex
 
+from rca.inputs.month_stamps import STAMP, parse_month_stamp, year_reference
 from rca.inputs.readers import Context, ReadResult, fail, parse_label_string, split_lines
+from rca.inputs.readers.loggers import time_warnings
 from rca.inputs.records import RecordBuilder, struct_to_map, table_from_columns
 from rca.inputs.timestamps import TimestampError, iso_array_to_ns, parse_any, parse_iso
 from rca.lazy import LazyRegex
@@ -182,7 +184,7 @@ def _read_jsonl_per_line(data: bytes, ctx: Context) -> ReadResult:
 
 # `<timestamp> <labels> <line>` — timestamp layouts from logcli's --output-timestamp-format.
 _DEFAULT_LINE = LazyRegex(
-    r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))"
+    r"^(?P<ts>(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))|" + STAMP + ")"
     r"(?: (?P<labels>\{(?:[^{}\"]|\"(?:[^\"\\]|\\.)*\")*\}))?\s?(?P<line>.*)$",
     regex.DOTALL,
 )
@@ -200,7 +202,7 @@ def read_default(data: bytes, ctx: Context) -> ReadResult:
     Interleaved stderr (`Common labels: {…}`, request URLs) restores the labels logcli
     stripped, and is reported as skipped metadata rather than read as records.
     """
-    builder, counts = default_records(data)
+    builder, counts = default_records(data, source=ctx.path)
     if len(builder) == 0:
         raise fail(ctx, "no logcli records found (expected '<RFC3339 time> {labels} <line>')")
     return ReadResult(builder.to_table(ctx.path), rejected=counts["rejected"], warnings=default_warnings(counts))
@@ -214,7 +216,7 @@ def default_warnings(counts: dict[str, int]) -> list[str]:
                         " (query URLs, common labels)")
     if counts["rejected"]:
         warnings.append(f"{counts['rejected']} lines before the first timestamped record could not be read")
-    return warnings
+    return warnings + time_warnings(0, counts.get("naive", 0), counts.get("yearless", 0))
 
 
 def starts_default_record(raw: bytes) -> bool:
@@ -232,14 +234,16 @@ def common_labels_set(raw: bytes) -> dict[str, str] | None:
     return parse_label_string(m.group(1)) or {}
 
 
-def default_records(data: bytes, common: dict[str, str] | None = None) -> tuple[RecordBuilder, dict[str, int]]:
+def default_records(data: bytes, common: dict[str, str] | None = None,
+                    source: str | None = None) -> tuple[RecordBuilder, dict[str, int]]:
     """The records of logcli default lines numbered from 0, with `common` labels in effect
     before the first line (a piece of a file after a `Common labels:` line), and the
-    counts its warnings are made of."""
+    counts its warnings are made of; year-less times are placed by `source`'s mtime."""
     builder = RecordBuilder()
     common = dict(common or {})
     skipped_meta = 0
-    rejected = 0
+    rejected = naive = yearless = 0
+    reference: int | None = None
     pending: list[object] | None = None
     record = 0
 
@@ -265,7 +269,13 @@ def default_records(data: bytes, common: dict[str, str] | None = None) -> tuple[
             continue
         flush()
         try:
-            ns, prec, _ = parse_iso(m["ts"])
+            if m["iso"]:
+                ns, prec, _ = parse_iso(m["iso"])
+            else:
+                reference = year_reference(source) if reference is None else reference
+                ns, prec, zoned, no_year = parse_month_stamp(m, reference)
+                naive += not zoned
+                yearless += no_year
         except TimestampError:
             rejected += 1
             pending = None
@@ -283,4 +293,5 @@ def default_records(data: bytes, common: dict[str, str] | None = None) -> tuple[
         pending = [ns, prec, labels, line_text.strip(), record]
         record += 1
     flush()
-    return builder, {"skipped_meta": skipped_meta, "rejected": rejected, "records": record}
+    return builder, {"skipped_meta": skipped_meta, "rejected": rejected, "records": record,
+                     "naive": naive, "yearless": yearless}

@@ -7,6 +7,7 @@ import orjson
 import regex
 
 from rca.inputs.fields import first
+from rca.inputs.month_stamps import leading_month_stamp, parse_month_stamp, year_reference
 from rca.inputs.readers import Context, ReadResult, fail, iter_documents, load_document, split_lines
 from rca.inputs.records import RecordBuilder
 from rca.inputs.timestamps import TimestampError, TimestampOutOfRange, parse_any, parse_iso
@@ -67,12 +68,15 @@ def _out_of_range(warnings: list[str], count: int) -> None:
                         "which nanosecond timestamps cannot hold")
 
 
-def time_warnings(untimed: int, naive: int) -> list[str]:
+def time_warnings(untimed: int, naive: int, yearless: int = 0) -> list[str]:
     warnings = []
     if untimed:
         warnings.append(f"{untimed} records have no recognisable time field; they keep file order at the end")
     if naive:
         warnings.append(f"{naive} times carry no zone offset; read as UTC")
+    if yearless:
+        warnings.append(f"{yearless} times carry no year (as 'Dec  2 17:35:12'); read as the latest such date"
+                        " not after the file was last written")
     return warnings
 
 
@@ -238,14 +242,27 @@ def _logfmt_time(value: str) -> tuple[int | None, str | None, bool]:
         return None, None, False
 
 
+def _month_time(stamp, reference: int) -> tuple[int | None, str | None, bool, bool]:
+    """A leading month-name stamp as (ns, precision, naive, year-less); an impossible one
+    (`Feb 31 25:00:00`) leaves the line untimed, as an impossible ISO time does."""
+    try:
+        ns, precision, zoned, no_year = parse_month_stamp(stamp, reference)
+    except TimestampError:
+        return None, None, False, False
+    return ns, precision, not zoned, no_year
+
+
 def read_text(data: bytes, ctx: Context) -> ReadResult:
     """Plain lines (logcli `-o raw`, an application's own log file). A leading ISO time, a
     logfmt `ts=`/`time=`/`timestamp=` field or a Kubernetes CRI prefix gives the record its
     time; CRI partial (`P`) lines are joined. Read column-wise where it gives the same records
     (`text_columns`), else line by line."""
+    from functools import partial
+
     from rca.inputs.readers.text_columns import text_columns
 
-    return _columns_or_lines(data, ctx, text_columns, text_lines, text_warnings, "out_of_range")
+    return _columns_or_lines(data, ctx, text_columns, partial(text_lines, source=ctx.path), text_warnings,
+                             "out_of_range")
 
 
 def _columns_or_lines(data: bytes, ctx: Context, columns_of, lines_of, warnings_of, rejected: str) -> ReadResult:
@@ -261,12 +278,13 @@ def _columns_or_lines(data: bytes, ctx: Context, columns_of, lines_of, warnings_
     return ReadResult(table, rejected=counts[rejected], warnings=warnings_of(counts))
 
 
-def text_lines(data: bytes, first_line: int = 0) -> tuple[RecordBuilder, dict[str, int]]:
+def text_lines(data: bytes, first_line: int = 0, source: str | None = None) -> tuple[RecordBuilder, dict[str, int]]:
     """The records of plain lines numbered from `first_line`, and the counts of their
     warnings; `partial` counts a CRI partial line still waiting for its end (a piece of a
-    streamed file must not end there)."""
+    streamed file must not end there). Year-less times are placed by `source`'s mtime."""
     builder = RecordBuilder()
-    naive = untimed = out_of_range = 0
+    naive = untimed = out_of_range = yearless = 0
+    reference: int | None = None
     partial: str | None = None
     for index, raw in enumerate(split_lines(data), first_line):
         text = raw.decode("utf-8", errors="replace")
@@ -283,6 +301,11 @@ def text_lines(data: bytes, first_line: int = 0) -> tuple[RecordBuilder, dict[st
                 continue
             except TimestampError:
                 ns = None
+        elif (stamp := leading_month_stamp(text)) is not None:
+            reference = year_reference(source) if reference is None else reference
+            ns, precision, was_naive, no_year = _month_time(stamp, reference)
+            naive += was_naive
+            yearless += no_year
         elif (kv := _LOGFMT_TIME.search(text)) is not None:
             ns, precision, was_naive = _logfmt_time(kv["v"])
             naive += was_naive
@@ -296,10 +319,10 @@ def text_lines(data: bytes, first_line: int = 0) -> tuple[RecordBuilder, dict[st
         untimed += ns is None
         builder.add(ns, precision, text, index)
     return builder, {"naive": naive, "untimed": untimed, "out_of_range": out_of_range,
-                     "partial": int(partial is not None)}
+                     "partial": int(partial is not None), "yearless": yearless}
 
 
 def text_warnings(counts: dict[str, int]) -> list[str]:
     warnings: list[str] = []
     _out_of_range(warnings, counts["out_of_range"])
-    return warnings + time_warnings(counts["untimed"], counts["naive"])
+    return warnings + time_warnings(counts["untimed"], counts["naive"], counts.get("yearless", 0))

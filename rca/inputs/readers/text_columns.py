@@ -12,10 +12,14 @@ per-line reader altogether (None).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rca.inputs.month_stamps import STAMP_RE2, leading_month_stamp, year_reference
 from rca.inputs.records import SCHEMA, empty_maps
 from rca.inputs.timestamps import NS_PER_S, TimestampError, TimestampOutOfRange, parse_iso
 
@@ -103,7 +107,7 @@ def _days(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
 
 
-_PRECISIONS = ["s", "ms", "us", "ns"]
+_PRECISIONS = ["s", "ms", "us", "ns", "min"]
 
 
 def _precision_code(digits: np.ndarray) -> np.ndarray:
@@ -149,31 +153,47 @@ def parse_times(ts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return ns, status, _precision_code(digits), zone_len > 0
 
 
-def _one_line(text: str):
+def _one_line(text: str, reference: Callable[[], int]):
     """The per-line reader's steps for one line: (kept, ns, precision, naive, out of range,
-    CRI prefix seen)."""
-    from rca.inputs.readers.loggers import _LEADING_TIME, _LOGFMT_TIME, _logfmt_time
+    CRI prefix seen, year-less)."""
+    from rca.inputs.readers.loggers import _LEADING_TIME, _LOGFMT_TIME, _logfmt_time, _month_time
 
     m = _LEADING_TIME.match(text)
     if m:
         if m["cri"]:
-            return False, None, None, False, False, True
+            return False, None, None, False, False, True, False
         try:
             ns, precision, had_zone = parse_iso(m["ts"])
-            return True, ns, precision, not had_zone, False, False
+            return True, ns, precision, not had_zone, False, False, False
         except TimestampOutOfRange:
-            return False, None, None, False, True, False
+            return False, None, None, False, True, False, False
         except TimestampError:
-            return True, None, None, False, False, False
+            return True, None, None, False, False, False, False
+    if (stamp := leading_month_stamp(text)) is not None:
+        ns, precision, naive, no_year = _month_time(stamp, reference())
+        return True, ns, precision, naive, False, False, no_year
     if (kv := _LOGFMT_TIME.search(text)) is not None:
         ns, precision, naive = _logfmt_time(kv["v"])
-        return True, ns, precision, naive, False, False
-    return True, None, None, False, False, False
+        return True, ns, precision, naive, False, False, False
+    return True, None, None, False, False, False, False
+
+
+def _month_stamped(lines: pa.Array, rows: np.ndarray, reference: Callable[[], int]):
+    """Which of `rows` open with a month-name stamp, and each such row's (ns or None,
+    precision index, naive, year-less): parsed once per distinct stamp."""
+    from rca.inputs.readers.loggers import _month_time
+
+    found = pc.extract_regex(lines.take(pa.array(rows)), STAMP_RE2)
+    matched = found.is_valid().to_numpy(zero_copy_only=False)
+    stamps = found.field("stamp").filter(found.is_valid()).dictionary_encode()
+    parsed = [_month_time(leading_month_stamp(text), reference()) for text in stamps.dictionary.to_pylist()]
+    return rows[matched], stamps.indices.to_numpy(zero_copy_only=False), parsed
 
 
 def text_columns(data: bytes, source: str, first_line: int = 0) -> tuple[pa.Table, dict[str, int]] | None:
     """The canonical table of plain lines numbered from `first_line`, and the counts of their
     warnings (as `text_lines` gives them); None where only the per-line reader can read them."""
+    reference = functools.cache(lambda: year_reference(source))
     lines = split(data)
     if lines is None:
         return None
@@ -191,7 +211,7 @@ def text_columns(data: bytes, source: str, first_line: int = 0) -> tuple[pa.Tabl
     timed = np.zeros(n, bool)
     dropped = np.zeros(n, bool)
     precision = np.full(n, -1, np.int8)   # index into _PRECISIONS; -1 untimed
-    naive = out_of_range = 0
+    naive = out_of_range = yearless = 0
     ascii_ = pc.string_is_ascii(lines).to_numpy(zero_copy_only=False)
 
     def put(rows: np.ndarray, values: pa.Array, logfmt: bool) -> None:
@@ -217,6 +237,18 @@ def text_columns(data: bytes, source: str, first_line: int = 0) -> tuple[pa.Tabl
             return None
         leading[digit[matched]] = True
         put(digit[matched], found.field("ts").filter(found.is_valid()), logfmt=False)
+    # A leading time written with a month's name (syslog, logcli's other layouts).
+    named = np.flatnonzero(ascii_ & ~leading & (((lead >= 65) & (lead <= 90)) | ((lead >= 48) & (lead <= 57))))
+    if named.size:
+        rows, which, parsed = _month_stamped(lines, named, reference)
+        leading[rows] = True
+        ok = np.array([got is not None for got, *_ in parsed], bool)[which]
+        at = rows[ok]
+        ns[at] = np.array([got or 0 for got, *_ in parsed], np.int64)[which][ok]
+        timed[at] = True
+        precision[at] = np.array([_PRECISIONS.index(prec or "s") for _, prec, *_ in parsed], np.int8)[which][ok]
+        naive += int(np.array([p[2] for p in parsed], bool)[which][ok].sum())
+        yearless += int(np.array([p[3] for p in parsed], bool)[which][ok].sum())
     # A logfmt time where there is no leading one.
     rest = np.flatnonzero(ascii_ & ~leading)
     if rest.size:
@@ -235,9 +267,10 @@ def text_columns(data: bytes, source: str, first_line: int = 0) -> tuple[pa.Tabl
                 naive += was_naive
     # Lines with other characters: the per-line reader's own steps.
     for r in np.flatnonzero(~ascii_).tolist():
-        kept, got, prec, was_naive, far, cri = _one_line(lines[r].as_py())
+        kept, got, prec, was_naive, far, cri, no_year = _one_line(lines[r].as_py(), reference)
         if cri:
             return None
+        yearless += no_year
         dropped[r] = not kept
         out_of_range += far
         if got is not None:
@@ -257,5 +290,6 @@ def text_columns(data: bytes, source: str, first_line: int = 0) -> tuple[pa.Tabl
         "source": pa.repeat(pa.scalar(source, pa.string()), m),
         "record": pa.array(record, pa.int64()),
     }, schema=SCHEMA)
-    counts = {"naive": naive, "untimed": int((~timed).sum()), "out_of_range": out_of_range, "partial": 0}
+    counts = {"naive": naive, "untimed": int((~timed).sum()), "out_of_range": out_of_range, "partial": 0,
+              "yearless": yearless}
     return table, counts

@@ -1,0 +1,87 @@
+"""Times written with a month's name: syslog's `Dec  2 17:35:12` and logcli's other
+`--output-timestamp-format` layouts (Go's RFC1123Z, RFC822Z, UnixDate, Stamp*).
+
+Some carry no year (syslog, Stamp*): the year is the latest that does not put the time
+after the file was last written (or after now, for stdin), so December lines in a file
+written in January land in the year before. A zone written as an abbreviation other than
+UTC/GMT cannot be placed exactly and is read as UTC, like a time without an offset; the
+caller warns about both.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+import time
+
+from rca.inputs.timestamps import NS_PER_S, TimestampError, precision_of_fraction
+from rca.lazy import LazyRegex
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH = "|".join(MONTHS)
+_WEEKDAY = "Mon|Tue|Wed|Thu|Fri|Sat|Sun"
+_ZERO_ZONES = frozenset({"UTC", "GMT", "UT", "Z"})
+# A year-less time may be this far after its reference (zones, clocks) before it is taken
+# as last year's.
+_YEAR_SLACK_NS = 2 * 86_400 * NS_PER_S
+
+# The stamp's text, for readers that compose it into their own line patterns. Each layout is
+# anchored on a month name, so a word that merely starts a message is not read as a time.
+_STAMP_BODY = (
+    rf"(?:(?:{_WEEKDAY}),? )?"
+    rf"(?:(?P<md>\d\d) (?P<mm>{_MONTH}) (?P<my>\d{{4}}|\d\d) "   # RFC1123Z, RFC822Z
+    rf"|(?P<nm>{_MONTH}) +(?P<nd>\d{{1,2}}) )"                   # syslog, Stamp*, UnixDate
+    r"(?P<h>\d\d):(?P<mi>\d\d)(?::(?P<s>\d\d)(?:\.(?P<f>\d{1,9}))?)?"
+    r"(?: (?P<z>[+-]\d{4})| (?P<abbr>[A-Z]{1,5}) (?P<ny>\d{4}))?"
+)
+STAMP = _STAMP_BODY + r"(?![\w:.])"
+# The same for RE2 over ASCII lines (no look-ahead): the whole stamp is the group `stamp`.
+STAMP_RE2 = rf"^(?P<stamp>{_STAMP_BODY})(?:[^\w:.]|$)"
+_STAMP_AT_START = LazyRegex(rf"^{STAMP}")
+
+
+def year_reference(source: str | None) -> int:
+    """The instant a year-less time may not be after: when the file was last written, or now."""
+    try:
+        if source and os.path.isfile(source):
+            return os.stat(source).st_mtime_ns
+    except OSError:
+        pass
+    return time.time_ns()
+
+
+def leading_month_stamp(text: str):
+    """The month-name stamp a line opens with (a regex match), or None."""
+    return _STAMP_AT_START.match(text)
+
+
+def parse_month_stamp(m, reference_ns: int) -> tuple[int, str, bool, bool]:
+    """A matched stamp as (ns UTC, precision, had a zone, had no year)."""
+    day, month = (m["md"], m["mm"]) if m["mm"] else (m["nd"], m["nm"])
+    year_text = m["my"] or m["ny"]
+    h, mi, s = int(m["h"]), int(m["mi"]), int(m["s"] or 0)
+    if not (1 <= int(day) <= 31 and h < 24 and mi < 60 and s < 61):
+        raise TimestampError(f"impossible time: {m.group()[:40]!r}")
+    frac = m["f"] or ""
+    zone_s = 0
+    if m["z"]:
+        sign = 1 if m["z"][0] == "+" else -1
+        zone_s = sign * (int(m["z"][1:3]) * 3600 + int(m["z"][3:5]) * 60)
+    zoned = bool(m["z"]) or m["abbr"] in _ZERO_ZONES
+
+    def at(year: int) -> int:
+        whole = calendar.timegm((year, MONTHS.index(month) + 1, int(day), h, mi, s, 0, 0, 0)) - zone_s
+        return whole * NS_PER_S + (int(frac.ljust(9, "0")) if frac else 0)
+
+    if year_text is None:
+        year = time.gmtime(reference_ns // NS_PER_S).tm_year
+        ns = at(year)
+        if ns > reference_ns + _YEAR_SLACK_NS:
+            ns = at(year - 1)
+    else:
+        year = int(year_text)
+        if len(year_text) == 2:  # Go reads a two-digit year as 1969-2068
+            year += 1900 if year >= 69 else 2000
+        ns = at(year)
+    precision = "min" if m["s"] is None else precision_of_fraction(len(frac))
+    return ns, precision, zoned, year_text is None
