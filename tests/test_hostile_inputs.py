@@ -205,3 +205,22 @@ def test_a_store_that_is_a_file_is_a_clear_error(rca, tmp_path, command):
 def test_an_unknown_limit_is_a_usage_error(rca):
     run = rca("analyze", "fixtures/chaos-fail/logcli.jsonl", "--input-limit", "memory=1G")
     assert run.code == 2 and "input-size, ratio, line-length, read-timeout" in run.stderr
+
+
+def test_json_nested_past_the_decoders_depth_is_one_error_naming_it(rca, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"x":' * 5000 + "1" + "}" * 5000)
+    run = rca("analyze", str(path))
+    assert run.code == 2
+    line = _one_error(run)
+    assert "nested too deeply" in line and "Recursion" not in line
+
+
+def test_a_record_nested_past_the_decoders_depth_is_counted_and_the_rest_read(rca, tmp_path):
+    path = tmp_path / "deep.ndjson"
+    path.write_text('{"x":' * 5000 + "1" + "}" * 5000 + "\n" + _export())
+    run = rca("analyze", str(path), "-f", "json")
+    assert run.code == 0, run.stderr
+    summary = json.loads(run.stdout)["inputs"][0]
+    assert summary["rejected"] == 1 and summary["records"] == 60
+    assert "nested too deeply" in run.stderr

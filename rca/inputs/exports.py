@@ -272,8 +272,9 @@ def read_input(path: str, input_format: str | None = None, data: bytes | None = 
         result = fmt.read(text, ctx)
     except InputError:
         raise
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError,
-            pa.ArrowException) as exc:
+    except RecursionError:
+        raise InputError(path, f"cannot be read as {name}: nested too deeply to follow") from None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, pa.ArrowException) as exc:
         raise InputError(path, f"cannot be read as {name}: {type(exc).__name__}: {exc}"[:300]) from None
     return _summarise(path, name, result, compression, encoding, started)
 

@@ -102,7 +102,8 @@ def load_document(data: bytes, ctx: Context) -> tuple[object, int, list[str]]:
 def iter_documents(data: bytes) -> Iterator[tuple[object | None, int]]:
     """Yield (document or None, byte offset) for NDJSON or concatenated JSON documents.
 
-    None marks a stretch that is not valid JSON (one rejected record).
+    None marks a stretch that is not valid JSON, or nested deeper than Python's decoder can
+    follow (one rejected record).
     """
     import json
 
@@ -116,7 +117,7 @@ def iter_documents(data: bytes) -> Iterator[tuple[object | None, int]]:
             break
         try:
             doc, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             nl = text.find("\n", pos)
             yield None, pos
             if nl < 0:

@@ -84,7 +84,7 @@ def _finish(builder: RecordBuilder, ctx: Context, rejected: int, untimed: int, n
             warnings: list[str]) -> ReadResult:
     warnings += time_warnings(untimed, naive)
     if len(builder) == 0:
-        raise fail(ctx, "no log records found")
+        raise fail(ctx, "no log records found" + (f": {warnings[0]}" if rejected and warnings else ""))
     return ReadResult(builder.to_table(ctx.path), rejected=rejected, warnings=warnings)
 
 
@@ -193,7 +193,10 @@ def _read_documents(data: bytes, ctx: Context) -> ReadResult:
             untimed += ns is None
             naive += was_naive
             builder.add(ns, precision, orjson.dumps(obj).decode(), index, parsed=parsed)
-    warnings = [f"{rejected} stretches are not JSON records"] if rejected else []
+    warnings = []
+    if rejected:
+        warnings.append(("1 stretch is not a JSON record" if rejected == 1 else f"{rejected} stretches are not JSON records")
+                        + " (invalid JSON, or nested too deeply to follow)")
     return _finish(builder, ctx, rejected, untimed, naive, warnings)
 
 
