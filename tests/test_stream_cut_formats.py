@@ -127,3 +127,16 @@ def test_a_csv_field_longer_than_pythons_csv_limit_is_read_and_cut_like_any_long
     run = rca("analyze", _write(tmp_path, "grafana-csv", generate.grafana_csv(events)), "-f", "json")
     assert run.code == 0, run.stderr
     assert "1 lines were longer than" in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("kind", ["logcli-text", "grafana-txt", "grafana-csv"])
+def test_dask_workers_reading_cut_pieces_give_the_whole_read_findings(tmp_path, dask_cluster, kind):
+    from dask.distributed import Client
+
+    from rca.findings.stream import dask_mapper
+
+    path = _write(tmp_path, kind, WRITE[kind](_events(multi_line=True)))
+    with Client(dask_cluster.scheduler_address) as client:
+        on_dask = analyze([path], chunk_bytes=2_000, mapper=dask_mapper(client))
+    assert on_dask.ingested.total is not None  # it did stream, piece by piece on the workers
+    assert_same_findings(analyze(ingest([path])), on_dask)
