@@ -4,7 +4,8 @@ numpy over the bytes and RE2 over Arrow strings instead of a Python loop per lin
 Lines are cut at newlines in the buffer (one trailing carriage return dropped), blank lines
 are found from their first byte, and a leading ISO time or a logfmt `ts=`/`time=` value is
 read by one RE2 pass and parsed with integer arithmetic that matches `parse_iso` (including
-its roll-over of a day past the month's end). A line with non-ASCII characters, where
+its roll-over of a day past the month's end); a leading time with a month's name (syslog)
+is parsed once per distinct stamp. A line with non-ASCII characters, where
 Python's `\\d` and RE2's differ, goes through the per-line reader's own steps; a file with
 Kubernetes CRI prefixes (partial lines joined across lines) or invalid UTF-8 is left to the
 per-line reader altogether (None).
@@ -179,8 +180,8 @@ def _one_line(text: str, reference: Callable[[], int]):
 
 
 def _month_stamped(lines: pa.Array, rows: np.ndarray, reference: Callable[[], int]):
-    """Which of `rows` open with a month-name stamp, and each such row's (ns or None,
-    precision index, naive, year-less): parsed once per distinct stamp."""
+    """The `rows` that open with a month-name stamp, each one's index into the distinct
+    stamps, and each distinct stamp parsed once as (ns or None, precision, naive, year-less)."""
     from rca.inputs.readers.loggers import _month_time
 
     found = pc.extract_regex(lines.take(pa.array(rows)), STAMP_RE2)
