@@ -677,8 +677,9 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     if len(uniques) < _FEW or not _maskable(pack):
         return _rows_table([decode_line(text, pack).row() for text in uniques.to_pylist()])
     shape = shape_index(uniques, pack)
-    shape_index_of = shape.index
-    decoded = _decoded_shapes(shape.texts.to_pylist(), pack)
+    # Only the shapes some line has: a line kept whole leaves its masked text unused.
+    used, shape_index_of = np.unique(shape.index, return_inverse=True)
+    decoded = _decoded_shapes(shape.texts.take(pa.array(used)).to_pylist(), pack)
     rows = [row for row, _, _ in decoded]
     unsafe = np.array([shows for _, shows, _ in decoded], dtype=bool)
     # A latency of 0 may be the masked number: read each line's own where the shape holds one
