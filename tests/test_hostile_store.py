@@ -163,3 +163,20 @@ def test_an_incident_recorded_by_many_writers_at_once_is_stored_once(tmp_path):
         w.join()
     assert _stored_rows(store) == 1
     assert history.load(store).num_rows == 1
+
+
+def test_the_same_outage_given_twice_to_one_batch_recurs_once(rca, tmp_path):
+    """The batch's own review, before any store: the second export of the outage names the
+    first, and the cause is not counted as recurring."""
+    folder = tmp_path / "outages"
+    folder.mkdir()
+    rows = [json.loads(line) for line in Path(EXPORT).read_text().splitlines()]
+    (folder / "logcli.jsonl").write_text(Path(EXPORT).read_text())
+    docker = [json.dumps({"log": r["line"] + "\n", "stream": "stdout", "time": r["timestamp"]}) for r in rows]
+    (folder / "service-json.log").write_text("\n".join(docker) + "\n")
+    run = rca("batch", str(folder / "logcli.jsonl"), str(folder / "service-json.log"), "-f", "json")
+    assert run.code == 0, run.stderr
+    review = json.loads(run.stdout)
+    assert review["recurring_causes"] == []
+    notes = [row["note"] for row in review["outages"] if row["start"]]
+    assert notes == ["", "the same incident as in logcli.jsonl"]

@@ -8,12 +8,28 @@ from typing import Any
 
 import orjson
 
-from rca.history.store import Recurrence, recurrences
+from rca.history.store import Recurrence, incident_key, recurrences
 from rca.outputs.escape import md_text, md_url, term_text
 from rca.inputs.timestamps import format_rfc3339_ms
 
 
+def _first_seen_in(results: list[dict[str, Any]]) -> dict[int, str]:
+    """For each incident (by object id) that an earlier export of the batch already showed (the
+    same outage given twice, say a logcli pull and a Grafana download), that export's name."""
+    seen: dict[tuple, str] = {}
+    again: dict[int, str] = {}
+    for r in results:
+        for inc in r["incidents"]:
+            key = incident_key(inc)
+            if key in seen:
+                again[id(inc)] = seen[key]
+            else:
+                seen[key] = r["outage"]
+    return again
+
+
 def _outage_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    again = _first_seen_in(results)
     rows = []
     for r in results:
         if r["error"]:
@@ -29,7 +45,8 @@ def _outage_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                          "end": format_rfc3339_ms(inc["end_ns"]), "duration_s": inc["duration_s"],
                          "component": inc["component"], "kind": inc["kind"],
                          "affected_requests": inc["affected_requests"], "remediation": inc["remediation"],
-                         "signatures": " ".join(inc["signature_ids"]), "note": ""})
+                         "signatures": " ".join(inc["signature_ids"]),
+                         "note": f"the same incident as in {again[id(inc)]}" if id(inc) in again else ""})
     return rows
 
 
@@ -41,7 +58,8 @@ def _recurrence_rows(groups: list[Recurrence]) -> list[dict[str, Any]]:
 
 
 def render(results: list[dict[str, Any]], fmt: str) -> str:
-    incidents = [i for r in results for i in r["incidents"]]
+    again = _first_seen_in(results)  # an outage given twice recurs no more than once
+    incidents = [i for r in results for i in r["incidents"] if id(i) not in again]
     groups = [g for g in recurrences(incidents) if g.count > 1]
     return _render(_outage_rows(results), _recurrence_rows(groups), fmt, "outages")
 
@@ -70,7 +88,7 @@ def _render(rows: list[dict[str, Any]], groups: list[dict[str, Any]], fmt: str, 
                "|---|---|---|---|---|---|---|"]
         for r in rows:
             m = {k: md_text(v) if isinstance(v, str) else v for k, v in r.items()}
-            window = f"{m['start']} – {m['end']}" if r["start"] else m["note"]
+            window = (f"{m['start']} – {m['end']}" + (f" ({m['note']})" if r["note"] else "")) if r["start"] else m["note"]
             cause = f"{m['component']} / {m['kind']}" if r["component"] else ""
             dur = f"{r['duration_s']:.0f} s" if r["duration_s"] is not None else ""
             link = md_url(r["remediation"]) if r["remediation"] else ""  # the link to follow stays a link
@@ -91,7 +109,8 @@ def _render(rows: list[dict[str, Any]], groups: list[dict[str, Any]], fmt: str, 
             continue
         out.append(f"  {r['outage']}: {r['start']} .. {r['end']} ({r['duration_s']:.0f} s) "
                    f"{r['component']} / {r['kind']}, {r['affected_requests']} affected"
-                   + (f", link {r['remediation']}" if r["remediation"] else ""))
+                   + (f", link {r['remediation']}" if r["remediation"] else "")
+                   + (f" ({r['note']})" if r["note"] else ""))
     out.append("")
     out.append("Recurring causes:" if groups else "No cause recurred.")
     for g in groups:

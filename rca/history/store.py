@@ -96,13 +96,17 @@ def _writers_take_turns(store: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def incident_key(row: dict[str, Any]) -> tuple:
+    """An incident's identity, not the export file's: a timed incident is its window (to the
+    millisecond every export keeps) and cause, whatever signature ids the export's shape gave
+    it; an untimed one its id and signatures."""
+    if row["start_ns"] is not None and row["end_ns"] is not None:
+        return row["start_ns"] // _MS, row["end_ns"] // _MS, row["component"], row["kind"]
+    return None, None, row["incident_id"], tuple(row["signature_ids"] or [])
+
+
 def _keys(table: pa.Table) -> list[tuple]:
-    """Each row's incident identity, not the export file's: a timed incident is its window (to
-    the millisecond every export keeps) and cause, whatever signature ids the export's shape
-    gave it; an untimed one its id and signatures."""
-    return [(r["start_ns"] // _MS, r["end_ns"] // _MS, r["component"], r["kind"]) if r["start_ns"] is not None
-            and r["end_ns"] is not None else (None, None, r["incident_id"], tuple(r["signature_ids"] or []))
-            for r in table.select(list(_KEY)).to_pylist()]
+    return [incident_key(r) for r in table.select(list(_KEY)).to_pylist()]
 
 
 def _drop_elsewhere(store: Path, own: Path, keys: set[tuple]) -> None:
