@@ -72,6 +72,16 @@ def test_a_unixdate_zone_abbreviation_other_than_utc_is_read_as_utc_and_warned(t
     assert any("no zone offset" in w for w in export.inputs[0].warnings)
 
 
+def test_apache_error_log_times_in_brackets_are_read_with_their_year(tmp_path):
+    path = _write(tmp_path, "error_log", ["[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6"])
+    assert _times(path) == [_utc_ns(2005, 12, 4, 4, 47, 44)]
+
+
+def test_a_number_opening_a_syslog_message_is_not_taken_for_a_year(tmp_path):
+    path = _write(tmp_path, "syslog", ["Dec  2 17:35:12 2005 packets dropped"], mtime=(2026, 12, 3, 0, 0, 0))
+    assert _times(path) == [_utc_ns(2026, 12, 2, 17, 35, 12)]
+
+
 def test_plain_syslog_lines_get_their_times(tmp_path):
     path = _write(tmp_path, "syslog", [
         "Dec  2 17:35:12 web1 jwt-pizza-service[812]: order failed",

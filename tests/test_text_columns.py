@@ -45,7 +45,9 @@ LINE = "2024-12-12T06:00:01.087Z [INFO]: User d190@jwt.com logged in (session ea
     "Dec  2 17:35:12 web1 sshd[42]: accepted\nSat, 01 Jun 2024 12:00:05 +0200 rfc1123z\n"
     "01 Jun 24 12:00 +0000 rfc822z\nSat Jun  1 12:00:05 UTC 2024 unixdate\nJun  1 12:00:05.123456 stampmicro\n"
     "May I have a pizza ts=2024-01-01T10:00:00Z\nFeb 30 25:00:00 impossible\nDec  2 17:35:12 café\n"
-    "Dec  2 17:35:12.5.6 not a stamp\nJun  1 12:00:05 ts=2024-01-01T10:00:00Z stamp first\n",
+    "Dec  2 17:35:12.5.6 not a stamp\nJun  1 12:00:05 ts=2024-01-01T10:00:00Z stamp first\n"
+    "[Sun Dec 04 04:47:44 2005] [error] apache\nDec  2 17:35:12 2005 a number, not a year\n"
+    "Mon, 02 Jan 2006 15:04:05 MST rfc1123\nMon Jan  2 15:04:05 2006x glued year ts=2024-01-01T10:00:00Z\n",
 ], ids=["crlf", "blank-lines", "no-final-newline", "carriage-returns", "long-lines", "only-newlines",
         "impossible-dates", "out-of-range", "time-shapes", "logfmt-times", "non-ascii", "month-names"])
 def test_columns_read_the_same_records_as_lines(data):

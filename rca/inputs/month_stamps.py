@@ -14,30 +14,41 @@ import calendar
 import os
 import time
 
-from rca.inputs.timestamps import NS_PER_S, TimestampError, precision_of_fraction
+from rca.inputs.timestamps import MONTHS, NS_PER_S, WEEKDAYS, TimestampError, precision_of_fraction
 from rca.lazy import LazyRegex
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH = "|".join(MONTHS)
-_WEEKDAY = "Mon|Tue|Wed|Thu|Fri|Sat|Sun"
+_WEEKDAY = "|".join(WEEKDAYS)
 _ZERO_ZONES = frozenset({"UTC", "GMT", "UT", "Z"})
 # A year-less time may be this far after its reference (zones, clocks) before it is taken
 # as last year's.
 _YEAR_SLACK_NS = 2 * 86_400 * NS_PER_S
 
 # The stamp's text, for readers that compose it into their own line patterns. Each layout is
-# anchored on a month name, so a word that merely starts a message is not read as a time.
-_STAMP_BODY = (
-    rf"(?:(?:{_WEEKDAY}),? )?"
-    rf"(?:(?P<md>\d\d) (?P<mm>{_MONTH}) (?P<my>\d{{4}}|\d\d) "   # RFC1123Z, RFC822Z
-    rf"|(?P<nm>{_MONTH}) +(?P<nd>\d{{1,2}}) )"                   # syslog, Stamp*, UnixDate
-    r"(?P<h>\d\d):(?P<mi>\d\d)(?::(?P<s>\d\d)(?:\.(?P<f>\d{1,9}))?)?"
-    r"(?: (?P<z>[+-]\d{4})| (?P<abbr>[A-Z]{1,5}) (?P<ny>\d{4}))?"
-)
-STAMP = _STAMP_BODY + r"(?![\w:.])"
-# The same for RE2 over ASCII lines (no look-ahead): the whole stamp is the group `stamp`.
-STAMP_RE2 = rf"^(?P<stamp>{_STAMP_BODY})(?:[^\w:.]|$)"
-_STAMP_AT_START = LazyRegex(rf"^{STAMP}")
+# anchored on a month name, so a word that merely starts a message is not read as a time; a
+# zone name or a year after the clock is read only after a weekday (ANSIC, UnixDate, RFC1123),
+# so a syslog message opening with a number or a capitalised word keeps it.
+_CLOCK = r"(?P<h>\d\d):(?P<mi>\d\d)(?::(?P<s>\d\d)(?:\.(?P<f>\d{1,9}))?)?"
+
+
+def _body(conditional: bool) -> str:
+    after_weekday = r" (?:(?P<abbr>[A-Z]{1,5})(?: (?P<ny>\d{4}))?|(?P<ay>\d{4}))"
+    return (
+        rf"(?:(?P<wd>{_WEEKDAY}),? )?"
+        rf"(?:(?P<md>\d\d) (?P<mm>{_MONTH}) (?P<my>\d{{4}}|\d\d) "   # RFC1123(Z), RFC822Z
+        rf"|(?P<nm>{_MONTH}) +(?P<nd>\d{{1,2}}) )"                      # syslog, Stamp*, ANSIC, UnixDate
+        + _CLOCK
+        + r"(?: (?P<z>[+-]\d{4})"
+        + (rf"|(?(wd){after_weekday}|(?!))" if conditional else f"|{after_weekday}")
+        + ")?"
+    )
+
+
+STAMP = _body(conditional=True) + r"(?![\w:.])"
+# For RE2 over ASCII lines (no look-ahead, no conditional: it may take a syslog message's
+# first number for a year, so the stamp it finds, the group `stamp`, is read again by STAMP).
+STAMP_RE2 = rf"^\[?(?P<stamp>{_body(conditional=False)})(?:[^\w:.]|$)"
+_STAMP_AT_START = LazyRegex(rf"^\[?{STAMP}")
 
 
 def year_reference(source: str | None) -> int:
@@ -51,14 +62,15 @@ def year_reference(source: str | None) -> int:
 
 
 def leading_month_stamp(text: str):
-    """The month-name stamp a line opens with (a regex match), or None."""
+    """The month-name stamp a line opens with, perhaps in brackets (`[Sun Dec 04 04:47:44
+    2005]`, Apache's), as a regex match; or None."""
     return _STAMP_AT_START.match(text)
 
 
 def parse_month_stamp(m, reference_ns: int) -> tuple[int, str, bool, bool]:
     """A matched stamp as (ns UTC, precision, had a zone, had no year)."""
     day, month = (m["md"], m["mm"]) if m["mm"] else (m["nd"], m["nm"])
-    year_text = m["my"] or m["ny"]
+    year_text = m["my"] or m["ny"] or m["ay"]
     h, mi, s = int(m["h"]), int(m["mi"]), int(m["s"] or 0)
     if not (1 <= int(day) <= 31 and h < 24 and mi < 60 and s < 61):
         raise TimestampError(f"impossible time: {m.group()[:40]!r}")

@@ -204,14 +204,29 @@ def format_rfc3339_nano(ns: int) -> str:
     return f"{base}.{fraction}Z" if fraction else f"{base}Z"
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _named_month_stamp(d: str) -> str:
+    """A time written with a month's name, in the layouts rca.inputs.month_stamps reads, as a
+    pattern both `regex` and RE2 run alike (`d` is a digit): a zone name or a year after the
+    clock only after a weekday."""
+    months, weekdays = "|".join(MONTHS), "|".join(WEEKDAYS)
+    date = rf"(?:{d}{d} (?:{months}) {d}{d}(?:{d}{d})? |(?:{months}) +{d}{{1,2}} )"
+    clock = rf"{d}{d}:{d}{d}(?::{d}{d}(?:\.{d}{{1,9}})?)?"
+    return (rf"(?:(?:{weekdays}),? {date}{clock}(?: [+-]{d}{{4}}| [A-Z]{{1,5}}(?: {d}{{4}})?| {d}{{4}})?"
+            rf"|{date}{clock}(?: [+-]{d}{{4}})?)")
+
+
 _LEADING_STAMP = LazyRegex(
     r"^\s*[\[(]?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
-    r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d)[\])]?(?:\s+|$)")
+    r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d|" + _named_month_stamp(r"\d") + r")[\])]?(?:\s+|$)")
 
 
 def strip_leading_time(text: str) -> str:
-    """A plain-text line without its leading timestamp (ISO or syslog), which is the
-    record's time, not part of its message."""
+    """A plain-text line without its leading timestamp (ISO, syslog, or another with a month's
+    name), which is the record's time, not part of its message."""
     return _LEADING_STAMP.sub("", text, count=1)
 
 
@@ -220,7 +235,7 @@ _WS = r"[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{2
 _D = r"\p{Nd}"
 _LEADING_STAMP_RE2 = (
     rf"^{_WS}*[\[(]?(?:{_D}{{4}}-{_D}{_D}-{_D}{_D}[T ]{_D}{_D}:{_D}{_D}:{_D}{_D}(?:[.,]{_D}+)?(?:Z|[+-]{_D}{_D}:?{_D}{_D})?"
-    rf"|[A-Z][a-z]{{2}} +{_D}{{1,2}} {_D}{_D}:{_D}{_D}:{_D}{_D})[\])]?(?:{_WS}+|$)")
+    rf"|[A-Z][a-z]{{2}} +{_D}{{1,2}} {_D}{_D}:{_D}{_D}:{_D}{_D}|{_named_month_stamp(_D)})[\])]?(?:{_WS}+|$)")
 
 
 def strip_leading_time_array(lines):

@@ -187,8 +187,12 @@ def _month_stamped(lines: pa.Array, rows: np.ndarray, reference: Callable[[], in
     found = pc.extract_regex(lines.take(pa.array(rows)), STAMP_RE2)
     matched = found.is_valid().to_numpy(zero_copy_only=False)
     stamps = found.field("stamp").filter(found.is_valid()).dictionary_encode()
-    parsed = [_month_time(leading_month_stamp(text), reference()) for text in stamps.dictionary.to_pylist()]
-    return rows[matched], stamps.indices.to_numpy(zero_copy_only=False), parsed
+    which = stamps.indices.to_numpy(zero_copy_only=False)
+    # RE2 finds a superset of the stamps (see STAMP_RE2): each is read again by the line reader's own pattern.
+    again = [leading_month_stamp(text) for text in stamps.dictionary.to_pylist()]
+    kept = np.array([m is not None for m in again], bool)[which]
+    parsed = [_month_time(m, reference()) if m is not None else (None, None, False, False) for m in again]
+    return rows[matched][kept], which[kept], parsed
 
 
 def text_columns(data: bytes, source: str, first_line: int = 0) -> tuple[pa.Table, dict[str, int]] | None:
@@ -239,7 +243,8 @@ def text_columns(data: bytes, source: str, first_line: int = 0) -> tuple[pa.Tabl
         leading[digit[matched]] = True
         put(digit[matched], found.field("ts").filter(found.is_valid()), logfmt=False)
     # A leading time written with a month's name (syslog, logcli's other layouts).
-    named = np.flatnonzero(ascii_ & ~leading & (((lead >= 65) & (lead <= 90)) | ((lead >= 48) & (lead <= 57))))
+    named = np.flatnonzero(ascii_ & ~leading & (((lead >= 65) & (lead <= 90)) | ((lead >= 48) & (lead <= 57))
+                                                | (lead == ord("["))))
     if named.size:
         rows, which, parsed = _month_stamped(lines, named, reference)
         leading[rows] = True
