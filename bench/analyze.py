@@ -1,10 +1,12 @@
 """End-to-end analysis speed: `rca analyze FILE -f json -o OUT` on an N-line logcli JSONL export.
 
-    python bench/analyze.py [--lines 1000000] [--repeat 2] [--generator varied|repeated]
+    python bench/analyze.py [--lines 1000000] [--repeat 2] [--generator varied|repeated|plain]
 
 The export is as varied as real logs by default (`bench/pizza_export.py`: a fresh JWT per request,
 ids, prices and dates in JSON-encoded bodies, a few per cent errors, routine noise);
-`--generator repeated` is the fixture simulator's hour repeated, whose lines repeat far more.
+`--generator repeated` is the fixture simulator's hour repeated, whose lines repeat far more;
+`--generator plain` is a plain-text log (an ISO time, then a Loghub-2k message with its numbers
+redrawn: every line distinct), whose floor is reading its lines with `pyarrow.csv`.
 Each run is a fresh process, so peak memory is its own. Prints seconds, lines/s, peak RSS,
 and the ratio to the parse floor (`pyarrow.json.read_json` on the same file) timed in the
 same run, floor and rca alternating, wall and CPU (the fastest of each; every pair too). Target: 1,000,000 varied lines in at most 5 s and 1 GB on 2 cores (3x the floor).
@@ -23,6 +25,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +42,12 @@ t0 = time.perf_counter()
 if "--as-idle" in sys.argv:
     import os
     os.getloadavg = lambda: (0.0, 0.0, 0.0)
-if kind == "baseline":
+if kind == "baseline" and path.endswith(".log"):
+    import pyarrow.csv as pcsv
+    rows = pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=["line"]),
+                         parse_options=pcsv.ParseOptions(delimiter="\x01", quote_char=False)).num_rows
+    incidents = None
+elif kind == "baseline":
     import pyarrow.json as pj
     rows, incidents = pj.read_json(path).num_rows, None
 else:
@@ -59,17 +67,33 @@ print(json.dumps({"rows": rows, "incidents": incidents, "seconds": time.perf_cou
 """
 
 
+def write_plain_log(path: Path, n: int, data: Path) -> None:
+    """n plain-text lines over an hour: an ISO time, then a Loghub message, numbers redrawn."""
+    from bench.varied import redrawn_loghub
+
+    start = 1_764_700_000_000  # ms
+    with path.open("w", encoding="utf-8") as out:
+        for i, message in enumerate(redrawn_loghub(data, n)):
+            ms = start + i * 3_600_000 // max(n, 1)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000))
+            out.write(f"{stamp}.{ms % 1000:03d}Z {message}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--generator", choices=["varied", "repeated"], default="varied")
+    parser.add_argument("--generator", choices=["varied", "repeated", "plain"], default="varied")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "loghub2k",
+                        help="the Loghub-2k systems (--generator plain)")
     parser.add_argument("--as-idle", action="store_true", help="rca maps two ranges at a time whatever the load")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "export.jsonl"
+        path = Path(tmp) / ("export.log" if args.generator == "plain" else "export.jsonl")
         if args.generator == "varied":
             write_logcli_jsonl(path, args.lines)
+        elif args.generator == "plain":
+            write_plain_log(path, args.lines, args.data)
         else:
             path.write_bytes(generate.logcli_jsonl(make_events(args.lines)))
         size_mb, distinct = path.stat().st_size / 1e6, distinct_share(path)
@@ -85,7 +109,8 @@ def main() -> None:
         base = min((b for b, _ in pairs), key=lambda r: r["seconds"])
         got = min((r for _, r in pairs), key=lambda r: r["seconds"])
         base["cpu"], got["cpu"] = min(b["cpu"] for b, _ in pairs), min(r["cpu"] for _, r in pairs)
-    print(f"{args.lines} lines of {args.generator} logcli JSONL, {size_mb:.0f} MB, "
+    kind = "plain text" if args.generator == "plain" else f"{args.generator} logcli JSONL"
+    print(f"{args.lines} lines of {kind}, {size_mb:.0f} MB, "
           f"{distinct:.0%} of lines distinct; load average {load:.1f} on {os.cpu_count()} cores before the runs, "
           f"{os.getloadavg()[0]:.1f} after" + ("; rca told the machine is idle (--as-idle)" if args.as_idle else ""))
     for i, (b, r) in enumerate(pairs, 1):

@@ -258,8 +258,15 @@ def _rfc3339(ns: int) -> str:
 def distinct_share(path: Path) -> float:
     """The share of lines whose text is distinct (a check that the export is varied)."""
     import pyarrow.compute as pc
-    import pyarrow.json as pj
 
-    lines = pj.read_json(path).column("line")
+    if path.suffix == ".log":
+        import pyarrow.csv as pcsv
+
+        lines = pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=["line"]),
+                              parse_options=pcsv.ParseOptions(delimiter="\x01", quote_char=False)).column("line")
+    else:
+        import pyarrow.json as pj
+
+        lines = pj.read_json(path).column("line")
     return len(pc.unique(lines)) / max(len(lines), 1)
 
