@@ -94,6 +94,8 @@ def test_plain_syslog_lines_get_their_times(tmp_path):
     "May I have a pizza",                      # a month's name starting a sentence
     "Feb 30 25:00:00 impossible hour",         # shaped like a stamp, not a time
     "Dec  2 17:35:12.5.6 a version, not a time",
+    "Sun Dec 04 04:47:44 0001 before nanosecond times begin",
+    "Fri Dec 31 23:59:59 9999 after they end",
 ])
 def test_words_and_impossible_stamps_leave_a_line_untimed(tmp_path, line):
     path = _write(tmp_path, "app.log", [line])

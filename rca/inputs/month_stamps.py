@@ -1,5 +1,6 @@
-"""Times written with a month's name: syslog's `Dec  2 17:35:12` and logcli's other
-`--output-timestamp-format` layouts (Go's RFC1123Z, RFC822Z, UnixDate, Stamp*).
+"""Times written with a month's name: syslog's `Dec  2 17:35:12`, Apache's `[Sun Dec 04
+04:47:44 2005]` and logcli's other `--output-timestamp-format` layouts (Go's RFC1123(Z),
+RFC822Z, ANSIC, UnixDate, Stamp*).
 
 Some carry no year (syslog, Stamp*): the year is the latest that does not put the time
 after the file was last written (or after now, for stdin), so December lines in a file
@@ -14,7 +15,8 @@ import calendar
 import os
 import time
 
-from rca.inputs.timestamps import MONTHS, NS_PER_S, WEEKDAYS, TimestampError, precision_of_fraction
+from rca.inputs.timestamps import (INT64_NS, MONTHS, NS_PER_S, WEEKDAYS, TimestampError, TimestampOutOfRange,
+                                   precision_of_fraction)
 from rca.lazy import LazyRegex
 
 _MONTH = "|".join(MONTHS)
@@ -95,5 +97,7 @@ def parse_month_stamp(m, reference_ns: int) -> tuple[int, str, bool, bool]:
         if len(year_text) == 2:  # Go reads a two-digit year as 1969-2068
             year += 1900 if year >= 69 else 2000
         ns = at(year)
+    if not INT64_NS[0] <= ns <= INT64_NS[1]:
+        raise TimestampOutOfRange(f"time out of range: {m.group()[:40]!r}")
     precision = "min" if m["s"] is None else precision_of_fraction(len(frac))
     return ns, precision, zoned, year_text is None

@@ -40,7 +40,7 @@ class TimestampOutOfRange(TimestampError):
     such as year 0001 or 9999): the record is rejected, not placed at a made-up time."""
 
 
-_INT64_NS = (-(1 << 63), (1 << 63) - 1)
+INT64_NS = (-(1 << 63), (1 << 63) - 1)
 
 
 def precision_of_fraction(digits: int) -> str:
@@ -77,7 +77,7 @@ def parse_iso(text: str) -> tuple[int, str, bool]:
         digits = zone[1:].replace(":", "")
         offset = int(digits[:2]) * 3600 + (int(digits[2:4]) * 60 if len(digits) >= 4 else 0)
         ns -= (offset if zone[0] == "+" else -offset) * NS_PER_S
-    if not _INT64_NS[0] <= ns <= _INT64_NS[1]:
+    if not INT64_NS[0] <= ns <= INT64_NS[1]:
         raise TimestampOutOfRange(f"time out of range: {text[:40]!r}")
     precision = "min" if m["s"] is None and m["h"] else precision_of_fraction(len(frac))
     return ns, precision, zone is not None
