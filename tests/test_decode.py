@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from rca.table.decode import clean_url, decode_line, deep_decode, find_urls
+from rca.table.decode import _lower, clean_url, decode_line, deep_decode, find_urls
 from rca.knowledge.pack import default_pack
 
 KEY = "5f0c2a9e7b1d4c38a6e2f91b0d7c4e55"
@@ -134,3 +136,9 @@ def test_urls_lose_escaping_debris(raw):
 
 def test_clean_url_strips_trailing_punctuation():
     assert clean_url(URL + ".,;") == URL
+
+
+def test_label_values_are_lower_cased_as_arrows_unicode_kernel_does():
+    for values in (["HTTP", "db", None], ["ÄRGER", "Db", "\u212a"], []):
+        column = pa.array(values, pa.string())
+        assert _lower(column).equals(pc.utf8_lower(column)), values

@@ -81,3 +81,10 @@ def test_an_analysis_runs_with_the_garbage_collector_on_and_the_imports_frozen(t
 def test_the_rca_command_starts_with_the_garbage_collector_paused():
     code = "import gc\nimport rca.cli as cli\ncli.main = lambda: print(gc.isenabled())\nfrom rca.__main__ import run\nrun()"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == ["False"]
+
+
+def test_analysing_a_small_plain_export_does_not_load_the_streamed_analysis():
+    loaded = _imported_after("from rca.findings.pipeline import analyze\n"
+                             "analyze(['fixtures/chaos-fail/logcli.jsonl'])", whole_names=True)
+    assert "rca.table.decode" in loaded
+    assert "rca.findings.stream" not in loaded

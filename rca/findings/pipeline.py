@@ -19,6 +19,7 @@ from rca.table.decode import RESOLVED, decode
 from rca.findings.incidents import Incident, find_incidents, refused_identities
 from rca.inputs.exports import Ingested, ingest
 from rca.inputs.progress import report
+from rca.inputs.sniff import read_whole_anyway
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.redact import clip
 from rca.findings.contributors import FIELDS as CONTRIBUTING, Contributor, contributors
@@ -69,16 +70,17 @@ def analyze(inputs: list[str] | Ingested, input_format: str | None = None, pack:
     `mapper`, e.g. Dask's) is analysed map → reduce in pieces (`rca.findings.stream`), its
     content hashed for its identity unless `identity` is False (only the history needs it)."""
     pack = pack or default_pack()
+    read_whole: list[tuple[str, str]] = []
     if not isinstance(inputs, Ingested):
-        from rca.findings.stream import analyze_streamed
-
         paths = [str(inputs)] if isinstance(inputs, (str, os.PathLike)) else [str(p) for p in inputs]
-        read_whole: list[tuple[str, str]] = []
-        streamed = analyze_streamed(paths, input_format, pack, chunk_bytes, mapper, identity, read_whole)
-        if streamed is not None:
-            return streamed
+        if mapper is not None or chunk_bytes is not None or not read_whole_anyway(paths):
+            from rca.findings.stream import analyze_streamed
+
+            streamed = analyze_streamed(paths, input_format, pack, chunk_bytes, mapper, identity, read_whole)
+            if streamed is not None:
+                return streamed
     ingested = inputs if isinstance(inputs, Ingested) else ingest(inputs, input_format=input_format)
-    for path, why in [] if isinstance(inputs, Ingested) else read_whole:  # it was meant to stream
+    for path, why in read_whole:  # it was meant to stream
         for summary in ingested.inputs:
             if summary.path == path:
                 summary.warnings.append(why)

@@ -45,13 +45,12 @@ from rca.inputs.limits import Limits, cap_lines, current, is_stream, using
 from rca.inputs.parts import Header, Part, Piece, plan_parts, read_pieces, reader_warnings, streamed_files
 from rca.inputs.progress import report
 from rca.inputs.records import LabelSets
+from rca.inputs.sniff import STREAM_BYTES
 from rca.inputs.spool import at, spooled
 from rca.knowledge.pack import Pack, default_pack
 from rca.table.decode import decode
 from rca.table.packed import PackedLines, pack_column, unpack_column
 
-# Exports from this size on are streamed (smaller ones are read whole: it is faster).
-STREAM_BYTES = 256 << 20
 # Ranges mapped at once on one machine: both cores of a small one; more would hold more
 # ranges in memory at a time. On a busy machine, one (`spare_cores`).
 MAP_WORKERS = 2

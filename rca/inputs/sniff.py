@@ -4,6 +4,8 @@ strip BOMs, transcode UTF-16, and refuse binary data with a clear reason."""
 from __future__ import annotations
 
 import lzma
+import os
+import stat
 import zlib
 
 from rca.errors import InputError
@@ -14,6 +16,27 @@ ZIP, PARQUET = b"PK\x03\x04", b"PAR1"
 UTF8_BOM, UTF16_LE_BOM, UTF16_BE_BOM = b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"
 BOM_NOTE = "UTF-8 byte order mark removed"
 _NOT_PLAIN = (GZIP, BZIP2, XZ, ZSTD, ZIP, PARQUET, UTF8_BOM, UTF16_LE_BOM, UTF16_BE_BOM)
+# Exports from this size on are streamed (smaller ones are read whole: it is faster).
+STREAM_BYTES = 256 << 20
+
+
+def read_whole_anyway(paths: list[str]) -> bool:
+    """Whether these inputs are files neither compressed nor archived that together hold
+    less than STREAM_BYTES: a streamed analysis would give them back to the whole read
+    (rca.findings.stream), after importing its modules and sniffing every byte of them."""
+    total = 0
+    for path in paths:
+        try:
+            if path == "-" or not stat.S_ISREG(os.stat(path).st_mode):
+                return False
+            with open(path, "rb") as fh:
+                magic = fh.read(8)
+            total += os.path.getsize(path)
+        except OSError:
+            return False
+        if magic.startswith((GZIP, BZIP2, XZ, ZSTD, ZIP)):
+            return False
+    return total < STREAM_BYTES
 
 
 def is_plain_text(head: bytes) -> bool:
