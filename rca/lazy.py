@@ -141,9 +141,13 @@ def parse_compute_docs_once() -> None:
 @contextmanager
 def _docs_parsed_once() -> Iterator[None]:
     """pyarrow's docstring parser and textwrap.dedent remembering their answers, for as long
-    as pyarrow.compute is being imported (which binds dedent for itself)."""
-    from pyarrow.vendored import docscrape
-
+    as pyarrow.compute is being imported (which binds dedent for itself). A pyarrow without
+    that parser is imported as it is: this is a saving, never a condition."""
+    try:
+        from pyarrow.vendored import docscrape
+    except ImportError:
+        yield
+        return
     parse, dedent = docscrape.NumpyDocString, textwrap.dedent
     docscrape.NumpyDocString = functools.lru_cache(maxsize=None)(parse)
     textwrap.dedent = functools.lru_cache(maxsize=None)(dedent)

@@ -33,3 +33,15 @@ def test_the_hook_is_gone_and_the_parser_restored_once_pyarrow_compute_is_import
     functions, parser_is_the_class, dedent_kind, hooked = _described("from rca.lazy import parse_compute_docs_once\n"
                                                           "parse_compute_docs_once()")
     assert (parser_is_the_class, dedent_kind, hooked) == (True, "function", False)
+
+
+
+def test_without_pyarrow_s_docstring_parser_the_import_goes_ahead_unchanged(monkeypatch):
+    import textwrap
+
+    from rca.lazy import _docs_parsed_once
+
+    monkeypatch.setitem(sys.modules, "pyarrow.vendored.docscrape", None)  # a pyarrow that moved it
+    dedent = textwrap.dedent
+    with _docs_parsed_once():
+        assert textwrap.dedent is dedent
