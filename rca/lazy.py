@@ -146,9 +146,11 @@ def _docs_parsed_once() -> Iterator[None]:
     try:
         from pyarrow.vendored import docscrape
     except ImportError:
+        docscrape = None
+    parse, dedent = getattr(docscrape, "NumpyDocString", None), textwrap.dedent
+    if parse is None:
         yield
         return
-    parse, dedent = docscrape.NumpyDocString, textwrap.dedent
     docscrape.NumpyDocString = functools.lru_cache(maxsize=None)(parse)
     textwrap.dedent = functools.lru_cache(maxsize=None)(dedent)
     try:

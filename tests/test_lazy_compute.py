@@ -45,3 +45,15 @@ def test_without_pyarrow_s_docstring_parser_the_import_goes_ahead_unchanged(monk
     dedent = textwrap.dedent
     with _docs_parsed_once():
         assert textwrap.dedent is dedent
+
+
+def test_a_docstring_module_without_its_parser_leaves_the_import_unchanged(monkeypatch):
+    import textwrap
+    import types
+
+    from rca.lazy import _docs_parsed_once
+
+    monkeypatch.setitem(sys.modules, "pyarrow.vendored.docscrape", types.ModuleType("docscrape"))
+    dedent = textwrap.dedent
+    with _docs_parsed_once():
+        assert textwrap.dedent is dedent
