@@ -40,6 +40,7 @@ from rca.findings.urls import UrlCounts, url_counts
 from rca.inputs.chunks import CHUNK_BYTES
 from rca.inputs.cores import spare_cores
 from rca.inputs.exports import Ingested, streamed_summary
+from rca.inputs.freeing import give_back
 from rca.inputs.groups import group_rows
 from rca.inputs.limits import Limits, cap_lines, current, is_stream, using
 from rca.inputs.parts import Header, Part, Piece, plan_parts, read_pieces, reader_warnings, streamed_files
@@ -521,4 +522,5 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
         done += sizes[result[0].index] if result else 0
         report("reading and decoding", min(total, done), total)
     report("finding incidents")
+    give_back()  # what the map threads' allocators kept: the reduce would start above it
     return reduce_chunks(states, [(path, kind.format) for path, kind in files], pack, time.perf_counter() - started)
