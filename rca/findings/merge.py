@@ -96,9 +96,8 @@ def analysis_order(ts: np.ndarray, timed: np.ndarray, files: list[FileRows],
             return None, True
         return time_order(ts, timed), False
     if keep is None and len(files) == 1:
-        after = time_order(ts[::-1], timed[::-1])
-        base = np.arange(n - 1, -1, -1)
-        return (None, True) if after is None else (base[after], False)
+        after = time_order(ts[::-1], timed[::-1])  # (an index array only when one is needed)
+        return (None, True) if after is None else (np.arange(n - 1, -1, -1)[after], False)
     base = np.concatenate([np.arange(f.end - 1, f.start - 1, -1) if f.turned else np.arange(f.start, f.end)
                            for f in files])
     if keep is not None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rca.findings.gaps import median_gap
+
 NS_S = 1_000_000_000
 NS_H = 3600 * NS_S
 _SLICE = 1 << 20
@@ -73,7 +75,7 @@ def exposure(ts: np.ndarray) -> Exposure | None:
     for lo in range(0, ts.size, _SLICE):  # a slice at a time: no temporaries the size of the export
         has_line[(ts[lo:lo + _SLICE] - first) // bin_ns] = True
     # Lines a typical gap apart are continuous traffic: a quiet stretch is ten such gaps.
-    quiet = max(1, int(10 * float(np.median(np.diff(ts), overwrite_input=True)) // bin_ns))
+    quiet = max(1, int(10 * median_gap(ts) // bin_ns))
     near = np.convolve(has_line.astype(np.int64), np.ones(2 * quiet + 1, dtype=np.int64), mode="same") > 0
     return Exposure(first, bin_ns, near)
 

@@ -140,7 +140,7 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
     else:
         state.urls = url_counts(table.select(["ts_ns"]).take(rest), decoded.select(["urls", "dependency", "link"]).take(rest))
     del table, decoded
-    pa.default_memory_pool().release_unused()  # the piece's buffers go back to the system
+    give_back()  # the piece's buffers go back to the system
     return state
 
 
@@ -265,8 +265,8 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
         codes.append(np.where(local >= 0, remap[np.maximum(local, 0)], -1).astype(np.int32))
         s.facts.endpoint_codes = None
     names = list(code_of)
-    if len(names) < 1 << 15:  # 16-bit codes: few endpoints, as in any real export
-        codes = [c.astype(np.int16) for c in codes]
+    if len(names) < 1 << 15:  # 8 or 16-bit codes: few endpoints, as in any real export
+        codes = [c.astype(np.int8 if len(names) < 1 << 7 else np.int16) for c in codes]
 
     n = sum(s.rows for s in states)
     offsets = np.cumsum([0] + [s.rows for s in states])

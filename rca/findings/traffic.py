@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rca.findings.gaps import median_gap
 from rca.knowledge.pack import Pack
 
 NS_MIN = 60 * 1_000_000_000
@@ -66,7 +67,7 @@ class Traffic:
         """A traffic gap is a quiet stretch over a minute or ten typical request intervals."""
         if self._quiet_ns is None:
             http_ts = self.http_ts
-            self._quiet_ns = max(NS_MIN, 10 * float(np.median(np.diff(http_ts)))) if http_ts.size > 1 else NS_MIN
+            self._quiet_ns = max(NS_MIN, 10 * median_gap(http_ts)) if http_ts.size > 1 else NS_MIN
         return self._quiet_ns
 
     def let_go(self) -> None:
