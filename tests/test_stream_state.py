@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from rca.findings.stream import ChunkState, _compact, _pack, _unpack, _widened
+from rca.findings.stream import ChunkState, Squeezed, _compact, _pack, _unpack, _widened
 from rca.findings.traffic import RowFacts
 from rca.table.packed import unpack_column
 
@@ -87,3 +87,15 @@ def test_kept_rows_wait_for_the_reduce_packed_and_come_back_equal():
     _unpack(state)
     assert state.kept.equals(kept.drop_columns(["line"])) and state.kept_decoded.equals(decoded)
     assert unpack_column(state.packed_lines).equals(kept.column("line"))  # the lines stay packed
+
+
+def test_a_piece_of_traffic_holds_its_per_row_values_squeezed_below_their_narrowed_size():
+    n = 100_000
+    ts = T0 + np.cumsum(np.random.default_rng(2).integers(0, 800, n)) * MS  # a request every few hundred ms
+    state = _state(ts, np.full(n, np.nan))
+    before, after = _round_trip(state)
+    held = sum(value.data.__len__() for value in [*vars(state.facts).values(), *vars(state).values()]
+               if isinstance(value, Squeezed))
+    assert held < 3.5 * n  # narrowed: 4 (time) + 1 (endpoint) + 5/8 (flags) bytes a line
+    for name, value in before.items():
+        assert np.array_equal(after[name], value, equal_nan=name == "latency_ms"), name

@@ -153,7 +153,7 @@ _MS = 1_000_000
 def _compact(state: ChunkState) -> None:
     """Shrink what every line leaves until the reduce, losslessly: flags to bits, endpoint
     codes to 8 or 16 bits, times to 32-bit milliseconds, latencies to float32 when they fit
-    and only for the lines that logged one."""
+    and only for the lines that logged one; then each of them squeezed (`Squeezed`)."""
     facts = state.facts
     ts = facts.ts
     if ts.size and facts.timed.all() and not (ts % _MS).any() and (int(ts.max()) - int(ts.min())) // _MS < 1 << 31:
@@ -171,6 +171,40 @@ def _compact(state: ChunkState) -> None:
     for name in _PACKED:
         holder = state if name in ("is_anchor", "want") else facts
         setattr(holder, name, np.packbits(getattr(holder, name)))
+    for holder, names in ((facts, ("ts", "timed", "is_http", "ok_but_latency", "latency_ms", "endpoint_codes")),
+                          (state, ("is_anchor", "want", "latency_known", "kept_index"))):
+        for name in names:
+            if getattr(holder, name) is not None:  # (kept rows' indices ascend: steps too)
+                delta = name == "kept_index" or (name == "ts" and state.ts_base is not None)
+                setattr(holder, name, Squeezed.of(getattr(holder, name), delta=delta))
+
+
+@dataclass
+class Squeezed:
+    """A state's per-row array zstd-compressed until the reduce: the part of a state that
+    grows with the export (~6 bytes a line narrowed, ~2 squeezed: times a few ms apart, few
+    endpoints). Times narrowed to 32 bits are held as steps from the row before."""
+
+    data: bytes
+    dtype: np.dtype
+    size: int
+    delta: bool = False
+
+    _CODEC = pa.Codec("zstd", 1)
+
+    @classmethod
+    def of(cls, values: np.ndarray, delta: bool = False) -> Squeezed:
+        held = np.diff(values, prepend=values.dtype.type(0)) if delta else values  # (fits: held values are >= 0)
+        return cls(cls._CODEC.compress(np.ascontiguousarray(held), asbytes=True), values.dtype, int(values.size), delta)
+
+    def array(self) -> np.ndarray:
+        raw = self._CODEC.decompress(self.data, self.size * self.dtype.itemsize, asbytes=True)
+        values = np.frombuffer(raw, dtype=self.dtype)
+        return np.cumsum(values, dtype=self.dtype) if self.delta else values
+
+
+def _plain(value: np.ndarray | Squeezed | None) -> np.ndarray | None:
+    return value.array() if isinstance(value, Squeezed) else value
 
 
 def _pack(state: ChunkState) -> None:
@@ -205,13 +239,14 @@ def _ipc(table: pa.Table) -> pa.Buffer:
 
 def _widened(state: ChunkState, name: str, value: np.ndarray, size: int) -> np.ndarray:
     """A per-row column of a state as the map computed it, before `_compact`."""
+    value = _plain(value)
     if name in _PACKED:
         return np.unpackbits(value, count=size).view(bool)
     if name == "ts" and state.ts_base is not None:
         return value.astype(np.int64) * _MS + state.ts_base
     if name == "latency_ms" and state.latency_known is not None:
         full = np.full(size, np.nan)
-        full[np.unpackbits(state.latency_known, count=size).view(bool)] = value
+        full[np.unpackbits(_plain(state.latency_known), count=size).view(bool)] = value
         return full
     if name == "latency_ms":
         return value.astype(np.float64, copy=False)
@@ -261,7 +296,7 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     for s in states:
         remap = np.array([code_of.setdefault(name, len(code_of)) for name in s.facts.endpoint_names] or [0],
                          dtype=np.int32)
-        local = s.facts.endpoint_codes
+        local = _plain(s.facts.endpoint_codes)
         codes.append(np.where(local >= 0, remap[np.maximum(local, 0)], -1).astype(np.int32))
         s.facts.endpoint_codes = None
     names = list(code_of)
@@ -270,6 +305,8 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
 
     n = sum(s.rows for s in states)
     offsets = np.cumsum([0] + [s.rows for s in states])
+    for s in states:
+        s.kept_index = _plain(s.kept_index)
     kept_file = np.concatenate([s.kept_index + offsets[i] for i, s in enumerate(states)])
 
     sizes = [s.rows for s in states]
