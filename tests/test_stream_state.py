@@ -94,7 +94,7 @@ def test_a_piece_of_traffic_holds_its_per_row_values_squeezed_below_their_narrow
     ts = T0 + np.cumsum(np.random.default_rng(2).integers(0, 800, n)) * MS  # a request every few hundred ms
     state = _state(ts, np.full(n, np.nan))
     before, after = _round_trip(state)
-    held = sum(value.data.__len__() for value in [*vars(state.facts).values(), *vars(state).values()]
+    held = sum(value.nbytes for value in [*vars(state.facts).values(), *vars(state).values()]
                if isinstance(value, Squeezed))
     assert held < 3.5 * n  # narrowed: 4 (time) + 1 (endpoint) + 5/8 (flags) bytes a line
     for name, value in before.items():

@@ -35,6 +35,7 @@ from rca.errors import UsageError
 from rca.findings.minutes import request_minutes
 from rca.findings.merge import FileRows, analysis_order, line_digests, repeats, turns
 from rca.findings.signatures import anomalous_mask, latency_anchors, latency_from_anchors
+from rca.findings.squeezed import Squeezed
 from rca.findings.traffic import RowFacts, row_facts, traffic_from
 from rca.findings.urls import UrlCounts, url_counts
 from rca.inputs.chunks import CHUNK_BYTES
@@ -177,30 +178,6 @@ def _compact(state: ChunkState) -> None:
             if getattr(holder, name) is not None:  # (kept rows' indices ascend: steps too)
                 delta = name == "kept_index" or (name == "ts" and state.ts_base is not None)
                 setattr(holder, name, Squeezed.of(getattr(holder, name), delta=delta))
-
-
-@dataclass
-class Squeezed:
-    """A state's per-row array zstd-compressed until the reduce: the part of a state that
-    grows with the export (~6 bytes a line narrowed, ~2 squeezed: times a few ms apart, few
-    endpoints). Times narrowed to 32 bits are held as steps from the row before."""
-
-    data: bytes
-    dtype: np.dtype
-    size: int
-    delta: bool = False
-
-    _CODEC = pa.Codec("zstd", 1)
-
-    @classmethod
-    def of(cls, values: np.ndarray, delta: bool = False) -> Squeezed:
-        held = np.diff(values, prepend=values.dtype.type(0)) if delta else values  # (fits: held values are >= 0)
-        return cls(cls._CODEC.compress(np.ascontiguousarray(held), asbytes=True), values.dtype, int(values.size), delta)
-
-    def array(self) -> np.ndarray:
-        raw = self._CODEC.decompress(self.data, self.size * self.dtype.itemsize, asbytes=True)
-        values = np.frombuffer(raw, dtype=self.dtype)
-        return np.cumsum(values, dtype=self.dtype) if self.delta else values
 
 
 def _plain(value: np.ndarray | Squeezed | None) -> np.ndarray | None:

@@ -16,9 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rca.findings.gaps import median_gap
+from rca.findings.squeezed import Squeezed
 from rca.knowledge.pack import Pack
 
 NS_MIN = 60 * 1_000_000_000
+
+
+_PER_ROW = ("ts", "timed", "is_http", "ok", "endpoint_codes")  # (latencies are let go first)
 
 
 @dataclass
@@ -69,6 +73,18 @@ class Traffic:
             http_ts = self.http_ts
             self._quiet_ns = max(NS_MIN, 10 * median_gap(http_ts)) if http_ts.size > 1 else NS_MIN
         return self._quiet_ns
+
+    def squeeze(self) -> None:
+        """Hold every row's numbers compressed while nothing reads them (the signatures are
+        found from the kept rows alone); `unsqueeze` gives them back as they were."""
+        for name in _PER_ROW:
+            setattr(self, name, Squeezed.of(getattr(self, name), delta=name == "ts"))
+
+    def unsqueeze(self) -> None:
+        for name in _PER_ROW:
+            value = getattr(self, name)
+            if isinstance(value, Squeezed):
+                setattr(self, name, value.array())
 
     def let_go(self) -> None:
         """Let every row's numbers go (and what was worked out from them): nothing after
