@@ -78,3 +78,21 @@ def test_shapes_longer_than_the_remembered_limit_are_decoded_but_not_kept():
     rows = decoding._decoded_shapes([long_line], PACK)
     assert rows[0][0][5].startswith("xxx")  # the message, clipped
     assert long_line not in decoding._per_pack(PACK, "shapes", lambda _: {})
+
+
+def test_lines_whose_link_holds_a_hex_key_are_decoded_by_shape_not_one_by_one(monkeypatch):
+    from rca.table import decode as decoding
+
+    link = "https://pizza-factory.cs329.click/api/support/5f0c2a9e7b1d4c38a6e2f91b0d7c4e55/report/0060thut"
+    lines = [f'{{"path":"/api/order","statusCode":500,"sessionId":"eyJhbGc.eyJ1c2Vy{i}.c2ln",'
+             f'"resBody":{{"message":"Failed","reportUrl":"{link}"}}}}' for i in range(_FEW + 10)]
+    calls = []
+    monkeypatch.setattr(decoding, "decode_line", lambda text, pack: calls.append(text) or decode_line(text, pack))
+    out = decode(_table(lines), PACK)
+    assert out.column("link").to_pylist() == [link] * len(lines)
+    assert len(calls) <= 2  # its shape with the key masked (which shows the mask), then without
+
+
+def test_a_hex_id_standing_alone_is_still_masked():
+    line = '{"path":"/api/order","statusCode":200,"traceId":"5f0c2a9e7b1d4c38a6e2f91b0d7c4e55"}'
+    assert shapes(pa.array([line]), PACK).to_pylist() == [line.replace("5f0c2a9e7b1d4c38a6e2f91b0d7c4e55", "RCAVAR")]

@@ -8,7 +8,6 @@ Each distinct line is decoded once; rows take their line's result.
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -488,6 +487,15 @@ _VARIABLE = (r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
              r"|\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"
              r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
              r"|\b[0-9a-fA-F]{16,}\b")
+# The same values but a hex id right after a "/": a path's or URL's, which decoding copies into
+# the link, the URLs or the endpoint (a remediation link's fixed support key on every failed
+# order). RE2 has no look-behind: the character before the id is matched and written back,
+# which makes this mask about three times the cost of the first, so it runs only on the lines
+# whose first shape showed the mask.
+_VARIABLE_BUT_PATHS = _VARIABLE.replace(r"|\b[0-9a-fA-F]{16,}\b", r"|(^|[^\w/])[0-9a-fA-F]{16,}\b")
+# The masks tried in turn: a line whose shape's decoded row shows the mask is shaped again by
+# the next, and decoded by itself after the last.
+_MASKS = ((_VARIABLE, _MASK), (_VARIABLE_BUT_PATHS, rf"\1{_MASK}"))
 _NUMBER_VALUE = r'(\\*":\s*)-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?'
 _KEEP = "\x01"
 _FEW = 500  # below this many distinct lines, masking costs more than it saves
@@ -571,13 +579,15 @@ def shapes(lines: pa.Array, pack: Pack) -> pa.Array:
     return found.texts.take(pa.array(found.index))
 
 
-def shape_index(lines: pa.Array, pack: Pack) -> Shapes:
+def shape_index(lines: pa.Array, pack: Pack, mask: tuple[str, str] = _MASKS[0]) -> Shapes:
     """The lines' shapes, each computed once per distinct text.
 
-    Masking JWTs, addresses, times and ids first leaves a few distinct texts per hundred
-    lines; the number masks run on those only (each mask is a function of the text alone).
+    Masking JWTs, addresses, times and ids first (`mask`: pattern and replacement) leaves a
+    few distinct texts per hundred lines; the number masks run on those only (each mask is a
+    function of the text alone).
     """
-    first = _halves(lambda part: pc.replace_substring_regex(part, _VARIABLE, _MASK), lines).dictionary_encode()
+    pattern, replacement = mask
+    first = _halves(lambda part: pc.replace_substring_regex(part, pattern, replacement), lines).dictionary_encode()
     first_index = first.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     shape = _mask_numbers(first.dictionary, pack).dictionary_encode()
     index = shape.indices.to_numpy(zero_copy_only=False).astype(np.int64)[first_index]
@@ -589,7 +599,7 @@ def shape_index(lines: pa.Array, pack: Pack) -> Shapes:
     return Shapes(index, texts, first_index, first.dictionary)
 
 
-_MARKER = re.compile(_MASK.encode())
+_MARKER = regex.compile(_MASK.encode())
 
 
 def _untouchable(lines: pa.Array) -> np.ndarray:
@@ -605,9 +615,11 @@ def _untouchable(lines: pa.Array) -> np.ndarray:
 
 
 def _holds_marker(data: pa.Buffer) -> bool:
-    """Whether bytes hold the keep byte or the mask word, read in place."""
+    """Whether bytes hold the keep byte or the mask word, read in place. The word is looked
+    for with the GIL released (`concurrent`: Arrow's buffer cannot change meanwhile), so the
+    other range's thread runs its Python meanwhile."""
     return bool((np.frombuffer(data, dtype=np.uint8) == ord(_KEEP)).any()) or \
-        _MARKER.search(memoryview(data)) is not None
+        _MARKER.search(memoryview(data), concurrent=True) is not None
 
 
 def _halves(fn, lines: pa.Array) -> pa.Array:
@@ -675,8 +687,18 @@ def _latency_key_counter(pack: Pack):
 def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     """Decoded columns for the distinct lines (one row each)."""
     if len(uniques) < _FEW or not _maskable(pack):
-        return _rows_table([decode_line(text, pack).row() for text in uniques.to_pylist()])
-    shape = shape_index(uniques, pack)
+        return _per_line(uniques, pack)
+    return _decode_by_shape(uniques, pack, _MASKS)
+
+
+def _per_line(lines: pa.Array, pack: Pack) -> pa.Table:
+    return _rows_table([decode_line(text, pack).row() for text in lines.to_pylist()])
+
+
+def _decode_by_shape(uniques: pa.Array, pack: Pack, masks: tuple[tuple[str, str], ...]) -> pa.Table:
+    """Decoded columns for distinct lines, by their shapes under the first of `masks`; the
+    lines those shapes cannot stand for, by the other masks, and each by itself after the last."""
+    shape = shape_index(uniques, pack, masks[0])
     # Only the shapes some line has: a line kept whole leaves its masked text unused.
     used, shape_index_of = np.unique(shape.index, return_inverse=True)
     decoded = _decoded_shapes(shape.texts.take(pa.array(used)).to_pylist(), pack)
@@ -700,12 +722,14 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
         latency[lines_with_latency[known]] = values[known]
         redo[lines_with_latency[~known]] = True
     lines_to_redo = np.flatnonzero(redo)
-    if lines_to_redo.size:
-        texts = uniques.take(pa.array(lines_to_redo)).to_pylist()
-        index[lines_to_redo] = len(rows) + np.arange(len(texts))
-        rows += [decode_line(text, pack).row() for text in texts]
     latency[lines_to_redo] = np.nan
-    out = _rows_table(rows).take(pa.array(index))
+    table = _rows_table(rows)
+    if lines_to_redo.size:
+        again = uniques.take(pa.array(lines_to_redo))
+        index[lines_to_redo] = len(rows) + np.arange(len(again))
+        redone = _decode_by_shape(again, pack, masks[1:]) if len(masks) > 1 else _per_line(again, pack)
+        table = pa.concat_tables([table, redone])
+    out = table.take(pa.array(index))
     column = out.column("latency_ms").combine_chunks()
     own_latency = pa.array(latency, pa.float64(), mask=np.isnan(latency))
     merged = pc.if_else(own_latency.is_valid(), own_latency, column)
