@@ -23,9 +23,17 @@ def lookup(obj: Any, dotted: str) -> Any:
 
 
 def first(obj: Any, keys: Iterable[str], skip_empty: bool = False) -> Any:
-    """The value of the first key present (optionally skipping empty strings)."""
+    """The value of the first key present (optionally skipping empty strings). As `lookup`
+    key by key, without a call per key: decoding asks this ~10 times per shape."""
+    if not isinstance(obj, dict):
+        return None
     for key in keys:
-        value = lookup(obj, key)
+        value = obj.get(key, _ABSENT)
+        if value is _ABSENT:
+            value = lookup(obj, key) if "." in key else None
         if value is not None and not (skip_empty and value == ""):
             return value
     return None
+
+
+_ABSENT = object()

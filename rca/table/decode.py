@@ -79,7 +79,9 @@ class Decoded:
 
 
 def deep_decode(value: Any, depth: int = 0) -> Any:
-    """Decode strings that hold JSON (objects, arrays or strings) until they stop; recurse."""
+    """Decode strings that hold JSON (objects, arrays or strings) until they stop; recurse.
+    Values that cannot change (numbers, booleans, strings not opening JSON) are kept without
+    a call: this runs once per key of every decoded shape."""
     while isinstance(value, str) and depth < 6:
         s = value.strip()
         if not s or s[0] not in '{["' or s in _LOST:
@@ -90,10 +92,20 @@ def deep_decode(value: Any, depth: int = 0) -> Any:
             break
         depth += 1
     if isinstance(value, dict) and depth < 12:
-        return {k: deep_decode(v, depth + 1) for k, v in value.items()}
+        return {k: deep_decode(v, depth + 1) if _may_decode(v) else v for k, v in value.items()}
     if isinstance(value, list) and depth < 12:
-        return [deep_decode(v, depth + 1) for v in value[:200]]
+        return [deep_decode(v, depth + 1) if _may_decode(v) else v for v in value[:200]]
     return value
+
+
+def _may_decode(value: Any) -> bool:
+    """Whether `deep_decode` may change the value: a container, or a string opening JSON."""
+    if isinstance(value, str):
+        return value.lstrip()[:1] in _JSON_OPENERS
+    return isinstance(value, (dict, list))
+
+
+_JSON_OPENERS = frozenset('{["')
 
 
 def _as_status(value: Any) -> int | None:
@@ -138,30 +150,42 @@ def find_urls(text: str) -> list[str]:
     return out
 
 
-def _walk(value: Any, depth: int = 0):
-    """Every (key, value) pair at any depth of a decoded structure."""
+def _link_in(value: Any, pack: Pack, depth: int = 0) -> tuple[str, str] | None:
+    """The first link under one of the pack's link keys at any depth (key by key, each key's
+    value searched before the next key), and its key."""
     if depth > 12:
-        return
+        return None
     if isinstance(value, dict):
-        for k, v in value.items():
-            yield k, v
-            yield from _walk(v, depth + 1)
+        for key, v in value.items():
+            if key in pack.link_keys and isinstance(v, str) and _WEB.match(v.strip()) and (found := find_urls(v)) \
+                    and not lookalike_host(found[0], pack):
+                return found[0], key
+            if isinstance(v, (dict, list)) and (hit := _link_in(v, pack, depth + 1)):
+                return hit
     elif isinstance(value, list):
         for v in value[:200]:
-            yield from _walk(v, depth + 1)
+            if isinstance(v, (dict, list)) and (hit := _link_in(v, pack, depth + 1)):
+                return hit
+    return None
 
 
-def _strings(value: Any, depth: int = 0):
+def _url_texts(value: Any, depth: int = 0, out: list[str] | None = None) -> list[str]:
+    """The strings at any depth of a decoded structure that may hold a URL, in order."""
+    out = [] if out is None else out
     if depth > 12:
-        return
+        return out
     if isinstance(value, str):
-        yield value
+        if "://" in value:
+            out.append(value)
     elif isinstance(value, dict):
         for v in value.values():
-            yield from _strings(v, depth + 1)
+            if not isinstance(v, (str, int, float)) or isinstance(v, str) and "://" in v:
+                _url_texts(v, depth + 1, out)
     elif isinstance(value, list):
         for v in value[:200]:
-            yield from _strings(v, depth + 1)
+            if not isinstance(v, (str, int, float)) or isinstance(v, str) and "://" in v:
+                _url_texts(v, depth + 1, out)
+    return out
 
 
 _TIME_PREFIX = compiled(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S*\s+(?:(?:stdout|stderr) [FP] )?(?=[{\[\"])")
@@ -355,20 +379,18 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     # or the requested path is anyone's text (a peer's probe, a pasted URL), never a link the
     # logs tell you to follow.
     answer = _without(obj, [*fields.get("request", []), *fields.get("path", [])])
-    for key, value in _walk(answer):
-        if key in pack.link_keys and isinstance(value, str) and _WEB.match(value.strip()) and (found := find_urls(value)) \
-                and not lookalike_host(found[0], pack):
-            d.link, d.link_key = found[0], key
-            break
+    if (hit := _link_in(answer, pack)) is not None:
+        d.link, d.link_key = hit
     mentioned: set[str] = set()  # every URL the decoded strings hold
-    for s in _strings(obj):
-        if "://" in s:
-            for url in find_urls(s):
-                mentioned.add(url)
-                if url not in d.urls:
-                    d.urls.append(url)
+    urls_in: dict[str, list[str]] = {}
+    for s in _url_texts(obj):
+        urls_in[s] = found = find_urls(s)
+        for url in found:
+            mentioned.add(url)
+            if url not in d.urls:
+                d.urls.append(url)
     if answer is not obj:
-        said = {url for s in _strings(answer) if "://" in s for url in find_urls(s)}
+        said = {url for s in _url_texts(answer) for url in (urls_in[s] if s in urls_in else find_urls(s))}
         asked = mentioned - said
         _links_from_urls(d, pack, [url for url in d.urls if url not in asked])
     else:
