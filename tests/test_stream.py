@@ -116,3 +116,19 @@ def test_engine_dask_refuses_inputs_it_cannot_split_in_one_line(rca):
     result = rca("analyze", "fixtures/chaos-fail/loki-query.json", "--engine", "dask")
     assert result.code == 2
     assert result.stderr.strip().count("\n") == 0 and "logcli JSONL" in result.stderr
+
+
+def test_a_thread_that_finishes_early_starts_the_next_range_while_the_one_ahead_still_works():
+    import threading
+
+    from rca.findings.stream import map_local
+
+    started = {index: threading.Event() for index in range(3)}
+
+    def map_range(index, pack):
+        started[index].set()
+        if index == 0:  # the first range is still mapped when the third has to start
+            assert started[2].wait(10)
+        return [index]
+
+    assert list(map_local(map_range, [0, 1, 2], pack=None, workers=2)) == [[0], [1], [2]]

@@ -449,7 +449,8 @@ def map_local(fn: Callable[..., list[ChunkState]], chunks: list[Part], pack: Pac
     """Map ranges on threads of this process, in order, at most `workers` at a time (each
     holds its range whole while it works; by default as many as there are spare cores).
     Reading and decoding run in Arrow's kernels, which release the GIL, so two ranges use
-    two cores."""
+    two cores. One more range waits in the queue than there are threads, so a thread that
+    finishes before the range ahead of it starts the next one at once instead of idling."""
     workers = spare_cores(MAP_WORKERS) if workers is None else workers
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
@@ -459,7 +460,7 @@ def map_local(fn: Callable[..., list[ChunkState]], chunks: list[Part], pack: Pac
         pending: deque[Future] = deque()
         for chunk in chunks:
             pending.append(pool.submit(fn, chunk, pack))
-            if len(pending) >= workers:
+            if len(pending) > workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
