@@ -41,7 +41,11 @@ def test_without_pyarrow_s_docstring_parser_the_import_goes_ahead_unchanged(monk
 
     from rca.lazy import _docs_parsed_once
 
-    monkeypatch.setitem(sys.modules, "pyarrow.vendored.docscrape", None)  # a pyarrow that moved it
+    import pyarrow.vendored
+
+    # A pyarrow that moved it (the attribute too: an earlier import in this process set it).
+    monkeypatch.setitem(sys.modules, "pyarrow.vendored.docscrape", None)
+    monkeypatch.delattr(pyarrow.vendored, "docscrape", raising=False)
     dedent = textwrap.dedent
     with _docs_parsed_once():
         assert textwrap.dedent is dedent
@@ -53,7 +57,11 @@ def test_a_docstring_module_without_its_parser_leaves_the_import_unchanged(monke
 
     from rca.lazy import _docs_parsed_once
 
-    monkeypatch.setitem(sys.modules, "pyarrow.vendored.docscrape", types.ModuleType("docscrape"))
+    import pyarrow.vendored
+
+    renamed = types.ModuleType("docscrape")
+    monkeypatch.setitem(sys.modules, "pyarrow.vendored.docscrape", renamed)
+    monkeypatch.setattr(pyarrow.vendored, "docscrape", renamed, raising=False)
     dedent = textwrap.dedent
     with _docs_parsed_once():
         assert textwrap.dedent is dedent
