@@ -69,8 +69,9 @@ def test_the_same_records_in_two_groupings_are_stored_once(rca, tmp_path, halves
     assert doc["recurring_causes"] == []
 
 
-def test_the_same_outage_exported_in_two_shapes_is_stored_once(rca, tmp_path):
-    """A logcli pull and a Docker json-file log of one outage: the Docker lines carry no
+@pytest.fixture
+def two_shapes(tmp_path) -> list[Path]:
+    """One outage as a logcli pull and as a Docker json-file log: the Docker lines carry no
     component label, so their signature ids differ, but the incident is the same one."""
     folder = tmp_path / "outages"
     folder.mkdir()
@@ -78,8 +79,12 @@ def test_the_same_outage_exported_in_two_shapes_is_stored_once(rca, tmp_path):
     (folder / "logcli.jsonl").write_text(Path(EXPORT).read_text())
     docker = [json.dumps({"log": r["line"] + "\n", "stream": "stdout", "time": r["timestamp"]}) for r in rows]
     (folder / "service-json.log").write_text("\n".join(docker) + "\n")
+    return [folder / "logcli.jsonl", folder / "service-json.log"]
+
+
+def test_the_same_outage_exported_in_two_shapes_is_stored_once(rca, tmp_path, two_shapes):
     store = tmp_path / "history"
-    assert rca("batch", str(folder / "logcli.jsonl"), str(folder / "service-json.log"), "--store", str(store)).code == 0
+    assert rca("batch", *map(str, two_shapes), "--store", str(store)).code == 0
     doc = _history(rca, store)
     assert len(doc["incidents"]) == 1
     assert doc["recurring_causes"] == []
@@ -165,16 +170,10 @@ def test_an_incident_recorded_by_many_writers_at_once_is_stored_once(tmp_path):
     assert history.load(store).num_rows == 1
 
 
-def test_the_same_outage_given_twice_to_one_batch_recurs_once(rca, tmp_path):
+def test_the_same_outage_given_twice_to_one_batch_recurs_once(rca, two_shapes):
     """The batch's own review, before any store: the second export of the outage names the
     first, and the cause is not counted as recurring."""
-    folder = tmp_path / "outages"
-    folder.mkdir()
-    rows = [json.loads(line) for line in Path(EXPORT).read_text().splitlines()]
-    (folder / "logcli.jsonl").write_text(Path(EXPORT).read_text())
-    docker = [json.dumps({"log": r["line"] + "\n", "stream": "stdout", "time": r["timestamp"]}) for r in rows]
-    (folder / "service-json.log").write_text("\n".join(docker) + "\n")
-    run = rca("batch", str(folder / "logcli.jsonl"), str(folder / "service-json.log"), "-f", "json")
+    run = rca("batch", *map(str, two_shapes), "-f", "json")
     assert run.code == 0, run.stderr
     review = json.loads(run.stdout)
     assert review["recurring_causes"] == []
