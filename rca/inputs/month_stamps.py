@@ -15,41 +15,21 @@ import calendar
 import os
 import time
 
-from rca.inputs.timestamps import (INT64_NS, MONTHS, NS_PER_S, WEEKDAYS, TimestampError, TimestampOutOfRange,
+from rca.inputs.timestamps import (INT64_NS, MONTHS, NS_PER_S, TimestampError, TimestampOutOfRange, month_stamp_pattern,
                                    precision_of_fraction)
 from rca.lazy import LazyRegex
 
-_MONTH = "|".join(MONTHS)
-_WEEKDAY = "|".join(WEEKDAYS)
 _ZERO_ZONES = frozenset({"UTC", "GMT", "UT", "Z"})
 # A year-less time may be this far after its reference (zones, clocks) before it is taken
 # as last year's.
 _YEAR_SLACK_NS = 2 * 86_400 * NS_PER_S
 
-# The stamp's text, for readers that compose it into their own line patterns. Each layout is
-# anchored on a month name, so a word that merely starts a message is not read as a time; a
-# zone name or a year after the clock is read only after a weekday (ANSIC, UnixDate, RFC1123),
-# so a syslog message opening with a number or a capitalised word keeps it.
-_CLOCK = r"(?P<h>\d\d):(?P<mi>\d\d)(?::(?P<s>\d\d)(?:\.(?P<f>\d{1,9}))?)?"
-
-
-def _body(conditional: bool) -> str:
-    after_weekday = r" (?:(?P<abbr>[A-Z]{1,5})(?: (?P<ny>\d{4}))?|(?P<ay>\d{4}))"
-    return (
-        rf"(?:(?P<wd>{_WEEKDAY}),? )?"
-        rf"(?:(?P<md>\d\d) (?P<mm>{_MONTH}) (?P<my>\d{{4}}|\d\d) "   # RFC1123(Z), RFC822Z
-        rf"|(?P<nm>{_MONTH}) +(?P<nd>\d{{1,2}}) )"                      # syslog, Stamp*, ANSIC, UnixDate
-        + _CLOCK
-        + r"(?: (?P<z>[+-]\d{4})"
-        + (rf"|(?(wd){after_weekday}|(?!))" if conditional else f"|{after_weekday}")
-        + ")?"
-    )
-
-
-STAMP = _body(conditional=True) + r"(?![\w:.])"
-# For RE2 over ASCII lines (no look-ahead, no conditional: it may take a syslog message's
-# first number for a year, so the stamp it finds, the group `stamp`, is read again by STAMP).
-STAMP_RE2 = rf"^\[?(?P<stamp>{_body(conditional=False)})(?:[^\w:.]|$)"
+# The stamp's text, for readers that compose it into their own line patterns (each layout is
+# anchored on a month name, so a word that merely starts a message is not read as a time),
+# and its twin for RE2 over ASCII lines, which has no look-ahead: the whole stamp is the group
+# `stamp`, read again by STAMP for its parts.
+STAMP = month_stamp_pattern(named=True) + r"(?![\w:.])"
+STAMP_RE2 = rf"^\[?(?P<stamp>{month_stamp_pattern()})(?:[^\w:.]|$)"
 _STAMP_AT_START = LazyRegex(rf"^\[?{STAMP}")
 
 

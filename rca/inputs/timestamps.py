@@ -208,20 +208,26 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _named_month_stamp(d: str) -> str:
+def month_stamp_pattern(d: str = r"\d", named: bool = False) -> str:
     """A time written with a month's name, in the layouts rca.inputs.month_stamps reads, as a
-    pattern both `regex` and RE2 run alike (`d` is a digit): a zone name or a year after the
-    clock only after a weekday."""
+    pattern `regex` and RE2 run alike (`d` is a digit; `named`: its parts as named groups,
+    for `regex` alone, which allows a name in each alternative). A zone name or a year after
+    the clock only after a weekday, so a syslog message opening with one keeps it."""
+    def part(name: str, body: str) -> str:
+        return f"(?P<{name}>{body})" if named else f"(?:{body})"
+
     months, weekdays = "|".join(MONTHS), "|".join(WEEKDAYS)
-    date = rf"(?:{d}{d} (?:{months}) {d}{d}(?:{d}{d})? |(?:{months}) +{d}{{1,2}} )"
-    clock = rf"{d}{d}:{d}{d}(?::{d}{d}(?:\.{d}{{1,9}})?)?"
-    return (rf"(?:(?:{weekdays}),? {date}{clock}(?: [+-]{d}{{4}}| [A-Z]{{1,5}}(?: {d}{{4}})?| {d}{{4}})?"
-            rf"|{date}{clock}(?: [+-]{d}{{4}})?)")
+    date = (rf"(?:{part('md', d + d)} {part('mm', months)} {part('my', f'{d}{d}(?:{d}{d})?')} "  # RFC1123(Z), RFC822Z
+            rf"|{part('nm', months)} +{part('nd', d + '{1,2}')} )")                          # syslog, Stamp*, ANSIC, UnixDate
+    clock = rf"{part('h', d + d)}:{part('mi', d + d)}(?::{part('s', d + d)}(?:\.{part('f', d + '{1,9}')})?)?"
+    zone = rf" {part('z', '[+-]' + d + '{4}')}"
+    after_weekday = rf"{zone}| {part('abbr', '[A-Z]{1,5}')}(?: {part('ny', d + '{4}')})?| {part('ay', d + '{4}')}"
+    return rf"(?:{part('wd', weekdays)},? {date}{clock}(?:{after_weekday})?|{date}{clock}(?:{zone})?)"
 
 
 _LEADING_STAMP = LazyRegex(
     r"^\s*[\[(]?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
-    r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d|" + _named_month_stamp(r"\d") + r")[\])]?(?:\s+|$)")
+    r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d|" + month_stamp_pattern() + r")[\])]?(?:\s+|$)")
 
 
 def strip_leading_time(text: str) -> str:
@@ -235,7 +241,7 @@ _WS = r"[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{2
 _D = r"\p{Nd}"
 _LEADING_STAMP_RE2 = (
     rf"^{_WS}*[\[(]?(?:{_D}{{4}}-{_D}{_D}-{_D}{_D}[T ]{_D}{_D}:{_D}{_D}:{_D}{_D}(?:[.,]{_D}+)?(?:Z|[+-]{_D}{_D}:?{_D}{_D})?"
-    rf"|[A-Z][a-z]{{2}} +{_D}{{1,2}} {_D}{_D}:{_D}{_D}:{_D}{_D}|{_named_month_stamp(_D)})[\])]?(?:{_WS}+|$)")
+    rf"|[A-Z][a-z]{{2}} +{_D}{{1,2}} {_D}{_D}:{_D}{_D}:{_D}{_D}|{month_stamp_pattern(_D)})[\])]?(?:{_WS}+|$)")
 
 
 def strip_leading_time_array(lines):

@@ -188,7 +188,8 @@ def _month_stamped(lines: pa.Array, rows: np.ndarray, reference: Callable[[], in
     matched = found.is_valid().to_numpy(zero_copy_only=False)
     stamps = found.field("stamp").filter(found.is_valid()).dictionary_encode()
     which = stamps.indices.to_numpy(zero_copy_only=False)
-    # RE2 finds a superset of the stamps (see STAMP_RE2): each is read again by the line reader's own pattern.
+    # Each stamp is read again by the line reader's own pattern, for its parts; a line that
+    # pattern would not take is left as the line reader leaves it.
     again = [leading_month_stamp(text) for text in stamps.dictionary.to_pylist()]
     kept = np.array([m is not None for m in again], bool)[which]
     parsed = [_month_time(m, reference()) if m is not None else (None, None, False, False) for m in again]
