@@ -27,6 +27,7 @@ from rca.inputs.fields import first, lookup
 from rca.inputs.records import LabelSets
 from rca.inputs.timestamps import strip_leading_time
 from rca.knowledge.pack import Pack, lookalike_host
+from rca.table.quiet_text import quiet_lines
 from rca.table.redact import clip
 
 _WEB = compiled(r"(?i)https?://[^\s/?#@]")  # only http(s) is ever a link or a dependency
@@ -707,7 +708,31 @@ def _latency_key_counter(pack: Pack):
 
 
 def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
-    """Decoded columns for the distinct lines (one row each)."""
+    """Decoded columns for the distinct lines (one row each): plain-text lines that say
+    nothing but their message found over the column (rca.table.quiet_text), the others
+    decoded by shape or one by one."""
+    found = quiet_lines(uniques, pack, _LOGFMT, _TEXT_HTTP, _SQL, _FEW) if len(uniques) >= _FEW else None
+    if found is None:
+        return _decode_loud(uniques, pack)
+    quiet, messages = found
+    loud = np.flatnonzero(~quiet)
+    order = np.empty(len(uniques), np.int64)
+    order[loud] = np.arange(loud.size)
+    order[quiet] = loud.size + np.arange(len(messages))
+    return pa.concat_tables([_decode_loud(uniques.take(pa.array(loud)), pack), _messages_only(messages)]).take(order)
+
+
+def _messages_only(messages: pa.Array) -> pa.Table:
+    """The columns of lines that decode to their message alone (`Decoded(message=...)`)."""
+    n = len(messages)
+    columns = {f.name: pa.nulls(n, f.type) for f in COLUMNS}
+    columns["message"] = messages.cast(pa.string())
+    columns["urls"] = pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), pa.array([], pa.string()))
+    columns["body_lost"] = columns["bad_jwt"] = pa.array(np.zeros(n, dtype=bool))
+    return pa.table(columns, schema=COLUMNS)
+
+
+def _decode_loud(uniques: pa.Array, pack: Pack) -> pa.Table:
     if len(uniques) < _FEW or not _maskable(pack):
         return _per_line(uniques, pack)
     return _decode_by_shape(uniques, pack, _MASKS)
