@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from rca.table.packed import PackedLines, holding, pack_column
 from rca.table.rows import take_rows
@@ -61,3 +63,31 @@ def test_rows_read_again_and_again_come_from_the_pieces_just_unpacked_without_un
     for _ in range(5):  # an incident's readers: its lines, then each cause's examples
         assert take_rows(lines, np.array([3, 120, 7])).equals(_whole().take(pa.array([3, 120, 7])))
     assert len(unpacked) == 2
+
+
+# Lines as a varied export's kept rows are: most do not hold the token, some hold it once or
+# more, a few run it across their end into the next line; nulls and empty lines between.
+_PIECES = st.sampled_from(["ab", "ba", "a", "b", "é", "\"x\":5", "aab", ""])
+_LINE = st.one_of(st.none(), st.lists(_PIECES, max_size=6).map("".join))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINE, max_size=40), st.sampled_from(["ab", "aab", "ba", "é", "a", "aa", "\"x\":5", "bab", "zz"]),
+       st.booleans(), st.integers(0, 5), st.integers(0, 5))
+@example(["xba", "bab"], "bab", False, 0, 0)  # a match across the lines' end overlaps the second line's own
+def test_lines_holding_a_token_are_what_arrow_s_substring_search_finds(lines, token, wide, cut_start, cut_end):
+    array = pa.array(lines, pa.large_string() if wide else pa.string())
+    array = array.slice(min(cut_start, len(array)), max(0, len(array) - cut_start - cut_end))  # offsets not at 0
+    expected = pc.match_substring(array, token).fill_null(False).to_numpy(zero_copy_only=False)
+    assert np.array_equal(holding(array, token), expected)
+    assert np.array_equal(holding(pa.chunked_array([array, array]), token), np.concatenate([expected, expected]))
+
+
+def test_a_token_held_by_a_rare_line_is_found_in_that_line_only():
+    lines = pa.array([f"line {i} ok" for i in range(5000)] + ["the token here"] + ["ok"] * 10)
+    assert np.flatnonzero(holding(lines, "token")).tolist() == [5000]
+
+
+def test_a_token_most_lines_hold_is_found_in_each_line_that_holds_it():
+    lines = pa.array([f'{{"statusCode":{500 if i % 5 else 200}}}' for i in range(2000)])
+    assert np.array_equal(holding(lines, '"statusCode":500'), np.arange(2000) % 5 != 0)

@@ -14,9 +14,13 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import regex
 
 _OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 _RECENT = 2  # pieces kept unpacked after a read
+# A token found in more than one row in this many is left to Arrow's search, which stops at
+# a row's first match: quicker then than a search of the bytes that lists every match.
+_COMMON = 8
 
 
 def pack_column(values: pa.ChunkedArray | pa.Array) -> pa.Buffer:
@@ -86,8 +90,7 @@ class PackedLines:
 
     def holding(self, token: str) -> np.ndarray:
         """Which rows hold `token` (a bool per row), one piece unpacked at a time."""
-        masks = [pc.match_substring(self._piece(i), token).fill_null(False).to_numpy(zero_copy_only=False)
-                 for i in range(len(self.pieces))]
+        masks = [_holding(self._piece(i), token) for i in range(len(self.pieces))]
         found = np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
         return found if self.order is None else found[self.order]
 
@@ -102,4 +105,42 @@ def holding(lines: pa.ChunkedArray | pa.Array | PackedLines, token: str) -> np.n
     """Which of `lines` hold `token`, whether they are held packed or not."""
     if isinstance(lines, PackedLines):
         return lines.holding(token)
+    return _holding(lines, token)
+
+
+def _holding(lines: pa.ChunkedArray | pa.Array, token: str) -> np.ndarray:
+    chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
+    masks = [_chunk_holding(chunk, token) for chunk in chunks]
+    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+
+
+def _chunk_holding(lines: pa.Array, token: str) -> np.ndarray:
+    """Which of `lines` hold `token`, as `pc.match_substring` says: the lines' bytes searched
+    at once where they lie, with the GIL released, and each match placed in its row by the
+    offsets. Arrow searches line by line, at a quarter of the speed on lines that do not hold
+    the token, which most do not (the reduce asks this of every line it kept)."""
+    n = len(lines)
+    wide = pa.types.is_large_string(lines.type)
+    if not token or n == 0 or not (wide or pa.types.is_string(lines.type)) or lines.buffers()[2] is None:
+        return _arrow_holding(lines, token)
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64 if wide else np.int32)[lines.offset:lines.offset + n + 1]
+    start, end = int(offsets[0]), int(offsets[-1])
+    pattern = regex.compile(regex.escape(token.encode("utf-8")))
+    found: list[int] = []
+    limit = max(64, n // _COMMON)
+    # Overlapped: a match running from one line into the next must not hide one inside the next.
+    for match in pattern.finditer(memoryview(lines.buffers()[2])[start:end], overlapped=True, concurrent=True):
+        found.append(match.start())
+        if len(found) > limit:
+            return _arrow_holding(lines, token)
+    at = np.array(found, dtype=np.int64) + start
+    row = np.searchsorted(offsets, at, side="right") - 1
+    mask = np.zeros(n, dtype=bool)
+    mask[row[at + len(token.encode("utf-8")) <= offsets[row + 1]]] = True
+    if lines.null_count:
+        mask &= lines.is_valid().to_numpy(zero_copy_only=False)
+    return mask
+
+
+def _arrow_holding(lines: pa.Array, token: str) -> np.ndarray:
     return pc.match_substring(lines, token).fill_null(False).to_numpy(zero_copy_only=False)
