@@ -50,6 +50,7 @@ from rca.inputs.records import LabelSets
 from rca.inputs.sniff import STREAM_BYTES
 from rca.inputs.spool import at, spooled
 from rca.knowledge.pack import Pack, default_pack
+from rca.inputs.meanwhile import while_waiting
 from rca.table.decode import decode
 from rca.table.packed import PackedLines, pack_column, unpack_column
 
@@ -450,7 +451,8 @@ def map_local(fn: Callable[..., list[ChunkState]], chunks: list[Part], pack: Pac
     holds its range whole while it works; by default as many as there are spare cores).
     Reading and decoding run in Arrow's kernels, which release the GIL, so two ranges use
     two cores. One more range waits in the queue than there are threads, so a thread that
-    finishes before the range ahead of it starts the next one at once instead of idling."""
+    finishes before the range ahead of it starts the next one at once instead of idling.
+    Once they are started, this thread does the work handed to it for then (`rca.inputs.meanwhile`)."""
     workers = spare_cores(MAP_WORKERS) if workers is None else workers
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
@@ -461,7 +463,9 @@ def map_local(fn: Callable[..., list[ChunkState]], chunks: list[Part], pack: Pac
         for chunk in chunks:
             pending.append(pool.submit(fn, chunk, pack))
             if len(pending) > workers:
+                while_waiting()
                 yield pending.popleft().result()
+        while_waiting()
         while pending:
             yield pending.popleft().result()
 
@@ -499,6 +503,7 @@ def dask_mapper(client: Any) -> Mapper:
         from dask.distributed import as_completed
 
         futures = client.map(fn, chunks, pack=pack, pure=False)
+        while_waiting()
         for future in as_completed(futures):
             yield future.result()
             future.release()

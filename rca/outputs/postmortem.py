@@ -49,6 +49,12 @@ def _environment(loader_path: Path) -> Any:
     return env
 
 
+def ready() -> None:
+    """Jinja imported and the built-in template loaded, ahead of `render` (the command line
+    has this done while an export's ranges are read on other threads)."""
+    _environment(TEMPLATE).get_template(TEMPLATE.name)
+
+
 def _compiled_templates() -> Any:
     """Templates compiled by earlier runs, so a small analysis does not compile the report's
     template again (a twentieth of its time): Jinja's bytecode cache in rca's cache folder
