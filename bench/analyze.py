@@ -39,6 +39,18 @@ CHILD = r"""
 import json, resource, sys, time
 kind, path = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
+
+
+def print_figures(rows, incidents):
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    # ru_maxrss survives exec on Linux (the bench's own peak would show); VmHWM is this process's.
+    status = open("/proc/self/status").read() if sys.platform == "linux" else ""
+    hwm = [int(l.split()[1]) for l in status.splitlines() if l.startswith("VmHWM:")]
+    print(json.dumps({"rows": rows, "incidents": incidents, "seconds": time.perf_counter() - t0,
+                      "cpu": usage.ru_utime + usage.ru_stime,
+                      "peak_mb": (hwm[0] if hwm else usage.ru_maxrss) / 1024}), flush=True)
+
+
 if "--as-idle" in sys.argv:
     import os
     os.getloadavg = lambda: (0.0, 0.0, 0.0)
@@ -51,19 +63,25 @@ elif kind == "baseline":
     import pyarrow.json as pj
     rows, incidents = pj.read_json(path).num_rows, None
 else:
-    # The whole command as a user runs it (analysis, redaction, JSON report), not the
-    # library call alone: the redaction pass once cost three times the analysis.
-    from rca.cli import app
+    # The whole command as a user runs it, through the `rca` entry point (its collector
+    # paused while libraries load, one BLAS thread; analysis, redaction, JSON report), not
+    # the library call alone: the redaction pass once cost three times the analysis. The
+    # command leaves by os._exit once its answer is written; the figures are taken there.
+    import os
     out = path + ".findings.json"
-    app(["analyze", path, "-f", "json", "-o", out, "--quiet"], standalone_mode=False)
-    report = json.load(open(out))
-    rows, incidents = sum(i["records"] for i in report["inputs"]), len(report["incidents"])
-usage = resource.getrusage(resource.RUSAGE_SELF)
-# ru_maxrss survives exec on Linux (the bench's own peak would show); VmHWM is this process's.
-status = open("/proc/self/status").read() if sys.platform == "linux" else ""
-hwm = [int(l.split()[1]) for l in status.splitlines() if l.startswith("VmHWM:")]
-print(json.dumps({"rows": rows, "incidents": incidents, "seconds": time.perf_counter() - t0,
-                  "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": (hwm[0] if hwm else usage.ru_maxrss) / 1024}))
+    leave = os._exit
+    def measured_exit(code):
+        if code:
+            leave(code)
+        report = json.load(open(out))
+        print_figures(sum(i["records"] for i in report["inputs"]), len(report["incidents"]))
+        leave(code)
+    os._exit = measured_exit
+    sys.argv = ["rca", "analyze", path, "-f", "json", "-o", out, "--quiet"]
+    from rca.__main__ import run
+    run()
+    raise SystemExit("rca analyze returned instead of leaving through os._exit")
+print_figures(rows, incidents)
 """
 
 
