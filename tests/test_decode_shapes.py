@@ -96,3 +96,46 @@ def test_lines_whose_link_holds_a_hex_key_are_decoded_by_shape_not_one_by_one(mo
 def test_a_hex_id_standing_alone_is_still_masked():
     line = '{"path":"/api/order","statusCode":200,"traceId":"5f0c2a9e7b1d4c38a6e2f91b0d7c4e55"}'
     assert shapes(pa.array([line]), PACK).to_pylist() == [line.replace("5f0c2a9e7b1d4c38a6e2f91b0d7c4e55", "RCAVAR")]
+
+
+def _oversize_failure(i: int) -> str:
+    """A failed 22-pizza order whose logger also writes the time as a JSON number of
+    nanoseconds, after a body long enough that the decoded message is clipped before it."""
+    items = ",".join(f'{{\\"menuId\\":{1 + (i + k) % 5},\\"description\\":\\"Veggie\\",\\"price\\":0.00{i % 97 + k}}}'
+                     for k in range(22))
+    return ('{"authorized":true,"path":"/api/order","method":"POST","statusCode":500,'
+            f'"reqBody":"{{\\"franchiseId\\":1,\\"storeId\\":1,\\"items\\":[{items}]}}",'
+            '"resBody":"{\\"message\\":\\"Failed to fulfill order at factory\\"}",'
+            f'"timestamp":{1764697351123000000 + i * 7_000_000}}}')
+
+
+def test_a_failed_order_with_a_nanosecond_time_number_keeps_its_status_when_decoded_by_shape():
+    lines = [_oversize_failure(i) for i in range(_FEW + 10)]
+    out = decode(_table(lines), PACK)
+    assert set(out.column("status").to_pylist()) == {500}
+    assert set(out.column("message").to_pylist()) == {"Failed to fulfill order at factory"}
+    assert set(out.column("items").to_pylist()) == {22}
+
+
+def test_a_masked_number_inside_a_json_body_string_does_not_change_how_the_body_decodes():
+    lines = [f'{{"type":"factory","statusCode":500,"response":"{{\\"message\\":\\"chaos monkey\\",'
+             f'\\"stack\\":\\"{"x" * 600}\\",\\"at\\":{1764697351123000000 + i}}}"}}' for i in range(_FEW + 10)]
+    out = decode(_table(lines), PACK)
+    assert set(out.column("message").to_pylist()) == {"chaos monkey"}
+
+
+def test_lines_differing_only_in_a_nanosecond_time_number_are_decoded_once_per_shape(monkeypatch):
+    from rca.table import decode as decoding
+
+    calls = []
+    monkeypatch.setattr(decoding, "decode_line", lambda text, pack: calls.append(text) or decode_line(text, pack))
+    decode(_table([_oversize_failure(i) for i in range(_FEW + 10)]), PACK)
+    assert len(calls) < 10
+
+
+def test_a_message_quoting_json_keeps_its_own_numbers_when_decoded_by_shape():
+    lines = [f'{{"type":"http","path":"/api/franchise","method":"POST","statusCode":400,"requestId":{i},'
+             f'"resBody":"{{\\"message\\":\\"Unexpected value in JSON: \\\\\\"count\\\\\\": {i % 300}\\"}}"}}'
+             for i in range(_FEW + 10)]
+    out = decode(_table(lines), PACK)
+    assert out.column("message").to_pylist()[7] == 'Unexpected value in JSON: "count": 7'

@@ -515,11 +515,18 @@ _VARIABLE = (r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
 # order). RE2 has no look-behind: the character before the id is matched and written back,
 # which makes this mask about three times the cost of the first, so it runs only on the lines
 # whose first shape showed the mask.
-_VARIABLE_BUT_PATHS = _VARIABLE.replace(r"|\b[0-9a-fA-F]{16,}\b", r"|(^|[^\w/])[0-9a-fA-F]{16,}\b")
+# Nor is a run of digits where a JSON number may stand (after ":", "[", ",", a sign, a
+# point or a space): masked there it would no longer be a number (a nanosecond time written
+# as one), so it is left to the number mask, which keeps the JSON valid.
+_VARIABLE_BUT_PATHS = _VARIABLE.replace(r"|\b[0-9a-fA-F]{16,}\b", r"|(^|[^\w/:\[,+.\s-])[0-9a-fA-F]{16,}\b")
 # The masks tried in turn: a line whose shape's decoded row shows the mask is shaped again by
 # the next, and decoded by itself after the last.
 _MASKS = ((_VARIABLE, _MASK), (_VARIABLE_BUT_PATHS, rf"\1{_MASK}"))
 _NUMBER_VALUE = r'(\\*":\s*)-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?'
+# What a masked number becomes: still a number (zero) where JSON holds it, and a word no
+# logger writes where it was only text that looked like JSON (a message quoting `"count": 7`),
+# so a decoded row that shows it came from the mask.
+_MASKED_NUMBER = "-0E-0"
 _KEEP = "\x01"
 _FEW = 500  # below this many distinct lines, masking costs more than it saves
 # What is made once per pack (its mask patterns, its shapes' decoded rows), by the pack's
@@ -671,7 +678,7 @@ def _mask_numbers(texts: pa.Array, pack: Pack) -> pa.Array:
     masked = pc.replace_substring_regex(texts, consulted, rf"\1{_KEEP}\2")
     if nested:
         masked = pc.replace_substring_regex(masked, nested, rf"\1{_KEEP}\2")
-    masked = pc.replace_substring_regex(masked, _NUMBER_VALUE, r"\10")  # RE2: group 1, then "0"
+    masked = pc.replace_substring_regex(masked, _NUMBER_VALUE, rf"\1{_MASKED_NUMBER}")
     return pc.replace_substring(masked, _KEEP, "")
 
 
@@ -681,7 +688,21 @@ def _latency_only(pack: Pack) -> set[str]:
 
 
 def _shows_mask(row: tuple) -> bool:
-    return any(isinstance(v, str) and _MASK in v for v in row) or any(_MASK in u for u in row[9] or [])
+    return any(isinstance(v, str) and (_MASK in v or _MASKED_NUMBER in v) for v in row) or \
+        any(_MASK in u or _MASKED_NUMBER in u for u in row[9] or [])
+
+
+# The mask word where it does not open a string or follow a "/": it may stand where a JSON
+# number stood (a nanosecond time), which leaves the text no longer JSON.
+_BARE_MASK = compiled(rf'(?<!["/]){_MASK}')
+
+
+def _mask_matters(text: str, row: tuple, pack: Pack) -> bool:
+    """Whether the shape's decoded row depends on what its mask hides, though the row does
+    not show it: the word in a number's place breaks the JSON around it (the line, or a body
+    inside it, then decodes as text, its message clipped before the word). Decoding the
+    shape with a number there instead must give the same row."""
+    return _BARE_MASK.search(text) is not None and decode_line(text.replace(_MASK, "0"), pack).row() != row
 
 
 def _latencies(lines: pa.Array, pack: Pack) -> pa.Array:
@@ -793,7 +814,7 @@ def _decoded_shapes(texts: list[str], pack: Pack) -> list[tuple[tuple, bool, int
         found = known.get(text)
         if found is None:
             row = decode_line(text, pack).row()
-            found = (row, _shows_mask(row), count(text))
+            found = (row, _shows_mask(row) or _mask_matters(text, row, pack), count(text))
             if len(text) <= _SHAPE_CHARS:
                 if len(known) >= _SHAPE_ROWS:
                     known.clear()
