@@ -13,6 +13,7 @@ from rca.findings.signatures import Cluster
 from rca.table.packed import PackedLines, holding
 from rca.table.rows import take_rows
 from rca.compiled import compiled
+from rca.table.decode import REQUEST_LINE
 
 _STREAM_KEYS = ("component", "source", "service_name", "job", "app", "service")
 
@@ -101,9 +102,15 @@ def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndar
     affected = take_rows(ctx.lines, rows)
     candidates = list(ctx.pack.alert_tokens)
     for ci in incident_clusters:
-        tmpl = ctx.clusters[ci].template
-        if tmpl:
-            candidates.append(tmpl.split("<*>")[0].strip())
+        cluster = ctx.clusters[ci]
+        request = _request_line(cluster)
+        if request is not None:
+            # A request line's template masks its status: the words before it ("HTTP POST")
+            # are in every request of the route, the successful ones too.
+            text, status = request
+            candidates.extend([text] if status >= 400 else [])
+        elif cluster.template:
+            candidates.append(cluster.template.split("<*>")[0].strip())
     for token in candidates:
         if len(token) < 5 or '"' in token or "\\" in token:
             continue
@@ -131,6 +138,16 @@ def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndar
             if _busiest_window(ts[rows][mask]) > routine_peak:
                 return (f'sum(count_over_time({ctx.selector(rows)} |= "{_logql_string(token)}" [5m])) '
                         f'> {routine_peak}')
+    return None
+
+
+def _request_line(cluster: Cluster) -> tuple[str, int] | None:
+    """The request line the signature's examples write (`POST /api/order 500`) and its status:
+    with a failing status, a filter no successful request of the route matches."""
+    for example in cluster.examples:
+        m = REQUEST_LINE.search(example)
+        if m:
+            return m[0], int(m[3])
     return None
 
 

@@ -36,7 +36,8 @@ _URL = compiled(r"""https?://(?:[^\s"'<>\\{}\[\]|^`\x00-\x1f\x7f-\x9f]|<[\w -]{1
 _URL_TRAIL = ".,;:)!?*'\""
 _PLACEHOLDER_END = compiled(r"[=/](?:\.{2,}|\*{2,}|…)$")  # "fixCode=..." keeps its placeholder
 _LOGFMT = compiled(r'(\w[\w.\-]*)=("(?:[^"\\]|\\.)*"|\S*)')
-_TEXT_HTTP = compiled(r"\b(GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD)\s+(/\S*)\s+(\d{3})\b")
+# A request line in text: method, path, status.
+REQUEST_LINE = _TEXT_HTTP = compiled(r"\b(GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD)\s+(/\S*)\s+(\d{3})\b")
 _SQL = compiled(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|REPLACE)\b", regex.IGNORECASE)
 _LOST = {"[object Object]", "[object object]", "{}", ""}
 
