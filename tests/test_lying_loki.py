@@ -40,3 +40,20 @@ def test_an_error_answered_with_status_200_fails_the_pull_with_its_message(rca, 
                   "--to", "2025-12-02T20:00:00Z", "-o", str(out))
     assert run.code != 0 and "parse error at line 1" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("result", [
+    [{"stream": {"app": "pizza"}, "values": [["not-a-time", "a line"]]}],
+    [{"stream": {"app": "pizza"}, "values": [["1764697351123000000"]]}],
+    [{"stream": {"app": "pizza"}, "values": "1764697351123000000"}],
+    [{"stream": "app=pizza", "values": [["1764697351123000000", "a line"]]}],
+    ["a stream"],
+    {"stream": {}},
+])
+def test_an_answer_whose_entries_are_not_loki_streams_fails_the_pull_in_one_line(rca, tmp_path, result):
+    with FakeLoki(make_entries(10)) as fake:
+        fake.state.answer = {"status": "success", "data": {"resultType": "streams", "result": result}}
+        run = rca("pull", "--loki", fake.url, "--query", QUERY, "--from", "2025-12-02T17:00:00Z",
+                  "--to", "2025-12-02T20:00:00Z", "-o", str(tmp_path / "pulled.jsonl"))
+    assert run.code != 0 and "could not be read" in run.stderr and "internal error" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1

@@ -158,18 +158,31 @@ def _explain(status: int, body: str) -> str:
 def _entries(doc: dict[str, Any], start_ns: int, end_ns: int) -> list[tuple[int, dict[str, str], str]]:
     """The page's lines inside the range asked for, oldest first: a line a server sends from
     outside it would move the next page past lines not yet fetched."""
-    data = doc.get("data") or {}
+    data = doc.get("data") if isinstance(doc, dict) else None
+    data = data if isinstance(data, dict) else _unreadable("no data object")
     if data.get("resultType") not in (None, "streams"):
         raise PullError(f"the query returned {data.get('resultType')} data: pull needs a log query, not a metric query")
     out = []
-    for stream in data.get("result") or []:
-        labels = stream.get("stream") or {}
-        for value in stream.get("values") or []:
+    streams = data.get("result") or []
+    for stream in streams if isinstance(streams, list) else _unreadable("its result is not a list of streams"):
+        labels = stream.get("stream") or {} if isinstance(stream, dict) else _unreadable("a stream is not an object")
+        values = stream.get("values") or []
+        if not isinstance(labels, dict) or not isinstance(values, list):
+            _unreadable("a stream's labels or values are not Loki's")
+        for value in values:
+            if not (isinstance(value, list) and len(value) >= 2 and isinstance(value[0], str) and value[0].isdigit()
+                    and isinstance(value[1], str)):
+                _unreadable(f"an entry is not [nanoseconds, line]: {one_line(str(value)[:80], [])}")
             ts = int(value[0])
             if start_ns <= ts < end_ns:
                 out.append((ts, labels, value[1]))
     out.sort(key=lambda e: e[0])
     return out
+
+
+def _unreadable(why: str):
+    """A page whose shape is not a Loki streams answer: nothing of it is written."""
+    raise PullError(f"Loki answered what could not be read: {why}")
 
 
 def _jsonl(entries: list[tuple[int, dict[str, str], str]]) -> bytes:
