@@ -292,3 +292,16 @@ def test_a_new_incident_answered_without_an_id_gets_no_notes(rca, findings, graf
     assert run.code != 0 and "Traceback" not in run.stderr
     assert "not confirmed as created" in run.stdout
     assert not any("AddActivity" in path or "UpdateIncidentEventTime" in path for _, path, _, _ in grafana.state.requests)
+
+
+def test_a_dry_run_after_an_attach_says_no_note_would_be_posted_again(rca, findings, grafana):
+    grafana.state.incidents["42"] = {"incidentID": "42", "title": "Orders failing", "status": "active"}
+    env = {"GRAFANA_TOKEN": TOKEN}
+    rca("attach", str(findings), "--grafana-url", grafana.url, "--incident-id", "42", env=env)
+    posted = len(_notes(grafana))
+    run = rca("attach", str(findings), "--grafana-url", grafana.url, "--incident-id", "42", "--annotate",
+              "--dry-run", env=env)
+    assert run.code == 0, run.stdout
+    assert "AddActivity" not in run.stdout and f"0 notes would be posted, {posted} already there" in run.stdout
+    assert "posted," not in run.stdout.replace("would be posted,", "") and "annotation added" not in run.stdout
+    assert len(_notes(grafana)) == posted

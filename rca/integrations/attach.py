@@ -188,8 +188,9 @@ def attach_incident(grafana: Grafana, incident: dict[str, Any], incident_id: str
             posted += 1
     except (GrafanaError, UsageError) as exc:
         return Outcome("grafana incident", False, str(exc))
+    done = "would be posted" if grafana.dry_run else "posted"
     return Outcome("grafana incident", True,
-                   f"incident {incident_id}: {posted} notes posted, {skipped} already there")
+                   f"incident {incident_id}: {posted} notes {done}, {skipped} already there")
 
 
 def attach_annotation(grafana: Grafana, incident: dict[str, Any], dashboard_uid: str | None, reveal: bool) -> Outcome:
@@ -200,5 +201,6 @@ def attach_annotation(grafana: Grafana, incident: dict[str, Any], dashboard_uid:
         annotation_id = grafana.add_annotation(annotation_for(incident, dashboard_uid, reveal))
     except GrafanaError as exc:
         return Outcome("grafana annotation", False, str(exc))
-    return Outcome("grafana annotation", True, "region annotation added" if annotation_id is None
-                   else f"region annotation {annotation_id} added")
+    if grafana.dry_run:
+        return Outcome("grafana annotation", True, "a region annotation would be added")
+    return Outcome("grafana annotation", True, f"region annotation {annotation_id} added")
