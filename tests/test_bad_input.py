@@ -222,3 +222,13 @@ def test_invalid_utf8_deep_inside_a_large_jsonl_is_still_reported(events, tmp_pa
     assert result.records == len(events) + 1
     assert "caf\ufffd" in result.table.column("line").to_pylist()
     assert any("invalid UTF-8" in w for w in result.inputs[0].warnings)
+
+
+@pytest.mark.parametrize("status", ['"statusCode":503', '\\"status\\": 503', 'status=503'])
+def test_a_failing_json_line_cut_at_the_line_length_cap_still_counts_as_a_failure(status):
+    from rca.knowledge.pack import default_pack
+    from rca.table.decode import decode_line
+
+    cut = '{"type":"http",' + status + ',"path":"/api/order","resBody":"{\\"stack\\":\\"' + "at x\\\\n" * 40
+    decoded = decode_line(cut, default_pack())
+    assert decoded.status == 503
