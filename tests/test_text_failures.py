@@ -89,8 +89,9 @@ def test_patterns_of_a_text_log_leave_its_timestamps_out(rca, tmp_path):
     assert any(t.startswith("[ERROR]: Failed to register user:") for t in templates)
 
 
-@pytest.mark.parametrize("name", ["export.log", "Explore-logs-2026-11-30 10_12_01.txt", "query (1).log"])
-def test_a_file_named_by_its_export_tool_names_no_service(tmp_path, name):
+@pytest.mark.parametrize("name", ["export.log", "Explore-logs-2026-11-30 10_12_01.txt", "query (1).log",
+                                  "syslog", "syslog.1", "daemon.log", "access.log", "error_log"])
+def test_a_file_named_by_its_export_tool_or_the_system_names_no_service(tmp_path, name):
     text, _ = service_log(hours=3, burst=(140, 155), burst_lines=(REGISTER, REGISTER, NETWORK))
     f = analyze([_write(tmp_path, text, name)])
     top = f.incidents[0].causes[0]
