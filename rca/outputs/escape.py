@@ -5,6 +5,7 @@ Markdown: HTML, comments, headings, link and image syntax, code spans, table cel
 breaks are neutralised with backslash escapes and entities, which a renderer shows as the
 original characters. Terminal: control characters and escape sequences (ANSI colours,
 OSC-8 hyperlinks, bidi overrides) are removed. Only http(s) URLs are ever shown as links.
+CSV: a cell a spreadsheet would run as a formula is written as text.
 """
 
 from __future__ import annotations
@@ -44,6 +45,17 @@ _HTML_START = compiled(r"<(?=[A-Za-z/!?])")
 _ENTITY = compiled(r"&(?=#?\w+;)")
 _WEB_URL = compiled(r"(?i)^https?://[^\s/?#@]+(?:[/?#][^\s]*)?$")
 NEWLINE_MARK = " ↵ "
+
+
+# What a spreadsheet reads as the start of a formula (OWASP's CSV injection list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that Excel, Sheets or LibreOffice shows as the text it is: a string opening
+    a formula (`=HYPERLINK(…)`, `+cmd|…`) gets a leading apostrophe, which they read as
+    "text" and do not show. Numbers are kept as they are."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 def one_line(text: str) -> str:

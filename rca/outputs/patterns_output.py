@@ -15,7 +15,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rca.outputs.escape import term_text
+from rca.outputs.escape import csv_cell, term_text
 from rca.inputs.timestamps import format_rfc3339_ms
 from rca.table.patterns import MINUTE_NS, Pattern, PatternReport, template_id
 from rca.table.redact import clip, redact
@@ -88,7 +88,8 @@ def as_json(report: PatternReport, min_count: int = 1, reveal: bool = False) -> 
 def _csv_tail(template: str, reveal: bool) -> str:
     """`id,template` of one distinct template: the id of what was mined, the template as shown."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([template_id(template), template if reveal else redact(template)])
+    csv.writer(buf, lineterminator="\n").writerow([template_id(template),
+                                                   csv_cell(template if reveal else redact(template))])
     return buf.getvalue()
 
 
