@@ -150,8 +150,7 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
             cause.evidence.append(f"example: {clip(examples[0], 400)}")
     causes = sorted(by_key.values(), key=lambda x: (-x.weight, -x.confidence, x.component))
     total = sum(c.weight for c in causes) or 1.0
-    for i, cause in enumerate(causes, 1):
-        cause.rank = i
+    for cause in causes:
         share = cause.weight / total
         # Few affected requests are thin evidence: a single one (kept only because it carries
         # a remediation link, rca.findings.incidents) is a low-confidence finding.
@@ -161,4 +160,10 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
             cause.advice = "a single affected request: low confidence; widen the export's time range to confirm"
         elif cause.advice is None and incident.affected_requests < 3:
             cause.advice = "only a few affected requests: widen the export's time range"
+    # Most likely first: the headline cause is the best-evidenced one (its share of the rows
+    # counts in its confidence), not merely the largest; a fallback that says only that
+    # responses failed never outranks a cause the pack explains on row count alone.
+    causes.sort(key=lambda x: (-x.confidence, -x.weight, x.component))
+    for i, cause in enumerate(causes, 1):
+        cause.rank = i
     return causes
