@@ -12,6 +12,7 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rca.inputs.timestamps import strip_leading_time, strip_leading_time_array
 from rca.knowledge.pack import default_pack
 from rca.table.decode import _FEW, _LOGFMT, _SQL, _TEXT_HTTP, COLUMNS, Decoded, decode, decode_line
 from rca.table.quiet_text import quiet_lines, re2_twin
@@ -106,3 +107,17 @@ def test_the_shipped_packs_text_patterns_have_twins():
 ])
 def test_syntax_the_engines_may_read_differently_has_no_twin(source):
     assert re2_twin(regex.compile(source)) is None
+
+
+STAMPED = st.tuples(st.sampled_from(["", " ", "\t", "[", "("]),
+                    st.sampled_from(["2024-12-12T08:21:26.304Z", "2024-12-12 08:21:26,304", "Dec 12 08:21:26",
+                                     "Sun Dec 04 04:47:44 2005", "Mon, 02 Jan 2006 15:04:05 -0700", "Jan  2 15:04:05",
+                                     "2024-12-12T08:21:26+01:00", "12 Dec 24 08:21 UTC", "2024-12-12"]),
+                    st.sampled_from(["", "]", ")"]), SIMPLE_TEXT).map("".join)
+
+
+@given(st.lists(STAMPED, min_size=1, max_size=20))
+def test_the_ascii_stamp_strips_printable_lines_as_regex_does(lines):
+    lines = [line for line in lines if regex.fullmatch(r"[\t\x20-\x7e]*", line)]
+    stripped = strip_leading_time_array(pa.array(lines, pa.string()), printable_ascii=True).to_pylist()
+    assert stripped == [strip_leading_time(line) for line in lines]

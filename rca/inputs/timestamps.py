@@ -239,13 +239,23 @@ def strip_leading_time(text: str) -> str:
 # The same stamp in RE2 for Arrow kernels, with `regex`'s Unicode digits and white space.
 _WS = r"[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 _D = r"\p{Nd}"
-_LEADING_STAMP_RE2 = (
-    rf"^{_WS}*[\[(]?(?:{_D}{{4}}-{_D}{_D}-{_D}{_D}[T ]{_D}{_D}:{_D}{_D}:{_D}{_D}(?:[.,]{_D}+)?(?:Z|[+-]{_D}{_D}:?{_D}{_D})?"
-    rf"|[A-Z][a-z]{{2}} +{_D}{{1,2}} {_D}{_D}:{_D}{_D}:{_D}{_D}|{month_stamp_pattern(_D)})[\])]?(?:{_WS}+|$)")
 
 
-def strip_leading_time_array(lines):
-    """`strip_leading_time` over an Arrow string array, in one RE2 pass."""
+def _leading_stamp_re2(d: str, ws: str) -> str:
+    return (rf"^{ws}*[\[(]?(?:{d}{{4}}-{d}{d}-{d}{d}[T ]{d}{d}:{d}{d}:{d}{d}(?:[.,]{d}+)?(?:Z|[+-]{d}{d}:?{d}{d})?"
+            rf"|[A-Z][a-z]{{2}} +{d}{{1,2}} {d}{d}:{d}{d}:{d}{d}|{month_stamp_pattern(d)})[\])]?(?:{ws}+|$)")
+
+
+_LEADING_STAMP_RE2 = _leading_stamp_re2(_D, _WS)
+# On lines of printable ASCII and tabs the only digits are 0-9 and the only white space tab and
+# space: the same stamp, which RE2 runs in less than half the time.
+_LEADING_STAMP_RE2_ASCII = _leading_stamp_re2("[0-9]", r"[\t ]")
+
+
+def strip_leading_time_array(lines, printable_ascii: bool = False):
+    """`strip_leading_time` over an Arrow string array, in one RE2 pass (`printable_ascii`:
+    the lines hold nothing but printable ASCII and tabs)."""
     import pyarrow.compute as pc
 
-    return pc.replace_substring_regex(lines, _LEADING_STAMP_RE2, "", max_replacements=1)
+    pattern = _LEADING_STAMP_RE2_ASCII if printable_ascii else _LEADING_STAMP_RE2
+    return pc.replace_substring_regex(lines, pattern, "", max_replacements=1)

@@ -737,11 +737,17 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     if found is None:
         return _decode_loud(uniques, pack)
     quiet, messages = found
-    loud = np.flatnonzero(~quiet)
+    # The other lines that open with no "{" have no shape but themselves: decoded one by one.
+    json = pc.starts_with(uniques, "{").fill_null(False).to_numpy(zero_copy_only=False) & ~quiet
     order = np.empty(len(uniques), np.int64)
-    order[loud] = np.arange(loud.size)
-    order[quiet] = loud.size + np.arange(len(messages))
-    return pa.concat_tables([_decode_loud(uniques.take(pa.array(loud)), pack), _messages_only(messages)]).take(order)
+    tables, done = [], 0
+    for rows, decoded in ((json, _decode_loud), (~json & ~quiet, _per_line)):
+        at = np.flatnonzero(rows)
+        order[at] = done + np.arange(at.size)
+        done += at.size
+        tables.append(decoded(uniques.take(pa.array(at)), pack))
+    order[quiet] = done + np.arange(len(messages))
+    return pa.concat_tables([*tables, _messages_only(messages)]).take(order)
 
 
 def _messages_only(messages: pa.Array) -> pa.Table:

@@ -113,6 +113,7 @@ def quiet_lines(lines: pa.Array, pack, logfmt: regex.Pattern, http: regex.Patter
     twins = [re2_twin(p) for p in (pack.text_status, pack.text_failure, http, sql) if p is not None]
     if pairs is None or any(t is None for t in twins):
         return None
+    says_more = "|".join(f"(?:{t})" for t in twins)  # one pass; a leading (?i) stays in its group
     # A JSON export's lines open with "{": they are left alone at the cost of one look each.
     maybe = np.flatnonzero(pc.invert(pc.starts_with(lines, "{")).fill_null(False).to_numpy(zero_copy_only=False))
     if maybe.size < few:
@@ -129,10 +130,9 @@ def quiet_lines(lines: pa.Array, pack, logfmt: regex.Pattern, http: regex.Patter
     parsed = pc.replace_substring_regex(pc.ascii_trim_whitespace(some), _TIME_PREFIX, r"\1", max_replacements=1)
     loud = pc.or_(pc.match_substring_regex(parsed, _STRUCTURED), pc.match_substring_regex(some, _MAY_HOLD_URL))
     loud = pc.or_(loud, pc.greater_equal(pc.count_substring_regex(parsed, pairs), 2))
-    message = strip_leading_time_array(parsed)
+    message = strip_leading_time_array(parsed, printable_ascii=True)
     loud = pc.or_(loud, pc.greater(pc.utf8_length(message), 500))
-    for twin in twins:
-        loud = pc.or_(loud, pc.match_substring_regex(message, twin))
+    loud = pc.or_(loud, pc.match_substring_regex(message, says_more))
     quiet = ~loud.to_numpy(zero_copy_only=False)
     mask = np.zeros(len(lines), dtype=bool)
     mask[candidates[quiet]] = True
