@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pytest
 
 from rca.inputs import freeing
@@ -29,3 +30,19 @@ def test_pages_malloc_keeps_after_a_free_go_back_to_the_system():
 def test_without_malloc_trim_only_arrows_pool_is_released(monkeypatch):
     monkeypatch.setattr(freeing, "_malloc_trim", lambda: None)
     freeing.give_back()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or freeing._malloc_trim() is None,
+                    reason="glibc's mallopt and /proc")
+def test_after_lean_malloc_large_arrays_freed_between_live_ones_go_back_at_once():
+    assert freeing.lean_malloc()
+    freed = np.ones(2 << 20)  # 16 MB freed: glibc alone would raise its mmap threshold to this
+    del freed
+    arrays, live = [], []
+    for _ in range(8):  # 8 MB arrays, each followed by a small one that stays
+        arrays.append(np.ones(1 << 20))
+        live.append(np.ones(1 << 10))
+    before = _resident_mb()
+    del arrays
+    assert _resident_mb() < before - 48
+    del live

@@ -41,7 +41,7 @@ from rca.findings.urls import UrlCounts, url_counts
 from rca.inputs.chunks import CHUNK_BYTES
 from rca.inputs.cores import spare_cores
 from rca.inputs.exports import Ingested, streamed_summary
-from rca.inputs.freeing import give_back
+from rca.inputs.freeing import give_back, lean_malloc
 from rca.inputs.groups import group_rows
 from rca.inputs.limits import Limits, cap_lines, current, is_stream, using
 from rca.inputs.parts import Header, Part, Piece, plan_parts, read_pieces, reader_warnings, streamed_files
@@ -526,6 +526,7 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
     if mapper is None and chunk_bytes is None and sum(kind.expected for _, kind in files) < STREAM_BYTES:
         return None
     started = time.perf_counter()
+    lean_malloc()  # before the map's threads start: they would each make arenas of their own
     parts = plan_parts(files, chunk_bytes or CHUNK_BYTES, 1 if chunk_bytes else MAP_WORKERS, hashed=identity)
     states: list[ChunkState] = []
     sizes = {p.index: (p.end - p.start) if p.compression is None else os.path.getsize(at(p.path)) for p in parts}

@@ -4,6 +4,11 @@ Arrow's pool (mimalloc) and the C library's malloc (numpy's arrays, Python's obj
 freed pages for reuse, and threads that have finished leave theirs behind. After a
 streamed map every range is freed, but what the allocators keep would be counted again in
 the reduce's peak: ~80 MB after a 1M-line map.
+
+Over a long map, glibc's malloc also keeps memory it never gives back: each mapping thread
+gets its own arenas, and after a large array is freed its mmap threshold rises to that
+array's size (up to 32 MB), so later arrays land in the heap between longer-lived blocks.
+At 10M lines that held ~100 MB more at the map's peak than at 1M; `lean_malloc` fixes both.
 """
 
 from __future__ import annotations
@@ -24,6 +29,27 @@ def _malloc_trim():
         return None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return trim
+
+
+# glibc's mallopt parameters (malloc.h): a fixed threshold (glibc's default start), and two
+# arenas, one per mapping thread.
+_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8
+_MMAP_THRESHOLD, _ARENA_MAX = 128 * 1024, 2
+
+
+@cache
+def lean_malloc() -> bool:
+    """Keep glibc's malloc from holding memory a long streamed analysis freed: arrays of
+    128 KiB or more are mapped on their own (so freeing one gives it back at once), and the
+    threads share two arenas. Once per process; False where the C library has no `mallopt`."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(mallopt(_M_ARENA_MAX, _ARENA_MAX))
 
 
 def give_back() -> None:
