@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from rca.findings.stream import ChunkState, Squeezed, _compact, _pack, _unpack, _widened
+from rca.findings.spill import Spilled, Spool
+from rca.findings.stream import ChunkState, Squeezed, _compact, _pack, _restore, _spill, _unpack, _widened
 from rca.findings.traffic import RowFacts
 from rca.table.packed import unpack_column
 
@@ -73,13 +74,18 @@ def test_a_piece_holds_latencies_only_for_the_lines_that_logged_one():
     assert np.array_equal(after["latency_ms"], before["latency_ms"], equal_nan=True)
 
 
-def test_kept_rows_wait_for_the_reduce_packed_and_come_back_equal():
+def _kept_rows() -> tuple[pa.Table, pa.Table]:
     lines = [f'{{"path":"/api/order","statusCode":500,"traceId":"{i:016x}","message":"Failed to fulfill order"}}'
              for i in range(2000)]
     kept = pa.table({"line": pa.array(lines, pa.large_string()),
                      "labels": pa.array([[("job", "pizza")]] * 2000, pa.map_(pa.string(), pa.string())),
                      "record": pa.array(range(2000), pa.int64())})
     decoded = pa.table({"status": pa.array([500] * 1999 + [None], pa.int32()), "message": pa.array(["Failed"] * 2000)})
+    return kept, decoded
+
+
+def test_kept_rows_wait_for_the_reduce_packed_and_come_back_equal():
+    kept, decoded = _kept_rows()
     state = ChunkState(0, True, kept=kept, kept_decoded=decoded)
     _pack(state)
     assert state.kept is None and state.kept_decoded is None
@@ -87,6 +93,28 @@ def test_kept_rows_wait_for_the_reduce_packed_and_come_back_equal():
     _unpack(state)
     assert state.kept.equals(kept.drop_columns(["line"])) and state.kept_decoded.equals(decoded)
     assert unpack_column(state.packed_lines).equals(kept.column("line"))  # the lines stay packed
+
+
+def test_kept_rows_wait_on_disk_once_spilled_and_come_back_equal():
+    kept, decoded = _kept_rows()
+    state = ChunkState(0, True, kept=kept, kept_decoded=decoded)
+    _pack(state)
+    packed, packed_lines = state.packed, state.packed_lines
+    with Spool() as spool:
+        _spill(state, spool)
+        assert all(isinstance(value, Spilled) for value in (*state.packed, state.packed_lines))  # none in memory
+        _restore(state)
+    assert [buffer.equals(before) for buffer, before in zip(state.packed, packed, strict=True)] == [True, True]
+    assert state.packed_lines.equals(packed_lines)
+    _unpack(state)
+    assert state.kept.equals(kept.drop_columns(["line"])) and state.kept_decoded.equals(decoded)
+
+
+def test_a_spool_gives_back_each_buffer_put_in_it_by_its_place():
+    buffers = [pa.py_buffer(bytes([i]) * (i * 1000 + 1)) for i in range(5)]
+    with Spool() as spool:
+        spilled = [spool.put(buffer) for buffer in buffers]
+        assert [s.buffer().to_pybytes() for s in reversed(spilled)] == [b.to_pybytes() for b in reversed(buffers)]
 
 
 def test_a_piece_of_traffic_holds_its_per_row_values_squeezed_below_their_narrowed_size():

@@ -35,6 +35,7 @@ from rca.errors import UsageError
 from rca.findings.minutes import request_minutes
 from rca.findings.merge import FileRows, analysis_order, line_digests, repeats, turns
 from rca.findings.signatures import anomalous_mask, latency_anchors, latency_from_anchors
+from rca.findings.spill import Spilled, Spool
 from rca.findings.squeezed import Squeezed
 from rca.findings.traffic import RowFacts, row_facts, traffic_from
 from rca.findings.urls import UrlCounts, url_counts
@@ -72,10 +73,11 @@ class ChunkState:
     kept_index: np.ndarray | None = None
     kept: pa.Table | None = None
     kept_decoded: pa.Table | None = None
-    # Until the reduce needs them, `kept` and `kept_decoded` wait packed (`_pack`); the
-    # kept rows' raw lines stay packed through the findings (`rca.table.packed`).
-    packed: tuple[pa.Buffer, pa.Buffer] | None = None
-    packed_lines: pa.Buffer | None = None
+    # Until the reduce needs them, `kept` and `kept_decoded` wait packed (`_pack`), and on
+    # disk from when the state reaches the reduce's side (`_spill`); the kept rows' raw
+    # lines stay packed through the findings (`rca.table.packed`).
+    packed: tuple[pa.Buffer | Spilled, pa.Buffer | Spilled] | None = None
+    packed_lines: pa.Buffer | Spilled | None = None
     urls: UrlCounts = field(default_factory=UrlCounts)
     labels: dict[tuple[str, str], int] = field(default_factory=dict)
     cut_lines: int = 0   # lines cut to the line-length cap
@@ -201,6 +203,25 @@ def _off_pool(buffer: pa.Buffer) -> pa.Buffer:
     return pa.py_buffer(buffer.to_pybytes())
 
 
+def _spill(state: ChunkState, spool: Spool) -> None:
+    """Write the state's packed kept rows to `spool`: they wait there for the reduce."""
+    if state.packed is not None:
+        state.packed = tuple(spool.put(buffer) for buffer in state.packed)
+    if state.packed_lines is not None:
+        state.packed_lines = spool.put(state.packed_lines)
+
+
+def _restore(state: ChunkState) -> None:
+    """Read back what `_spill` wrote (a state never spilled is left as it is)."""
+    if state.packed is not None:
+        state.packed = tuple(_read_back(value) for value in state.packed)
+    state.packed_lines = _read_back(state.packed_lines)
+
+
+def _read_back(value: pa.Buffer | Spilled | None) -> pa.Buffer | None:
+    return value.buffer() if isinstance(value, Spilled) else value
+
+
 def _unpack(state: ChunkState) -> None:
     """The kept rows but their raw lines, which stay in `packed_lines`."""
     if state.packed is not None:
@@ -266,6 +287,8 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     states = sorted(states, key=lambda s: (s.index, s.sub))
     if not all(s.readable for s in states):
         return None
+    for s in states:
+        _restore(s)
     file_rows = [sum(s.rows for s in states if s.file == f) for f in range(len(files))]
     if 0 in file_rows:
         return None
@@ -534,14 +557,18 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
     report("reading and decoding", 0, total)
     # The caller's caps, bound to every task (a Dask worker's environment is not the CLI's).
     task = partial(map_part, limits=current(), digests=len(files) > 1)
-    for result in (mapper or map_local)(task, parts, pack):
-        if not all(state.readable for state in result):
-            if read_whole is not None:  # (file, why) for the caller to warn of
-                read_whole += [(parts[s.index].path, s.why) for s in result if s.why]
-            return None
-        states += result
-        done += sizes[result[0].index] if result else 0
-        report("reading and decoding", min(total, done), total)
-    report("finding incidents")
-    give_back()  # what the map threads' allocators kept: the reduce would start above it
-    return reduce_chunks(states, [(path, kind.format) for path, kind in files], pack, time.perf_counter() - started)
+    with Spool() as spool:
+        for result in (mapper or map_local)(task, parts, pack):
+            if not all(state.readable for state in result):
+                if read_whole is not None:  # (file, why) for the caller to warn of
+                    read_whole += [(parts[s.index].path, s.why) for s in result if s.why]
+                return None
+            for state in result:
+                _spill(state, spool)
+            states += result
+            done += sizes[result[0].index] if result else 0
+            report("reading and decoding", min(total, done), total)
+        report("finding incidents")
+        give_back()  # what the map threads' allocators kept: the reduce would start above it
+        return reduce_chunks(states, [(path, kind.format) for path, kind in files], pack,
+                             time.perf_counter() - started)
