@@ -59,3 +59,18 @@ def test_after_lean_malloc_large_arrays_freed_between_live_ones_go_back_at_once(
     # In a fresh process: a heap other code already left free chunks in could hold them.
     given_back = subprocess.run([sys.executable, "-c", _FREED_AT_ONCE], capture_output=True, text=True, check=True)
     assert float(given_back.stdout) > 48
+
+
+@pytest.mark.parametrize(("piece_bytes", "lean"), [(1 << 20, False), (4 << 10, True)])
+def test_malloc_is_made_lean_only_for_an_export_of_many_ranges(monkeypatch, piece_bytes, lean):
+    """The lean settings' page faults cost more than the creep they stop on a few ranges."""
+    from pathlib import Path
+
+    from rca.findings import stream
+    from rca.knowledge.pack import default_pack
+
+    calls = []
+    monkeypatch.setattr(stream, "lean_malloc", lambda: calls.append(1))
+    export = Path(__file__).resolve().parent.parent / "fixtures" / "chaos-fail" / "logcli.jsonl"
+    assert stream.analyze_streamed([str(export)], None, default_pack(), chunk_bytes=piece_bytes) is not None
+    assert bool(calls) is lean
