@@ -117,6 +117,29 @@ def test_a_spool_gives_back_each_buffer_put_in_it_by_its_place():
         assert [s.buffer().to_pybytes() for s in reversed(spilled)] == [b.to_pybytes() for b in reversed(buffers)]
 
 
+def test_a_full_temporary_folder_is_one_line_naming_tmpdir_not_an_internal_error(monkeypatch, tmp_path):
+    import errno
+
+    import pyarrow as pa
+    import pytest
+
+    from rca.errors import UsageError
+
+    class Full:
+        def seek(self, _offset):
+            return 0
+
+        def write(self, _data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr("tempfile.TemporaryFile", lambda **_: Full())
+    with Spool() as spool, pytest.raises(UsageError, match="No space left on device.*TMPDIR"):
+        spool.put(pa.py_buffer(b"kept rows"))
+
+
 def test_a_piece_of_traffic_holds_its_per_row_values_squeezed_below_their_narrowed_size():
     n = 100_000
     ts = T0 + np.cumsum(np.random.default_rng(2).integers(0, 800, n)) * MS  # a request every few hundred ms

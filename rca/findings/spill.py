@@ -13,18 +13,26 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from rca.errors import UsageError
+
 
 class Spool:
     """An anonymous temporary file (gone when closed, or when the process ends), written at
     its end and read back by place; used by one thread."""
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix="rca-spool-")
+        try:
+            self._file = tempfile.TemporaryFile(prefix="rca-spool-")
+        except OSError as exc:
+            raise _no_room(exc) from None
         self._end = 0
 
     def put(self, buffer: pa.Buffer) -> Spilled:
         self._file.seek(self._end)
-        self._file.write(memoryview(buffer))
+        try:
+            self._file.write(memoryview(buffer))
+        except OSError as exc:
+            raise _no_room(exc) from None
         spilled = Spilled(self, self._end, buffer.size)
         self._end += buffer.size
         return spilled
@@ -53,3 +61,10 @@ class Spilled:
 
     def buffer(self) -> pa.Buffer:
         return self.spool.read(self.offset, self.size)
+
+
+def _no_room(exc: OSError) -> UsageError:
+    """What the user can do when the temporary file cannot be written (a full or read-only
+    temporary folder): point TMPDIR elsewhere."""
+    return UsageError(f"cannot write rca's temporary file in {tempfile.gettempdir()} ({exc.strerror or exc});"
+                      " set TMPDIR to a folder with room")
