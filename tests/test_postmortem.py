@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import regex
 
 from fixtures import generate
@@ -98,6 +99,16 @@ def test_a_broken_template_is_a_one_line_usage_error(rca, tmp_path):
     run = rca("analyze", FIXTURE, "-f", "md", "--template", str(template))
     assert run.code == 2 and "Traceback" not in run.stderr
     assert run.stderr.startswith(f"rca: error: --template {template}: line ") and len(run.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_a_template_that_cannot_be_read_says_why_in_one_line(rca, tmp_path, kind):
+    template = tmp_path / "ours.md.j2"
+    if kind == "folder":
+        template.mkdir()
+    run = rca("analyze", FIXTURE, "-f", "md", "--template", str(template))
+    why = "no such file" if kind == "missing" else "not a regular file"
+    assert run.code == 2 and run.stderr == f"rca: error: --template {template}: {why}\n"
 
 
 def test_the_template_ships_in_the_package():

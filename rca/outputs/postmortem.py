@@ -257,7 +257,8 @@ def render(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None, te
     except jinja2.TemplateSyntaxError as exc:
         raise UsageError(f"--template {path}: line {exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound:
-        raise UsageError(f"--template {path}: no such file") from None
+        why = "not a regular file" if path.exists() else "no such file"  # e.g. a folder, /dev/null
+        raise UsageError(f"--template {path}: {why}") from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError) as exc:
         raise UsageError(f"--template {path}: {exc}") from None
     return regex.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
