@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from rca.inputs.timestamps import strip_leading_time, strip_leading_time_array
 from rca.knowledge.pack import default_pack
-from rca.table.decode import _FEW, _LOGFMT, _SQL, _TEXT_HTTP, COLUMNS, Decoded, decode, decode_line
+from rca.table.decode import _FEW, _LOGFMT, _SQL, REQUEST_LINE, COLUMNS, Decoded, decode, decode_line
 from rca.table.quiet_text import quiet_lines, re2_twin
 
 PACK = default_pack()
@@ -42,7 +42,7 @@ def _message_only(text: str) -> tuple:
 
 @given(st.lists(LINES, min_size=1, max_size=30))
 def test_a_line_found_quiet_decodes_to_its_message_alone(lines):
-    found = quiet_lines(pa.array(lines), PACK, _LOGFMT, _TEXT_HTTP, _SQL)
+    found = quiet_lines(pa.array(lines), PACK, _LOGFMT, REQUEST_LINE, _SQL)
     if found is None:
         return
     quiet, messages = found
@@ -66,7 +66,7 @@ def test_a_line_found_quiet_decodes_to_its_message_alone(lines):
 ])
 def test_a_line_that_may_say_more_is_left_to_decode_line(line):
     quiet, _ = quiet_lines(pa.array([line, "2024-12-12T08:21:26.304Z routine tick 7"]), PACK,
-                           _LOGFMT, _TEXT_HTTP, _SQL)
+                           _LOGFMT, REQUEST_LINE, _SQL)
     assert quiet.tolist() == [False, True]
 
 
@@ -87,7 +87,7 @@ def test_a_plain_log_decodes_over_the_column_to_the_per_line_columns():
 SIMPLE_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e) | st.just("\t"), max_size=60)
 
 
-@pytest.mark.parametrize("pattern", [PACK.text_status, PACK.text_failure, _TEXT_HTTP, _SQL, _LOGFMT],
+@pytest.mark.parametrize("pattern", [PACK.text_status, PACK.text_failure, REQUEST_LINE, _SQL, _LOGFMT],
                          ids=["text_status", "text_failure", "http", "sql", "logfmt"])
 @given(text=st.one_of(SIMPLE_TEXT, st.lists(st.sampled_from(PIECES[:40]) | SIMPLE_TEXT, max_size=5).map(" ".join)))
 def test_a_twin_finds_a_match_where_regex_does(pattern, text):
@@ -98,7 +98,7 @@ def test_a_twin_finds_a_match_where_regex_does(pattern, text):
 
 
 def test_the_shipped_packs_text_patterns_have_twins():
-    assert all(re2_twin(p) for p in (PACK.text_status, PACK.text_failure, _TEXT_HTTP, _SQL, _LOGFMT))
+    assert all(re2_twin(p) for p in (PACK.text_status, PACK.text_failure, REQUEST_LINE, _SQL, _LOGFMT))
 
 
 @pytest.mark.parametrize("source", [

@@ -37,7 +37,7 @@ _URL_TRAIL = ".,;:)!?*'\""
 _PLACEHOLDER_END = compiled(r"[=/](?:\.{2,}|\*{2,}|…)$")  # "fixCode=..." keeps its placeholder
 _LOGFMT = compiled(r'(\w[\w.\-]*)=("(?:[^"\\]|\\.)*"|\S*)')
 # A request line in text: method, path, status.
-REQUEST_LINE = _TEXT_HTTP = compiled(r"\b(GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD)\s+(/\S*)\s+(\d{3})\b")
+REQUEST_LINE = compiled(r"\b(GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD)\s+(/\S*)\s+(\d{3})\b")
 _SQL = compiled(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|REPLACE)\b", regex.IGNORECASE)
 _LOST = {"[object Object]", "[object object]", "{}", ""}
 
@@ -296,7 +296,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         d.message = clip(obj, 500)
         if _SQL.match(obj):
             d.category = "db"
-        m = _TEXT_HTTP.search(obj)
+        m = REQUEST_LINE.search(obj)
         if m:
             d.method, d.status, d.category = m[1], int(m[3]), "http"
             d.endpoint = _endpoint(m[2], m[1], None, pack)
@@ -408,7 +408,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         elif d.method and d.status and isinstance(path, str) and path.startswith("/"):
             d.category = "http"
     if d.status is None and d.message and d.category == "http":
-        m = _TEXT_HTTP.search(d.message)
+        m = REQUEST_LINE.search(d.message)
         if m:
             d.status = int(m[3])
     return d
@@ -733,7 +733,7 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     """Decoded columns for the distinct lines (one row each): plain-text lines that say
     nothing but their message found over the column (rca.table.quiet_text), the others
     decoded by shape or one by one."""
-    found = quiet_lines(uniques, pack, _LOGFMT, _TEXT_HTTP, _SQL, _FEW) if len(uniques) >= _FEW else None
+    found = quiet_lines(uniques, pack, _LOGFMT, REQUEST_LINE, _SQL, _FEW) if len(uniques) >= _FEW else None
     if found is None:
         return _decode_loud(uniques, pack)
     quiet, messages = found
