@@ -19,16 +19,24 @@ import pyarrow as pa
 
 
 @cache
-def _malloc_trim():
-    """glibc's `malloc_trim` (the process has the C library loaded), or None elsewhere."""
-    import ctypes  # (only a long analysis needs it)
+def _libc(name: str, argtypes: tuple, restype: type):
+    """A function of the C library the process has loaded, or None where it has none by
+    that name (not glibc). ctypes is imported only when a long analysis needs it."""
+    import ctypes
 
     try:
-        trim = ctypes.CDLL(None).malloc_trim
+        function = getattr(ctypes.CDLL(None), name)
     except (AttributeError, OSError):
         return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
+    function.argtypes, function.restype = list(argtypes), restype
+    return function
+
+
+def _malloc_trim():
+    """glibc's `malloc_trim`, or None elsewhere."""
+    import ctypes
+
+    return _libc("malloc_trim", (ctypes.c_size_t,), ctypes.c_int)
 
 
 # glibc's mallopt parameters (malloc.h): a fixed threshold (glibc's default start), and two
@@ -44,11 +52,9 @@ def lean_malloc() -> bool:
     threads share two arenas. Once per process; False where the C library has no `mallopt`."""
     import ctypes
 
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):
+    mallopt = _libc("mallopt", (ctypes.c_int, ctypes.c_int), ctypes.c_int)
+    if mallopt is None:
         return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(mallopt(_M_ARENA_MAX, _ARENA_MAX))
 
 
