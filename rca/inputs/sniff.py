@@ -27,11 +27,12 @@ def read_whole_anyway(paths: list[str]) -> bool:
     total = 0
     for path in paths:
         try:
-            if path == "-" or not stat.S_ISREG(os.stat(path).st_mode):
+            info = None if path == "-" else os.stat(path)
+            if info is None or not stat.S_ISREG(info.st_mode):
                 return False
             with open(path, "rb") as fh:
                 magic = fh.read(8)
-            total += os.path.getsize(path)
+            total += info.st_size
         except OSError:
             return False
         if magic.startswith((GZIP, BZIP2, XZ, ZSTD, ZIP)):

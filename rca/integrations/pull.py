@@ -165,7 +165,7 @@ def _entries(doc: dict[str, Any], start_ns: int, end_ns: int) -> list[tuple[int,
     out = []
     streams = data.get("result") or []
     for stream in streams if isinstance(streams, list) else _unreadable("its result is not a list of streams"):
-        labels = stream.get("stream") or {} if isinstance(stream, dict) else _unreadable("a stream is not an object")
+        labels = (stream.get("stream") or {}) if isinstance(stream, dict) else _unreadable("a stream is not an object")
         values = stream.get("values") or []
         if not isinstance(labels, dict) or not isinstance(values, list):
             _unreadable("a stream's labels or values are not Loki's")
