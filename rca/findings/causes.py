@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from rca.findings.incidents import Incident, link_identity
 from rca.knowledge.pack import CauseRule, Pack
+from rca.inputs.numpy_arrays import arrow
 from rca.table.redact import clip
 from rca.table.packed import PackedLines
 from rca.table.rows import take_rows
@@ -114,7 +115,7 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
     for ci in incident.clusters:
         c = clusters[ci]
         rows = members[member_cluster == ci]
-        take = pa.array(rows)
+        take = arrow(rows)
         component, kind, summary, confidence, advice = cause_for(c, pack)
         rule = _rule_for(c, pack)
         # An ambiguous signature (e.g. a link on a 200 from the factory's own line) joins the

@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rca.inputs.numpy_arrays import arrow
+
 FIELDS = ("endpoint", "status", "method", "user")
 
 
@@ -69,7 +71,7 @@ def _field_columns(decoded: pa.Table, table: pa.Table, signatures: pa.Array) -> 
             hit = pc.equal(keys, key).fill_null(False).to_numpy(zero_copy_only=False)
             slot = np.full(len(labels), -1, dtype=np.int64)
             slot[parents[hit]] = np.flatnonzero(hit)
-            cols.setdefault(f"label {key}", pc.cast(items.take(pa.array(slot, mask=slot < 0)), pa.string()))
+            cols.setdefault(f"label {key}", pc.cast(items.take(arrow(slot, mask=slot < 0)), pa.string()))
     return cols
 
 

@@ -20,6 +20,7 @@ from rca.findings.signatures import Cluster
 from rca.findings.traffic import NS_MIN, Traffic
 from rca.inputs.timestamps import NO_TIME
 from rca.table.decode import IDLE, REJECTED, RESOLVED
+from rca.inputs.numpy_arrays import arrow, distinct
 
 _MEANING = {IDLE: " (no chaos was running by then)", REJECTED: " — rejected: this link does not end the incident"}
 
@@ -131,7 +132,7 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
     affected = affected[_in_bursts(affected, row_cluster, clusters, ts)]
     if affected.size == 0:
         return []
-    links = decoded.column("link").combine_chunks().take(pa.array(affected)).to_pylist()
+    links = decoded.column("link").combine_chunks().take(arrow(affected)).to_pylist()
     identities = [link_identity(link, pack) for link in links]
     groups: dict[str | None, list[int]] = {}
     for row, ident in zip(affected.tolist(), identities, strict=True):
@@ -202,7 +203,7 @@ def _mark_isolated(clusters: list[Cluster], row_cluster: np.ndarray, incidents: 
     """Signatures whose affected rows formed no incident: too few to call one; reported as
     isolated failures, never dropped silently."""
     in_incident = {ci for inc in incidents for ci in inc.clusters}
-    for ci in np.unique(row_cluster[affected]).tolist():
+    for ci in distinct(row_cluster[affected]).tolist():
         if ci not in in_incident:
             clusters[ci].isolated = True
 
@@ -238,7 +239,7 @@ def _attach_attempts(incidents: list[Incident], decoded: pa.Table, ts: np.ndarra
     if not incidents or rows.size == 0:
         return
     rows = rows[np.argsort(ts[rows], kind="stable")]
-    take = pa.array(rows)
+    take = arrow(rows)
     columns = {k: decoded.column(k).combine_chunks().take(take).to_pylist()
                for k in ("attempt", "link", "status", "resolution", "method")}
     starts = np.array([inc.start_ns for inc in incidents], dtype=np.int64)
@@ -265,7 +266,7 @@ def _trim_recovered(rows: np.ndarray, cols: _Columns, alpha: float = 0.05) -> np
     beside the burst is its routine trickle (an oversize order, a bad request), not the
     incident. f is smoothed (add a half) so one row cannot decide it alone."""
     rows = rows[np.argsort(cols.ts[rows], kind="stable")]
-    codes = np.unique(cols.endpoint_codes[rows])
+    codes = distinct(cols.endpoint_codes[rows])
     if codes.size == 0 or (codes < 0).any() or (cols.ts[rows] == NO_TIME).any():
         return rows
     ok = cols.traffic.ok_times([cols.endpoint_names[c] for c in codes])
@@ -292,12 +293,12 @@ def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
     inc.start_ns, inc.end_ns = (int(timed.min()), int(timed.max())) if timed.size else (NO_TIME, NO_TIME)
     inc.affected_requests = int(counted.size)
     inc.failed_requests = int(np.count_nonzero(cols.status[counted] >= 500))
-    codes = np.unique(cols.endpoint_codes[counted])
+    codes = distinct(cols.endpoint_codes[counted])
     inc.endpoints = sorted(cols.endpoint_names[c] for c in codes if c >= 0)
-    users = cols.users.take(pa.array(members)).drop_null().to_pylist()
+    users = cols.users.take(arrow(members)).drop_null().to_pylist()
     inc.affected_users = len(set(users)) if users else None
     link_rows = members[cols.has_link[members]]
-    inc.links = sorted(set(cols.links.take(pa.array(link_rows)).to_pylist()))
+    inc.links = sorted(set(cols.links.take(arrow(link_rows)).to_pylist()))
     link_ts = ts[link_rows][ts[link_rows] != NO_TIME]
     inc.first_link_ns = int(link_ts.min()) if link_ts.size else None
     if inc.start_ns == NO_TIME:  # times not in the export: no window, recovery or gaps to tell

@@ -22,6 +22,7 @@ from rca.inputs.freeing import give_back
 from rca.inputs.progress import report
 from rca.inputs.sniff import read_whole_anyway
 from rca.knowledge.pack import Pack, default_pack
+from rca.inputs.numpy_arrays import arrow
 from rca.table.redact import clip
 from rca.findings.contributors import FIELDS as CONTRIBUTING, Contributor, contributors
 from rca.findings.minutes import MinuteSeries, request_minutes, with_signatures
@@ -151,9 +152,9 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
         ))
     # Compared among the rows that fall in a signature: a streamed analysis keeps exactly
     # those, so the whole and the streamed export rank the same contributors.
-    in_signature = pa.array(np.flatnonzero(row_cluster >= 0))
+    in_signature = arrow(np.flatnonzero(row_cluster >= 0))
     signatures = pa.array([c.signature for c in clusters], pa.string()).take(
-        pa.array(row_cluster[row_cluster >= 0])) if clusters else pa.array([], pa.string())
+        arrow(row_cluster[row_cluster >= 0])) if clusters else pa.array([], pa.string())
     found = contributors(table.select(["labels"]).take(in_signature),
                          decoded.select(list(CONTRIBUTING)).take(in_signature), signatures,
                          ts[row_cluster >= 0], [(_first_row_ns(r.incident), r.incident.end_ns) for r in results])

@@ -21,6 +21,7 @@ import regex
 from rca.findings.rates import Burst, Exposure, burst_in_windows, confined, find_bursts
 from rca.knowledge.pack import NoiseRule, Pack
 from rca.table.masking import template
+from rca.inputs.numpy_arrays import arrow
 from rca.table.patterns import mine
 from rca.table.packed import PackedLines
 from rca.table.rows import take_rows
@@ -98,7 +99,8 @@ def infer_latency(table: pa.Table, decoded: pa.Table, pack: Pack) -> pa.Array:
     if anchor_ts.size == 0 or not want.any():
         return latency
     values = latency.to_numpy(zero_copy_only=False).astype(float)
-    return pa.array(latency_from_anchors(ts, anchor_ts, want, values, pack), pa.float64(), from_pandas=True)
+    inferred = latency_from_anchors(ts, anchor_ts, want, values, pack).astype(np.float64, copy=False)
+    return arrow(inferred, pa.float64(), mask=np.isnan(inferred))  # NaN: no latency known
 
 
 def latency_anchors(decoded: pa.Table, pack: Pack) -> tuple[np.ndarray, np.ndarray]:
@@ -202,7 +204,7 @@ def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.A
     rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
     if rows.size == 0:
         return [], row_cluster
-    take = pa.array(rows)
+    take = arrow(rows)
     # Only the columns a signature's key is made of: the rest would be copied for nothing.
     sub = decoded.select(["status", "link", "component", "endpoint", "message", "bad_jwt", "body_lost"]).take(take)
     ok_status = pc.fill_null(pc.less(sub.column("status"), 400), True)
@@ -266,7 +268,7 @@ def _fill_stats(clusters: list[Cluster], table: pa.Table, decoded: pa.Table, lat
     each cluster reads slices of its own (`rows` ascend, so each slice is in row order)."""
     order = np.argsort(sub_cluster, kind="stable")
     member_rows = rows[order]
-    take = pa.array(member_rows)
+    take = arrow(member_rows)
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()[member_rows]
     # A few values per anomalous row, as Python lists once: cheaper than Arrow calls per cluster.
     status, links, link_keys, categories, users, lost = (

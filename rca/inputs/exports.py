@@ -31,6 +31,7 @@ from rca.inputs.progress import report, size_of
 from rca.inputs.sniff import BOM_NOTE, ZIP, decompress, is_plain_text, looks_binary, to_utf8
 from rca.inputs.records import concat, dedupe_across_sources, sort_by_time
 from rca.inputs.timestamps import format_rfc3339_ms
+from rca.inputs.numpy_arrays import arrow
 
 if not rca.diagnostics_enabled:  # a library stays quiet unless the CLI asked for diagnostics
     logger.quiet("rca")
@@ -340,7 +341,7 @@ def labels_seen(table: pa.Table, per_key: int = 5) -> tuple[dict[str, list[str]]
     if len(maps.keys) == 0:
         return {}, {}
     groups = group_rows(maps.keys, maps.items)
-    pairs = pa.table({"k": groups.keys[0], "v": groups.keys[1], "count_all": groups.counts()})
+    pairs = pa.table({"k": groups.keys[0], "v": groups.keys[1], "count_all": arrow(groups.counts())})
     pairs = pairs.sort_by([("k", "ascending"), ("count_all", "descending"), ("v", "ascending")])
     out: dict[str, list[str]] = {}
     common: dict[str, str] = {}

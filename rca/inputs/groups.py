@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rca.inputs.numpy_arrays import arrow
+
 
 @dataclass
 class Groups:
@@ -42,7 +44,7 @@ def group_rows(*columns: pa.Array | pa.ChunkedArray) -> Groups:
         size = max(len(encoded.dictionary), 1)
         code = code * size + encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         first, code = _unique(code)
-    take = pa.array(first, pa.int64())
+    take = arrow(first, pa.int64())
     return Groups([a.take(take) for a in arrays], code)
 
 
@@ -52,7 +54,7 @@ def _unique(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Found by hashing, not by sorting every row: rows are many, distinct codes few."""
     if not code.size:
         return code, code
-    encoded = pc.dictionary_encode(pa.array(code))
+    encoded = pc.dictionary_encode(arrow(code))
     values = encoded.dictionary.to_numpy()
     seen = encoded.indices.to_numpy().astype(np.int64)  # numbered in order of first appearance
     highest = np.maximum.accumulate(seen)

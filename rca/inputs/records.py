@@ -26,6 +26,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rca.inputs.numpy_arrays import arrow
+
 STRING_MAP = pa.map_(pa.string(), pa.string())
 
 SCHEMA = pa.schema(
@@ -109,7 +111,7 @@ class RecordBuilder:
 
 
 def empty_maps(n: int) -> pa.Array:
-    offsets = pa.array(np.zeros(n + 1, dtype=np.int32))
+    offsets = arrow(np.zeros(n + 1, dtype=np.int32))
     return pa.MapArray.from_arrays(offsets, pa.array([], pa.string()), pa.array([], pa.string()))
 
 
@@ -122,7 +124,7 @@ class LabelSets:
     of_row: np.ndarray  # each row's set
 
     def maps(self) -> pa.Array:
-        return self.sets.take(pa.array(self.of_row))
+        return self.sets.take(arrow(self.of_row))
 
 
 def struct_to_map(struct: pa.Array | pa.ChunkedArray, order: np.ndarray | None = None) -> pa.Array:
@@ -161,10 +163,10 @@ def struct_labels(struct: pa.Array | pa.ChunkedArray,
         radix *= size
         if radix > 2**62:
             maps = _struct_to_map_rowwise(struct, names)
-            return (maps if order is None else maps.take(pa.array(order))), None
+            return (maps if order is None else maps.take(arrow(order))), None
         combo = combo * size + codes
         dictionaries.append((name, encoded.dictionary.to_pylist(), size))
-    encoded_combo = pa.array(combo).dictionary_encode()
+    encoded_combo = arrow(combo).dictionary_encode()
     inverse = encoded_combo.indices.to_numpy()
     if order is not None:
         inverse = inverse[order]
@@ -242,7 +244,7 @@ def table_from_columns(
             "parsed": parsed if parsed is not None else empty_maps(n),
             "line": line.cast(pa.large_string()),
             "source": pa.repeat(pa.scalar(source, pa.string()), n),
-            "record": record if record is not None else pa.array(np.arange(n, dtype=np.int64)),
+            "record": record if record is not None else arrow(np.arange(n, dtype=np.int64)),
         },
         schema=SCHEMA,
     )
@@ -279,7 +281,7 @@ def _take_parallel(table: pa.Table, order: np.ndarray) -> pa.Table:
     """Reorder every column, the columns in parallel (Arrow's take releases the GIL)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    indices = pa.array(order)
+    indices = arrow(order)
     with ThreadPoolExecutor(max_workers=min(4, table.num_columns)) as pool:
         columns = list(pool.map(lambda col: col.take(indices), table.columns))
     return pa.Table.from_arrays(columns, schema=table.schema)
@@ -319,14 +321,14 @@ def dedupe_across_sources(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
             "key": key,
             "line": table.column("line"),
             "src": pc.index_in(table.column("source"), value_set=sources),
-            "row": pa.array(np.arange(table.num_rows, dtype=np.int64)),
+            "row": arrow(np.arange(table.num_rows, dtype=np.int64)),
         }
     )
     per_src = work.group_by(["key", "line", "src"], use_threads=False).aggregate([("row", "count")])
     counts = per_src.column("row_count").to_numpy()
     # Rank sources per key: highest count first, then earliest source.
     best = (
-        per_src.append_column("neg_count", pa.array(-counts))
+        per_src.append_column("neg_count", arrow(-counts))
         .sort_by([("key", "ascending"), ("line", "ascending"), ("neg_count", "ascending"), ("src", "ascending")])
     )
     keep_mask_sorted = np.ones(best.num_rows, dtype=bool)
@@ -337,8 +339,8 @@ def dedupe_across_sources(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
     k_np = k_sorted.to_numpy(zero_copy_only=False)
     if len(k_np) > 1:
         keep_mask_sorted[1:] = k_np[1:] != k_np[:-1]
-    winners = best.filter(pa.array(keep_mask_sorted)).select(["key", "line", "src"])
-    winners = winners.append_column("win", pa.array(np.ones(winners.num_rows, dtype=bool)))
+    winners = best.filter(arrow(keep_mask_sorted)).select(["key", "line", "src"])
+    winners = winners.append_column("win", arrow(np.ones(winners.num_rows, dtype=bool)))
     joined = work.join(winners, keys=["key", "line", "src"], join_type="left outer", use_threads=False)
     keep_rows = joined.filter(pc.is_valid(joined.column("win"))).column("row").to_numpy()
     drop_rows = joined.filter(pc.is_null(joined.column("win"))).column("src").to_numpy()
@@ -348,4 +350,4 @@ def dedupe_across_sources(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
         uniq, cnt = np.unique(drop_rows, return_counts=True)
         names = sources.to_pylist()
         dups = {names[int(u)]: int(c) for u, c in zip(uniq, cnt, strict=True)}
-    return table.take(pa.array(keep_rows)), dups
+    return table.take(arrow(keep_rows)), dups

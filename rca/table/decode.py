@@ -27,6 +27,7 @@ from rca.inputs.fields import first, lookup
 from rca.inputs.records import LabelSets
 from rca.inputs.timestamps import strip_leading_time
 from rca.knowledge.pack import Pack, lookalike_host
+from rca.inputs.numpy_arrays import arrow
 from rca.table.quiet_text import quiet_lines
 from rca.table.redact import clip
 
@@ -501,7 +502,7 @@ class _LabelEntries:
         for key in reversed(wanted):  # the first key wins: written last
             hit = self.codes == self.code_of[key]
             slot[self.parents[hit]] = np.flatnonzero(hit)
-        return self.values.take(pa.array(slot, mask=slot < 0)).cast(pa.string())
+        return self.values.take(arrow(slot, mask=slot < 0)).cast(pa.string())
 
 
 _MASK = "RCAVAR"
@@ -607,7 +608,7 @@ def shapes(lines: pa.Array, pack: Pack) -> pa.Array:
     """Each JSON object line with its per-request values masked (other lines, and lines
     holding the marker, are kept whole: their text is what decoding returns)."""
     found = shape_index(lines, pack)
-    return found.texts.take(pa.array(found.index))
+    return found.texts.take(arrow(found.index))
 
 
 def shape_index(lines: pa.Array, pack: Pack, mask: tuple[str, str] = _MASKS[0]) -> Shapes:
@@ -626,7 +627,7 @@ def shape_index(lines: pa.Array, pack: Pack, mask: tuple[str, str] = _MASKS[0]) 
     whole = np.flatnonzero(_untouchable(lines))
     if whole.size:  # such a line is its own shape
         index[whole] = len(texts) + np.arange(whole.size)
-        texts = pa.concat_arrays([texts, lines.take(pa.array(whole)).cast(texts.type)])
+        texts = pa.concat_arrays([texts, lines.take(arrow(whole)).cast(texts.type)])
     return Shapes(index, texts, first_index, first.dictionary)
 
 
@@ -745,7 +746,7 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
         at = np.flatnonzero(rows)
         order[at] = done + np.arange(at.size)
         done += at.size
-        tables.append(decoded(uniques.take(pa.array(at)), pack))
+        tables.append(decoded(uniques.take(arrow(at)), pack))
     order[quiet] = done + np.arange(len(messages))
     return pa.concat_tables([*tables, _messages_only(messages)]).take(order)
 
@@ -755,8 +756,8 @@ def _messages_only(messages: pa.Array) -> pa.Table:
     n = len(messages)
     columns = {f.name: pa.nulls(n, f.type) for f in COLUMNS}
     columns["message"] = messages.cast(pa.string())
-    columns["urls"] = pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), pa.array([], pa.string()))
-    columns["body_lost"] = columns["bad_jwt"] = pa.array(np.zeros(n, dtype=bool))
+    columns["urls"] = pa.ListArray.from_arrays(arrow(np.zeros(n + 1, np.int32)), pa.array([], pa.string()))
+    columns["body_lost"] = columns["bad_jwt"] = arrow(np.zeros(n, dtype=bool))
     return pa.table(columns, schema=COLUMNS)
 
 
@@ -776,7 +777,7 @@ def _decode_by_shape(uniques: pa.Array, pack: Pack, masks: tuple[tuple[str, str]
     shape = shape_index(uniques, pack, masks[0])
     # Only the shapes some line has: a line kept whole leaves its masked text unused.
     used, shape_index_of = np.unique(shape.index, return_inverse=True)
-    decoded = _decoded_shapes(shape.texts.take(pa.array(used)).to_pylist(), pack)
+    decoded = _decoded_shapes(shape.texts.take(arrow(used)).to_pylist(), pack)
     rows = [row for row, _, _ in decoded]
     unsafe = np.array([shows for _, shows, _ in decoded], dtype=bool)
     # A latency of 0 may be the masked number: read each line's own where the shape holds one
@@ -791,7 +792,7 @@ def _decode_by_shape(uniques: pa.Array, pack: Pack, masks: tuple[tuple[str, str]
     lines_with_latency = np.flatnonzero(masked_latency[shape_index_of])
     if lines_with_latency.size:
         firsts, back = np.unique(shape.first[lines_with_latency], return_inverse=True)
-        own = _latencies(shape.masked.take(pa.array(firsts)), pack)
+        own = _latencies(shape.masked.take(arrow(firsts)), pack)
         known = own.is_valid().to_numpy(zero_copy_only=False)[back]
         values = own.to_numpy(zero_copy_only=False)[back]
         latency[lines_with_latency[known]] = values[known]
@@ -800,13 +801,13 @@ def _decode_by_shape(uniques: pa.Array, pack: Pack, masks: tuple[tuple[str, str]
     latency[lines_to_redo] = np.nan
     table = _rows_table(rows)
     if lines_to_redo.size:
-        again = uniques.take(pa.array(lines_to_redo))
+        again = uniques.take(arrow(lines_to_redo))
         index[lines_to_redo] = len(rows) + np.arange(len(again))
         redone = _decode_by_shape(again, pack, masks[1:]) if len(masks) > 1 else _per_line(again, pack)
         table = pa.concat_tables([table, redone])
-    out = table.take(pa.array(index))
+    out = table.take(arrow(index))
     column = out.column("latency_ms").combine_chunks()
-    own_latency = pa.array(latency, pa.float64(), mask=np.isnan(latency))
+    own_latency = arrow(latency, pa.float64(), mask=np.isnan(latency))
     merged = pc.if_else(own_latency.is_valid(), own_latency, column)
     return out.set_column(out.schema.get_field_index("latency_ms"), "latency_ms", merged)
 
@@ -909,7 +910,7 @@ def decode(table: pa.Table, pack: Pack, label_sets: LabelSets | None = None) -> 
     out = _decode_distinct(uniques, pack).take(indices)
     # Labels fill what the line did not say: component, category, status.
     if label_sets is not None and len(label_sets.of_row) == n:
-        labels, of_row = _LabelEntries(label_sets.sets), pa.array(label_sets.of_row)
+        labels, of_row = _LabelEntries(label_sets.sets), arrow(label_sets.of_row)
     else:
         labels, of_row = _LabelEntries(table.column("labels").combine_chunks()), None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from rca.inputs.numpy_arrays import arrow
 from rca.table.packed import PackedLines, take_from_parts
 
 
@@ -20,9 +21,9 @@ def take_rows(column: pa.ChunkedArray | pa.Array | PackedLines, rows: np.ndarray
     if isinstance(column, PackedLines):
         return column.take(rows)
     if isinstance(column, pa.Array):
-        return column.take(pa.array(rows))
+        return column.take(arrow(rows))
     if column.num_chunks == 1:
-        return column.chunk(0).take(pa.array(rows))
+        return column.chunk(0).take(arrow(rows))
     if rows.size == 0 or column.num_chunks == 0:
         return pa.array([], column.type)
     starts = np.cumsum([0] + [len(chunk) for chunk in column.chunks])

@@ -25,6 +25,7 @@ from rca.inputs.readers.text_columns import first_bytes
 from rca.inputs.timestamps import strip_leading_time_array
 from rca.lazy import LazyRegex
 from rca.table import identity
+from rca.inputs.numpy_arrays import distinct
 
 VAR = "<*>"
 # A masked JSON number becomes this string, so the shape stays JSON; it renders as VAR.
@@ -204,7 +205,7 @@ def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
         shape_of = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         if whole:
             shape_of = shape_of[obj_rows]
-        used = np.unique(shape_of)
+        used = distinct(shape_of)
         shapes = [_shape(t) for t in encoded.dictionary.take(pa.array(used)).to_pylist()]
         shape_of = np.searchsorted(used, shape_of)
         broken = np.array([s.obj is None for s in shapes], bool)

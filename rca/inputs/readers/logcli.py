@@ -15,6 +15,7 @@ from rca.inputs.readers.loggers import time_warnings
 from rca.inputs.records import RecordBuilder, struct_to_map, table_from_columns
 from rca.inputs.timestamps import TimestampError, iso_array_to_ns, parse_any, parse_iso
 from rca.lazy import LazyRegex
+from rca.inputs.numpy_arrays import arrow
 
 _JSONL_SCHEMA = pa.schema([("timestamp", pa.string()), ("line", pa.string())])
 _BLOCK = 1 << 24  # lines up to 16 MiB stay on the columnar path
@@ -75,12 +76,12 @@ def read_jsonl(data: bytes, ctx: Context, source: str | None = None, labels: boo
     with ThreadPoolExecutor(max_workers=2) as pool:  # labels and lines in parallel
         labels_job = pool.submit(struct_to_map, labels_column, order) if labels_column is not None else None
         # logcli trims trailing zeros, so a time printed without a fraction is a whole second.
-        precision = pc.if_else(pa.array(ts_np % 1_000_000_000 == 0), "s", "ns")
+        precision = pc.if_else(arrow(ts_np % 1_000_000_000 == 0), "s", "ns")
         record = None
         if order is not None:
-            take = pa.array(order)
+            take = arrow(order)
             kind, chunks, line = line.type, line.chunks, None
-            line, precision, ts = _reversed(chunks, kind), precision.take(take), pa.array(ts_np[order])
+            line, precision, ts = _reversed(chunks, kind), precision.take(take), arrow(ts_np[order])
             record = take
         labels = labels_job.result() if labels_job else None
     return ReadResult(table_from_columns(ts, precision, line, ctx.path, labels=labels, record=record))
@@ -125,7 +126,7 @@ def _reversed(chunks: list[pa.Array], kind: pa.DataType) -> pa.ChunkedArray:
     from concurrent.futures import ThreadPoolExecutor
 
     def flip(chunk: pa.Array) -> pa.Array:
-        return chunk.take(pa.array(np.arange(len(chunk) - 1, -1, -1)))
+        return chunk.take(arrow(np.arange(len(chunk) - 1, -1, -1)))
 
     out: list[pa.Array] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
