@@ -62,7 +62,7 @@ def test_after_lean_malloc_large_arrays_freed_between_live_ones_go_back_at_once(
 
 
 @pytest.mark.parametrize(("piece_bytes", "lean"), [(1 << 20, False), (4 << 10, True)])
-def test_malloc_is_made_lean_only_for_an_export_of_many_ranges(monkeypatch, piece_bytes, lean):
+def test_allocators_are_made_lean_only_for_an_export_of_many_ranges(monkeypatch, piece_bytes, lean):
     """The lean settings' page faults cost more than the creep they stop on a few ranges."""
     from pathlib import Path
 
@@ -70,7 +70,38 @@ def test_malloc_is_made_lean_only_for_an_export_of_many_ranges(monkeypatch, piec
     from rca.knowledge.pack import default_pack
 
     calls = []
-    monkeypatch.setattr(stream, "lean_malloc", lambda: calls.append(1))
+    monkeypatch.setattr(stream, "lean_allocators", lambda: calls.append(1))
     export = Path(__file__).resolve().parent.parent / "fixtures" / "chaos-fail" / "logcli.jsonl"
     assert stream.analyze_streamed([str(export)], None, default_pack(), chunk_bytes=piece_bytes) is not None
     assert bool(calls) is lean
+
+
+_POOL_GIVES_BACK = """
+import pyarrow as pa
+from rca.inputs import freeing
+
+def resident_mb():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 / 2**20
+
+assert freeing.lean_arrow_pool()
+assert pa.default_memory_pool().backend_name == "jemalloc"
+live = [pa.array(range(1 << 20))]
+freed = [pa.array(range(1 << 20)) for _ in range(8)]  # 64 MB from the pool, then freed
+before = resident_mb()
+del freed
+print(before - resident_mb())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_after_lean_arrow_pool_buffers_freed_go_back_at_once():
+    import pyarrow as pa
+
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("pyarrow built without jemalloc")
+    # In a fresh process: the pool is switched for the rest of the process.
+    given_back = subprocess.run([sys.executable, "-c", _POOL_GIVES_BACK], capture_output=True, text=True, check=True)
+    assert float(given_back.stdout) > 48

@@ -42,7 +42,7 @@ from rca.findings.urls import UrlCounts, url_counts
 from rca.inputs.chunks import CHUNK_BYTES
 from rca.inputs.cores import spare_cores
 from rca.inputs.exports import Ingested, streamed_summary
-from rca.inputs.freeing import give_back, lean_malloc
+from rca.inputs.freeing import give_back, lean_allocators
 from rca.inputs.groups import group_rows
 from rca.inputs.limits import Limits, cap_lines, current, is_stream, using
 from rca.inputs.parts import Header, Part, Piece, plan_parts, read_pieces, reader_warnings, streamed_files
@@ -55,9 +55,11 @@ from rca.inputs.meanwhile import while_waiting
 from rca.table.decode import decode
 from rca.table.packed import PackedLines, pack_column, unpack_column
 
-# From how many ranges glibc's malloc is kept lean (`lean_malloc`): what it holds creeps up
-# with every range mapped (~100 MB over a 10M-line export's 53), while on a few ranges the
-# creep is small and the lean settings' page faults cost ~8% of the time (1M lines, 6 ranges).
+# From how many ranges the allocators are kept lean (`lean_allocators`): what glibc's malloc
+# holds creeps up with every range mapped (~100 MB over a 10M-line export's 53), and the
+# map's peak, two ranges' working sets and the pages Arrow's pool keeps coinciding, climbs
+# with the number of ranges (593-675 MB at 10M lines against 570-608 at 1M); on a few
+# ranges the lean settings' page faults cost more than they save (~10-25% of the CPU).
 LEAN_AFTER_RANGES = 16
 
 # Ranges mapped at once on one machine: both cores of a small one; more would hold more
@@ -556,7 +558,7 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
     started = time.perf_counter()
     parts = plan_parts(files, chunk_bytes or CHUNK_BYTES, 1 if chunk_bytes else MAP_WORKERS, hashed=identity)
     if len(parts) > LEAN_AFTER_RANGES:  # before the map's threads start: they would each make arenas
-        lean_malloc()
+        lean_allocators()
     states: list[ChunkState] = []
     sizes = {p.index: (p.end - p.start) if p.compression is None else os.path.getsize(at(p.path)) for p in parts}
     total, done = sum(sizes.values()), 0

@@ -9,6 +9,11 @@ Over a long map, glibc's malloc also keeps memory it never gives back: each mapp
 gets its own arenas, and after a large array is freed its mmap threshold rises to that
 array's size (up to 32 MB), so later arrays land in the heap between longer-lived blocks.
 At 10M lines that held ~100 MB more at the map's peak than at 1M; `lean_malloc` fixes both.
+
+Arrow's own pool (mimalloc) likewise keeps what a range's parse and decoding freed for a
+while, ~100 MB a range at its peak; with two ranges mapped at once, the map's peak is
+where both threads' working sets and kept pages coincide, and the more ranges an export
+has, the higher that coincidence climbs. `lean_arrow_pool` hands pages back as they are freed.
 """
 
 from __future__ import annotations
@@ -56,6 +61,28 @@ def lean_malloc() -> bool:
     if mallopt is None:
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(mallopt(_M_ARENA_MAX, _ARENA_MAX))
+
+
+@cache
+def lean_arrow_pool() -> bool:
+    """Make Arrow's default pool jemalloc with its freed pages handed back at once (no
+    decay), for the rest of the process: mimalloc's delay cannot be changed once it has
+    started. Buffers already allocated return to the pool they came from. Once per
+    process; False where pyarrow was built without jemalloc."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return False
+    pa.jemalloc_set_decay_ms(0)
+    pa.set_memory_pool(pool)
+    return True
+
+
+def lean_allocators() -> None:
+    """Keep both allocators lean (`lean_malloc`, `lean_arrow_pool`): it costs page faults
+    (more CPU), so only a long export's analysis asks for it."""
+    lean_malloc()
+    lean_arrow_pool()
 
 
 def give_back() -> None:
