@@ -180,13 +180,10 @@ def _url_texts(value: Any, depth: int = 0, out: list[str] | None = None) -> list
     if isinstance(value, str):
         if "://" in value:
             out.append(value)
-    elif isinstance(value, dict):
-        for v in value.values():
-            if not isinstance(v, (str, int, float)) or isinstance(v, str) and "://" in v:
-                _url_texts(v, depth + 1, out)
-    elif isinstance(value, list):
-        for v in value[:200]:
-            if not isinstance(v, (str, int, float)) or isinstance(v, str) and "://" in v:
+    elif isinstance(value, (dict, list)):
+        for v in value.values() if isinstance(value, dict) else value[:200]:
+            # A string may hold a URL when it has "://"; a number never does; anything else is walked.
+            if ("://" in v) if isinstance(v, str) else not isinstance(v, (int, float)):
                 _url_texts(v, depth + 1, out)
     return out
 
@@ -611,12 +608,13 @@ def shapes(lines: pa.Array, pack: Pack) -> pa.Array:
     return found.texts.take(arrow(found.index))
 
 
-def shape_index(lines: pa.Array, pack: Pack, mask: tuple[str, str] = _MASKS[0]) -> Shapes:
+def shape_index(lines: pa.Array, pack: Pack, mask: tuple[str, str] = _MASKS[0],
+                opens: np.ndarray | None = None) -> Shapes:
     """The lines' shapes, each computed once per distinct text.
 
     Masking JWTs, addresses, times and ids first (`mask`: pattern and replacement) leaves a
     few distinct texts per hundred lines; the number masks run on those only (each mask is a
-    function of the text alone).
+    function of the text alone). `opens`: which lines open with "{", when the caller has looked.
     """
     pattern, replacement = mask
     first = _halves(lambda part: pc.replace_substring_regex(part, pattern, replacement), lines).dictionary_encode()
@@ -624,7 +622,7 @@ def shape_index(lines: pa.Array, pack: Pack, mask: tuple[str, str] = _MASKS[0]) 
     shape = _mask_numbers(first.dictionary, pack).dictionary_encode()
     index = shape.indices.to_numpy(zero_copy_only=False).astype(np.int64)[first_index]
     texts = shape.dictionary
-    whole = np.flatnonzero(_untouchable(lines))
+    whole = np.flatnonzero(_untouchable(lines, opens))
     if whole.size:  # such a line is its own shape
         index[whole] = len(texts) + np.arange(whole.size)
         texts = pa.concat_arrays([texts, lines.take(arrow(whole)).cast(texts.type)])
@@ -634,16 +632,15 @@ def shape_index(lines: pa.Array, pack: Pack, mask: tuple[str, str] = _MASKS[0]) 
 _MARKER = regex.compile(_MASK.encode())
 
 
-def _untouchable(lines: pa.Array) -> np.ndarray:
+def _untouchable(lines: pa.Array, opens: np.ndarray | None = None) -> np.ndarray:
     """Lines masking must leave whole: not a JSON object, or holding the marker. The marker
     is first looked for in the lines' bytes at once, where they lie (it is almost never
     there): no copy of them, and faster than Arrow's substring kernels, which go line by line."""
-    whole = pc.invert(pc.starts_with(lines, "{")).fill_null(True)
+    whole = ~(_opens_object(lines) if opens is None else opens)
     data = lines.buffers()[2]
     if data is None or not _holds_marker(data):
-        return whole.to_numpy(zero_copy_only=False)
-    marked = pc.match_substring_regex(lines, f"{_KEEP}|{_MASK}").fill_null(False)
-    return pc.or_(marked, whole).to_numpy(zero_copy_only=False)
+        return whole
+    return pc.match_substring_regex(lines, f"{_KEEP}|{_MASK}").fill_null(False).to_numpy(zero_copy_only=False) | whole
 
 
 def _holds_marker(data: pa.Buffer) -> bool:
@@ -734,21 +731,20 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     """Decoded columns for the distinct lines (one row each): plain-text lines that say
     nothing but their message found over the column (rca.table.quiet_text), the others
     decoded by shape or one by one."""
-    found = quiet_lines(uniques, pack, _LOGFMT, REQUEST_LINE, _SQL, _FEW) if len(uniques) >= _FEW else None
+    opens = _opens_object(uniques)  # looked at once: masking and the quiet-line test both ask
+    found = quiet_lines(uniques, pack, _LOGFMT, REQUEST_LINE, _SQL, _FEW, opens) if len(uniques) >= _FEW else None
     if found is None:
-        return _decode_loud(uniques, pack)
+        return _decode_loud(uniques, pack, opens)
     quiet, messages = found
     # The other lines that open with no "{" have no shape but themselves: decoded one by one.
-    json = pc.starts_with(uniques, "{").fill_null(False).to_numpy(zero_copy_only=False) & ~quiet
+    json, text = np.flatnonzero(opens & ~quiet), np.flatnonzero(~opens & ~quiet)
     order = np.empty(len(uniques), np.int64)
-    tables, done = [], 0
-    for rows, decoded in ((json, _decode_loud), (~json & ~quiet, _per_line)):
-        at = np.flatnonzero(rows)
-        order[at] = done + np.arange(at.size)
-        done += at.size
-        tables.append(decoded(uniques.take(arrow(at)), pack))
-    order[quiet] = done + np.arange(len(messages))
-    return pa.concat_tables([*tables, _messages_only(messages)]).take(order)
+    order[json] = np.arange(json.size)
+    order[text] = json.size + np.arange(text.size)
+    order[quiet] = json.size + text.size + np.arange(len(messages))
+    tables = [_decode_loud(uniques.take(arrow(json)), pack, opens[json]),
+              _per_line(uniques.take(arrow(text)), pack), _messages_only(messages)]
+    return pa.concat_tables(tables).take(order)
 
 
 def _messages_only(messages: pa.Array) -> pa.Table:
@@ -761,20 +757,27 @@ def _messages_only(messages: pa.Array) -> pa.Table:
     return pa.table(columns, schema=COLUMNS)
 
 
-def _decode_loud(uniques: pa.Array, pack: Pack) -> pa.Table:
+def _opens_object(lines: pa.Array) -> np.ndarray:
+    """Which lines open with "{" (a null line does not)."""
+    return pc.starts_with(lines, "{").fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _decode_loud(uniques: pa.Array, pack: Pack, opens: np.ndarray | None = None) -> pa.Table:
     if len(uniques) < _FEW or not _maskable(pack):
         return _per_line(uniques, pack)
-    return _decode_by_shape(uniques, pack, _MASKS)
+    return _decode_by_shape(uniques, pack, _MASKS, opens)
 
 
 def _per_line(lines: pa.Array, pack: Pack) -> pa.Table:
     return _rows_table([decode_line(text, pack).row() for text in lines.to_pylist()])
 
 
-def _decode_by_shape(uniques: pa.Array, pack: Pack, masks: tuple[tuple[str, str], ...]) -> pa.Table:
+def _decode_by_shape(uniques: pa.Array, pack: Pack, masks: tuple[tuple[str, str], ...],
+                     opens: np.ndarray | None = None) -> pa.Table:
     """Decoded columns for distinct lines, by their shapes under the first of `masks`; the
-    lines those shapes cannot stand for, by the other masks, and each by itself after the last."""
-    shape = shape_index(uniques, pack, masks[0])
+    lines those shapes cannot stand for, by the other masks, and each by itself after the last.
+    `opens`: which lines open with "{", when the caller has looked."""
+    shape = shape_index(uniques, pack, masks[0], opens)
     # Only the shapes some line has: a line kept whole leaves its masked text unused.
     used, shape_index_of = np.unique(shape.index, return_inverse=True)
     decoded = _decoded_shapes(shape.texts.take(arrow(used)).to_pylist(), pack)
@@ -803,7 +806,8 @@ def _decode_by_shape(uniques: pa.Array, pack: Pack, masks: tuple[tuple[str, str]
     if lines_to_redo.size:
         again = uniques.take(arrow(lines_to_redo))
         index[lines_to_redo] = len(rows) + np.arange(len(again))
-        redone = _decode_by_shape(again, pack, masks[1:]) if len(masks) > 1 else _per_line(again, pack)
+        redone = _decode_by_shape(again, pack, masks[1:], None if opens is None else opens[lines_to_redo]) \
+            if len(masks) > 1 else _per_line(again, pack)
         table = pa.concat_tables([table, redone])
     out = table.take(arrow(index))
     column = out.column("latency_ms").combine_chunks()

@@ -104,18 +104,21 @@ def _plain_syntax(source: str) -> bool:
 
 
 def quiet_lines(lines: pa.Array, pack, logfmt: regex.Pattern, http: regex.Pattern, sql: regex.Pattern,
-                few: int = 1) -> tuple[np.ndarray, pa.Array] | None:
+                few: int = 1, opens: np.ndarray | None = None) -> tuple[np.ndarray, pa.Array] | None:
     """Which lines decode to their message alone, and those lines' messages (in order), or
     None when fewer than `few` lines may be one. `logfmt`, `http` and `sql` are decoding's
     key=value, request-line and SQL patterns; the pack's `text_status` and `text_failure` are
-    its other tests of a text line."""
+    its other tests of a text line. `opens`: which lines open with "{" (null lines do not),
+    when the caller has looked."""
     pairs = re2_twin(logfmt)
     twins = [re2_twin(p) for p in (pack.text_status, pack.text_failure, http, sql) if p is not None]
     if pairs is None or any(t is None for t in twins):
         return None
     says_more = "|".join(f"(?:{t})" for t in twins)  # one pass; a leading (?i) stays in its group
     # A JSON export's lines open with "{": they are left alone at the cost of one look each.
-    maybe = np.flatnonzero(pc.invert(pc.starts_with(lines, "{")).fill_null(False).to_numpy(zero_copy_only=False))
+    if opens is None:
+        opens = pc.starts_with(lines, "{").fill_null(False).to_numpy(zero_copy_only=False)
+    maybe = np.flatnonzero(~opens & lines.is_valid().to_numpy(zero_copy_only=False) if lines.null_count else ~opens)
     if maybe.size < few:
         return None
     some = lines.take(pa.array(maybe))
