@@ -121,9 +121,14 @@ def main() -> None:
         for kind in ("baseline", "rca"):  # untimed: fills the bytecode cache
             measure(kind, path, 1, CHILD, env, extra)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        # Floor and rca alternate, so both see the same machine; each keeps its fastest run.
-        pairs = [(measure("baseline", path, 1, CHILD, env, extra), measure("rca", path, 1, CHILD, env, extra))
-                 for _ in range(args.repeat)]
+        # Floor and rca alternate, so both see the same machine; each keeps its fastest run. The
+        # load average each rca run starts at is shown with it: rca maps on one core when the
+        # machine is busy (`rca.inputs.cores.spare_cores`).
+        pairs = []
+        for _ in range(args.repeat):
+            floor = measure("baseline", path, 1, CHILD, env, extra)
+            starts_at = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+            pairs.append((floor, {**measure("rca", path, 1, CHILD, env, extra), "load": starts_at}))
         base = min((b for b, _ in pairs), key=lambda r: r["seconds"])
         got = min((r for _, r in pairs), key=lambda r: r["seconds"])
         base["cpu"], got["cpu"] = min(b["cpu"] for b, _ in pairs), min(r["cpu"] for _, r in pairs)
@@ -133,7 +138,8 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f} after" + ("; rca told the machine is idle (--as-idle)" if args.as_idle else ""))
     for i, (b, r) in enumerate(pairs, 1):
         print(f"  run {i}: floor {b['seconds']:.2f} s / {b['cpu']:.1f} CPU-s, rca {r['seconds']:.2f} s / "
-              f"{r['cpu']:.1f} CPU-s: {r['seconds'] / b['seconds']:.2f}x wall, {r['cpu'] / b['cpu']:.2f}x CPU")
+              f"{r['cpu']:.1f} CPU-s (load average {r['load']:.1f} at its start): "
+              f"{r['seconds'] / b['seconds']:.2f}x wall, {r['cpu'] / b['cpu']:.2f}x CPU")
     # CPU seconds (all threads, imports included) are less disturbed by other load than wall time.
     print(f"{'what':<28}{'seconds':>9}{'lines/s':>12}{'peak MB':>9}{'ratio':>8}{'cpu s':>8}{'cpu ratio':>10}")
     for name, r in (("parse floor (pyarrow)", base), ("rca analyze", got)):
