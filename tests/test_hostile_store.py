@@ -179,3 +179,34 @@ def test_the_same_outage_given_twice_to_one_batch_recurs_once(rca, two_shapes):
     assert review["recurring_causes"] == []
     notes = [row["note"] for row in review["outages"] if row["start"]]
     assert notes == ["", "the same incident as in logcli.jsonl"]
+
+
+@pytest.fixture
+def taken_mid_outage(tmp_path) -> list[Path]:
+    """One outage exported twice: a Grafana download a responder took while orders were
+    still failing, and the full logcli pull afterwards. Same fix code, the same chaos."""
+    folder = tmp_path / "outages"
+    folder.mkdir()
+    full = Path(EXPORT).read_text().splitlines()
+    failing = [i for i, ln in enumerate(full) if "Failed to fulfill" in ln and "followLinkToEndChaos" in ln]
+    midway = sorted(json.loads(full[i])["timestamp"] for i in failing)[len(failing) // 2]
+    (folder / "later.jsonl").write_text("\n".join(full) + "\n")
+    (folder / "during.jsonl").write_text(
+        "\n".join(ln for ln in full if json.loads(ln)["timestamp"] <= midway) + "\n")
+    return [folder / "during.jsonl", folder / "later.jsonl"]
+
+
+def test_an_outage_exported_mid_way_and_after_is_one_incident_in_the_batch(rca, taken_mid_outage):
+    run = rca("batch", *map(str, taken_mid_outage), "-f", "json", "--no-store")
+    assert run.code == 0, run.stderr
+    review = json.loads(run.stdout)
+    assert review["recurring_causes"] == []
+    assert [row["note"] for row in review["outages"]] == ["", "the same incident as in during.jsonl"]
+
+
+def test_an_outage_exported_mid_way_and_after_is_stored_once(rca, tmp_path, taken_mid_outage):
+    store = tmp_path / "history"
+    for path in taken_mid_outage:
+        assert rca("batch", str(path), "--store", str(store)).code == 0
+    doc = _history(rca, store)
+    assert len(doc["incidents"]) == 1 and doc["recurring_causes"] == []

@@ -40,7 +40,7 @@ SCHEMA = pa.schema([
 
 # Columns every history file rca wrote has; a Parquet file without them is someone else's.
 _CORE = {"identity", "incident_id", "start_ns", "end_ns", "component", "kind"}
-_KEY = ("start_ns", "end_ns", "incident_id", "signature_ids", "component", "kind")
+_KEY = ("start_ns", "end_ns", "incident_id", "signature_ids", "component", "kind", "remediation")
 _MS = 1_000_000
 
 
@@ -97,9 +97,14 @@ def _writers_take_turns(store: Path) -> Iterator[None]:
 
 
 def incident_key(row: dict[str, Any]) -> tuple:
-    """An incident's identity, not the export file's: a timed incident is its window (to the
-    millisecond every export keeps) and cause, whatever signature ids the export's shape gave
-    it; an untimed one its id and signatures."""
+    """An incident's identity, not the export file's: one with a remediation link is that
+    link (the factory gives each chaos its own fix code, and masking keeps it: an export
+    taken mid-outage and the full one after it are one outage, their windows differing);
+    otherwise a timed incident is its window (to the millisecond every export keeps) and
+    cause, whatever signature ids the export's shape gave it; an untimed one its id and
+    signatures."""
+    if row.get("remediation"):
+        return "link", row["remediation"]
     if row["start_ns"] is not None and row["end_ns"] is not None:
         return row["start_ns"] // _MS, row["end_ns"] // _MS, row["component"], row["kind"]
     return None, None, row["incident_id"], tuple(row["signature_ids"] or [])
