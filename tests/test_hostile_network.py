@@ -224,3 +224,29 @@ def test_a_grafana_answer_that_is_not_a_json_object_fails_its_target_not_rca(rca
     assert run.code != 0 and "internal error" not in run.stderr and "Traceback" not in run.stderr
     failed = [line for line in run.stdout.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 1 and ("not JSON" in failed[0] or "not an object" in failed[0])
+
+
+def test_an_error_field_grafana_answers_is_one_short_line(rca, tmp_path):
+    findings = _findings(tmp_path)
+    body = json.dumps({"error": "bad request\nsecond line \x1b[31mred\x1b[0m " + "x" * 3000}).encode()
+    with HostileServer(mode="ok", body=body) as grafana:
+        run = rca("attach", str(findings), "--grafana-url", grafana.url, "--annotate", env={"GRAFANA_TOKEN": TOKEN})
+    assert run.code != 0
+    (failed,) = [line for line in run.stdout.splitlines() if line.strip()]
+    assert failed.startswith("FAILED") and "bad request" in failed and "second line" not in failed
+    assert len(failed) < 400
+
+
+@pytest.mark.parametrize("body", [
+    {"incidents": [{"title": 5, "incidentID": "1"}]},
+    {"incidents": [{"title": ["rca"], "incidentID": "1"}]},
+    {"activityItems": [], "cursor": "next-page"},
+    {"activityItems": [], "cursor": {"hasMore": True, "nextValue": {"odd": 1}}, "incidents": "none"},
+], ids=["title a number", "title a list", "cursor a string", "incidents a string"])
+def test_an_irm_answer_of_odd_shape_fails_or_passes_its_target_never_rca(rca, tmp_path, body):
+    findings = _findings(tmp_path)
+    for target in (["--incident-id", "42"], ["--create-incident"]):
+        with HostileServer(mode="ok", body=json.dumps(body).encode()) as grafana:
+            run = rca("attach", str(findings), "--grafana-url", grafana.url, *target, env={"GRAFANA_TOKEN": TOKEN})
+        assert "internal error" not in run.stderr and "Traceback" not in run.stderr, (target, run.stderr)
+        assert run.stdout.startswith(("ok", "FAILED")), (target, run.stdout)

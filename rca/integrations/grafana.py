@@ -84,7 +84,8 @@ class Grafana:
             raise GrafanaError(f"Grafana at {self.url} answered {path} with something that is not JSON "
                                "(a proxy or login page?)") from None
         if isinstance(parsed, dict) and parsed.get("error"):
-            raise GrafanaError(f"Grafana answered an error for {path}: {parsed['error']}")
+            detail = one_line(str(parsed["error"]), [self.token]) or "(no readable text)"
+            raise GrafanaError(f"Grafana answered an error for {path}: {detail}")
         return parsed
 
     # ---- IRM incident API
@@ -113,8 +114,8 @@ class Grafana:
                               {"query": {"incidentID": incident_id, "limit": 100, "orderDirection": "ASC"},
                                "cursor": cursor})
             bodies += [str(item.get("body", "")) for item in _objects(result.get("activityItems"))]
-            cursor = result.get("cursor") or {}
-            if not cursor.get("hasMore"):
+            cursor = result.get("cursor")
+            if not isinstance(cursor, dict) or not cursor.get("hasMore"):
                 break
         return bodies
 
@@ -126,7 +127,8 @@ class Grafana:
         result = self.irm("IncidentsService.QueryIncidents",
                           {"query": {"limit": 50, "queryString": marker, "orderDirection": "DESC"}, "cursor": {}})
         for incident in _objects(result.get("incidents")):
-            if marker in (incident.get("title") or ""):
+            title = incident.get("title")
+            if isinstance(title, str) and marker in title:
                 return incident.get("incidentID")
         return None
 
