@@ -305,3 +305,15 @@ def test_a_dry_run_after_an_attach_says_no_note_would_be_posted_again(rca, findi
     assert "AddActivity" not in run.stdout and f"0 notes would be posted, {posted} already there" in run.stdout
     assert "posted," not in run.stdout.replace("would be posted,", "") and "annotation added" not in run.stdout
     assert len(_notes(grafana)) == posted
+
+
+@pytest.mark.parametrize("fence", ["```md", "~~~", "````"])
+def test_a_heading_inside_a_code_fence_is_not_the_sections_heading(fence):
+    closing = fence.rstrip("md")
+    text = (f"# Incident\n\nHow we write reports:\n\n{fence}\n## Timeline\n\n- 17:35 first failure\n{closing}\n\n"
+            "## Timeline\n\n- our own line\n")
+    new = reportfile.fill(text, {"Timeline": "- drafted"}, "\n").text
+    fenced = new[new.index(fence):new.index(closing, new.index(fence) + len(fence))]
+    assert "rca:begin" not in fenced
+    assert new.index("<!-- rca:begin timeline") > new.rindex("## Timeline")
+    assert _strip_blocks(new) == text

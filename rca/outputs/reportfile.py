@@ -32,6 +32,7 @@ SECTIONS = ["Summary", "Detection", "Impact", "Timeline", "Response", "Root caus
 _HEADING = compiled(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
 _BEGIN = compiled(r"<!-- rca:begin ([a-z-]+)(?: sha256:([0-9a-f]{12}))?(?: nonce:([0-9a-f]{16}))? -->")
 _MARKER_START = compiled(r"<!--(?=\s*rca:)")
+_FENCE = compiled(r"^ {0,3}(`{3,}(?=[^`]*$)|~{3,})(.*)$")  # CommonMark's code fence: its run, then the info string
 
 
 class HumanEditError(RcaError):
@@ -161,12 +162,20 @@ def fill(text: str, drafts: dict[str, str], nl: str, force: bool = False) -> Upd
 
 def _find_heading(text: str, section: str, inside: list[Block]) -> int | None:
     """Offset just after the heading line of `section` (any level, case-insensitive),
-    outside rca's blocks."""
-    pos = 0
+    outside rca's blocks and outside code fences (a `## Timeline` in a person's fenced
+    example is text, not the section: a draft put there would land inside their example)."""
+    pos, fence = 0, None
     for line in text.splitlines(keepends=True):
-        m = _HEADING.match(line.rstrip("\r\n"))
-        in_block = any(b.start <= pos < b.end for b in inside)
-        if m and not in_block and m.group(2).strip().lower().rstrip(":") == section.lower():
+        bare = line.rstrip("\r\n")
+        opens = _FENCE.match(bare)
+        if any(b.start <= pos < b.end for b in inside):
+            pass  # rca's own draft: neither a heading nor a fence of the person's
+        elif fence is None and opens:
+            fence = opens.group(1)
+        elif fence is not None:
+            if opens and opens.group(1)[0] == fence[0] and len(opens.group(1)) >= len(fence) and not opens.group(2).strip():
+                fence = None
+        elif (m := _HEADING.match(bare)) and m.group(2).strip().lower().rstrip(":") == section.lower():
             return pos + len(line)
         pos += len(line)
     return None
