@@ -176,3 +176,19 @@ def test_dask_cluster_gives_the_same_results(outages, dask_cluster):
     serial = _comparable(batch.run(units, engine="serial"))
     dask_results = _comparable(batch.run(units, engine="dask", scheduler=dask_cluster.scheduler_address))
     assert dask_results == serial
+
+
+@pytest.mark.parametrize("command", ["batch", "analyze"])
+def test_a_scheduler_address_dask_cannot_read_is_one_line_naming_the_flag(rca, tmp_path, command):
+    export = _outage(tmp_path / "a.jsonl", fmt="logcli-jsonl")
+    run = rca(command, str(export), "--engine", "dask", "--scheduler", "http://127.0.0.1:1", "--no-store"
+              if command == "batch" else "-q")
+    assert run.code == 2, run.stderr
+    assert run.stderr.count("\n") == 1 and "--scheduler http://127.0.0.1:1" in run.stderr
+    assert "internal error" not in run.stderr
+
+
+def test_batch_on_a_scheduler_nobody_runs_is_one_line_naming_the_flag(rca, outages):
+    run = rca("batch", str(outages / "a.json"), "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "--no-store")
+    assert run.code == 2, run.stderr
+    assert run.stderr.count("\n") == 1 and "cannot reach the Dask scheduler" in run.stderr

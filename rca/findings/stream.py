@@ -513,6 +513,8 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
             client = Client(scheduler, timeout="20s")
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
+        except ValueError as exc:  # an address Dask cannot read: http://, a bad port, unclosed brackets
+            raise UsageError(f"--scheduler {scheduler}: not a Dask scheduler address ({exc})") from None
     else:
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 2, threads_per_worker=1,
                                processes=True, dashboard_address=None)

@@ -213,25 +213,14 @@ def die_with_parent(parent: int) -> None:
 
 def run_dask(units: list[Unit], scheduler: str | None = None, workers: int | None = None) -> Iterator[dict[str, Any]]:
     """Dask distributed: an existing scheduler, or a local cluster started for this run."""
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise UsageError("the dask engine needs the dask extra: pip install 'rca[dask]'") from None
-    cluster = None
-    if scheduler:
-        client = Client(scheduler, timeout="20s")
-    else:
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 2, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
-        client = Client(cluster)
-    try:
+    from rca.findings.stream import dask_client
+
+    with dask_client(scheduler, workers) as client:
+        from dask.distributed import as_completed
+
         futures = client.map(analyze_outage, units, pure=False)
         for future in as_completed(futures):
             yield future.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 ENGINES: dict[str, Callable[..., Iterable[dict[str, Any]]]] = {
