@@ -49,7 +49,11 @@ def test_an_error_answered_with_status_200_fails_the_pull_with_its_message(rca, 
     [{"stream": "app=pizza", "values": [["1764697351123000000", "a line"]]}],
     ["a stream"],
     {"stream": {}},
-])
+    [{"stream": {"app": "pizza"}, "values": [["²", "a line"]]}],
+    [{"stream": {"app": "pizza"}, "values": [["9" * 5000, "a line"]]}],
+    [{"stream": {"app": "pizza"}, "values": [["١٧٦٤٦٩٧٣٥١١٢٣٠٠٠٠٠٠", "a line"]]}],
+], ids=["not a time", "no line", "values a string", "labels a string", "stream a string", "result an object",
+        "a superscript digit", "5000 digits", "Arabic-Indic digits"])
 def test_an_answer_whose_entries_are_not_loki_streams_fails_the_pull_in_one_line(rca, tmp_path, result):
     with FakeLoki(make_entries(10)) as fake:
         fake.state.answer = {"status": "success", "data": {"resultType": "streams", "result": result}}

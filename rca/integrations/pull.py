@@ -170,7 +170,7 @@ def _entries(doc: dict[str, Any], start_ns: int, end_ns: int) -> list[tuple[int,
         if not isinstance(labels, dict) or not isinstance(values, list):
             _unreadable("a stream's labels or values are not Loki's")
         for value in values:
-            if not (isinstance(value, list) and len(value) >= 2 and isinstance(value[0], str) and value[0].isdigit()
+            if not (isinstance(value, list) and len(value) >= 2 and isinstance(value[0], str) and _NANOSECONDS.match(value[0])
                     and isinstance(value[1], str)):
                 _unreadable(f"an entry is not [nanoseconds, line]: {one_line(str(value)[:80], [])}")
             ts = int(value[0])
@@ -178,6 +178,11 @@ def _entries(doc: dict[str, Any], start_ns: int, end_ns: int) -> list[tuple[int,
                 out.append((ts, labels, value[1]))
     out.sort(key=lambda e: e[0])
     return out
+
+
+# Loki's nanoseconds: ASCII digits that int64 can hold (str.isdigit also takes '²' and other
+# scripts' digits, and int() refuses more than 4300 digits).
+_NANOSECONDS = compiled(r"[0-9]{1,19}\Z")
 
 
 def _unreadable(why: str):
