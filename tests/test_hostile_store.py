@@ -210,3 +210,20 @@ def test_an_outage_exported_mid_way_and_after_is_stored_once(rca, tmp_path, take
         assert rca("batch", str(path), "--store", str(store)).code == 0
     doc = _history(rca, store)
     assert len(doc["incidents"]) == 1 and doc["recurring_causes"] == []
+
+
+def test_an_export_cut_after_the_onset_does_not_name_its_own_outage_as_an_earlier_one(rca, tmp_path):
+    """A Grafana download capped at its line limit loses the outage's first failures: its
+    incident starts later than the full export's, but it is the same outage (same fix code),
+    so Prevention must not call it a recurrence."""
+    full = Path(EXPORT).read_text().splitlines()
+    failing = sorted(json.loads(ln)["timestamp"] for ln in full if "followLinkToEndChaos" in ln)
+    cut = tmp_path / "capped.jsonl"
+    cut.write_text("\n".join(ln for ln in full if json.loads(ln)["timestamp"] >= failing[len(failing) // 2]) + "\n")
+    store = tmp_path / "history"
+    assert rca("analyze", EXPORT, "--store", str(store), "-q").code == 0
+    run = rca("analyze", str(cut), "--store", str(store), "-f", "md")
+    assert run.code == 0, run.stderr
+    prevention = run.stdout[run.stdout.index("## Prevention"):run.stdout.index("## Action items")]
+    assert "No earlier incident in the history has the same root cause" in prevention
+    assert "inc-" not in prevention and "recurring" not in prevention

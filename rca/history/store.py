@@ -244,11 +244,13 @@ def recurrences(incidents: list[dict[str, Any]], threshold: float = 0.5) -> list
 
 
 def earlier_with_same_cause(history: list[dict[str, Any]], incident: dict[str, Any]) -> list[dict[str, Any]]:
-    """Incidents in the history, before this one, that share its root cause."""
+    """Incidents in the history, before this one, that share its root cause (not this very
+    outage seen in another export: one cut short at its start begins later than the full one)."""
     if incident["start_ns"] is None:  # no time: "before" cannot be told
         return []
+    own = incident_key(incident)
     others = [h for h in history if h["incident_id"] != incident["incident_id"] and h["start_ns"] is not None
-              and h["start_ns"] < incident["start_ns"]]
+              and h["start_ns"] < incident["start_ns"] and incident_key(h) != own]
     for group in recurrences([*others, incident]):
         if any(i is incident for i in group.incidents):
             return [i for i in group.incidents if i is not incident]
