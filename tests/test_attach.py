@@ -317,3 +317,37 @@ def test_a_heading_inside_a_code_fence_is_not_the_sections_heading(fence):
     assert "rca:begin" not in fenced
     assert new.index("<!-- rca:begin timeline") > new.rindex("## Timeline")
     assert _strip_blocks(new) == text
+
+
+@pytest.fixture(scope="module")
+def phishing_findings(tmp_path_factory):
+    """A service whose failures say 'see [docs](https://evil.example/login)': log text, not a
+    link anyone vetted."""
+    folder = tmp_path_factory.mktemp("phishing")
+    message = "Payment failed, see [docs](https://evil.example/login) <img src=x onerror=alert(1)>"
+    rows = []
+    for i in range(60):
+        status = 500 if 20 <= i < 35 else 200
+        body = {"message": message} if status == 500 else {"ok": True}
+        line = {"path": "/api/pay", "method": "POST", "statusCode": status, "resBody": json.dumps(body)}
+        rows.append(json.dumps({"labels": {"component": "pay-service", "type": "http"}, "line": json.dumps(line),
+                                "timestamp": f"2025-12-02T17:{i // 6:02d}:{i % 6 * 10:02d}.000Z"}))
+    export = folder / "export.jsonl"
+    export.write_text("\n".join(rows) + "\n")
+    from rca.findings.pipeline import analyze
+    from rca.outputs.report import findings_json
+
+    path = folder / "findings.json"
+    path.write_text(json.dumps(findings_json(analyze([str(export)]))))
+    return path
+
+
+def test_log_text_in_irm_notes_and_annotations_never_carries_a_link(rca, phishing_findings, grafana):
+    """IRM parses the URLs in a note's body and attaches them to the incident as context."""
+    grafana.state.incidents["42"] = {"incidentID": "42", "title": "Payments failing", "status": "active"}
+    run = rca("attach", str(phishing_findings), "--grafana-url", grafana.url, "--incident-id", "42", "--annotate",
+              env={"GRAFANA_TOKEN": TOKEN})
+    assert run.code == 0, run.stderr + run.stdout
+    texts = [n["body"] for n in _notes(grafana)] + [a["text"] for a in grafana.state.annotations]
+    assert any("Payment failed" in text for text in texts)
+    assert not [text for text in texts if "https://evil.example" in text or "<img" in text]
