@@ -192,3 +192,15 @@ def test_batch_on_a_scheduler_nobody_runs_is_one_line_naming_the_flag(rca, outag
     run = rca("batch", str(outages / "a.json"), "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "--no-store")
     assert run.code == 2, run.stderr
     assert run.stderr.count("\n") == 1 and "cannot reach the Dask scheduler" in run.stderr
+
+
+def test_part_files_beside_other_files_are_still_one_outage(tmp_path):
+    """logcli's --part-path-prefix folder with the user's notes (or logcli's stderr) saved
+    beside the parts: the parts are one outage, the other file another."""
+    folder = tmp_path / "incident-7"
+    folder.mkdir()
+    (folder / "inc_20251202T173000_20251202T173600.part").write_text("{}\n")
+    (folder / "inc_20251202T173600_20251202T174200.part").write_text("{}\n")
+    (folder / "notes.md").write_text("# what we saw\n")
+    units = batch.units_from_paths([str(folder)])
+    assert sorted((u.name, len(u.paths)) for u in units) == [("incident-7", 2), ("notes.md", 1)]

@@ -35,8 +35,8 @@ class Unit:
 
 
 def units_from_paths(paths: list[str]) -> list[Unit]:
-    """Each file is an outage; a folder of part files is one outage; a folder of exports is
-    one outage per file."""
+    """Each file is an outage; the part files of a folder are one outage (whatever else is
+    beside them); a folder of exports is one outage per file."""
     units = _units(paths)
     if not units:
         raise UsageError("no exports found in " + ", ".join(paths))
@@ -54,10 +54,10 @@ def _units(paths: list[str]) -> list[Unit]:
                 raise UsageError(f"{p}: permission denied (a folder rca cannot list)") from None
             files = sorted(f for f in entries if f.is_file() and not f.name.startswith("."))
             subdirs = sorted(d for d in entries if d.is_dir() and not d.name.startswith("."))
-            if files and all(".part" in f.name for f in files):
-                units.append(Unit(path.name, [str(f) for f in files]))
-            else:
-                units += [Unit(f.name, [str(f)]) for f in files]
+            parts = [f for f in files if ".part" in f.name]  # logcli's --part-path-prefix pieces
+            if parts:
+                units.append(Unit(path.name, [str(f) for f in parts]))
+            units += [Unit(f.name, [str(f)]) for f in files if ".part" not in f.name]
             units += _units([str(d) for d in subdirs])
         elif path.exists():
             units.append(Unit(path.name, [str(path)]))
