@@ -120,3 +120,14 @@ def test_an_export_in_the_stamp_layout_has_the_same_incident_window_as_in_rfc333
         return [(f.incident.start_ns, f.incident.end_ns) for f in findings.incidents]
 
     assert windows(rfc3339) and windows(stamp) == windows(rfc3339)
+
+
+def test_a_yearless_time_more_than_a_zone_ahead_of_the_files_last_write_is_last_years(tmp_path):
+    """A local time read as UTC may run ahead of the true time by the largest zone offset
+    (UTC+14), never by a day and more: a line 'Jan  2 12:00' in a file last written at New
+    Year's midnight UTC was written the January before."""
+    path = _write(tmp_path, "export.txt", [
+        f'Jan  1 13:30:00 {{app="jwt-pizza-service"}} {ORDER_OK}',
+        f'Jan  2 12:00:00 {{app="jwt-pizza-service"}} {ORDER_OK}',
+    ], mtime=(2026, 1, 1, 0, 0, 0))
+    assert sorted(_times(path)) == [_utc_ns(2025, 1, 2, 12, 0, 0), _utc_ns(2026, 1, 1, 13, 30, 0)]

@@ -20,9 +20,11 @@ from rca.inputs.timestamps import (INT64_NS, MONTHS, NS_PER_S, TimestampError, T
 from rca.lazy import LazyRegex
 
 _ZERO_ZONES = frozenset({"UTC", "GMT", "UT", "Z"})
-# A year-less time may be this far after its reference (zones, clocks) before it is taken
-# as last year's.
-_YEAR_SLACK_NS = 2 * 86_400 * NS_PER_S
+# A year-less time may be this far after its reference before it is taken as last year's:
+# a local time read as UTC runs ahead of the true time by at most the largest zone offset
+# (UTC+14), and an hour more for clocks; two days let a time land a day past the file's
+# last write, which no clock or zone explains.
+_YEAR_SLACK_NS = 15 * 3_600 * NS_PER_S
 
 # The stamp's text, for readers that compose it into their own line patterns (each layout is
 # anchored on a month name, so a word that merely starts a message is not read as a time),
