@@ -96,3 +96,28 @@ def test_a_file_named_by_its_export_tool_or_the_system_names_no_service(tmp_path
     f = analyze([_write(tmp_path, text, name)])
     top = f.incidents[0].causes[0]
     assert (top.component, top.kind) == ("unnamed service", "code error")
+
+
+def _nginx_outage(tmp_path) -> str:
+    """Access lines of a service, then five minutes in which only nginx's error lines are
+    written (every request timed out upstream, and the app logged nothing)."""
+    lines = []
+    for i in range(300):
+        stamp = f"2025-12-02T17:{i // 10:02d}:{i % 10 * 6:02d}Z"
+        if 100 <= i < 150:
+            lines.append(f"{stamp} [error] upstream timed out (110: Connection timed out) while reading response "
+                         f"header from upstream, client: 10.0.0.{i % 200 + 1}, request: \"POST /api/order HTTP/1.1\"")
+        else:
+            lines.append(f"{stamp} GET /api/order/menu 200 {i % 70 + 5}ms")
+    return _write(tmp_path, "\n".join(lines) + "\n", name="pizza-proxy.log")
+
+
+def test_an_incident_of_failure_lines_that_are_not_responses_counts_them_among_the_requests(tmp_path):
+    (found,) = analyze([_nginx_outage(tmp_path)]).incidents
+    assert found.incident.affected_requests == 50
+    assert found.incident.total_requests >= found.incident.affected_requests
+
+
+def test_the_failure_lines_themselves_are_traffic_not_a_gap(tmp_path):
+    (found,) = analyze([_nginx_outage(tmp_path)]).incidents
+    assert found.incident.gaps == []

@@ -305,10 +305,13 @@ def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
         inc.total_requests = int(counted.size)
         return
     http_ts = cols.traffic.http_ts
+    # Failure lines that are not responses (an error log's lines) are the incident's requests:
+    # they count among the window's requests, and the time they fill is not a traffic gap.
+    own = np.empty(0, np.int64) if responses.size else np.sort(timed)
     if http_ts.size:
         lo = np.searchsorted(http_ts, inc.start_ns, side="left")
         hi = np.searchsorted(http_ts, inc.end_ns, side="right")
-        window_http = http_ts[lo:hi]
+        window_http = np.sort(np.concatenate((http_ts[lo:hi], own))) if own.size else http_ts[lo:hi]
         inc.total_requests = int(window_http.size)
     else:
         window_http = np.sort(ts[members][ts[members] != NO_TIME])
@@ -323,7 +326,7 @@ def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
     if http_ts.size:
         lo = np.searchsorted(http_ts, min(inc.start_ns, inc.last_ok_before_ns or inc.start_ns), side="left")
         hi = np.searchsorted(http_ts, max(inc.end_ns, inc.recovery_ns or inc.end_ns), side="right")
-        window_http = http_ts[lo:hi]
+        window_http = np.sort(np.concatenate((http_ts[lo:hi], own))) if own.size else http_ts[lo:hi]
     if window_http.size > 1:
         steps = np.diff(window_http)
         for k in np.flatnonzero(steps > cols.traffic.quiet_ns()):
