@@ -351,3 +351,38 @@ def test_log_text_in_irm_notes_and_annotations_never_carries_a_link(rca, phishin
     texts = [n["body"] for n in _notes(grafana)] + [a["text"] for a in grafana.state.annotations]
     assert any("Payment failed" in text for text in texts)
     assert not [text for text in texts if "https://evil.example" in text or "<img" in text]
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    (lambda i: i.pop("id"), "id"),
+    (lambda i: i.pop("impact"), "impact"),
+    (lambda i: i.update(start=5), "start"),
+    (lambda i: i.update(root_causes="x"), "root_causes"),
+    (lambda i: i.update(timeline=[{"time": "2025-12-02T17:35:10.126Z"}]), "timeline"),
+    (lambda i: i.update(sections=["Summary"]), "sections"),
+    (lambda i: i.update(sections={"Summary": 5}), "sections"),
+], ids=["no id", "no impact", "start a number", "root causes a string", "timeline event missing",
+        "sections a list", "a section a number"])
+def test_a_hand_edited_findings_json_rca_cannot_attach_is_one_line_naming_the_field(rca, findings, tmp_path,
+                                                                                     change, named):
+    doc = json.loads(findings.read_text())
+    change(doc["incidents"][0])
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(doc))
+    for target in (["--report", str(tmp_path / "incident.md")],
+                   ["--grafana-url", "http://127.0.0.1:9", "--incident-id", "1", "--annotate", "--dry-run"]):
+        run = rca("attach", str(edited), *target)
+        assert run.code == 2, (target, run.stderr, run.stdout)
+        assert run.stderr.count("\n") == 1 and named in run.stderr and "internal error" not in run.stderr
+    assert not (tmp_path / "incident.md").exists()
+
+
+def test_an_incident_without_times_gets_no_annotation_and_says_why(rca, tmp_path):
+    line = json.dumps({"path": "/api/order", "method": "POST", "statusCode": 500,
+                       "resBody": json.dumps({"message": "Failed to fulfill order at factory",
+                                              "followLinkToEndChaos": generate.Chaos("fail", 0, 1).url})})
+    export = tmp_path / "pasted.jsonl"
+    export.write_text((line + "\n") * 4)
+    run = rca("attach", str(export), "--grafana-url", "http://127.0.0.1:9", "--annotate", "--dry-run")
+    assert "internal error" not in run.stderr, run.stderr
+    assert run.code != 0 and "FAILED  grafana annotation" in run.stdout and "no times" in run.stdout

@@ -47,6 +47,8 @@ def load_findings(sources: list[str], input_format: str | None, reveal: bool) ->
     """A findings document: read from a findings JSON, or analysed from log exports."""
     docs = [_is_findings(s) for s in sources]
     if all(d is not None for d in docs):
+        for source, doc in zip(sources, docs, strict=True):
+            _check_findings(source, doc)  # type: ignore[arg-type]
         merged = dict(docs[0])  # type: ignore[arg-type]
         for d in docs[1:]:
             merged["incidents"] = merged.get("incidents", []) + d.get("incidents", [])  # type: ignore[union-attr]
@@ -59,6 +61,32 @@ def load_findings(sources: list[str], input_format: str | None, reveal: bool) ->
     from rca.outputs.report import findings_json
 
     return findings_json(analyze(sources, input_format=input_format), reveal=reveal)
+
+
+def _check_findings(source: str, doc: dict[str, Any]) -> None:
+    """A findings JSON a person edited by hand, or cut short, is named with its first field
+    that is not as rca writes it (the findings schema, and each report section a text),
+    rather than met later as an internal error."""
+    import jsonschema
+    from importlib.resources import files
+
+    schema = json.loads(files("rca.outputs").joinpath("schemas/findings-1.schema.json").read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.validators.validator_for(schema)(schema).iter_errors(doc),
+                    key=lambda e: [str(part) for part in e.absolute_path])
+    problem = None
+    if errors:
+        where = "/".join(str(part) for part in errors[0].absolute_path) or "the document"
+        problem = f"{where}: {' '.join(errors[0].message.split())[:120]}"
+    else:
+        for n, incident in enumerate(doc.get("incidents") or []):
+            sections = incident.get("sections")
+            if sections is not None and not (isinstance(sections, dict) and all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in sections.items())):
+                problem = f"incidents/{n}/sections: not section names and their texts"
+                break
+    if problem:
+        raise UsageError(redact(f"{source}: not findings JSON rca can attach ({problem}); "
+                                "re-run rca analyze -f json"))
 
 
 def pick_incident(doc: dict[str, Any], index: int) -> tuple[dict[str, Any], str | None]:
@@ -197,6 +225,9 @@ def attach_incident(grafana: Grafana, incident: dict[str, Any], incident_id: str
 
 
 def attach_annotation(grafana: Grafana, incident: dict[str, Any], dashboard_uid: str | None, reveal: bool) -> Outcome:
+    if incident.get("start") is None or incident.get("end") is None:
+        return Outcome("grafana annotation", False,
+                       "the incident has no times in the export (pasted records?): no window to annotate")
     try:
         tag = f"rca-incident:{incident['id']}"
         if grafana.find_annotations(tag):

@@ -132,7 +132,7 @@ class Grafana:
                 return incident.get("incidentID")
         return None
 
-    def create_retrospective(self, title: str, start: str, end: str) -> str:
+    def create_retrospective(self, title: str, start: str | None, end: str | None) -> str:
         result = self.irm("IncidentsService.CreateIncident",
                           {"title": title, "severity": "minor", "status": "resolved", "isDrill": False,
                            "labels": [{"label": "rca"}], "roomPrefix": "incident"})
@@ -143,6 +143,8 @@ class Grafana:
                 raise GrafanaError("Grafana answered the new incident without its id: not confirmed as created")
             incident_id = "(dry-run)"
         for name, when in (("incidentStart", start), ("incidentEnd", end)):
+            if when is None:  # an export without times: the incident keeps the times IRM gave it
+                continue
             self.irm("IncidentsService.UpdateIncidentEventTime",
                      {"incidentID": incident_id, "eventTime": when, "eventName": name})
         return incident_id
