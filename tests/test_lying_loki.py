@@ -4,6 +4,8 @@ error answered with HTTP 200 is an error, never an empty export."""
 
 from __future__ import annotations
 
+import json
+
 from rca.integrations.pull import Access, PullError, pull
 from tests.fakes.loki import FakeLoki
 from tests.test_pull import QUERY, T0, _expected, _read, make_entries
@@ -61,3 +63,27 @@ def test_an_answer_whose_entries_are_not_loki_streams_fails_the_pull_in_one_line
                   "--to", "2025-12-02T20:00:00Z", "-o", str(tmp_path / "pulled.jsonl"))
     assert run.code != 0 and "could not be read" in run.stderr and "internal error" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("record", [
+    {"labels": ["app", "pizza"], "line": "a line", "timestamp": "2025-12-02T17:30:00Z"},
+    {"labels": {"app": ["pizza"]}, "line": "a line", "timestamp": "2025-12-02T17:30:00Z"},
+    {"labels": {"app": "pizza"}, "timestamp": "2025-12-02T17:30:00Z"},
+], ids=["labels a list", "a label's value a list", "no line"])
+def test_resuming_a_file_that_is_not_what_pull_writes_is_one_line(rca, tmp_path, record):
+    out = tmp_path / "pulled.jsonl"
+    out.write_text(json.dumps(record) + "\n")
+    with FakeLoki(make_entries(10)) as fake:
+        run = rca("pull", "--loki", fake.url, "--query", QUERY, "--from", "2025-12-02T17:00:00Z",
+                  "--to", "2025-12-02T20:00:00Z", "-o", str(out), "--resume")
+    assert run.code != 0 and "cannot resume" in run.stderr and "internal error" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_a_label_value_that_is_not_a_string_is_an_unreadable_answer(rca, tmp_path):
+    with FakeLoki(make_entries(10)) as fake:
+        fake.state.answer = {"status": "success", "data": {"resultType": "streams", "result": [
+            {"stream": {"app": {"nested": "pizza"}}, "values": [["1764697351123000000", "a line"]]}]}}
+        run = rca("pull", "--loki", fake.url, "--query", QUERY, "--from", "2025-12-02T17:00:00Z",
+                  "--to", "2025-12-02T20:00:00Z", "-o", str(tmp_path / "pulled.jsonl"))
+    assert run.code != 0 and "could not be read" in run.stderr and "internal error" not in run.stderr

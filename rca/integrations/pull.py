@@ -167,7 +167,7 @@ def _entries(doc: dict[str, Any], start_ns: int, end_ns: int) -> list[tuple[int,
     for stream in streams if isinstance(streams, list) else _unreadable("its result is not a list of streams"):
         labels = (stream.get("stream") or {}) if isinstance(stream, dict) else _unreadable("a stream is not an object")
         values = stream.get("values") or []
-        if not isinstance(labels, dict) or not isinstance(values, list):
+        if not _labels(labels) or not isinstance(values, list):
             _unreadable("a stream's labels or values are not Loki's")
         for value in values:
             if not (isinstance(value, list) and len(value) >= 2 and isinstance(value[0], str) and _NANOSECONDS.match(value[0])
@@ -183,6 +183,11 @@ def _entries(doc: dict[str, Any], start_ns: int, end_ns: int) -> list[tuple[int,
 # Loki's nanoseconds: ASCII digits that int64 can hold (str.isdigit also takes '²' and other
 # scripts' digits, and int() refuses more than 4300 digits).
 _NANOSECONDS = compiled(r"[0-9]{1,19}\Z")
+
+
+def _labels(value: Any) -> bool:
+    """Loki's stream labels: names and values that are strings (a line's key is built of them)."""
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
 
 def _unreadable(why: str):
@@ -229,7 +234,9 @@ def _resume_point(path: Path) -> tuple[int | None, list[tuple], int]:
         try:
             obj = json.loads(line)
             ts = parse_any(obj["timestamp"])[0]
-        except (ValueError, KeyError, TypeError, TimestampError):
+            if not (_labels(obj.get("labels") or {}) and isinstance(obj["line"], str)):
+                raise ValueError("labels or line of another shape")
+        except (ValueError, KeyError, TypeError, AttributeError, TimestampError):
             raise PullError(f"{path}: cannot resume: it is not a logcli JSONL file rca wrote") from None
         if last_ts is None:
             last_ts = ts
