@@ -619,7 +619,7 @@ def attach(
     if wants_grafana:
         token = read_token(token_file)
         if not token and not dry_run:
-            raise UsageError("no Grafana token: set GRAFANA_TOKEN or pass --token-file")
+            raise UsageError("no Grafana token given; set GRAFANA_TOKEN or pass --token-file")
         grafana = Grafana(grafana_url or "", token, plugin=plugin_id, dry_run=dry_run,
                           give_up_at=_time.monotonic() + deadline_s if deadline_s else None)
         if incident_id is not None or create_incident:

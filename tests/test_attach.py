@@ -386,3 +386,9 @@ def test_an_incident_without_times_gets_no_annotation_and_says_why(rca, tmp_path
     run = rca("attach", str(export), "--grafana-url", "http://127.0.0.1:9", "--annotate", "--dry-run")
     assert "internal error" not in run.stderr, run.stderr
     assert run.code != 0 and "FAILED  grafana annotation" in run.stdout and "no times" in run.stdout
+
+
+def test_attaching_to_grafana_without_a_token_says_which_variable_to_set(rca, findings):
+    run = rca("attach", str(findings), "--grafana-url", "http://127.0.0.1:9", "--annotate", env={"GRAFANA_TOKEN": ""})
+    assert run.code == 2
+    assert "set GRAFANA_TOKEN or pass --token-file" in run.stderr and "****" not in run.stderr
