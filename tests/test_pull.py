@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 
+import pytest
 
 from rca import ingest
 from rca.integrations.pull import Access, pull
@@ -263,3 +264,14 @@ def test_time_range_flags_are_validated(rca, tmp_path):
     assert run.code == 2 and "time range" in run.stderr
     run = rca("pull", "--loki", "http://127.0.0.1:9", "--query", QUERY, "--since", "soon", "-o", str(tmp_path / "x"))
     assert run.code == 2 and "not a duration" in run.stderr
+
+
+@pytest.mark.parametrize("target", ["a-folder", "missing/pulled.jsonl", "/dev/full"],
+                         ids=["a folder", "in a missing folder", "a full device"])
+def test_an_output_pull_cannot_write_is_one_line_naming_it(rca, tmp_path, target):
+    (tmp_path / "a-folder").mkdir()
+    out = target if target.startswith("/") else str(tmp_path / target)
+    with FakeLoki(make_entries(20)) as fake:
+        run = _pull_cli(rca, fake, out)
+    assert run.code == 2, run.stderr
+    assert run.stderr.count("\n") == 1 and f"{out}: cannot write" in run.stderr

@@ -273,8 +273,11 @@ def pull(access: Access, query: str, start_ns: int, end_ns: int, out: Path, limi
         with open(out, "rb") as fh:
             kept = fh.read(complete_bytes)
     gz = out.name.endswith(".gz")
-    with _Staged(out, kept, keep_on_failure=bool(kept) or not out.exists()) as fh:
-        _pages(client, query, start_ns, end_ns, fh, gz, stats, skip, progress)
+    try:
+        with _Staged(out, kept, keep_on_failure=bool(kept) or not out.exists()) as fh:
+            _pages(client, query, start_ns, end_ns, fh, gz, stats, skip, progress)
+    except OSError as exc:  # the server's failures come as PullError: this is the output's
+        raise UsageError(f"{out}: cannot write ({exc.strerror or exc})") from None
     return stats
 
 
