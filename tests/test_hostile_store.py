@@ -227,3 +227,12 @@ def test_an_export_cut_after_the_onset_does_not_name_its_own_outage_as_an_earlie
     prevention = run.stdout[run.stdout.index("## Prevention"):run.stdout.index("## Action items")]
     assert "No earlier incident in the history has the same root cause" in prevention
     assert "inc-" not in prevention and "recurring" not in prevention
+
+
+@pytest.mark.parametrize("command", ["batch", "analyze"])
+def test_a_store_that_cannot_be_made_is_one_line_naming_it(rca, tmp_path, command):
+    store = tmp_path / "export.json" / "history"  # a typo: a folder inside a file
+    (tmp_path / "export.json").write_text("{}")
+    run = rca(command, EXPORT, "--store", str(store), "-q")
+    assert run.code == 2, run.stderr
+    assert run.stderr.count("\n") == 1 and f"{store}: cannot write the history store" in run.stderr

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rca.errors import RcaError
+from rca.errors import RcaError, UsageError
 from rca.lazy import logger
 
 SCHEMA = pa.schema([
@@ -59,12 +59,16 @@ def record(store: Path, identity: str, rows: list[dict[str, Any]]) -> Path:
     incidents from every other file (written first, dropped after: a crash between the two
     leaves a duplicate, which `load` merges, never a loss)."""
     _check_folder(store)
-    store.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist(rows, schema=SCHEMA) if rows else SCHEMA.empty_table()
     target = store / f"{identity}.parquet"
-    with _writers_take_turns(store):
-        _write(table, target)
-        _drop_elsewhere(store, target, set(_keys(table)))
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        with _writers_take_turns(store):
+            _write(table, target)
+            _drop_elsewhere(store, target, set(_keys(table)))
+    except OSError as exc:  # a folder inside a file, a read-only disk, no room
+        raise UsageError(f"{store}: cannot write the history store ({exc.strerror or exc}); "
+                         "choose another --store") from None
     return target
 
 
