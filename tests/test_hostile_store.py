@@ -236,3 +236,13 @@ def test_a_store_that_cannot_be_made_is_one_line_naming_it(rca, tmp_path, comman
     run = rca(command, EXPORT, "--store", str(store), "-q")
     assert run.code == 2, run.stderr
     assert run.stderr.count("\n") == 1 and f"{store}: cannot write the history store" in run.stderr
+
+
+def test_the_full_export_of_an_outage_is_kept_over_one_taken_mid_way_whichever_comes_last(rca, tmp_path,
+                                                                                          taken_mid_outage):
+    during, later = taken_mid_outage
+    store = tmp_path / "history"
+    for path in (later, during, later, during):  # the mid-way export analysed again, last
+        assert rca("batch", str(path), "--store", str(store)).code == 0
+    (incident,) = _history(rca, store)["incidents"]
+    assert incident["outage"] == "later.jsonl" and incident["affected_requests"] == 9

@@ -64,6 +64,7 @@ def record(store: Path, identity: str, rows: list[dict[str, Any]]) -> Path:
     try:
         store.mkdir(parents=True, exist_ok=True)
         with _writers_take_turns(store):
+            table = _less_what_others_saw_more_of(store, target, table)
             _write(table, target)
             _drop_elsewhere(store, target, set(_keys(table)))
     except OSError as exc:  # a folder inside a file, a read-only disk, no room
@@ -118,12 +119,43 @@ def _keys(table: pa.Table) -> list[tuple]:
     return [incident_key(r) for r in table.select(list(_KEY)).to_pylist()]
 
 
+def _fullness(row: dict[str, Any]) -> tuple:
+    """How much of an incident a row saw: its affected requests, then its window's length
+    (an export taken mid-outage saw less of it than the full one)."""
+    start, end = row["start_ns"], row["end_ns"]
+    return row["affected_requests"] or 0, (end - start) if start is not None and end is not None else 0
+
+
+def _others(store: Path, own: Path) -> list[Path]:
+    return [p for p in sorted(store.glob("*.parquet")) if p != own and not p.name.startswith(".")]
+
+
+def _less_what_others_saw_more_of(store: Path, own: Path, table: pa.Table) -> pa.Table:
+    """The rows to record, less the incidents another file saw more of: the full export of
+    an outage stays the record of it when an export taken mid-way is analysed after it."""
+    if not table.num_rows:
+        return table
+    columns = [*_KEY, "affected_requests"]
+    keys = _keys(table)
+    mine = {key: _fullness(row) for key, row in zip(keys, table.select(columns).to_pylist(), strict=True)}
+    fuller = set()
+    for p in _others(store, own):
+        try:
+            held = pq.read_table(p, columns=columns)
+        except (OSError, ValueError, pa.ArrowException):
+            continue  # someone else's file, or an older one: never a reason to drop ours
+        for key, row in zip(_keys(held), held.to_pylist(), strict=True):
+            if key in mine and _fullness(row) > mine[key]:
+                fuller.add(key)
+    if not fuller:
+        return table
+    return table.take(pa.array([i for i, key in enumerate(keys) if key not in fuller], pa.int64()))
+
+
 def _drop_elsewhere(store: Path, own: Path, keys: set[tuple]) -> None:
     if not keys:
         return
-    for p in sorted(store.glob("*.parquet")):
-        if p == own or p.name.startswith("."):
-            continue
+    for p in _others(store, own):
         try:
             if _CORE - set(pq.read_schema(p).names):
                 continue  # someone else's file: never rewritten
@@ -158,15 +190,17 @@ def load(store: Path) -> pa.Table:
 
 
 def _one_per_incident(table: pa.Table) -> pa.Table:
-    """One row per incident identity, the latest: `record` stores each incident once, but a
-    store written by an older rca, or a writer killed between its two steps, may hold two."""
+    """One row per incident identity, the one that saw most of it, then the latest: `record`
+    stores each incident once, but a store written by an older rca, or a writer killed
+    between its two steps, may hold two."""
     if table.num_rows < 2:
         return table
     keys = _keys(table)
-    recorded = table.column("recorded_at_ns").fill_null(0).to_pylist()
+    rows = table.select([*_KEY, "affected_requests", "recorded_at_ns"]).to_pylist()
+    rank = [(_fullness(r), r["recorded_at_ns"] or 0) for r in rows]
     latest: dict[tuple, int] = {}
     for i, key in enumerate(keys):
-        if key not in latest or recorded[i] >= recorded[latest[key]]:
+        if key not in latest or rank[i] >= rank[latest[key]]:
             latest[key] = i
     if len(latest) == table.num_rows:
         return table
