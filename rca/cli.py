@@ -687,8 +687,16 @@ def batch(
                                 on_result=lambda _r: progress.advance(task))
     for r in results:
         if r["error"]:
-            logger.warning("{}: {}", r["outage"], r["error"])
+            logger.warning("{}", _outage_problem(r))
     _write(render(results, fmt.value), output)
+
+
+def _outage_problem(result: dict) -> str:
+    """An unreadable outage's error, named once: an input's error already starts with its path."""
+    from rca.table.redact import redact
+
+    named = len(result["sources"]) == 1 and result["error"].startswith(redact(str(result["sources"][0])) + ": ")
+    return result["error"] if named else f"{result['outage']}: {result['error']}"
 
 
 @app.command(epilog=EPILOG, cls=_Command)

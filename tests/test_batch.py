@@ -204,3 +204,12 @@ def test_part_files_beside_other_files_are_still_one_outage(tmp_path):
     (folder / "notes.md").write_text("# what we saw\n")
     units = batch.units_from_paths([str(folder)])
     assert sorted((u.name, len(u.paths)) for u in units) == [("incident-7", 2), ("notes.md", 1)]
+
+
+def test_unreadable_export_warning_names_the_file_once(rca, outages, tmp_path):
+    broken = tmp_path / "broken.bin"
+    broken.write_bytes(b"\x00\x01" * 50)
+    run = rca("batch", str(broken), str(outages / "a.json"), "--no-store")
+    assert run.code == 0
+    warning = next(line for line in run.stderr.splitlines() if "binary" in line)
+    assert warning.count("broken.bin") == 1
