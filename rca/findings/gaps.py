@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from rca.findings.ascending import AscendingTimes
+
 SLICE = 1 << 20  # gaps made at a time
 _RANGES = 64      # ranges a pass counts in
 
 
-def median_gap(ts: np.ndarray, slice_rows: int = SLICE) -> float:
-    """`float(np.median(np.diff(ts)))` of ascending integer times (two or more)."""
-    if ts.size <= 4 * slice_rows:  # short: numpy's own, as fast and small enough
+def median_gap(ts: np.ndarray | AscendingTimes, slice_rows: int = SLICE) -> float:
+    """`float(np.median(np.diff(ts)))` of ascending integer times (two or more), plain or
+    held compressed (`AscendingTimes`: searched a slice at a time whatever its length)."""
+    if isinstance(ts, np.ndarray) and ts.size <= 4 * slice_rows:  # short: numpy's own, as fast and small enough
         return float(np.median(np.diff(ts)))
     n = ts.size - 1
     middle = _middle_gaps(ts, sorted({(n - 1) // 2, n // 2}), slice_rows)
@@ -26,6 +29,10 @@ def median_gap(ts: np.ndarray, slice_rows: int = SLICE) -> float:
 
 def _gaps(ts: np.ndarray, lo: int, hi: int, slice_rows: int):
     """Each slice's gaps that lie in [lo, hi)."""
+    if isinstance(ts, AscendingTimes):
+        for gaps in ts.steps():
+            yield gaps[(gaps >= lo) & (gaps < hi)]
+        return
     for start in range(0, ts.size - 1, slice_rows):
         gaps = np.diff(ts[start:start + slice_rows + 1])
         yield gaps[(gaps >= lo) & (gaps < hi)]

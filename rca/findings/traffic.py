@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rca.findings.ascending import AscendingTimes, sorted_selection
 from rca.findings.gaps import median_gap
 from rca.findings.squeezed import Squeezed
 from rca.knowledge.pack import Pack
@@ -39,8 +40,8 @@ class Traffic:
     # Requests and p95 latency per minute (rca.findings.minutes), when computed before
     # `latency_ms` was let go (a streamed analysis drops it once the chart's series has it).
     minutes: Any = None
-    _ok_cache: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
-    _http_ts: np.ndarray | None = None
+    _ok_cache: dict[tuple[str, ...], np.ndarray | AscendingTimes] = field(default_factory=dict)
+    _http_ts: np.ndarray | AscendingTimes | None = None
     _quiet_ns: float | None = None
 
     @property
@@ -61,10 +62,10 @@ class Traffic:
         return self.ts if self.timed.all() else self.ts[self.timed]
 
     @property
-    def http_ts(self) -> np.ndarray:
+    def http_ts(self) -> np.ndarray | AscendingTimes:
+        """Sorted times of the requests (held compressed on a long export)."""
         if self._http_ts is None:
-            self._http_ts = self.ts[self.is_http & self.timed]
-            self._http_ts.sort()  # in place: the selection is already a copy
+            self._http_ts = sorted_selection(self.ts, lambda lo, hi: self.is_http[lo:hi] & self.timed[lo:hi])
         return self._http_ts
 
     def quiet_ns(self) -> float:
@@ -92,17 +93,20 @@ class Traffic:
         self.ts = self.timed = self.is_http = self.ok = self.latency_ms = self.endpoint_codes = None
         self._ok_cache, self._http_ts = {}, None
 
-    def ok_times(self, endpoints: list[str]) -> np.ndarray:
-        """Sorted times of clean successful requests, to these endpoints when given."""
+    def ok_times(self, endpoints: list[str]) -> np.ndarray | AscendingTimes:
+        """Sorted times of clean successful requests, to these endpoints when given (held
+        compressed on a long export)."""
         key = tuple(endpoints)
         if key not in self._ok_cache:
-            mask = self.ok & self.timed
-            if endpoints:
-                wanted = [i for i, name in enumerate(self.endpoint_names) if name in endpoints]
-                mask = mask & np.isin(self.endpoint_codes, wanted)
-            times = self.ts[mask]
-            times.sort()
-            self._ok_cache[key] = times
+            wanted = [i for i, name in enumerate(self.endpoint_names) if name in endpoints] if endpoints else None
+
+            def keep(lo: int, hi: int) -> np.ndarray:
+                mask = self.ok[lo:hi] & self.timed[lo:hi]
+                if wanted is not None:
+                    mask &= np.isin(self.endpoint_codes[lo:hi], wanted)
+                return mask
+
+            self._ok_cache[key] = sorted_selection(self.ts, keep)
         return self._ok_cache[key]
 
 
