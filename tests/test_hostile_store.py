@@ -246,3 +246,30 @@ def test_the_full_export_of_an_outage_is_kept_over_one_taken_mid_way_whichever_c
         assert rca("batch", str(path), "--store", str(store)).code == 0
     (incident,) = _history(rca, store)["incidents"]
     assert incident["outage"] == "later.jsonl" and incident["affected_requests"] == 9
+
+
+def _stored_row(start_s: int, remediation: str) -> dict:
+    return {"identity": f"export-{start_s}", "outage": f"outage-{start_s}.jsonl", "source": f"outage-{start_s}.jsonl",
+            "incident_id": "INC-1", "start_ns": start_s * 10**9, "end_ns": (start_s + 240) * 10**9,
+            "recovery_ns": None, "duration_s": 240.0, "component": "pizza-factory", "kind": "failing responses",
+            "summary": "orders failed", "confidence": 0.9, "affected_requests": 20, "remediation": remediation,
+            "signature_ids": ["s1"], "templates": ["t"], "recorded_at_ns": 0}
+
+
+def test_two_outages_sharing_a_link_without_a_fix_code_are_both_kept(tmp_path):
+    """A constant support page names no outage: a week's two outages that both quote it stay two."""
+    from rca.history import store as history
+
+    for n, page in enumerate(["https://help.example.com/support", "https://status.example.com/report/weekly"]):
+        history.record(tmp_path, f"export-{n}-1", [_stored_row(1_764_000_000 + n, page)])
+        history.record(tmp_path, f"export-{n}-2", [_stored_row(1_764_600_000 + n, page)])
+    assert history.load(tmp_path).num_rows == 4
+
+
+def test_two_exports_of_one_fix_code_are_one_outage(tmp_path):
+    from rca.history import store as history
+
+    link = "https://pizza-factory.cs329.click/api/support/****/report/k3q9z7mf"
+    history.record(tmp_path, "export-1", [_stored_row(1_764_000_000, link)])
+    history.record(tmp_path, "export-2", [_stored_row(1_764_000_060, link)])
+    assert history.load(tmp_path).num_rows == 1

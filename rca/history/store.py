@@ -102,17 +102,26 @@ def _writers_take_turns(store: Path) -> Iterator[None]:
 
 
 def incident_key(row: dict[str, Any]) -> tuple:
-    """An incident's identity, not the export file's: one with a remediation link is that
-    link (the factory gives each chaos its own fix code, and masking keeps it: an export
-    taken mid-outage and the full one after it are one outage, their windows differing);
-    otherwise a timed incident is its window (to the millisecond every export keeps) and
-    cause, whatever signature ids the export's shape gave it; an untimed one its id and
-    signatures."""
-    if row.get("remediation"):
+    """An incident's identity, not the export file's: one whose remediation link carries a
+    fix code is that link (the factory gives each chaos its own fix code, and masking keeps
+    it: an export taken mid-outage and the full one after it are one outage, their windows
+    differing); otherwise a timed incident is its window (to the millisecond every export
+    keeps) and cause, whatever signature ids the export's shape gave it; an untimed one its
+    id and signatures. A link without a fix code (a constant support page) names no outage."""
+    if row.get("remediation") and _has_fix_code(row["remediation"]):
         return "link", row["remediation"]
     if row["start_ns"] is not None and row["end_ns"] is not None:
         return row["start_ns"] // _MS, row["end_ns"] // _MS, row["component"], row["kind"]
     return None, None, row["incident_id"], tuple(row["signature_ids"] or [])
+
+
+def _has_fix_code(link: str) -> bool:
+    """Whether the link is a remediation link with a fix code, as the knowledge pack finds
+    them (a masked fix code is none; so is `/report/weekly` on a status page)."""
+    from rca.knowledge.pack import default_pack
+
+    pack = default_pack()
+    return bool(pack.remediation_url.search(link)) and any(p.search(link) for p in pack.link_identity)
 
 
 def _keys(table: pa.Table) -> list[tuple]:
