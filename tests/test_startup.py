@@ -34,14 +34,14 @@ def test_rca_as_a_library_stays_quiet_without_loading_its_logger():
     assert "loguru" not in loaded
 
 
-def test_analysing_into_a_json_file_loads_no_logger_console_option_validator_query_engine_or_masked_arrays(tmp_path):
+def test_analysing_into_a_json_file_loads_no_logger_console_option_validator_query_engine_masked_arrays_or_zipfile(tmp_path):
     out = tmp_path / "out.json"
     loaded = _imported_after("import rca.cli as cli\ncli._leave = lambda code: None\nsys.argv = "
                              f"['rca', 'analyze', 'fixtures/chaos-fail/logcli.jsonl', '-f', 'json', '-o', {str(out)!r}, "
                              "'--input-limit', 'ratio=200']\ncli.main()", whole_names=True)
     assert out.stat().st_size > 0
     assert loaded & {"loguru", "asyncio", "ssl", "rich", "pydantic", "pyarrow.acero", "pyarrow.dataset",
-                     "numpy.ma"} == set()
+                     "numpy.ma", "zipfile"} == set()
 
 
 def test_the_command_line_gives_numpy_one_blas_thread_unless_the_user_chose(monkeypatch):

@@ -10,7 +10,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 import regex
 
 from rca.errors import UsageError
+from rca.knowledge import shipped
 from rca.lazy import LazyRegex
 
 
@@ -191,7 +191,7 @@ def _scoped(pattern: str) -> str:
 
 @cache
 def default_pack() -> Pack:
-    text = resources.files("rca.knowledge.packs").joinpath("jwt-pizza.json").read_text(encoding="utf-8")
+    text = shipped("packs/jwt-pizza.json").decode("utf-8")
     return _compile_pack(json.loads(text), LazyRegex)
 
 

@@ -18,13 +18,13 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 
 import regex
 
 from rca.compiled import compiled
 from rca.errors import RcaError
+from rca.knowledge import shipped
 from rca.outputs.files import write_atomically
 
 SECTIONS = ["Summary", "Detection", "Impact", "Timeline", "Response", "Root cause", "Resolution",
@@ -183,7 +183,7 @@ def _find_heading(text: str, section: str, inside: list[Block]) -> int | None:
 
 @functools.cache
 def _residue_patterns() -> dict[str, regex.Pattern]:
-    raw = json.loads(files("rca.knowledge").joinpath("report_template.json").read_text(encoding="utf-8"))
+    raw = json.loads(shipped("report_template.json").decode("utf-8"))
     return {name: regex.compile(pattern) for name, pattern in raw["residue"].items()}
 
 

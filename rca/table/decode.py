@@ -11,7 +11,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ from rca.inputs.cores import on_worker_thread, spare_cores
 from rca.inputs.fields import first, lookup
 from rca.inputs.records import LabelSets
 from rca.inputs.timestamps import strip_leading_time
+from rca.knowledge import shipped
 from rca.knowledge.pack import Pack, lookalike_host
 from rca.inputs.numpy_arrays import arrow
 from rca.table.quiet_text import quiet_lines
@@ -853,7 +853,7 @@ def _service_of(source: str) -> str | None:
 
 # What a file's name says about its logs (tool knowledge, as data): the suffixes a log file
 # carries, and the names export tools give files that name no service.
-_FILE_NAMES = orjson.loads(files("rca.knowledge").joinpath("file_names.json").read_bytes())
+_FILE_NAMES = orjson.loads(shipped("file_names.json"))
 _GENERIC_NAME = compiled(_FILE_NAMES["generic_name"], regex.IGNORECASE)
 _LOG_SUFFIXES = frozenset(_FILE_NAMES["log_suffixes"])
 

@@ -12,15 +12,15 @@ import dataclasses
 import json
 import os
 from functools import lru_cache
-from importlib.resources import files
 from typing import Any
 
 import regex
 
 from rca.compiled import compiled
+from rca.knowledge import shipped
 from rca.knowledge.pack import Pack, default_pack
 
-CATALOGUE = json.loads(files("rca.knowledge").joinpath("secrets.json").read_text(encoding="utf-8"))
+CATALOGUE = json.loads(shipped("secrets.json").decode("utf-8"))
 MASK: str = CATALOGUE["mask"]
 # (pattern, replacement, needs): `needs` is text the pattern cannot match without, any one
 # of it (lower case; empty: the rule runs on every text).
