@@ -865,10 +865,11 @@ def _leave(code: int) -> None:
     left behind by a reader that gave up) aborts the process with `terminate called without
     an active exception`. Everything rca writes is complete and flushed by now, and its own
     thread and process pools are closed when their `with` blocks end, so nothing is lost.
-    The regexes this run compiled are kept for the next (rca.compiled), which would happen at
-    exit."""
-    if "rca.compiled" in sys.modules:
-        sys.modules["rca.compiled"].keep()
+    The regexes and dataclass methods this run compiled are kept for the next (rca.compiled,
+    rca.generated_code), which would happen at exit."""
+    for keeper in ("rca.compiled", "rca.generated_code"):
+        if keeper in sys.modules:
+            sys.modules[keeper].keep()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "rca"
 
 # Foundations first, then the stages in the order data flows through them.
-STAGES = ["errors", "cache", "compiled", "lazy", "knowledge", "inputs", "table", "findings", "outputs",
+STAGES = ["errors", "cache", "compiled", "generated_code", "lazy", "knowledge", "inputs", "table", "findings", "outputs",
           "integrations", "history", "cli", "__main__"]
 
 

@@ -1,0 +1,106 @@
+"""The methods dataclasses writes as rca starts, compiled once and kept for later runs.
+
+`dataclasses` writes each class's `__init__`, `__repr__`, `__eq__`… as Python source and
+compiles it as the class is defined: the ~60 dataclasses a small analysis defines (rca's and
+its libraries') make ~180 such compiles, about a tenth of the instructions of analysing a
+1 MB export. Read back with marshal, the same code costs ~1 ms.
+
+The command line has dataclasses take its code from here (`install`). The source is compiled
+exactly as dataclasses compiles it (same text, file name "<string>", no inherited flags) and
+run in the same namespaces, so the methods are the same. Kept in rca's cache folder "code"
+(rca.cache: the user's own, 0700), one file per Python build; only source dataclasses itself
+wrote is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import marshal
+import os
+import sys
+from types import CodeType
+from typing import Any
+
+from rca.cache import folder, own
+
+_FILE = f"dataclasses-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal"
+_MOST = 2048  # beyond this many, only the code the latest run used is kept
+
+_kept: dict[str, CodeType] | None = None
+_used: set[str] = set()
+_added = False
+
+
+def install() -> None:
+    """Have dataclasses compile through here from now on (the command line's process only)."""
+    if hasattr(dataclasses, "_create_fn") or hasattr(dataclasses, "_FuncBuilder"):
+        dataclasses.exec = _exec  # a module global: it shadows the builtin for dataclasses alone
+
+
+def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None) -> None:
+    """`exec` as dataclasses calls it, the compiled source read from earlier runs."""
+    global _added
+    if not isinstance(source, str):
+        return exec(source, globals, locals)
+    if globals is None:  # the builtin would run it in its caller's namespaces
+        caller = sys._getframe(1)
+        globals, locals = caller.f_globals, caller.f_locals if locals is None else locals
+    kept = _kept if _kept is not None else _load()
+    _used.add(source)
+    code = kept.get(source)
+    if code is None:
+        code = kept[source] = compile(source, "<string>", "exec", dont_inherit=True)
+        _added = True
+    return exec(code, globals, locals)
+
+
+def keep() -> None:
+    """Write the code kept so far for later runs, when this run compiled new code (the
+    command line calls this as it leaves)."""
+    global _added
+    if not _added or _kept is None:
+        return
+    _added = False
+    directory = folder("code")
+    if directory is None:
+        return
+    kept = dict(_kept) if len(_kept) <= _MOST else {k: v for k, v in _kept.items() if k in _used}
+    import tempfile
+
+    try:
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".dataclasses-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as out:
+            marshal.dump(kept, out)
+        os.replace(temporary, os.path.join(directory, _FILE))
+    except (OSError, ValueError):
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+
+
+def _load() -> dict[str, CodeType]:
+    """The code earlier runs kept: none when there is no cache, it is not the user's own, or
+    it cannot be read back (it is then written again)."""
+    global _kept
+    _kept = {}
+    directory = folder("code")
+    if directory is None:
+        return _kept
+    try:
+        fd = os.open(os.path.join(directory, _FILE), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return _kept
+    with os.fdopen(fd, "rb") as source:
+        if not own(os.fstat(source.fileno())):
+            return _kept
+        try:
+            loaded = marshal.loads(source.read())  # marshal.load reads a file a few bytes at a time
+        except Exception:  # noqa: BLE001 - a damaged cache only costs the compile
+            return _kept
+    if isinstance(loaded, dict):
+        _kept.update((k, c) for k, c in loaded.items() if isinstance(k, str) and isinstance(c, CodeType))
+    return _kept
