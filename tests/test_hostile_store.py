@@ -273,3 +273,17 @@ def test_two_exports_of_one_fix_code_are_one_outage(tmp_path):
     history.record(tmp_path, "export-1", [_stored_row(1_764_000_000, link)])
     history.record(tmp_path, "export-2", [_stored_row(1_764_000_060, link)])
     assert history.load(tmp_path).num_rows == 1
+
+
+def test_a_column_a_person_added_to_a_store_file_survives_its_rewrite(tmp_path):
+    """Recording an incident drops its older row from another file; the rest of that file,
+    a column someone added to it included, is kept as it was."""
+    from rca.history import store as history
+
+    history.record(tmp_path, "export-1", [_stored_row(1_764_000_000, None), _stored_row(1_764_600_000, None)])
+    (older,) = tmp_path.glob("*.parquet")
+    table = pq.read_table(older)
+    pq.write_table(table.append_column("reviewed_by", pa.array(["ana", "raj"])), older)
+    history.record(tmp_path, "export-2", [_stored_row(1_764_600_000, None)])
+    kept = pq.read_table(older)
+    assert kept.num_rows == 1 and kept.column("reviewed_by").to_pylist() == ["ana"]

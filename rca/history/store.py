@@ -171,7 +171,7 @@ def _drop_elsewhere(store: Path, own: Path, keys: set[tuple]) -> None:
             held = _keys(pq.read_table(p, columns=list(_KEY)))
             keep = [i for i, key in enumerate(held) if key not in keys]
             if len(keep) < len(held):
-                _write(pq.read_table(p, schema=SCHEMA).take(pa.array(keep, pa.int64())), p)
+                _write(pq.read_table(p).take(pa.array(keep, pa.int64())), p)  # every column it holds
         except (OSError, ValueError, pa.ArrowException):
             continue  # load() names a broken file; recording must not fail on it
 
