@@ -121,3 +121,21 @@ def test_an_incident_of_failure_lines_that_are_not_responses_counts_them_among_t
 def test_the_failure_lines_themselves_are_traffic_not_a_gap(tmp_path):
     (found,) = analyze([_nginx_outage(tmp_path)]).incidents
     assert found.incident.gaps == []
+
+
+def test_failure_lines_without_a_status_are_not_reported_as_zero_failed(tmp_path):
+    """'50 affected (0 failed)' reads as 'nothing failed'; the report says the lines logged no status."""
+    from rca.outputs.report import markdown
+
+    findings = analyze([_nginx_outage(tmp_path)])
+    (found,) = findings.incidents
+    assert (found.incident.failed_requests, found.incident.no_status_requests) == (0, 50)
+    report = markdown(findings)
+    assert "(0 failed)" not in report and "(0 failed, 50 with no status logged)" in report
+
+
+def test_the_findings_json_counts_the_affected_lines_with_no_status(tmp_path):
+    from rca.outputs.report import findings_json
+
+    impact = findings_json(analyze([_nginx_outage(tmp_path)]))["incidents"][0]["impact"]
+    assert (impact["failed_requests"], impact["no_status_requests"]) == (0, 50)

@@ -72,6 +72,9 @@ class Incident:
     resolution: tuple[int, str] | None = None
     affected_requests: int = 0
     failed_requests: int = 0
+    # Affected lines that logged no status (an error log's lines): whether they failed is
+    # not in the logs, so they are not counted as failed, nor as answered.
+    no_status_requests: int = 0
     total_requests: int = 0
     affected_users: int | None = None
     gaps: list[tuple[int, int]] = field(default_factory=list)
@@ -293,6 +296,7 @@ def _measure(inc: Incident, pack: Pack, cols: _Columns) -> None:
     inc.start_ns, inc.end_ns = (int(timed.min()), int(timed.max())) if timed.size else (NO_TIME, NO_TIME)
     inc.affected_requests = int(counted.size)
     inc.failed_requests = int(np.count_nonzero(cols.status[counted] >= 500))
+    inc.no_status_requests = int(np.count_nonzero(cols.status[counted] <= 0))
     codes = distinct(cols.endpoint_codes[counted])
     inc.endpoints = sorted(cols.endpoint_names[c] for c in codes if c >= 0)
     users = cols.users.take(arrow(members)).drop_null().to_pylist()

@@ -11,7 +11,7 @@ from rca.findings.pipeline import Findings, IncidentFindings
 from rca.outputs.chart import render as render_chart
 from rca.findings.redacted import shown
 from rca.table.redact import MASK, clip
-from rca.outputs.report import REDACTED_LINK, affected_of, localise
+from rca.outputs.report import REDACTED_LINK, affected_of, failed_text, localise
 from rca.outputs.postmortem import input_name
 from rca.outputs.explore import Explore, incident_link, signature_link
 from rca.outputs.escape import web_url, without_controls
@@ -116,7 +116,7 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, explore: Ex
     inc = i.incident
     out = [f"<section id='{_e(i.id)}' class='incident'><h2>Incident {_e(i.id)}</h2>",
            f"<p>{_e(when(inc.start_ns, tz))} → {_e(when(inc.end_ns, tz))} ({_e(duration(inc.end_ns - inc.start_ns))});"
-           f" affected {inc.affected_requests}, failed {inc.failed_requests}, users "
+           f" affected {inc.affected_requests}, {_e(failed_text(inc))}, users "
            f"{_e(inc.affected_users if inc.affected_users is not None else 'unknown')}.</p>",
            "<h3>Root causes</h3>"]
     for c in i.causes:

@@ -18,7 +18,7 @@ from rca.findings.pipeline import Findings, IncidentFindings
 from rca.findings.signatures import ISOLATED
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, format_rfc3339_ms
 from rca.outputs.escape import md_code, md_fence, md_text, md_url
-from rca.outputs.report import FILTERED, REDACTED_LINK, affected_of, localise
+from rca.outputs.report import FILTERED, REDACTED_LINK, affected_of, failed_text, localise
 from rca.outputs.explore import Explore, incident_link, signature_link
 from rca.outputs.times import clock, day, duration, stamp, window
 
@@ -166,7 +166,7 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, routine: li
     timed = inc.start_ns != NO_TIME
     return {
         "id": i.id, "headline": headline(f, i), "window": window(inc.start_ns, inc.end_ns, tz),
-        "affected": inc.affected_requests, "failed": inc.failed_requests,
+        "affected": inc.affected_requests, "failed": failed_text(inc),
         "affected_text": affected_of(f, inc), "total": FILTERED if f.filtered else inc.total_requests,
         "endpoints": ", ".join(inc.endpoints) or "the service",
         "users": inc.affected_users if inc.affected_users is not None else "unknown (no user field in the affected lines)",

@@ -45,6 +45,15 @@ def affected_of(f: Findings, inc) -> str:
     return f"{inc.affected_requests} of {inc.total_requests} requests"
 
 
+def failed_text(inc) -> str:
+    """"N failed", and how many affected lines logged no status: a failure line of an error
+    log says something went wrong, not that a request was answered with a failure."""
+    text = f"{inc.failed_requests} failed"
+    if inc.no_status_requests:
+        text += f", {inc.no_status_requests} with no status logged"
+    return text
+
+
 _STAMP = compiled(r"\b(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z(?! \()")
 
 
@@ -125,6 +134,7 @@ def _incident_json(f: Findings, i: IncidentFindings, ids: dict[int, str], explor
         "recovery": format_rfc3339_ms(inc.recovery_ns),
         "resolution": {"time": format_rfc3339_ms(inc.resolution[0]), "action": inc.resolution[1]} if inc.resolution else None,
         "impact": {"affected_requests": inc.affected_requests, "failed_requests": inc.failed_requests,
+                   "no_status_requests": inc.no_status_requests,
                    "affected_users": inc.affected_users,
                    "total_requests": None if f.filtered else inc.total_requests},
         "root_causes": [{

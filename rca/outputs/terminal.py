@@ -13,7 +13,7 @@ from rca.findings.pipeline import Findings, IncidentFindings
 from rca.findings.signatures import ISOLATED
 from rca.inputs.exports import InputSummary
 from rca.inputs.timestamps import NO_TIME
-from rca.outputs.report import REDACTED_LINK, affected_of, localise
+from rca.outputs.report import REDACTED_LINK, affected_of, failed_text, localise
 from rca.findings.redacted import shown
 from rca.outputs.escape import web_url
 from rca.outputs.times import duration, stamp, window
@@ -110,7 +110,7 @@ def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None, m
         when += "; no success before it in these logs: it may have begun earlier"
     rows.append(("window", when))
     users = f", users {inc.affected_users}" if inc.affected_users is not None else ""
-    rows.append(("impact", f"{affected_of(f, inc)} affected, {inc.failed_requests} failed{users}"))
+    rows.append(("impact", f"{affected_of(f, inc)} affected, {failed_text(inc)}{users}"))
     if inc.resolution:
         rows.append(("resolved", Text(f"{stamp(inc.resolution[0], tz)}: {_safe(localise(inc.resolution[1], tz))}")))
     for a in inc.attempts:
