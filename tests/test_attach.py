@@ -392,3 +392,28 @@ def test_attaching_to_grafana_without_a_token_says_which_variable_to_set(rca, fi
     run = rca("attach", str(findings), "--grafana-url", "http://127.0.0.1:9", "--annotate", env={"GRAFANA_TOKEN": ""})
     assert run.code == 2
     assert "set GRAFANA_TOKEN or pass --token-file" in run.stderr and "****" not in run.stderr
+
+
+_LOGGED_SECRETS = {
+    "jwt": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG5fRG9lIn0"
+           ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "api key": "sk_live_abcdef1234567890abcd",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_LOGGED_SECRETS))
+def test_notes_and_annotations_mask_a_secret_the_logs_quote_before_escaping_it(kind):
+    """Escaping for Markdown writes '_' as '\\_': masked after, a token with an underscore
+    no longer looked like one and went to Grafana whole or in part."""
+    from rca.integrations.attach import annotation_for, notes_for
+
+    secret = _LOGGED_SECRETS[kind]
+    said = f"upstream said Authorization: Bearer {secret}" if kind == "jwt" else f"retry with api_key={secret}"
+    incident = {"id": "INC-1", "start": "2025-12-02T17:35:00.000Z", "end": "2025-12-02T17:38:00.000Z",
+                "impact": {"affected_requests": 3}, "root_causes": [{"confidence": 0.9, "summary": said, "urls": [],
+                                                                    "component": "x", "clusters": []}],
+                "timeline": [{"time": "2025-12-02T17:35:00.000Z", "event": said}]}
+    texts = [body for _, body, _ in notes_for(incident, reveal=False)]
+    texts.append(annotation_for(incident, None, reveal=False)["text"])
+    tail = secret[-8:]
+    assert not [t for t in texts if tail in t or tail.replace("_", "\\_") in t]

@@ -121,12 +121,13 @@ def notes_for(incident: dict[str, Any], reveal: bool) -> list[tuple[str, str, st
     """(marker, body, eventTime) for the incident's timeline, oldest first. IRM renders a
     note as Markdown and attaches every URL in it to the incident as context, so text that
     may quote the logs is escaped (`https\\://` is no URL); only the vetted link to follow
-    is written as a link."""
+    is written as a link. Secrets are masked before escaping: escaped, a token's `_` is `\\_`
+    and it no longer looks like one."""
     notes = []
     causes = incident.get("root_causes") or []
     if causes:
         top = causes[0]
-        body = (f"Root cause (rca, confidence {top['confidence']:.2f}): {md_text(top['summary'])}\n"
+        body = (f"Root cause (rca, confidence {top['confidence']:.2f}): {md_text(_safe(top['summary'], reveal))}\n"
                 f"Window {incident['start']} .. {incident['end']}; "
                 f"{incident['impact']['affected_requests']} affected requests.")
         for url in filter(web_url, top.get("urls") or []):
@@ -136,7 +137,7 @@ def notes_for(incident: dict[str, Any], reveal: bool) -> list[tuple[str, str, st
     for event in incident.get("timeline") or []:
         digest = hashlib.sha256(f"{event['time']} {event['event']}".encode()).hexdigest()[:10]
         key = marker(incident, f"tl-{digest}")
-        notes.append((key, _safe(md_text(event["event"]), reveal) + f"\n\n{key}", event["time"]))
+        notes.append((key, md_text(_safe(event["event"], reveal)) + f"\n\n{key}", event["time"]))
     return notes
 
 
@@ -147,7 +148,7 @@ def annotation_for(incident: dict[str, Any], dashboard_uid: str | None, reveal: 
     if top:
         tags.append(top["component"])
         tags += top.get("clusters", [])[:5]
-    text = f"rca: {md_text(top['summary'])}" if top else "rca: incident window"  # log text: no link, no HTML
+    text = f"rca: {md_text(_safe(top['summary'], reveal))}" if top else "rca: incident window"  # log text: no link, no HTML
     links = [u for u in (top.get("urls") or []) if web_url(u)] if top else []
     if links:
         text += f" Link: {links[0]}"
