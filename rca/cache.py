@@ -29,3 +29,43 @@ def folder(name: str) -> str | None:
     except OSError:
         return None
     return path if stat.S_ISDIR(st.st_mode) and own(st) else None
+
+
+def read(name: str, file: str) -> bytes | None:
+    """The bytes of `file` in cache folder `name`; None when it is missing, cannot be read,
+    or is not the user's own (never followed through a symlink)."""
+    directory = folder(name)
+    if directory is None:
+        return None
+    try:
+        fd = os.open(os.path.join(directory, file), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as source:
+        try:
+            return source.read() if own(os.fstat(source.fileno())) else None
+        except OSError:
+            return None
+
+
+def write(name: str, file: str, data: bytes) -> None:
+    """Put `data` as `file` in cache folder `name`, whole or not at all (a temporary file
+    renamed over it); a cache that cannot be written only costs the work again next run."""
+    directory = folder(name)
+    if directory is None:
+        return
+    import tempfile
+
+    try:
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{file}.")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, os.path.join(directory, file))
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass

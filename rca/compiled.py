@@ -10,15 +10,13 @@ never one built from log text: what a cache holds is written to disk."""
 from __future__ import annotations
 
 import atexit
-import os
 import pickle
 import sys
-import tempfile
 from typing import Any
 
 import regex
 
-from rca.cache import folder, own
+from rca import cache
 
 _FILE = f"patterns-{regex.__version__}-{sys.implementation.cache_tag}.pickle"
 _MOST = 4096  # beyond this many, only the patterns the latest run used are kept
@@ -51,23 +49,12 @@ def keep() -> None:
     if not _added or _kept is None:
         return
     _added = False
-    directory = folder("regex")
-    if directory is None:
-        return
     kept = dict(_kept) if len(_kept) <= _MOST else {k: v for k, v in _kept.items() if k in _used}
     try:
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".patterns-")
-    except OSError:
+        data = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
+    except pickle.PicklingError:
         return
-    try:
-        with os.fdopen(fd, "wb") as out:
-            pickle.dump(kept, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, os.path.join(directory, _FILE))
-    except (OSError, pickle.PicklingError):
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
+    cache.write("regex", _FILE, data)
 
 
 def _load() -> dict[tuple[Any, ...], regex.Pattern]:
@@ -75,20 +62,13 @@ def _load() -> dict[tuple[Any, ...], regex.Pattern]:
     own, or it cannot be read back (it is then written again)."""
     global _kept
     _kept = {}
-    directory = folder("regex")
-    if directory is None:
+    data = cache.read("regex", _FILE)
+    if data is None:
         return _kept
     try:
-        fd = os.open(os.path.join(directory, _FILE), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+        loaded = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - a damaged cache only costs the compile
         return _kept
-    with os.fdopen(fd, "rb") as source:
-        if not own(os.fstat(source.fileno())):
-            return _kept
-        try:
-            loaded = pickle.load(source)
-        except Exception:  # noqa: BLE001 - a damaged cache only costs the compile
-            return _kept
     if isinstance(loaded, dict):
         _kept.update((k, p) for k, p in loaded.items()
                      if isinstance(k, tuple) and len(k) == 3 and isinstance(p, regex.Pattern) and p.pattern == k[0])

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import marshal
-import os
 import sys
 from types import CodeType
 from typing import Any
 
-from rca.cache import folder, own
+from rca import cache
 
 _FILE = f"dataclasses-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal"
 _MOST = 2048  # beyond this many, only the code the latest run used is kept
@@ -61,25 +60,12 @@ def keep() -> None:
     if not _added or _kept is None:
         return
     _added = False
-    directory = folder("code")
-    if directory is None:
-        return
     kept = dict(_kept) if len(_kept) <= _MOST else {k: v for k, v in _kept.items() if k in _used}
-    import tempfile
-
     try:
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".dataclasses-")
-    except OSError:
+        data = marshal.dumps(kept)
+    except ValueError:
         return
-    try:
-        with os.fdopen(fd, "wb") as out:
-            marshal.dump(kept, out)
-        os.replace(temporary, os.path.join(directory, _FILE))
-    except (OSError, ValueError):
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
+    cache.write("code", _FILE, data)
 
 
 def _load() -> dict[str, CodeType]:
@@ -87,20 +73,13 @@ def _load() -> dict[str, CodeType]:
     it cannot be read back (it is then written again)."""
     global _kept
     _kept = {}
-    directory = folder("code")
-    if directory is None:
+    data = cache.read("code", _FILE)
+    if data is None:
         return _kept
     try:
-        fd = os.open(os.path.join(directory, _FILE), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+        loaded = marshal.loads(data)
+    except Exception:  # noqa: BLE001 - a damaged cache only costs the compile
         return _kept
-    with os.fdopen(fd, "rb") as source:
-        if not own(os.fstat(source.fileno())):
-            return _kept
-        try:
-            loaded = marshal.loads(source.read())  # marshal.load reads a file a few bytes at a time
-        except Exception:  # noqa: BLE001 - a damaged cache only costs the compile
-            return _kept
     if isinstance(loaded, dict):
         _kept.update((k, c) for k, c in loaded.items() if isinstance(k, str) and isinstance(c, CodeType))
     return _kept
