@@ -64,9 +64,10 @@ def record(store: Path, identity: str, rows: list[dict[str, Any]]) -> Path:
     try:
         store.mkdir(parents=True, exist_ok=True)
         with _writers_take_turns(store):
-            table = _less_what_others_saw_more_of(store, target, table)
+            held = _held_elsewhere(store, target) if table.num_rows else []  # nothing to compare or drop
+            table = _less_what_others_saw_more_of(table, held)
             _write(table, target)
-            _drop_elsewhere(store, target, set(_keys(table)))
+            _drop_elsewhere(held, set(_keys(table)))
     except OSError as exc:  # a folder inside a file, a read-only disk, no room
         raise UsageError(f"{store}: cannot write the history store ({exc.strerror or exc}); "
                          "choose another --store") from None
@@ -139,41 +140,54 @@ def _others(store: Path, own: Path) -> list[Path]:
     return [p for p in sorted(store.glob("*.parquet")) if p != own and not p.name.startswith(".")]
 
 
-def _less_what_others_saw_more_of(store: Path, own: Path, table: pa.Table) -> pa.Table:
+@dataclass
+class _Held:
+    """Another history file of the store: its rows' incident keys, and how much of each
+    incident they saw."""
+
+    path: Path
+    keys: list[tuple]
+    fullness: list[tuple]
+
+
+def _held_elsewhere(store: Path, own: Path) -> list[_Held]:
+    """The store's other history files, each read once for what recording compares and
+    drops (a foreign file is neither: `load` never shows it)."""
+    held = []
+    for p in _others(store, own):
+        try:
+            if _CORE - set(pq.read_schema(p).names):
+                continue  # someone else's file: never compared, never rewritten
+            rows = pq.read_table(p, schema=SCHEMA, columns=[*_KEY, "affected_requests"]).to_pylist()
+        except (OSError, ValueError, pa.ArrowException):
+            continue  # load() names a broken file; recording must not fail on it
+        held.append(_Held(p, [incident_key(r) for r in rows], [_fullness(r) for r in rows]))
+    return held
+
+
+def _less_what_others_saw_more_of(table: pa.Table, held: list[_Held]) -> pa.Table:
     """The rows to record, less the incidents another file saw more of: the full export of
     an outage stays the record of it when an export taken mid-way is analysed after it."""
     if not table.num_rows:
         return table
-    columns = [*_KEY, "affected_requests"]
     keys = _keys(table)
-    mine = {key: _fullness(row) for key, row in zip(keys, table.select(columns).to_pylist(), strict=True)}
-    fuller = set()
-    for p in _others(store, own):
-        try:
-            held = pq.read_table(p, columns=columns)
-        except (OSError, ValueError, pa.ArrowException):
-            continue  # someone else's file, or an older one: never a reason to drop ours
-        for key, row in zip(_keys(held), held.to_pylist(), strict=True):
-            if key in mine and _fullness(row) > mine[key]:
-                fuller.add(key)
+    mine = {key: _fullness(row) for key, row in
+            zip(keys, table.select([*_KEY, "affected_requests"]).to_pylist(), strict=True)}
+    fuller = {key for h in held for key, seen in zip(h.keys, h.fullness, strict=True)
+              if key in mine and seen > mine[key]}
     if not fuller:
         return table
     return table.take(pa.array([i for i, key in enumerate(keys) if key not in fuller], pa.int64()))
 
 
-def _drop_elsewhere(store: Path, own: Path, keys: set[tuple]) -> None:
-    if not keys:
-        return
-    for p in _others(store, own):
-        try:
-            if _CORE - set(pq.read_schema(p).names):
-                continue  # someone else's file: never rewritten
-            held = _keys(pq.read_table(p, columns=list(_KEY)))
-            keep = [i for i, key in enumerate(held) if key not in keys]
-            if len(keep) < len(held):
-                _write(pq.read_table(p).take(pa.array(keep, pa.int64())), p)  # every column it holds
-        except (OSError, ValueError, pa.ArrowException):
-            continue  # load() names a broken file; recording must not fail on it
+def _drop_elsewhere(held: list[_Held], keys: set[tuple]) -> None:
+    for h in held:
+        keep = [i for i, key in enumerate(h.keys) if key not in keys]
+        if len(keep) < len(h.keys):
+            try:
+                _write(pq.read_table(h.path).take(pa.array(keep, pa.int64())), h.path)  # every column it holds
+            except (OSError, ValueError, pa.ArrowException):
+                continue  # load() names a broken file; recording must not fail on it
 
 
 def load(store: Path) -> pa.Table:
