@@ -28,7 +28,7 @@ from rca.inputs.timestamps import strip_leading_time
 from rca.knowledge import shipped
 from rca.knowledge.pack import Pack, lookalike_host
 from rca.inputs.numpy_arrays import arrow
-from rca.table.quiet_text import quiet_lines
+from rca.table.quiet_text import opens_object, quiet_lines
 from rca.table.redact import clip
 
 _WEB = compiled(r"(?i)https?://[^\s/?#@]")  # only http(s) is ever a link or a dependency
@@ -636,7 +636,7 @@ def _untouchable(lines: pa.Array, opens: np.ndarray | None = None) -> np.ndarray
     """Lines masking must leave whole: not a JSON object, or holding the marker. The marker
     is first looked for in the lines' bytes at once, where they lie (it is almost never
     there): no copy of them, and faster than Arrow's substring kernels, which go line by line."""
-    whole = ~(_opens_object(lines) if opens is None else opens)
+    whole = ~(opens_object(lines) if opens is None else opens)
     data = lines.buffers()[2]
     if data is None or not _holds_marker(data):
         return whole
@@ -731,7 +731,7 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     """Decoded columns for the distinct lines (one row each): plain-text lines that say
     nothing but their message found over the column (rca.table.quiet_text), the others
     decoded by shape or one by one."""
-    opens = _opens_object(uniques)  # looked at once: masking and the quiet-line test both ask
+    opens = opens_object(uniques)  # looked at once: masking and the quiet-line test both ask
     found = quiet_lines(uniques, pack, _LOGFMT, REQUEST_LINE, _SQL, _FEW, opens) if len(uniques) >= _FEW else None
     if found is None:
         return _decode_loud(uniques, pack, opens)
@@ -755,11 +755,6 @@ def _messages_only(messages: pa.Array) -> pa.Table:
     columns["urls"] = pa.ListArray.from_arrays(arrow(np.zeros(n + 1, np.int32)), pa.array([], pa.string()))
     columns["body_lost"] = columns["bad_jwt"] = arrow(np.zeros(n, dtype=bool))
     return pa.table(columns, schema=COLUMNS)
-
-
-def _opens_object(lines: pa.Array) -> np.ndarray:
-    """Which lines open with "{" (a null line does not)."""
-    return pc.starts_with(lines, "{").fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _decode_loud(uniques: pa.Array, pack: Pack, opens: np.ndarray | None = None) -> pa.Table:

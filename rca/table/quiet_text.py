@@ -103,6 +103,11 @@ def _plain_syntax(source: str) -> bool:
     return not in_class
 
 
+def opens_object(lines: pa.Array) -> np.ndarray:
+    """Which lines open with "{" (a null line does not)."""
+    return pc.starts_with(lines, "{").fill_null(False).to_numpy(zero_copy_only=False)
+
+
 def quiet_lines(lines: pa.Array, pack, logfmt: regex.Pattern, http: regex.Pattern, sql: regex.Pattern,
                 few: int = 1, opens: np.ndarray | None = None) -> tuple[np.ndarray, pa.Array] | None:
     """Which lines decode to their message alone, and those lines' messages (in order), or
@@ -117,7 +122,7 @@ def quiet_lines(lines: pa.Array, pack, logfmt: regex.Pattern, http: regex.Patter
     says_more = "|".join(f"(?:{t})" for t in twins)  # one pass; a leading (?i) stays in its group
     # A JSON export's lines open with "{": they are left alone at the cost of one look each.
     if opens is None:
-        opens = pc.starts_with(lines, "{").fill_null(False).to_numpy(zero_copy_only=False)
+        opens = opens_object(lines)
     maybe = np.flatnonzero(~opens & lines.is_valid().to_numpy(zero_copy_only=False) if lines.null_count else ~opens)
     if maybe.size < few:
         return None
