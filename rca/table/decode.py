@@ -375,10 +375,10 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         items = lookup(request, "order.items")
     if isinstance(items, list):
         d.items = len(items)
-    # What the client sent is not what the service answered: a link inside the request body
-    # or the requested path is anyone's text (a peer's probe, a pasted URL), never a link the
-    # logs tell you to follow.
-    answer = _without(obj, [*fields.get("request", []), *fields.get("path", [])])
+    # What the client sent is not what the service answered: a link inside the request body,
+    # the requested path, its headers or a statement's parameters is anyone's text (a peer's
+    # probe, a pasted URL), never a link the logs tell you to follow.
+    answer = _without(obj, [*fields.get("request", []), *fields.get("path", []), *fields.get("client_sent", [])])
     if (hit := _link_in(answer, pack)) is not None:
         d.link, d.link_key = hit
     mentioned: set[str] = set()  # every URL the decoded strings hold
