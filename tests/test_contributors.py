@@ -73,3 +73,13 @@ def test_the_factorys_answer_just_before_the_first_affected_response_is_counted_
     f = _analyze(tmp_path, generate.simulate(chaos=[Chaos("fail", 300, 540)], minutes=16))
     factory = [c for c in f.incidents[0].contributors if c.field == "signature" and "chaos monkey" in c.value]
     assert factory and factory[0].baseline == 0
+
+
+def test_counts_say_they_are_among_unusual_lines_not_all_traffic(tmp_path):
+    f = _analyze(tmp_path, generate.simulate(chaos=[Chaos("badjwt", 300, 540)], minutes=16))
+    ok = next(c for c in f.incidents[0].contributors if (c.field, c.value) == ("status", "200"))
+    assert ok.baseline == 0  # the export's many clean 200s outside the window are not among the lines compared
+    assert "unusual lines in the window" in ok.describe()
+    assert "unusual lines in the window" in terminal(f)
+    assert "not all traffic" in markdown(f)
+    assert "not all traffic" in page(f)

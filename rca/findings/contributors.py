@@ -2,7 +2,8 @@
 against the rest of the export (log rate analysis, as Elastic and Grafana Sift do it).
 
 For each field (signature, endpoint, status, method, user, each label) the rows inside
-the window and outside it are counted per value; a value whose share inside is well above
+the window and outside it are counted per value, among the rows in signatures (failures and
+other unusual lines, which a streamed analysis keeps), not all traffic; a value whose share inside is well above
 its share outside scores by a 2×2 likelihood-ratio (G) test, reported as -log10 p. Counting
 is vectorised per field; only the few best values of each field are turned into results.
 """
@@ -30,7 +31,8 @@ class Contributor:
     score: float  # -log10 p of the G test: how surely it is over-represented
 
     def describe(self) -> str:
-        return f"{self.field} = {self.value}: {self.in_window} in the window, {self.baseline} outside (score {self.score:.1f})"
+        return (f"{self.field} = {self.value}: {self.in_window} unusual lines in the window, {self.baseline} outside "
+                f"(score {self.score:.1f})")
 
 
 def _minus_log10_p(g: float) -> float:

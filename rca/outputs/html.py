@@ -131,8 +131,9 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, explore: Ex
         out.append("<ul>" + "".join(f"<li class='ev'>{_e(clip(e if e.startswith('example:') else localise(e, tz), 400))}</li>"
                                     for e in c.evidence) + "</ul></div>")
     if i.contributors:
-        out.append("<h3>What changed in the window</h3><div class='scroll'><table><tr><th>field</th><th>value</th>"
-                   "<th>in window</th><th>outside</th><th>score</th></tr>")
+        out.append("<h3>What changed in the window</h3><div class='muted'>Counted among the unusual lines (the failures "
+                   "and others rca grouped into signatures), not all traffic.</div><div class='scroll'><table><tr>"
+                   "<th>field</th><th>value</th><th>in window</th><th>outside</th><th>score</th></tr>")
         out += [f"<tr><td>{_e(c.field)}</td><td class='tpl'>{_e(clip(c.value, 200))}</td><td>{c.in_window}</td>"
                 f"<td>{c.baseline}</td><td>{c.score:.1f}</td></tr>" for c in i.contributors]
         out.append("</table></div>")
