@@ -224,3 +224,22 @@ def test_a_record_nested_past_the_decoders_depth_is_counted_and_the_rest_read(rc
     summary = json.loads(run.stdout)["inputs"][0]
     assert summary["rejected"] == 1 and summary["records"] == 60
     assert "nested too deeply" in run.stderr
+
+
+def test_an_array_nested_two_hundred_thousand_deep_is_one_error_not_a_hang(rca, tmp_path):
+    # 400 KB: closing a cut-off document once copied the open brackets at every close,
+    # so this took minutes (depth squared); it is one pass now.
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000 + "]" * 200_000 + "\n")
+    run = rca("analyze", str(path))
+    assert run.code == 2
+    assert "depth" in _one_error(run)
+
+
+def test_a_cut_off_document_is_closed_with_the_brackets_still_open_at_the_last_complete_element():
+    from rca.inputs.readers import salvage_truncated_json
+    cut = b'{"data":{"result":[{"values":[["1","a"],["2","b"]]},{"stream":{"a":"b"},"values":[["3","c'
+    assert json.loads(salvage_truncated_json(cut)) == {
+        "data": {"result": [{"values": [["1", "a"], ["2", "b"]]}, {"stream": {"a": "b"}}]}}
+    deep = b"[" * 50_000 + b"[1]," + b"[2"
+    assert salvage_truncated_json(deep) == b"[" * 50_000 + b"[1]" + b"]" * 50_000

@@ -56,7 +56,10 @@ def salvage_truncated_json(data: bytes) -> bytes | None:
     disappears whole. Returns repaired bytes, or None when nothing complete precedes the cut.
     """
     stack: list[bytes] = []
-    last_cut: tuple[int, list[bytes]] | None = None
+    # Where the last complete element ended and how many brackets were open there. The
+    # brackets below that depth cannot change without a close lower down moving the cut, so
+    # they are read off the stack at the end (copying them at every close is depth squared).
+    last_cut: tuple[int, int] | None = None
     for m in _STRING_OR_PUNCT.finditer(data):
         tok = m.group()
         if tok == b'"':
@@ -69,11 +72,11 @@ def salvage_truncated_json(data: bytes) -> bytes | None:
             stack.pop()
             if not stack:
                 return None  # the document is complete; the error lies elsewhere
-            last_cut = (m.end(), list(stack))
+            last_cut = (m.end(), len(stack))
     if last_cut is None:
         return None
-    pos, open_stack = last_cut
-    return data[:pos] + b"".join(reversed(open_stack))
+    pos, depth = last_cut
+    return data[:pos] + b"".join(reversed(stack[:depth]))
 
 
 def load_document(data: bytes, ctx: Context) -> tuple[object, int, list[str]]:
