@@ -243,3 +243,30 @@ def test_a_cut_off_document_is_closed_with_the_brackets_still_open_at_the_last_c
         "data": {"result": [{"values": [["1", "a"], ["2", "b"]]}, {"stream": {"a": "b"}}]}}
     deep = b"[" * 50_000 + b"[1]," + b"[2"
     assert salvage_truncated_json(deep) == b"[" * 50_000 + b"[1]" + b"]" * 50_000
+
+
+@pytest.mark.parametrize("nuls", [4096, 200_000], ids=["4K", "200K"])
+def test_a_log_truncated_while_it_was_written_is_read_past_its_leading_nul_bytes(rca, tmp_path, nuls):
+    # logrotate's copytruncate leaves the writer at its old offset: the file opens with a
+    # hole of NUL bytes, then the log. Refusing it as binary loses the whole log.
+    path = tmp_path / "service.log"
+    path.write_bytes(b"\x00" * nuls + _export().encode())
+    run = rca("analyze", str(path), "-f", "json")
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout)["inputs"][0]["records"] == 60
+    assert f"{nuls} NUL bytes at the start" in run.stderr
+
+
+def test_a_log_truncated_while_it_was_written_is_read_past_its_leading_nul_bytes_from_stdin(rca, tmp_path):
+    path = tmp_path / "service.log"
+    path.write_bytes(b"\x00" * 4096 + _export().encode())
+    run = rca("analyze", "-", "-f", "json", stdin=path.read_bytes())
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout)["inputs"][0]["records"] == 60
+
+
+def test_nul_bytes_before_binary_data_are_still_binary(rca, tmp_path):
+    path = tmp_path / "blob.log"
+    path.write_bytes(b"\x00" * 100 + bytes(range(256)) * 64)
+    run = rca("analyze", str(path))
+    assert run.code == 2 and "binary data" in _one_error(run)

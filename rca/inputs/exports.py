@@ -288,8 +288,7 @@ def _summarise(path: str, name: str, result: ReadResult, compression: list[str],
                            query=result.query)
     summary.notes = [f"compression: {c}" for c in compression] + encoding
     summary.warnings += [n for n in compression if "cut off" in n] + result.warnings
-    if any("invalid UTF-8" in n for n in encoding):
-        summary.warnings += [n for n in encoding if "invalid UTF-8" in n]
+    summary.warnings += [n for n in encoding if "invalid UTF-8" in n or "NUL bytes at the start" in n]
     if path.endswith(".part.tmp"):
         summary.warnings.append("an unfinished logcli part file (.part.tmp): its window may be incomplete")
     cap = input_limits.current().line_length

@@ -89,7 +89,10 @@ def _inflate(raw: bytes, kind: str, path: str, limits) -> tuple[bytes, bool]:
 
 
 def looks_binary(head: bytes) -> bool:
-    """Whether the first bytes of an uncompressed stream are binary rather than text."""
+    """Whether the first bytes of an uncompressed stream are binary rather than text; NUL
+    bytes a truncated log opens with (`skip_leading_nuls`) are not looked at."""
+    if head.startswith(b"\x00") and (text := head.lstrip(b"\x00")):
+        head = text
     if head.startswith(_NOT_PLAIN) or _utf16_without_bom(head):
         return False
     controls = sum(head.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 27), *range(28, 32)))
@@ -107,9 +110,21 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     return None
 
 
+def skip_leading_nuls(raw: bytes) -> tuple[bytes, list[str]]:
+    """A log truncated while a process kept writing it (logrotate's copytruncate) opens with a
+    hole of NUL bytes up to where the writer was: skip them, and say so, when text follows."""
+    if not raw.startswith(b"\x00"):
+        return raw, []
+    text = raw.lstrip(b"\x00")
+    if not text:
+        return raw, []
+    return text, [f"{len(raw) - len(text)} NUL bytes at the start skipped (a log truncated while it was "
+                  "being written, as logrotate's copytruncate leaves it)"]
+
+
 def to_utf8(raw: bytes, path: str) -> tuple[bytes, list[str]]:
     """Decode BOMs and UTF-16 to UTF-8 bytes; refuse binary; replace invalid UTF-8 and say so."""
-    notes: list[str] = []
+    raw, notes = skip_leading_nuls(raw)
     if raw.startswith(UTF8_BOM):
         raw = raw[3:]
         notes.append(BOM_NOTE)
