@@ -176,3 +176,38 @@ def test_a_malformed_secret_pattern_entry_is_a_usage_error(tmp_path):
         path.write_text(json.dumps({"name": "p", "secret_url_patterns": [entry]}), encoding="utf-8")
         with pytest.raises(UsageError, match="not a usable knowledge pack"):
             load_pack(path)
+
+
+@pytest.mark.parametrize("text", ['{"newPassword":"Hunter2Planted"}', '{"authToken":"Hunter2Planted"}',
+                                  '{"clientSecret":"Hunter2Planted"}', "dbPassword: Hunter2Planted",
+                                  "PGPASSWORD=Hunter2Planted psql", "export GITHUBTOKEN=Hunter2Planted",
+                                  "pw=Hunter2Planted"])
+def test_a_camel_case_or_glued_secret_name_is_masked(text):
+    # Node loggers write camelCase keys (newPassword, authToken) and shells glue env names
+    # (PGPASSWORD): only names with a separator before the keyword were masked.
+    assert "Hunter2Planted" not in redact(text)
+
+
+@pytest.mark.parametrize("key", ["newPassword", "authToken", "clientSecret", "PGPASSWORD", "pw"])
+def test_a_camel_case_or_glued_secret_key_is_sensitive(key):
+    from rca.table.redact import sensitive_key
+
+    assert sensitive_key(key)
+
+
+@pytest.mark.parametrize("text", ["compass=north", "bypass=cache", "tokens=3", "keyboard=us"])
+def test_a_word_that_only_holds_a_keywords_letters_is_not_masked(text):
+    assert redact(text) == text
+
+
+def test_a_secret_behind_a_long_dotted_name_is_masked_in_one_pass():
+    # A logged path such as /a_a_a_…_token=x made the keyword rule try every segment as the
+    # name's start and rescan the rest from there: 8 KB took 20 s, a 256 KiB line hours.
+    text = "GET /" + "a_" * 20_000 + "token=Hunter2Planted 404"
+    assert "Hunter2Planted" not in redact(text)
+
+
+def test_a_secret_behind_a_long_run_of_backslashes_is_masked_in_one_pass():
+    # Each backslash of a run was tried as the start of an escaped key: 8,000 took 30 s.
+    text = "\\" * 20_000 + "token=Hunter2Planted"
+    assert "Hunter2Planted" not in redact(text)
