@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import functools
 
-import regex
-
 from rca.compiled import compiled
 
 _NEWLINES = compiled(r"\r\n|[\r\n\u2028\u2029\x85]")
@@ -92,7 +90,7 @@ def _md_inline_text(text: str) -> str:
 def md_code(value: object) -> str:
     """A value as one inline code span, whatever backticks it holds."""
     text = one_line(_CONTROLS.sub("", str(value)))
-    runs = regex.findall(r"`+", text)
+    runs = compiled(r"`+").findall(text)
     fence = "`" * (max((len(r) for r in runs), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{fence}{pad}{text}{pad}{fence}"
@@ -101,7 +99,7 @@ def md_code(value: object) -> str:
 def md_fence(value: object, info: str = "") -> str:
     """A value as a fenced code block no line of it can close."""
     text = _CONTROLS.sub("", str(value).replace("\r\n", "\n")).replace("\r", "\n")
-    runs = regex.findall(r"`{3,}|~{3,}", text)
+    runs = compiled(r"`{3,}|~{3,}").findall(text)
     fence = "`" * max(3, max((len(r) for r in runs), default=0) + 1)
     return f"{fence}{info}\n{text}\n{fence}"
 

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import regex
-
+from rca.compiled import compiled
 from rca.errors import UsageError
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.findings.signatures import ISOLATED
@@ -92,8 +91,8 @@ def headline(f: Findings, i: IncidentFindings) -> str:
     if top is None:
         where = ", ".join(i.incident.endpoints) or "the service"
         return f"Requests failed on {where}"
-    head = regex.split(r":\s|\.\s|\.$", top.summary.strip(), maxsplit=1)[0].strip()
-    head = regex.sub(r"^(?i:the)\s+", "", head)
+    head = compiled(r":\s|\.\s|\.$").split(top.summary.strip(), maxsplit=1)[0].strip()
+    head = compiled(r"^(?i:the)\s+").sub("", head)
     head = head if len(head) <= 90 else head[:88].rsplit(" ", 1)[0] + " …"
     return head[:1].upper() + head[1:]
 
@@ -261,7 +260,7 @@ def render(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None, te
         raise UsageError(f"--template {path}: {why}") from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError) as exc:
         raise UsageError(f"--template {path}: {exc}") from None
-    return regex.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+    return compiled(r"\n{3,}").sub("\n\n", text).strip("\n") + "\n"
 
 
 

@@ -559,13 +559,13 @@ def _dotted(pack: Pack) -> list[tuple[str, str]]:
     for names in pack.fields.values():
         for name in map(str, names):
             parts = name.split(".")
-            if len(parts) >= 2 and all(regex.fullmatch(r"[\w-]+", p) for p in parts[-2:]):
+            if len(parts) >= 2 and all(compiled(r"[\w-]+").fullmatch(p) for p in parts[-2:]):
                 pairs.add((parts[-2], parts[-1]))
     return sorted(pairs)
 
 
 def _latency_keys(pack: Pack) -> list[str]:
-    return sorted(k for k in _last(pack.fields.get("latency_ms", [])) if regex.fullmatch(r"[\w.-]+", k))
+    return sorted(k for k in _last(pack.fields.get("latency_ms", [])) if compiled(r"[\w.-]+").fullmatch(k))
 
 
 def _consulted_keys(pack: Pack) -> list[str]:
@@ -579,14 +579,14 @@ def _consulted_keys(pack: Pack) -> list[str]:
         keys.update(names)
     keys.update(pack.link_keys)
     keys.update(pack.dependency_keys)
-    return sorted(k for k in keys if regex.fullmatch(r"[\w.-]+", k))
+    return sorted(k for k in keys if compiled(r"[\w.-]+").fullmatch(k))
 
 
 def _maskable(pack: Pack) -> bool:
     """Masking cannot change what this pack's rules see (their texts hold no maskable value)."""
     probes = [str(r.get("request_contains", "")) for r in pack.endpoint_rules] + list(pack.bad_jwt_prefixes)
     masker = compiled(_VARIABLE)
-    return not any(masker.search(p) or p.startswith("eyJ") or regex.search(r"\d", p) for p in probes)
+    return not any(masker.search(p) or p.startswith("eyJ") or compiled(r"\d").search(p) for p in probes)
 
 
 @dataclass
@@ -629,7 +629,7 @@ def shape_index(lines: pa.Array, pack: Pack, mask: tuple[str, str] = _MASKS[0],
     return Shapes(index, texts, first_index, first.dictionary)
 
 
-_MARKER = regex.compile(_MASK.encode())
+_MARKER = compiled(_MASK.encode())
 
 
 def _untouchable(lines: pa.Array, opens: np.ndarray | None = None) -> np.ndarray:

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
+from rca.compiled import compiled
 from rca.inputs.timestamps import strip_leading_time_array
 
 # Lines where `regex` and RE2 read every twin alike: printable ASCII and tabs.
@@ -37,8 +38,8 @@ _MAY_HOLD_URL = r"https?://|\\"
 _FLAGS = regex.IGNORECASE | regex.MULTILINE | regex.DOTALL | regex.UNICODE | regex.V0
 _ESCAPED = frozenset(string.punctuation + " ")
 _CLASS_ESCAPES = frozenset("dDsSwW")
-_GROUP_OPENERS = regex.compile(r"\(\?(?::|i:|P<[A-Za-z_][A-Za-z0-9_]*>)")
-_COUNT = regex.compile(r"\{[0-9]+(?:,[0-9]*)?\}")
+_GROUP_OPENERS = compiled(r"\(\?(?::|i:|P<[A-Za-z_][A-Za-z0-9_]*>)")
+_COUNT = compiled(r"\{[0-9]+(?:,[0-9]*)?\}")
 
 
 def re2_twin(pattern: regex.Pattern | None) -> str | None:
