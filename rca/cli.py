@@ -26,7 +26,7 @@ from typer.core import TyperCommand, TyperGroup
 import rca
 from rca import __version__
 from rca.errors import EXIT_INTERNAL, InputErrors, RcaError, UsageError
-from rca.lazy import logger, parse_compute_docs_once
+from rca.lazy import compute_wrappers_without_help, logger
 from rca.outputs.files import write_atomically
 
 EPILOG = "Exit codes: 0 ok, 1 internal error, 2 usage error or unusable input, 130 interrupted."
@@ -836,7 +836,7 @@ def main() -> None:
     """Console entry point: one-line errors and documented exit codes, never a traceback
     unless --debug; then a deterministic exit (`_leave`)."""
     _one_blas_thread()
-    parse_compute_docs_once()
+    compute_wrappers_without_help()
     gc.disable()  # until the command's libraries are imported: see _configure_logging
     code = 0
     try:

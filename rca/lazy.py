@@ -138,6 +138,93 @@ def parse_compute_docs_once() -> None:
         sys.meta_path.insert(0, _AfterImport("pyarrow.compute", lambda module: None, around=_docs_parsed_once))
 
 
+def compute_wrappers_without_help() -> None:
+    """For the command line: make the first import of pyarrow.compute, by anyone, wrap Arrow's
+    compute functions without writing each wrapper's help (an import hook; nothing is imported
+    now). That import writes a docstring and a signature for each of its ~290 wrappers (the
+    options class's docstring parsed, its signature read, the parameters put together): about
+    two thirds of the import, for help() and IDEs, which a command line's process never shows.
+    The wrappers are pyarrow's own (`_make_generic_wrapper`: the same calls, options and
+    errors), under the same names, with pyarrow's hand-written versions kept where it has them;
+    only `__doc__` and `__signature__` are left unset. For a pyarrow this was not checked
+    against, the import goes as `parse_compute_docs_once` has it."""
+    if "pyarrow.compute" not in sys.modules and not any(
+            isinstance(f, _AfterImport) and f._name == "pyarrow.compute" for f in sys.meta_path):
+        lean = _LeanCompute()
+        sys.meta_path.insert(0, _AfterImport("pyarrow.compute", lean.finish, around=lean.during))
+
+
+# pyarrow releases whose pyarrow.compute was read for what _LeanCompute relies on: its wrappers
+# are made by `_make_global_functions` from `function_registry()` with `_make_generic_wrapper`
+# and `_get_options_class`, and only utf8_zero_fill of them is used while the module is run.
+_LEAN_COMPUTE_PYARROW = ("26.",)
+
+
+class _LeanCompute:
+    """pyarrow.compute imported with only the wrappers its own import uses, the rest made once
+    it is done (`finish`), as pyarrow makes them but without their help."""
+
+    _USED_WHILE_IMPORTED = ("utf8_zero_fill",)
+    _RENAMED = {"and": "and_", "or": "or_"}  # pyarrow's names for functions named like keywords
+
+    def __init__(self) -> None:
+        self._registry: Callable[[], Any] | None = None
+        self._stand_in: Callable[[], Any] | None = None
+
+    @contextmanager
+    def during(self) -> Iterator[None]:
+        import pyarrow
+        import pyarrow._compute as native
+
+        registry = getattr(native, "function_registry", None)
+        if registry is None or not pyarrow.__version__.startswith(_LEAN_COMPUTE_PYARROW):
+            with _docs_parsed_once():
+                yield
+            return
+        self._registry = registry
+        self._stand_in = native.function_registry = lambda: _FewFunctions(registry(), self._USED_WHILE_IMPORTED)
+        try:
+            yield
+        finally:
+            native.function_registry = registry
+
+    def finish(self, module: Any) -> None:
+        """Every other wrapper pyarrow would have made, where pyarrow has not put its own."""
+        if self._registry is None:
+            return
+        made = module.__dict__
+        if made.get("function_registry") is self._stand_in:  # the module imported it by name
+            made["function_registry"] = self._registry
+        registry = self._registry()
+        for cpp_name in registry.list_functions():
+            name = self._RENAMED.get(cpp_name, cpp_name)
+            if cpp_name in made or name in made:
+                continue
+            func = registry.get_function(cpp_name)
+            if func.kind == "hash_aggregate" or (func.kind == "scalar_aggregate" and func.arity == 0):
+                continue  # not callable on their own: pyarrow does not expose them either
+            wrapper = module._make_generic_wrapper(name, func, module._get_options_class(func), arity=func.arity)
+            doc = func._doc
+            wrapper.__arrow_compute_function__ = dict(name=func.name, arity=func.arity, options_class=doc.options_class,
+                                                      options_required=doc.options_required)
+            wrapper.__name__ = wrapper.__qualname__ = name
+            made[cpp_name] = made[name] = wrapper
+
+
+class _FewFunctions:
+    """Arrow's function registry listing only `names` (those it has)."""
+
+    def __init__(self, registry: Any, names: tuple[str, ...]) -> None:
+        self._registry, self._names = registry, names
+
+    def list_functions(self) -> list[str]:
+        have = set(self._registry.list_functions())
+        return [n for n in self._names if n in have]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._registry, name)
+
+
 @contextmanager
 def _docs_parsed_once() -> Iterator[None]:
     """pyarrow's docstring parser and textwrap.dedent remembering their answers, for as long
