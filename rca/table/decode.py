@@ -144,9 +144,21 @@ def clean_url(url: str) -> str:
     return url
 
 
+# A JSON escape at any depth of encoding: `\u0026` is its character, an escaped newline, tab
+# or other control letter ends a URL (a URL never holds a backslash), any other backslash
+# run (`\"`, `\/`, a trailing `\`) is dropped.
+_ESCAPE = compiled(r"\\+(?:u([0-9A-Fa-f]{4})|([nrtbf]))?")
+
+
+def _unescape(m: regex.Match) -> str:
+    if m[1]:
+        return chr(int(m[1], 16))
+    return " " if m[2] else ""
+
+
 def find_urls(text: str) -> list[str]:
     out: list[str] = []
-    for m in _URL.finditer(text.replace("\\", "")):
+    for m in _URL.finditer(_ESCAPE.sub(_unescape, text) if "\\" in text else text):
         url = clean_url(m.group())
         if len(url) > 10 and url not in out:
             out.append(url)
