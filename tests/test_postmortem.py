@@ -153,3 +153,22 @@ def test_routine_failures_of_one_kind_are_ruled_out_once(rca, tmp_path):
     text = rca("analyze", str(path), "-f", "md").stdout
     ruled_out = next(line for line in text.splitlines() if line.startswith("Not the cause: "))
     assert ruled_out.count("unknown endpoint (unknown endpoint") == 1
+
+
+def test_an_incident_still_failing_when_the_export_ends_is_not_said_to_have_ended(tmp_path):
+    from rca import analyze, markdown
+
+    text = markdown(analyze([str(_export(tmp_path, [Chaos("fail", 8 * 60, 10**6)]))]))
+    summary, resolution = _section(text, "Summary"), _section(text, "Resolution")
+    assert "succeeded again" not in summary
+    assert "may have gone on past the end of the export" in summary
+    assert "first clean success" not in resolution
+    assert "do not show that it ended" in resolution
+
+
+def test_an_incident_that_recovered_keeps_its_resolution_sentence(tmp_path):
+    from rca import analyze, markdown
+
+    text = markdown(analyze([str(_export(tmp_path, [Chaos("fail", 5 * 60, 9 * 60)]))]))
+    assert "falls between the last affected request and the first clean success" in _section(text, "Resolution")
+    assert "past the end of the export" not in _section(text, "Summary")

@@ -173,6 +173,9 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, routine: li
         "first_affected": clock(inc.start_ns, tz), "last_affected": clock(inc.end_ns, tz),
         "recovery": clock(inc.recovery_ns, tz) if inc.recovery_ns is not None else None,
         "onset_unbounded": inc.onset_unbounded,
+        # No clean success after the last failure and no logged resolution: still failing when
+        # the export ends, as far as these logs tell.
+        "recovery_unseen": timed and inc.recovery_ns is None and inc.resolution is None,
         "alert": i.alert, "alert_fires": clock(fires, tz) if fires is not None else "no time in these logs",
         "time_to_detect": duration(fires - inc.start_ns) if fires is not None and timed else "an unknown time",
         "cause": cause,
