@@ -22,6 +22,7 @@ PACK = default_pack()
 # Pieces of real-shaped plain lines, many of them whose digits or words matter to decoding.
 PIECES = [
     "2024-12-12T08:21:26.304Z", "2024-12-12 08:21:26,304", "Dec 12 08:21:26", "[Sun Dec 04 04:47:44 2005]",
+    "2024/12/12 08:21:26", "2024/12/12 08:21:26.304123",
     "Status: 500", "status=200", "status_code: 404", "statusCode = \"503\"", "GET /api/order 500", "POST /x 200",
     "GET http://a.example/x 502", "[error]", "[notice]", "ERROR", "error", "level=error", "TypeError:",
     "NullPointerException", "at Object.run (/app/x.js:88:17)", "Traceback (most recent call last)",
@@ -111,6 +112,7 @@ def test_syntax_the_engines_may_read_differently_has_no_twin(source):
 
 STAMPED = st.tuples(st.sampled_from(["", " ", "\t", "[", "("]),
                     st.sampled_from(["2024-12-12T08:21:26.304Z", "2024-12-12 08:21:26,304", "Dec 12 08:21:26",
+                                     "2024/12/12 08:21:26", "2024/12/12 08:21:26.304123",
                                      "Sun Dec 04 04:47:44 2005", "Mon, 02 Jan 2006 15:04:05 -0700", "Jan  2 15:04:05",
                                      "2024-12-12T08:21:26+01:00", "12 Dec 24 08:21 UTC", "2024-12-12"]),
                     st.sampled_from(["", "]", ")"]), SIMPLE_TEXT).map("".join)

@@ -6,6 +6,7 @@ import orjson
 import regex
 
 from rca.inputs.month_stamps import STAMP
+from rca.inputs.timestamps import year_first_date
 from rca.lazy import LazyRegex
 
 HEAD = 64 * 1024
@@ -157,7 +158,8 @@ _JSON_FORMATS = {"loki-query", "loki-push", "logcli-jsonl", "grafana-json", "gra
                  "cloudwatch", "elasticsearch"}
 _MD_HEADING = LazyRegex(rb"^#{1,6} \S")
 _MD_BLOCK = LazyRegex(rb"^(?:#{1,6} |[-*+] |\d+\. |> |```|\|.*\|$|<!--)")
-_LEADING_TIME = LazyRegex(rb"^\[?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\d{10,19}\b|[A-Z][a-z]{2} [ \d]\d \d\d:)")
+_LEADING_TIME = LazyRegex(
+    rb"^\[?(?:" + year_first_date().encode() + rb"\d\d:\d\d|\d{10,19}\b|[A-Z][a-z]{2} [ \d]\d \d\d:)")
 
 
 def not_a_log(data: bytes, forced: bool) -> str | None:

@@ -32,6 +32,6 @@ FORMATS: dict[str, Format] = {
         Format("ndjson", "NDJSON or a JSON array from app loggers (pino, winston, bunyan, structlog, zap, ECS...)", loggers.read_ndjson, "forward"),
         Format("cloudwatch", "AWS CloudWatch Logs filter-log-events / get-log-events / Insights JSON", cloud.read_cloudwatch, "forward"),
         Format("elasticsearch", "Elasticsearch / OpenSearch / Kibana search hits (response or NDJSON dump)", cloud.read_elasticsearch, "forward"),
-        Format("text", "plain text lines (logcli --output raw, app log files); a leading ISO, syslog or Apache time, a logfmt ts=, or a CRI prefix read", loggers.read_text, "forward"),
+        Format("text", "plain text lines (logcli --output raw, app log files); a leading ISO, Go log or nginx (2026/12/02 17:10:00), syslog or Apache time, a logfmt ts=, or a CRI prefix read", loggers.read_text, "forward"),
     ]
 }

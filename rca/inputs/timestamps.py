@@ -31,6 +31,20 @@ _ISO = LazyRegex(
 )
 
 
+def year_first_date(d: str = r"\d") -> str:
+    """A year-first date and what parts it from its clock, as lines open with a time: ISO
+    8601's `2026-12-02T` or `2026-12-02 `, or the slashes of Go's `log` package and nginx's
+    error log, `2026/12/02 `. One definition for every pattern that must agree on which lines
+    are timed, in syntax `regex` and RE2 read alike (`d`: a digit)."""
+    return rf"{d}{{4}}(?:-{d}{d}-{d}{d}[T ]|/{d}{d}/{d}{d} )"
+
+
+def year_first_time(d: str = r"\d") -> str:
+    """`year_first_date` with its clock to the second, an optional fraction (`.` or `,`) and an
+    optional zone: the leading time plain-text readers take as the record's."""
+    return rf"{year_first_date(d)}{d}{d}:{d}{d}:{d}{d}(?:[.,]{d}+)?(?:Z|[+-]{d}{d}:?{d}{d})?"
+
+
 class TimestampError(ValueError):
     """A value that is not a recognisable timestamp."""
 
@@ -81,6 +95,14 @@ def parse_iso(text: str) -> tuple[int, str, bool]:
         raise TimestampOutOfRange(f"time out of range: {text[:40]!r}")
     precision = "min" if m["s"] is None and m["h"] else precision_of_fraction(len(frac))
     return ns, precision, zone is not None
+
+
+def parse_year_first(text: str) -> tuple[int, str, bool]:
+    """`parse_iso` of a time that may write its date with slashes (`2026/12/02 17:10:00`, Go's
+    `log` and nginx): the same instant as its dashed twin, zone-less and so read as UTC."""
+    if text[4:5] == "/" == text[7:8]:
+        text = f"{text[:4]}-{text[5:7]}-{text[8:]}"
+    return parse_iso(text)
 
 
 def parse_epoch(value: int | float | str | Decimal) -> tuple[int, str]:
@@ -226,8 +248,7 @@ def month_stamp_pattern(d: str = r"\d", named: bool = False) -> str:
 
 
 _LEADING_STAMP = LazyRegex(
-    r"^\s*[\[(]?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
-    r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d|" + month_stamp_pattern() + r")[\])]?(?:\s+|$)")
+    r"^\s*[\[(]?(?:" + year_first_time() + r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d|" + month_stamp_pattern() + r")[\])]?(?:\s+|$)")
 
 
 def strip_leading_time(text: str) -> str:
@@ -242,7 +263,7 @@ _D = r"\p{Nd}"
 
 
 def _leading_stamp_re2(d: str, ws: str) -> str:
-    return (rf"^{ws}*[\[(]?(?:{d}{{4}}-{d}{d}-{d}{d}[T ]{d}{d}:{d}{d}:{d}{d}(?:[.,]{d}+)?(?:Z|[+-]{d}{d}:?{d}{d})?"
+    return (rf"^{ws}*[\[(]?(?:{year_first_time(d)}"
             rf"|[A-Z][a-z]{{2}} +{d}{{1,2}} {d}{d}:{d}{d}:{d}{d}|{month_stamp_pattern(d)})[\])]?(?:{ws}+|$)")
 
 

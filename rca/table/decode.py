@@ -24,7 +24,7 @@ from rca.compiled import compiled
 from rca.inputs.cores import on_worker_thread, spare_cores
 from rca.inputs.fields import first, lookup
 from rca.inputs.records import LabelSets
-from rca.inputs.timestamps import strip_leading_time
+from rca.inputs.timestamps import strip_leading_time, year_first_date
 from rca.knowledge import shipped
 from rca.knowledge.pack import Pack, lookalike_host
 from rca.inputs.numpy_arrays import arrow
@@ -200,7 +200,7 @@ def _url_texts(value: Any, depth: int = 0, out: list[str] | None = None) -> list
     return out
 
 
-_TIME_PREFIX = compiled(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S*\s+(?:(?:stdout|stderr) [FP] )?(?=[{\[\"])")
+_TIME_PREFIX = compiled(rf"^{year_first_date()}\d\d:\d\d:\d\d\S*\s+(?:(?:stdout|stderr) [FP] )?(?=[{{\[\"])")
 
 
 # A Go-style label block a prefix may hold (logcli's `{level="error", type="http"}`).
@@ -519,7 +519,7 @@ _MASK = "RCAVAR"
 # addresses, ISO timestamps, long hex ids. If one is copied, the shape is decoded per line.
 _VARIABLE = (r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
              r"|\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"
-             r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+             rf"|{year_first_date()}\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
              r"|\b[0-9a-fA-F]{16,}\b")
 # The same values but a hex id right after a "/": a path's or URL's, which decoding copies into
 # the link, the URLs or the endpoint (a remediation link's fixed support key on every failed

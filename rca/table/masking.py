@@ -12,6 +12,7 @@ from functools import lru_cache
 import regex
 
 from rca.compiled import compiled
+from rca.inputs.timestamps import year_first_time
 from rca.knowledge.pack import default_pack
 
 VAR = "<*>"
@@ -23,7 +24,7 @@ _RULES: list[tuple[regex.Pattern[str], str]] = [
     (compiled(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), VAR),  # e-mail
     (compiled(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), VAR),
     (compiled(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b"), VAR),  # IPv4[:port]
-    (compiled(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"), VAR),
+    (compiled(r"\b" + year_first_time()), VAR),
     (compiled(r"(?<![A-Za-z])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}(?![A-Za-z])"), VAR),  # hex ids
     (compiled(r"(?<![\w.<])[-+]?\d+(?:\.\d+)?(?:ms|s|us|ns|KB|MB|GB|B)?(?![\w>])"), VAR),
 ]

@@ -21,13 +21,13 @@ import pyarrow.compute as pc
 import regex
 
 from rca.compiled import compiled
-from rca.inputs.timestamps import strip_leading_time_array
+from rca.inputs.timestamps import strip_leading_time_array, year_first_date
 
 # Lines where `regex` and RE2 read every twin alike: printable ASCII and tabs.
 _SIMPLE = r"^[\t\x20-\x7e]*$"
 # `_parse_line`'s leading time before JSON (`_TIME_PREFIX`), stripped like it: RE2 has no
 # look-ahead, so the opener is matched and written back.
-_TIME_PREFIX = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}[^\t ]*[\t ]+"
+_TIME_PREFIX = (rf"^{year_first_date('[0-9]')}[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}[^\t ]*[\t ]+"
                 r"(?:(?:stdout|stderr) [FP] )?([{\[\"])")
 # What `_parse_line` may turn into a structure, on the stripped line without that time: JSON
 # (a line opening with `{`, `[` or `"` can be JSON only if it closes with `}`, `]` or `"`), an

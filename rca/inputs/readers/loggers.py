@@ -10,7 +10,8 @@ from rca.inputs.fields import first
 from rca.inputs.month_stamps import leading_month_stamp, parse_month_stamp, year_reference
 from rca.inputs.readers import Context, ReadResult, fail, iter_documents, load_document, split_lines
 from rca.inputs.records import RecordBuilder
-from rca.inputs.timestamps import TimestampError, TimestampOutOfRange, parse_any, parse_iso
+from rca.inputs.timestamps import (TimestampError, TimestampOutOfRange, parse_any, parse_iso, parse_year_first,
+                                   year_first_time)
 from rca.lazy import LazyRegex
 
 # Field names by role, in the order they are tried. Dotted names also match nested objects.
@@ -224,7 +225,7 @@ def _read_array(data: bytes, ctx: Context) -> ReadResult:
 
 
 _LEADING_TIME = LazyRegex(
-    r"^(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s+"
+    rf"^(?P<ts>{year_first_time()})\s+"
     r"(?:(?P<cri>stdout|stderr) (?P<tag>[FP]) )?(?P<rest>.*)$",
     regex.DOTALL,
 )
@@ -236,8 +237,8 @@ _LOGFMT_TIME = LazyRegex(r'(?:^|\s)(?:ts|time|timestamp|@timestamp|t)=(?:"(?P<v>
 def _logfmt_time(value: str) -> tuple[int | None, str | None, bool]:
     """A logfmt `ts=`/`time=`/`timestamp=` value: RFC 3339 or epoch digits."""
     try:
-        if "-" in value[1:8]:
-            ns, precision, had_zone = parse_iso(value)
+        if "-" in value[1:8] or "/" in value[1:8]:
+            ns, precision, had_zone = parse_year_first(value)
             return ns, precision, not had_zone
         ns, precision = parse_any(value)
         return ns, precision, False
@@ -256,7 +257,8 @@ def _month_time(stamp, reference: int) -> tuple[int | None, str | None, bool, bo
 
 
 def read_text(data: bytes, ctx: Context) -> ReadResult:
-    """Plain lines (logcli `-o raw`, an application's own log file). A leading ISO time, a
+    """Plain lines (logcli `-o raw`, an application's own log file). A leading ISO time (or
+    Go's `log` and nginx's `2026/12/02 17:10:00`, read alike), a
     logfmt `ts=`/`time=`/`timestamp=` field or a Kubernetes CRI prefix gives the record its
     time; CRI partial (`P`) lines are joined. Read column-wise where it gives the same records
     (`text_columns`), else line by line."""
@@ -297,7 +299,7 @@ def text_lines(data: bytes, first_line: int = 0, source: str | None = None) -> t
         ns = precision = None
         if m:
             try:
-                ns, precision, had_zone = parse_iso(m["ts"])
+                ns, precision, had_zone = parse_year_first(m["ts"])
                 naive += not had_zone
             except TimestampOutOfRange:
                 out_of_range += 1

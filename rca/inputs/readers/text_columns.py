@@ -2,7 +2,8 @@
 numpy over the bytes and RE2 over Arrow strings instead of a Python loop per line.
 
 Lines are cut at newlines in the buffer (one trailing carriage return dropped), blank lines
-are found from their first byte, and a leading ISO time or a logfmt `ts=`/`time=` value is
+are found from their first byte, and a leading year-first time (ISO, or Go's `log` and nginx's
+`2026/12/02 17:10:00`) or a logfmt `ts=`/`time=` value is
 read by one RE2 pass and parsed with integer arithmetic that matches `parse_iso` (including
 its roll-over of a day past the month's end); a leading time with a month's name (syslog)
 is parsed once per distinct stamp. A line with non-ASCII characters, where
@@ -22,12 +23,12 @@ import pyarrow.compute as pc
 
 from rca.inputs.month_stamps import STAMP_RE2, leading_month_stamp, year_reference
 from rca.inputs.records import SCHEMA, empty_maps
-from rca.inputs.timestamps import NS_PER_S, TimestampError, TimestampOutOfRange, parse_iso
+from rca.inputs.timestamps import NS_PER_S, TimestampError, TimestampOutOfRange, parse_year_first, year_first_time
 
 # What the `regex` module's \s matches, and what str.strip() strips (str.isspace), for RE2.
 _RE_SPACE = r"[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 _IS_SPACE = r"[\t-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
-_TS = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+_TS = year_first_time()
 _LEADING = rf"^(?P<ts>{_TS}){_RE_SPACE}+(?P<cri>(?:stdout|stderr) [FP] )?"
 _LOGFMT = (rf'(?:^|{_RE_SPACE})(?:ts|time|timestamp|@timestamp|t)='
            rf'(?:"(?P<q>[^"]+)"|(?P<b>[^\t-\r \x{{85}}\x{{a0}}\x{{1680}}\x{{2000}}-\x{{200a}}\x{{2028}}\x{{2029}}\x{{202f}}\x{{205f}}\x{{3000}}]+))')
@@ -146,7 +147,7 @@ def parse_times(ts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     status = np.where(valid, _OK, _INVALID).astype(np.int8)
     for i in np.flatnonzero(near):
         try:
-            ns[i] = parse_iso(ts[i].as_py())[0]
+            ns[i] = parse_year_first(ts[i].as_py())[0]
         except TimestampOutOfRange:
             status[i] = _OUT_OF_RANGE
         except TimestampError:
@@ -164,7 +165,7 @@ def _one_line(text: str, reference: Callable[[], int]):
         if m["cri"]:
             return False, None, None, False, False, True, False
         try:
-            ns, precision, had_zone = parse_iso(m["ts"])
+            ns, precision, had_zone = parse_year_first(m["ts"])
             return True, ns, precision, not had_zone, False, False, False
         except TimestampOutOfRange:
             return False, None, None, False, True, False, False
