@@ -22,7 +22,8 @@ PACK = default_pack()
 # Pieces of real-shaped plain lines, many of them whose digits or words matter to decoding.
 PIECES = [
     "2024-12-12T08:21:26.304Z", "2024-12-12 08:21:26,304", "Dec 12 08:21:26", "[Sun Dec 04 04:47:44 2005]",
-    "2024/12/12 08:21:26", "2024/12/12 08:21:26.304123",
+    "2024/12/12 08:21:26", "2024/12/12 08:21:26.304123", "Dec  2 17:10:00 web-1 nginx[812]:", "LabSZ sshd[24200]:",
+    "postfix/smtpd[4021]:",
     "Status: 500", "status=200", "status_code: 404", "statusCode = \"503\"", "GET /api/order 500", "POST /x 200",
     "GET http://a.example/x 502", "[error]", "[notice]", "ERROR", "error", "level=error", "TypeError:",
     "NullPointerException", "at Object.run (/app/x.js:88:17)", "Traceback (most recent call last)",
@@ -37,8 +38,8 @@ WORDS = st.text(alphabet="abcXYZ019 _-.:/=()[]", max_size=6)
 LINES = st.lists(st.one_of(st.sampled_from(PIECES), WORDS), max_size=8).map(" ".join)
 
 
-def _message_only(text: str) -> tuple:
-    return Decoded(message=text).row()
+def _message_only(text: str, program: str | None = None) -> tuple:
+    return Decoded(message=text, component=program).row()
 
 
 @given(st.lists(LINES, min_size=1, max_size=30))
@@ -46,9 +47,10 @@ def test_a_line_found_quiet_decodes_to_its_message_alone(lines):
     found = quiet_lines(pa.array(lines), PACK, _LOGFMT, REQUEST_LINE, _SQL)
     if found is None:
         return
-    quiet, messages = found
+    quiet, messages, programs = found
     quiet_texts = [line for line, q in zip(lines, quiet, strict=True) if q]
-    assert [decode_line(t, PACK).row() for t in quiet_texts] == [_message_only(m) for m in messages.to_pylist()]
+    assert [decode_line(t, PACK).row() for t in quiet_texts] == [
+        _message_only(m, p) for m, p in zip(messages.to_pylist(), programs.to_pylist(), strict=True)]
 
 
 @pytest.mark.parametrize("line", [
@@ -66,7 +68,7 @@ def test_a_line_found_quiet_decodes_to_its_message_alone(lines):
     "2024-12-12T08:21:26.304Z Connection refused é",
 ])
 def test_a_line_that_may_say_more_is_left_to_decode_line(line):
-    quiet, _ = quiet_lines(pa.array([line, "2024-12-12T08:21:26.304Z routine tick 7"]), PACK,
+    quiet, *_ = quiet_lines(pa.array([line, "2024-12-12T08:21:26.304Z routine tick 7"]), PACK,
                            _LOGFMT, REQUEST_LINE, _SQL)
     assert quiet.tolist() == [False, True]
 

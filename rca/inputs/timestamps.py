@@ -247,8 +247,8 @@ def month_stamp_pattern(d: str = r"\d", named: bool = False) -> str:
     return rf"(?:{part('wd', weekdays)},? {date}{clock}(?:{after_weekday})?|{date}{clock}(?:{zone})?)"
 
 
-_LEADING_STAMP = LazyRegex(
-    r"^\s*[\[(]?(?:" + year_first_time() + r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d|" + month_stamp_pattern() + r")[\])]?(?:\s+|$)")
+_LEADING_STAMP = LazyRegex(r"^\s*[\[(]?(?:" + year_first_time() + r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d|"
+                           + month_stamp_pattern() + r")[\])]?(?:\s+|$)")
 
 
 def strip_leading_time(text: str) -> str:
@@ -280,3 +280,60 @@ def strip_leading_time_array(lines, printable_ascii: bool = False):
 
     pattern = _LEADING_STAMP_RE2_ASCII if printable_ascii else _LEADING_STAMP_RE2
     return pc.replace_substring_regex(lines, pattern, "", max_replacements=1)
+
+
+# RFC 3164's header after its time, `Dec  2 17:10:00 web-1 nginx[812]: `: which host and process
+# wrote the line, not what happened; the program names its component. Only after a time that
+# opens with a month's name: an application's own `worker[3]: …` after an ISO time is its text.
+def _syslog_header(d: str, ws: str) -> str:
+    return rf"^[A-Za-z0-9_.-]+ (?P<program>[A-Za-z0-9_./-]+)\[{d}+\]:(?:{ws}+|$)"
+
+
+_SYSLOG_HEADER = LazyRegex(_syslog_header(r"\d", r"\s"))
+_NAMED_FIRST = LazyRegex(r"^\s*[A-Z]")
+
+
+def split_header(text: str) -> tuple[str | None, str]:
+    """A plain-text line as (the program a syslog header names, or None; its message): the
+    line without its leading time and, after a time written with a month's name, without
+    syslog's host and program[pid]."""
+    message = strip_leading_time(text)
+    if len(message) < len(text) and _NAMED_FIRST.match(text) and (m := _SYSLOG_HEADER.match(message)):
+        return m["program"], message[m.end():]
+    return None, message
+
+
+def split_header_array(lines, printable_ascii: bool = False):
+    """`split_header` over an Arrow string array: (messages, programs). Only lines that open
+    with a capital letter (or white space) and lost a leading time are looked at for the
+    header, so an ISO-stamped log pays one look at each line's first byte."""
+    import numpy as np
+
+    from rca.inputs.readers.text_columns import SPACE_LEADS, first_bytes
+
+    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    messages = strip_leading_time_array(lines, printable_ascii)
+    programs = pa.nulls(len(lines), pa.string())
+    lead = first_bytes(lines)
+    capital, spaced = (lead >= 65) & (lead <= 90), SPACE_LEADS[lead]
+    rows = np.flatnonzero(capital | spaced)
+    if not rows.size:
+        return messages, programs
+    d, ws = ("[0-9]", r"[\t ]") if printable_ascii else (_D, _WS)
+    some, cut = lines.take(pa.array(rows)), messages.take(pa.array(rows))
+    named = capital[rows] & pc.less(pc.binary_length(cut), pc.binary_length(some)).to_numpy(zero_copy_only=False)
+    if spaced.any():  # white space, then the month's name?
+        named &= ~spaced[rows] | pc.match_substring_regex(some, rf"^{ws}*[A-Z]").to_numpy(zero_copy_only=False)
+    header = pc.extract_regex(cut, _syslog_header(d, ws))
+    headed = named & header.is_valid().to_numpy(zero_copy_only=False)
+    if not headed.any():
+        return messages, programs
+    at, kept = rows[headed], pa.array(headed)
+    taken = np.full(len(lines), -1, np.int64)
+    taken[at] = np.arange(at.size)
+    index = pa.array(taken, mask=taken < 0)
+    # The message past the header: a second pass over the headed lines alone, which costs less
+    # than capturing the rest of every line.
+    rest = pc.replace_substring_regex(cut.filter(kept), _syslog_header(d, ws), "", max_replacements=1)
+    messages = pc.if_else(index.is_valid(), rest.take(index), messages)
+    return messages, header.field("program").filter(kept).take(index)

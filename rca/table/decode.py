@@ -24,7 +24,7 @@ from rca.compiled import compiled
 from rca.inputs.cores import on_worker_thread, spare_cores
 from rca.inputs.fields import first, lookup
 from rca.inputs.records import LabelSets
-from rca.inputs.timestamps import strip_leading_time, year_first_date
+from rca.inputs.timestamps import split_header, year_first_date
 from rca.knowledge import shipped
 from rca.knowledge.pack import Pack, lookalike_host
 from rca.inputs.numpy_arrays import arrow
@@ -302,7 +302,7 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     obj = _parse_line(text)
     d.urls = find_urls(text)
     if isinstance(obj, str):
-        obj = strip_leading_time(obj)
+        d.component, obj = split_header(obj)
         d.message = clip(obj, 500)
         if _SQL.match(obj):
             d.category = "db"
@@ -747,7 +747,7 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     found = quiet_lines(uniques, pack, _LOGFMT, REQUEST_LINE, _SQL, _FEW, opens) if len(uniques) >= _FEW else None
     if found is None:
         return _decode_loud(uniques, pack, opens)
-    quiet, messages = found
+    quiet, messages, programs = found
     # The other lines that open with no "{" have no shape but themselves: decoded one by one.
     json, text = np.flatnonzero(opens & ~quiet), np.flatnonzero(~opens & ~quiet)
     order = np.empty(len(uniques), np.int64)
@@ -755,15 +755,17 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     order[text] = json.size + np.arange(text.size)
     order[quiet] = json.size + text.size + np.arange(len(messages))
     tables = [_decode_loud(uniques.take(arrow(json)), pack, opens[json]),
-              _per_line(uniques.take(arrow(text)), pack), _messages_only(messages)]
+              _per_line(uniques.take(arrow(text)), pack), _messages_only(messages, programs)]
     return pa.concat_tables(tables).take(order)
 
 
-def _messages_only(messages: pa.Array) -> pa.Table:
-    """The columns of lines that decode to their message alone (`Decoded(message=...)`)."""
+def _messages_only(messages: pa.Array, programs: pa.Array) -> pa.Table:
+    """The columns of lines that decode to their message alone, with the program a syslog
+    header names (`Decoded(message=..., component=...)`)."""
     n = len(messages)
     columns = {f.name: pa.nulls(n, f.type) for f in COLUMNS}
     columns["message"] = messages.cast(pa.string())
+    columns["component"] = programs.cast(pa.string())
     columns["urls"] = pa.ListArray.from_arrays(arrow(np.zeros(n + 1, np.int32)), pa.array([], pa.string()))
     columns["body_lost"] = columns["bad_jwt"] = arrow(np.zeros(n, dtype=bool))
     return pa.table(columns, schema=COLUMNS)

@@ -32,7 +32,7 @@ import regex
 
 from rca.inputs.fields import lookup
 from rca.table import structured
-from rca.inputs.timestamps import strip_leading_time
+from rca.inputs.timestamps import split_header
 from rca.compiled import compiled
 
 VAR = "<*>"
@@ -391,7 +391,7 @@ def message_of(line: str, field: str | None = None, skip: Collection[str] = ()) 
             return line
         return decoded if isinstance(decoded, str) else line
     if not s.startswith("{"):
-        return strip_leading_time(line)
+        return split_header(line)[1]
     try:
         obj = orjson.loads(s)
     except orjson.JSONDecodeError:

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import regex
 
 from rca.compiled import compiled
-from rca.inputs.timestamps import strip_leading_time_array, year_first_date
+from rca.inputs.timestamps import split_header_array, year_first_date
 
 # Lines where `regex` and RE2 read every twin alike: printable ASCII and tabs.
 _SIMPLE = r"^[\t\x20-\x7e]*$"
@@ -110,9 +110,10 @@ def opens_object(lines: pa.Array) -> np.ndarray:
 
 
 def quiet_lines(lines: pa.Array, pack, logfmt: regex.Pattern, http: regex.Pattern, sql: regex.Pattern,
-                few: int = 1, opens: np.ndarray | None = None) -> tuple[np.ndarray, pa.Array] | None:
-    """Which lines decode to their message alone, and those lines' messages (in order), or
-    None when fewer than `few` lines may be one. `logfmt`, `http` and `sql` are decoding's
+                few: int = 1, opens: np.ndarray | None = None) -> tuple[np.ndarray, pa.Array, pa.Array] | None:
+    """Which lines decode to their message alone (and the program a syslog header names),
+    and those lines' messages and programs (in order), or None when fewer than `few` lines
+    may be one. `logfmt`, `http` and `sql` are decoding's
     key=value, request-line and SQL patterns; the pack's `text_status` and `text_failure` are
     its other tests of a text line. `opens`: which lines open with "{" (null lines do not),
     when the caller has looked."""
@@ -139,10 +140,11 @@ def quiet_lines(lines: pa.Array, pack, logfmt: regex.Pattern, http: regex.Patter
     parsed = pc.replace_substring_regex(pc.ascii_trim_whitespace(some), _TIME_PREFIX, r"\1", max_replacements=1)
     loud = pc.or_(pc.match_substring_regex(parsed, _STRUCTURED), pc.match_substring_regex(some, _MAY_HOLD_URL))
     loud = pc.or_(loud, pc.greater_equal(pc.count_substring_regex(parsed, pairs), 2))
-    message = strip_leading_time_array(parsed, printable_ascii=True)
+    message, program = split_header_array(parsed, printable_ascii=True)
     loud = pc.or_(loud, pc.greater(pc.utf8_length(message), 500))
     loud = pc.or_(loud, pc.match_substring_regex(message, says_more))
     quiet = ~loud.to_numpy(zero_copy_only=False)
     mask = np.zeros(len(lines), dtype=bool)
     mask[candidates[quiet]] = True
-    return mask, message.filter(pa.array(quiet))
+    keep = pa.array(quiet)
+    return mask, message.filter(keep), program.filter(keep)

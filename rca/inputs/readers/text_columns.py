@@ -34,8 +34,8 @@ _LOGFMT = (rf'(?:^|{_RE_SPACE})(?:ts|time|timestamp|@timestamp|t)='
            rf'(?:"(?P<q>[^"]+)"|(?P<b>[^\t-\r \x{{85}}\x{{a0}}\x{{1680}}\x{{2000}}-\x{{200a}}\x{{2028}}\x{{2029}}\x{{202f}}\x{{205f}}\x{{3000}}]+))')
 _TAIL = r"^(?:[.,](?P<f>\d+))?(?P<z>Z|[+-]\d\d:?\d\d)?$"
 # Bytes a line of only white space can start with (its first byte; 0 for an empty line).
-_SPACE_LEADS = np.zeros(256, bool)
-_SPACE_LEADS[[0, *range(9, 14), *range(0x1C, 0x21), 0xC2, 0xE1, 0xE2, 0xE3]] = True
+SPACE_LEADS = np.zeros(256, bool)
+SPACE_LEADS[[0, *range(9, 14), *range(0x1C, 0x21), 0xC2, 0xE1, 0xE2, 0xE3]] = True
 _OK, _INVALID, _OUT_OF_RANGE = 0, 1, 2
 
 
@@ -207,7 +207,7 @@ def text_columns(data: bytes, source: str, first_line: int = 0) -> tuple[pa.Tabl
     record = np.arange(first_line, first_line + len(lines), dtype=np.int64)
     lead = first_bytes(lines)
     blank = np.zeros(len(lines), bool)
-    maybe = np.flatnonzero(_SPACE_LEADS[lead])
+    maybe = np.flatnonzero(SPACE_LEADS[lead])
     if maybe.size:
         blank[maybe] = pc.match_substring_regex(lines.take(pa.array(maybe)), rf"^{_IS_SPACE}*$").to_numpy(zero_copy_only=False)
     if blank.any():

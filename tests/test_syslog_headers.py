@@ -1,0 +1,71 @@
+"""A syslog line (RFC 3164) opens with `Dec  2 17:10:00 web-1 nginx[812]: `: the time, the host
+that wrote it and the program with its process id. The host and pid say where the line was
+written, not what happened, so they are no part of its message, signature or template; the
+program names the line's component."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+
+from rca.knowledge.pack import default_pack
+from rca.table.decode import _LOGFMT, _SQL, REQUEST_LINE, decode_line
+from rca.table.quiet_text import quiet_lines
+
+PACK = default_pack()
+TIMEOUT = ("[error] upstream timed out (110: Connection timed out) while reading response header from upstream, "
+           'client: 10.0.0.7, request: "POST /api/order HTTP/1.1"')
+
+
+def test_the_header_is_not_part_of_the_message():
+    d = decode_line(f"Dec  2 17:10:00 web-1 nginx[812]: {TIMEOUT}", PACK)
+    assert d.message == TIMEOUT
+
+
+def test_the_program_names_the_component():
+    assert decode_line(f"Dec  2 17:10:00 web-1 nginx[812]: {TIMEOUT}", PACK).component == "nginx"
+    assert decode_line("Dec  2 17:10:00 mx-1 postfix/smtpd[4021]: connect from x", PACK).component == "postfix/smtpd"
+
+
+def test_a_message_that_merely_looks_like_a_header_keeps_its_words():
+    """Without syslog's month-name time, `worker[3]:` is the application's own text."""
+    d = decode_line("2026-12-02T17:10:00Z Retrying order[42]: factory busy", PACK)
+    assert (d.message, d.component) == ("Retrying order[42]: factory busy", None)
+
+
+def test_quiet_syslog_lines_decode_as_each_line_alone():
+    lines = [f"Dec  2 17:10:{i % 60:02d} web-{i % 3} sshd[{2400 + i}]: Connection closed by 10.0.0.{i % 9} port 22"
+             for i in range(60)]
+    quiet, messages, programs = quiet_lines(pa.array(lines), PACK, _LOGFMT, REQUEST_LINE, _SQL)
+    assert quiet.all()
+    assert [(m, p) for m, p in zip(messages.to_pylist(), programs.to_pylist(), strict=True)] == [
+        (decode_line(t, PACK).message, decode_line(t, PACK).component) for t in lines]
+
+
+def _syslog(tmp_path) -> str:
+    """nginx on two hosts, each process logging the same upstream timeout in a burst."""
+    lines = []
+    for i in range(300):
+        stamp = f"Dec  2 17:{i // 10:02d}:{i % 10 * 6:02d}"
+        if 100 <= i < 150:
+            lines.append(f"{stamp} web-{i % 2 + 1} nginx[{812 + i % 2 * 101}]: {TIMEOUT}")
+        else:
+            lines.append(f"{stamp} web-{i % 2 + 1} systemd[1]: Started Session {i} of user pizza.")
+    path = tmp_path / "syslog"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_the_same_failure_on_two_hosts_is_one_signature_without_host_or_pid(tmp_path, rca):
+    out = tmp_path / "findings.json"
+    rca("analyze", "-f", "json", "-o", str(out), _syslog(tmp_path))
+    failing = [c for c in json.loads(out.read_text())["clusters"] if "upstream timed out" in c["template"]]
+    assert [c["count"] for c in failing] == [50]
+    assert not any(word in failing[0]["template"] + failing[0]["signature"] for word in ("web-", "[812]", "[913]"))
+    assert failing[0]["signature"].startswith("nginx ")
+
+
+def test_patterns_templates_leave_the_header_out(tmp_path, rca):
+    templates = [line for line in rca("patterns", _syslog(tmp_path)).stdout.splitlines() if " t-" in line]
+    assert len(templates) == 2 and not any("web-" in t or "[<*>]" in t for t in templates)
