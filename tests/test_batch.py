@@ -213,3 +213,42 @@ def test_unreadable_export_warning_names_the_file_once(rca, outages, tmp_path):
     assert run.code == 0
     warning = next(line for line in run.stderr.splitlines() if "binary" in line)
     assert warning.count("broken.bin") == 1
+
+
+def _zipped(outages, tmp_path):
+    """The outages zipped as a person would send them: two in a folder, one at the top."""
+    import zipfile
+
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(outages / "a.json", "november/a.json")
+        z.write(outages / "b.json", "november/b.json")
+        z.write(outages / "c.json", "c.json")
+    return archive
+
+
+def test_each_file_in_a_zip_archive_is_its_own_outage_named_by_its_path(rca, outages, tmp_path):
+    run = rca("batch", str(_zipped(outages, tmp_path)), "--no-store", "--format", "json")
+    assert run.code == 0, run.stderr
+    doc = json.loads(run.stdout)
+    assert [(o["outage"], o["component"]) for o in doc["outages"]] == [
+        ("c.json", "database"), ("november/a.json", "pizza-factory"), ("november/b.json", "pizza-factory")]
+
+
+def test_a_zipped_outage_finds_what_the_file_alone_finds(outages, tmp_path):
+    units = batch.units_from_paths([str(_zipped(outages, tmp_path))])
+    zipped = {r["outage"]: r for r in batch.run(units, engine="serial")}
+    alone = batch.run(batch.units_from_paths([str(outages / "a.json")]), engine="serial")[0]
+    assert _comparable([{**zipped["november/a.json"], "outage": "a.json"}]) == _comparable([alone])
+
+
+def test_the_part_files_of_a_zipped_folder_are_one_outage(tmp_path):
+    import zipfile
+
+    archive = tmp_path / "parts.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("incident-7/inc_20251202T173000_20251202T173600.part", "{}\n")
+        z.writestr("incident-7/inc_20251202T173600_20251202T174200.part", "{}\n")
+        z.writestr("incident-7/notes.md", "# what we saw\n")
+    units = batch.units_from_paths([str(archive)])
+    assert sorted((u.name, len(u.paths)) for u in units) == [("incident-7", 2), ("incident-7/notes.md", 1)]

@@ -36,7 +36,7 @@ class Unit:
 
 def units_from_paths(paths: list[str]) -> list[Unit]:
     """Each file is an outage; the part files of a folder are one outage (whatever else is
-    beside them); a folder of exports is one outage per file."""
+    beside them); a folder of exports is one outage per file, and so is a zip archive."""
     units = _units(paths)
     if not units:
         raise UsageError("no exports found in " + ", ".join(paths))
@@ -60,9 +60,42 @@ def _units(paths: list[str]) -> list[Unit]:
             units += [Unit(f.name, [str(f)]) for f in files if ".part" not in f.name]
             units += _units([str(d) for d in subdirs])
         elif path.exists():
-            units.append(Unit(path.name, [str(path)]))
+            members = _zip_members(path)
+            units += [Unit(path.name, [str(path)])] if members is None else _member_units(path, members)
         else:
             raise UsageError(f"{p}: no such file or folder")
+    return units
+
+
+def _zip_members(path: Path) -> list[str] | None:
+    """A zip archive's files (as inputs read them), or None for a file that is not one."""
+    import zipfile
+
+    from rca.inputs.exports import member_names
+    from rca.inputs.sniff import ZIP
+
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != ZIP:
+                return None
+        with zipfile.ZipFile(path) as archive:
+            return member_names(archive)
+    except (OSError, zipfile.BadZipFile):
+        return None  # left to the analysis, which says what is wrong with it
+
+
+def _member_units(path: Path, members: list[str]) -> list[Unit]:
+    """A zip archive's outages as its folders' would be: each file one, named by its path in
+    the archive, and the part files of one folder together, named by the folder."""
+    units: list[Unit] = []
+    folders: dict[str, list[str]] = {}
+    for member in members:
+        folders.setdefault(member.rpartition("/")[0], []).append(member)
+    for folder, names in folders.items():
+        parts = [n for n in names if ".part" in n.rpartition("/")[2]]
+        if parts:
+            units.append(Unit(folder or path.name, [f"{path}:{n}" for n in parts]))
+        units += [Unit(n, [f"{path}:{n}"]) for n in names if n not in parts]
     return units
 
 
@@ -112,13 +145,26 @@ def analyze_outage(unit: Unit) -> dict[str, Any]:
             else:
                 findings = analyze(unit.paths, input_format=unit.input_format)
     except RcaError as exc:
+        _release(unit)
         # The message may quote the file's first line, tokens and all.
         return {"outage": redact(unit.name), "sources": unit.paths, "error": redact(str(exc)), "incidents": [], "lines": 0,
                 "identity": None, "seconds": time.perf_counter() - started}
-    identity = findings.ingested.identity or content_identity(findings.ingested.table, findings.ingested.all_lines())
-    incidents = incident_rows(findings, identity, unit.name, unit.paths)
+    try:
+        identity = findings.ingested.identity or content_identity(findings.ingested.table,
+                                                                  findings.ingested.all_lines())
+        incidents = incident_rows(findings, identity, unit.name, unit.paths)
+    finally:
+        _release(unit)
     return {"outage": redact(unit.name), "sources": unit.paths, "identity": identity, "incidents": incidents,
             "lines": findings.ingested.records, "error": None, "seconds": time.perf_counter() - started}
+
+
+def _release(unit: Unit) -> None:
+    """The copies of the unit's zip members, no longer needed once it is analysed."""
+    from rca.inputs.spool import release
+
+    for path in unit.paths:
+        release(path)
 
 
 def incident_rows(findings: Any, identity: str, outage: str, sources: list[str]) -> list[dict[str, Any]]:

@@ -129,9 +129,17 @@ def expand_paths(paths: list[str]) -> tuple[list[tuple[str, bool]], list[InputEr
             out += [(f, True) for f in files]
         elif path.exists():
             out.append((p, False))
+        elif (member := _archive_member(p)) is not None:
+            out.append((member, False))
         else:
             errors.append(InputError(p, "no such file or folder"))
     return out, errors
+
+
+def _archive_member(path: str) -> str | None:
+    from rca.inputs.spool import archive_member
+
+    return archive_member(path)
 
 
 def _members(path: str) -> list[tuple[str, bytes | None, bool]]:

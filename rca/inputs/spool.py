@@ -104,6 +104,39 @@ def _blocks(path: str, looks_binary):
             yield block
 
 
+def archive_member(path: str) -> str | None:
+    """`archive.zip:member`, a file inside an existing zip archive (as inputs name a member,
+    and batch names a zipped outage), copied to a temporary file; its name, or None when the
+    path names no such member."""
+    import zipfile
+
+    from rca.inputs.sniff import ZIP
+
+    for i in (i for i, c in enumerate(path) if c == ":"):
+        archive, member = path[:i], path[i + 1:]
+        try:
+            if not member or not os.path.isfile(archive):
+                continue
+            with open(archive, "rb") as fh:
+                if fh.read(4) != ZIP:
+                    continue
+            with zipfile.ZipFile(archive) as zipped:
+                if member not in zipped.namelist():
+                    continue
+        except (OSError, zipfile.BadZipFile):
+            continue
+        return spool_member(archive, member)
+    return None
+
+
+def release(path: str) -> None:
+    """Remove a spooled copy now rather than at exit: a batch worker analyses many zipped
+    outages, and a pool's worker process may end without running exit handlers."""
+    entry = _SPOOLED.pop(path, None)
+    if entry is not None:
+        _remove(entry[1])
+
+
 def _remove(name: str) -> None:
     try:
         os.unlink(name)
