@@ -417,3 +417,21 @@ def test_notes_and_annotations_mask_a_secret_the_logs_quote_before_escaping_it(k
     texts.append(annotation_for(incident, None, reveal=False)["text"])
     tail = secret[-8:]
     assert not [t for t in texts if tail in t or tail.replace("_", "\\_") in t]
+
+
+def test_notes_of_an_incident_without_times_leave_the_event_time_out_and_say_so(rca, grafana, tmp_path):
+    """IRM reads an absent eventTime as now; null is no RFC 3339 time. The note's window says
+    the export held no times instead of 'None .. None'."""
+    line = json.dumps({"path": "/api/order", "method": "POST", "statusCode": 500,
+                       "resBody": json.dumps({"message": "Failed to fulfill order at factory",
+                                              "followLinkToEndChaos": generate.Chaos("fail", 0, 1).url})})
+    export = tmp_path / "pasted.jsonl"
+    export.write_text((line + "\n") * 4)
+    grafana.state.incidents["42"] = {"incidentID": "42", "title": "Orders failing", "status": "active"}
+    run = rca("attach", str(export), "--grafana-url", grafana.url, "--incident-id", "42",
+              env={"GRAFANA_TOKEN": TOKEN})
+    assert run.code == 0, run.stderr + run.stdout
+    notes = _notes(grafana)
+    assert notes and all("eventTime" not in n for n in notes)
+    root = next(n["body"] for n in notes if "Root cause" in n["body"])
+    assert "None" not in root and "time not in the export" in root

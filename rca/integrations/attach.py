@@ -15,7 +15,7 @@ from rca.integrations.grafana import Grafana, GrafanaError
 from rca.table.redact import redact, redact_obj, remember_secret
 from rca.outputs.escape import md_text, web_url
 from rca.outputs.reportfile import HumanEditError, attach_to_report
-from rca.inputs.timestamps import TimestampError, parse_iso
+from rca.inputs.timestamps import NO_TIME_TEXT, TimestampError, parse_iso
 
 SCHEMA = "rca.findings/1"
 
@@ -117,8 +117,13 @@ def marker(incident: dict[str, Any], key: str) -> str:
     return f"[rca:{incident['id']}:{key}]"
 
 
-def notes_for(incident: dict[str, Any], reveal: bool) -> list[tuple[str, str, str]]:
-    """(marker, body, eventTime) for the incident's timeline, oldest first. IRM renders a
+def _window(incident: dict[str, Any]) -> str:
+    start, end = incident.get("start"), incident.get("end")
+    return NO_TIME_TEXT if start is None else f"{start} .. {end}"
+
+
+def notes_for(incident: dict[str, Any], reveal: bool) -> list[tuple[str, str, str | None]]:
+    """(marker, body, eventTime or None) for the incident's timeline, oldest first. IRM renders a
     note as Markdown and attaches every URL in it to the incident as context, so text that
     may quote the logs is escaped (`https\\://` is no URL); only the vetted link to follow
     is written as a link. Secrets are masked before escaping: escaped, a token's `_` is `\\_`
@@ -128,7 +133,7 @@ def notes_for(incident: dict[str, Any], reveal: bool) -> list[tuple[str, str, st
     if causes:
         top = causes[0]
         body = (f"Root cause (rca, confidence {top['confidence']:.2f}): {md_text(_safe(top['summary'], reveal))}\n"
-                f"Window {incident['start']} .. {incident['end']}; "
+                f"Window {_window(incident)}; "
                 f"{incident['impact']['affected_requests']} affected requests.")
         for url in filter(web_url, top.get("urls") or []):
             body += f"\nRemediation link: {url}"

@@ -119,9 +119,11 @@ class Grafana:
                 break
         return bodies
 
-    def add_note(self, incident_id: str, body: str, event_time: str) -> None:
-        self.irm("ActivityService.AddActivity", {"incidentID": incident_id, "activityKind": "userNote",
-                                                 "body": body, "eventTime": event_time})
+    def add_note(self, incident_id: str, body: str, event_time: str | None) -> None:
+        """A note on the incident's timeline at `event_time` (RFC 3339); without one (an
+        export without times) the field is left out, which IRM reads as now: null is no time."""
+        note = {"incidentID": incident_id, "activityKind": "userNote", "body": body}
+        self.irm("ActivityService.AddActivity", note if event_time is None else {**note, "eventTime": event_time})
 
     def find_incident(self, marker: str) -> str | None:
         result = self.irm("IncidentsService.QueryIncidents",

@@ -104,6 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return {"error": "only userNote can be added"}
             if body["incidentID"] not in st.incidents:
                 return {"error": "incident not found"}
+            if not isinstance(body.get("eventTime", ""), str):
+                return {"error": "eventTime must be an RFC 3339 time (left out: now)"}
             item = {"activityItemID": str(next(st.ids)), **body}
             st.activity[body["incidentID"]].append(item)
             return {"activityItem": item}
