@@ -189,7 +189,8 @@ def _commons(fh, size: int) -> list[tuple[int, bytes]]:
             newline = data.rfind(b"\n", 0, found)
             line_start = start + newline + 1 if newline >= 0 else _line_start(fh, start)
             line = _line_at(fh, line_start, size)
-            if common_labels_set(line) is not None and (not out or out[-1][0] != line_start):
+            previous = _line_at(fh, _line_start(fh, line_start - 1), size) if line_start else None
+            if common_labels_set(line, previous) is not None and (not out or out[-1][0] != line_start):
                 out.append((line_start, line + b"\n"))
             found = data.find(_COMMON, found + 1)
         tail = block[-(len(_COMMON) - 1):]
@@ -239,7 +240,8 @@ def preamble_after(fmt: str, data: bytes, before: bytes) -> bytes:
         start = data.rfind(b"\n", 0, found) + 1
         stop = data.find(b"\n", found)
         line = data[start:stop if stop >= 0 else len(data)]
-        if common_labels_set(line) is not None:
+        previous = data[data.rfind(b"\n", 0, start - 1) + 1:start - 1] if start else None
+        if common_labels_set(line, previous) is not None:
             return line + b"\n"
         end = found
     return before

@@ -195,6 +195,20 @@ _STDERR = LazyRegex(
     r"|Ignoring labels key: .*|Print only labels key: .*)$"
 )
 _COMMON = LazyRegex(r"Common labels: (\{.*\})")
+_GO_LOG_DATE = LazyRegex(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ")
+
+
+def is_stderr(text: str, previous: str | None) -> bool:
+    """Whether a line (after `previous`, None first in the file) is logcli's own stderr: a
+    query URL, `Ignoring labels key: …`, or `Common labels: {…}`. logcli prints Common labels
+    right after the query's URL; an undated one elsewhere is a multi-line message's own text
+    (a config dump, a quoted report), which must neither vanish nor relabel the lines after
+    it. Dated by Go's log, it is logcli's wherever it stands."""
+    if not _STDERR.match(text):
+        return False
+    if _GO_LOG_DATE.match(text) or not text.startswith("Common labels: "):
+        return True
+    return previous is None or _STDERR.match(previous) is not None
 
 
 def read_default(data: bytes, ctx: Context) -> ReadResult:
@@ -226,11 +240,12 @@ def starts_default_record(raw: bytes) -> bool:
     return _DEFAULT_LINE.match(_ANSI.sub("", raw.decode("utf-8", errors="replace"))) is not None
 
 
-def common_labels_set(raw: bytes) -> dict[str, str] | None:
-    """The labels a captured `Common labels: {…}` stderr line sets for the lines after it
-    (None: the line is not one)."""
+def common_labels_set(raw: bytes, previous: bytes | None = None) -> dict[str, str] | None:
+    """The labels a captured `Common labels: {…}` stderr line (after the line `previous`,
+    None first in the file) sets for the lines after it (None: the line is not one)."""
     text = _ANSI.sub("", raw.decode("utf-8", errors="replace"))
-    if not _STDERR.match(text) or (m := _COMMON.search(text)) is None:
+    before = None if previous is None else _ANSI.sub("", previous.rstrip(b"\r").decode("utf-8", errors="replace"))
+    if not is_stderr(text, before) or (m := _COMMON.search(text)) is None:
         return None
     return parse_label_string(m.group(1)) or {}
 
@@ -253,9 +268,11 @@ def default_records(data: bytes, common: dict[str, str] | None = None,
             ns, prec, labels, text, idx = pending
             builder.add(ns, prec, text, idx, labels=labels)
 
+    previous: str | None = None
     for raw in split_lines(data):
         text = _ANSI.sub("", raw.decode("utf-8", errors="replace"))
-        if _STDERR.match(text):
+        stderr, previous = is_stderr(text, previous), text
+        if stderr:
             skipped_meta += 1
             m = _COMMON.search(text)
             if m:
