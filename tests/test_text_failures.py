@@ -139,3 +139,15 @@ def test_the_findings_json_counts_the_affected_lines_with_no_status(tmp_path):
 
     impact = findings_json(analyze([_nginx_outage(tmp_path)]))["incidents"][0]["impact"]
     assert (impact["failed_requests"], impact["no_status_requests"]) == (0, 50)
+
+
+def test_a_zipped_log_is_named_for_its_own_file_not_the_archive(tmp_path):
+    """`all.zip:jwt-pizza-service.log` is the service's log, as it is unzipped."""
+    import zipfile
+
+    text, _ = service_log(hours=3, burst=(140, 155), burst_lines=(REGISTER, REGISTER, NETWORK))
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("jwt-pizza-service.log", text)
+    top = analyze([str(archive)]).incidents[0].causes[0]
+    assert top.component == "jwt-pizza-service"

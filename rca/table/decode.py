@@ -851,8 +851,9 @@ def _rows_table(rows: list[tuple]) -> pa.Table:
 
 def _service_of(source: str) -> str | None:
     """The service a plain log file is named for: `logs/jwt-pizza-service.log.gz` →
-    `jwt-pizza-service` (nothing for standard input)."""
-    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    `jwt-pizza-service`, a zip archive's `all.zip:jwt-pizza-service.log` alike (nothing for
+    standard input)."""
+    name = _IN_ARCHIVE.sub("", source.replace("\\", "/").rsplit("/", 1)[-1])
     while "." in name and name.rsplit(".", 1)[1].lower() in _LOG_SUFFIXES:
         name = name.rsplit(".", 1)[0]
     if _GENERIC_NAME.match(name):  # "export.jsonl", "Explore-logs-….json": names no service
@@ -865,6 +866,8 @@ def _service_of(source: str) -> str | None:
 _FILE_NAMES = orjson.loads(shipped("file_names.json"))
 _GENERIC_NAME = compiled(_FILE_NAMES["generic_name"], regex.IGNORECASE)
 _LOG_SUFFIXES = frozenset(_FILE_NAMES["log_suffixes"])
+# The archive before a member's name in an input's name (`all.zip:…`, rca.inputs.exports).
+_IN_ARCHIVE = compiled(r"^.*\.zip:", regex.IGNORECASE)
 
 
 def _file_component(table: pa.Table) -> pa.Array:
