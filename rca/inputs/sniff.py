@@ -91,10 +91,10 @@ def _inflate(raw: bytes, kind: str, path: str, limits) -> tuple[bytes, bool]:
 def looks_binary(head: bytes) -> bool:
     """Whether the first bytes of an uncompressed stream are binary rather than text; NUL
     bytes a truncated log opens with (`skip_leading_nuls`) are not looked at."""
-    if head.startswith(b"\x00") and (text := head.lstrip(b"\x00")):
-        head = text
     if head.startswith(_NOT_PLAIN) or _utf16_without_bom(head):
         return False
+    if head.startswith(b"\x00") and (text := head.lstrip(b"\x00")):
+        head = text
     controls = sum(head.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 27), *range(28, 32)))
     return b"\x00" in head or controls > max(8, len(head) // 50)
 
@@ -124,7 +124,7 @@ def skip_leading_nuls(raw: bytes) -> tuple[bytes, list[str]]:
 
 def to_utf8(raw: bytes, path: str) -> tuple[bytes, list[str]]:
     """Decode BOMs and UTF-16 to UTF-8 bytes; refuse binary; replace invalid UTF-8 and say so."""
-    raw, notes = skip_leading_nuls(raw)
+    notes: list[str] = []
     if raw.startswith(UTF8_BOM):
         raw = raw[3:]
         notes.append(BOM_NOTE)
@@ -135,6 +135,8 @@ def to_utf8(raw: bytes, path: str) -> tuple[bytes, list[str]]:
     elif enc := _utf16_without_bom(raw):
         raw = raw.decode(enc, errors="replace").encode("utf-8")
         notes.append(f"decoded from {enc.upper()} (no byte order mark)")
+    else:
+        raw, notes = skip_leading_nuls(raw)
     if not raw or (not raw[: 1 << 16].strip() and raw.isspace()):
         raise InputError(path, "empty file" if not raw else "file holds only white space")
     sample = raw[: 1 << 16]
