@@ -836,7 +836,6 @@ def main() -> None:
     """Console entry point: one-line errors and documented exit codes, never a traceback
     unless --debug; then a deterministic exit (`_leave`)."""
     _one_blas_thread()
-    _arrow_keeps_freed_pages()
     compute_wrappers_without_help()
     gc.disable()  # until the command's libraries are imported: see _configure_logging
     code = 0
@@ -858,17 +857,6 @@ def _one_blas_thread() -> None:
     workers, unless the user set a count."""
     if not any(name in os.environ for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")):
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
-
-
-def _arrow_keeps_freed_pages() -> None:
-    """Arrow's pool (mimalloc) gives the pages a byte range freed back to the system by
-    decommitting them, so the next range faults them in and has them zeroed again: on a
-    1M-line export ~0.6-0.8 of the map's ~1.1 CPU-s in the kernel. Reset instead (the kernel
-    takes them back whenever it needs the memory), they are reused as they are. Peak RSS
-    counts them until then (~+180 MB at 1M lines; a long export's pool is jemalloc,
-    `rca.inputs.freeing`). Set before pyarrow loads, as mimalloc reads it once; unless the
-    user set it."""
-    os.environ.setdefault("MIMALLOC_PURGE_DECOMMITS", "0")
 
 
 def _leave(code: int) -> None:

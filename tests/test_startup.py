@@ -57,17 +57,6 @@ def test_the_command_line_gives_numpy_one_blas_thread_unless_the_user_chose(monk
     assert "OPENBLAS_NUM_THREADS" not in os.environ
 
 
-def test_the_command_line_has_arrows_pool_reset_freed_pages_unless_the_user_chose(monkeypatch):
-    from rca.cli import _arrow_keeps_freed_pages
-
-    monkeypatch.delenv("MIMALLOC_PURGE_DECOMMITS", raising=False)
-    _arrow_keeps_freed_pages()
-    assert os.environ["MIMALLOC_PURGE_DECOMMITS"] == "0"
-    monkeypatch.setenv("MIMALLOC_PURGE_DECOMMITS", "1")
-    _arrow_keeps_freed_pages()
-    assert os.environ["MIMALLOC_PURGE_DECOMMITS"] == "1"
-
-
 def test_numpy_under_the_command_line_starts_no_blas_threads():
     if not os.path.isdir("/proc/self/task"):
         return
