@@ -647,7 +647,7 @@ class ReviewFormat(str, Enum):
 
 @app.command(epilog=EPILOG, cls=_Command)
 def batch(
-    paths: Annotated[list[str], typer.Argument(help="Exports: each file, or each folder of part files, is one outage.", show_default=False)],
+    paths: Annotated[list[str], typer.Argument(help="Exports: each file, each file in a zip archive, or each folder of part files, is one outage.", show_default=False)],
     fmt: Annotated[ReviewFormat, typer.Option("--format", "-f", help="text, md, json or csv.")] = ReviewFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     group_by_gap: Annotated[str | None, typer.Option("--group-by-gap", help="Split one long export into outages at quiet gaps longer than this (e.g. 30m).")] = None,
