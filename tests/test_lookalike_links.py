@@ -48,3 +48,24 @@ def test_chaos_links_on_a_lookalike_host_are_not_offered_but_the_failures_are_st
     findings = analyze([str(path)])
     assert findings.incidents
     assert not [u for inc in findings.incidents for c in inc.causes for u in c.urls if "evil" in u]
+
+
+@pytest.mark.parametrize("url", [
+    f"https://admin:hunter2@pizza-factory.cs329.click{PATH}",
+    f"https://admin@pizza-factory.cs329.click{PATH}",
+    f"https://@pizza-factory.cs329.click{PATH}",
+])
+def test_a_link_carrying_a_user_part_is_never_one_to_follow(url):
+    assert lookalike_host(url, default_pack())
+
+
+def test_chaos_links_carrying_credentials_are_not_offered_but_the_failures_are_still_an_incident(tmp_path):
+    dressed = "https://admin:hunter2@pizza-factory.cs329.click/api/support/"
+    events = [generate.Event(e.ts_ns, e.labels, re.sub(r"https://pizza-factory[.]cs329[.]click/api/support/",
+                                                       dressed, e.line))
+              for e in generate.simulate(chaos=generate.CHAOS_FAIL)]
+    path = tmp_path / "export.json"
+    path.write_bytes(generate.loki_query(events))
+    findings = analyze([str(path)])
+    assert findings.incidents
+    assert not [u for inc in findings.incidents for c in inc.causes for u in c.urls if "@" in u]

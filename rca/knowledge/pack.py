@@ -205,14 +205,19 @@ def load_pack(path: str | Path) -> Pack:
 def lookalike_host(url: str, pack: Pack) -> bool:
     """The URL's host names one of the pack's link hosts without being it or a subdomain of
     it: `pizza-factory.cs329.click.evil.example`, `evil-pizza-factory.cs329.click`, or the
-    known name as the user part (`https://pizza-factory.cs329.click@evil.example/`)."""
-    if not pack.link_hosts:
-        return False
+    known name as the user part (`https://pizza-factory.cs329.click@evil.example/`). A URL
+    with any user part (`https://admin:pw@pizza-factory.cs329.click/…`) is never one to follow
+    either: a service's remediation link carries no credentials, and a reader who follows one
+    hands them over."""
     try:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").rstrip(".")
     except ValueError:
+        return bool(pack.link_hosts)
+    if "@" in parts.netloc:
         return True
+    if not pack.link_hosts:
+        return False
     if any(host == known or host.endswith("." + known) for known in pack.link_hosts):
         return False
     return any(known in parts.netloc.lower() for known in pack.link_hosts)
