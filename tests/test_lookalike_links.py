@@ -5,8 +5,6 @@ hostname in the 2025 era) still is."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from fixtures import generate
@@ -38,18 +36,6 @@ def test_a_known_host_its_subdomains_and_unrelated_hosts_are_not_lookalikes(url)
     assert not lookalike_host(url, default_pack())
 
 
-def test_chaos_links_on_a_lookalike_host_are_not_offered_but_the_failures_are_still_an_incident(tmp_path):
-    evil = f"https://pizza-factory.cs329.click.evil.example{PATH}"
-    events = [generate.Event(e.ts_ns, e.labels, re.sub(r"https://pizza-factory[.]cs329[.]click/api/support/[^\"\\]+",
-                                                       evil, e.line))
-              for e in generate.simulate(chaos=generate.CHAOS_FAIL)]
-    path = tmp_path / "export.json"
-    path.write_bytes(generate.loki_query(events))
-    findings = analyze([str(path)])
-    assert findings.incidents
-    assert not [u for inc in findings.incidents for c in inc.causes for u in c.urls if "evil" in u]
-
-
 @pytest.mark.parametrize("url", [
     f"https://admin:hunter2@pizza-factory.cs329.click{PATH}",
     f"https://admin@pizza-factory.cs329.click{PATH}",
@@ -59,13 +45,17 @@ def test_a_link_carrying_a_user_part_is_never_one_to_follow(url):
     assert lookalike_host(url, default_pack())
 
 
-def test_chaos_links_carrying_credentials_are_not_offered_but_the_failures_are_still_an_incident(tmp_path):
-    dressed = "https://admin:hunter2@pizza-factory.cs329.click/api/support/"
-    events = [generate.Event(e.ts_ns, e.labels, re.sub(r"https://pizza-factory[.]cs329[.]click/api/support/",
-                                                       dressed, e.line))
+@pytest.mark.parametrize("origin", [
+    "https://pizza-factory.cs329.click.evil.example",
+    "https://admin:hunter2@pizza-factory.cs329.click",
+])
+def test_chaos_links_dressed_up_are_not_offered_but_the_failures_are_still_an_incident(tmp_path, origin):
+    events = [generate.Event(e.ts_ns, e.labels, e.line.replace("https://pizza-factory.cs329.click/api/support/",
+                                                                f"{origin}/api/support/"))
               for e in generate.simulate(chaos=generate.CHAOS_FAIL)]
+    assert any(origin in e.line for e in events)
     path = tmp_path / "export.json"
     path.write_bytes(generate.loki_query(events))
     findings = analyze([str(path)])
     assert findings.incidents
-    assert not [u for inc in findings.incidents for c in inc.causes for u in c.urls if "@" in u]
+    assert not [u for inc in findings.incidents for c in inc.causes for u in c.urls if origin in u]
