@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Any, Callable
 
 
 def own(st: os.stat_result) -> bool:
@@ -69,3 +70,61 @@ def write(name: str, file: str, data: bytes) -> None:
             os.unlink(temporary)
         except OSError:
             pass
+
+
+class Kept:
+    """What one run made that later runs read back instead of making again (compiled regexes,
+    compiled code): one file of cache folder `name`, loaded at the first look-up and written by
+    `keep` when the run made something new. Past `most` entries only those this run used are
+    written, so the file does not grow without end. `dumps` gives the bytes (None: not
+    writable), `loads` reads them back, and only entries `valid(key, value)` accepts are used.
+    A plain class, not a dataclass: it is defined before rca.generated_code can serve
+    dataclasses' compiles."""
+
+    __slots__ = ("name", "file", "most", "_dumps", "_loads", "_valid", "_kept", "_used", "_added")
+
+    def __init__(self, name: str, file: str, most: int, dumps: Callable[[dict], bytes | None],
+                 loads: Callable[[bytes], Any], valid: Callable[[Any, Any], bool]) -> None:
+        self.name, self.file, self.most = name, file, most
+        self._dumps, self._loads, self._valid = dumps, loads, valid
+        self._kept: dict | None = None
+        self._used: set = set()
+        self._added = False
+
+    def get(self, key: Any) -> Any:
+        """The entry earlier runs kept for `key`, or None; either way this run used `key`."""
+        kept = self._kept if self._kept is not None else self._load()
+        self._used.add(key)
+        return kept.get(key)
+
+    def add(self, key: Any, value: Any) -> bool:
+        """Keep a new entry (after `get` found none); True when it is this run's first."""
+        self._kept[key] = value
+        first, self._added = not self._added, True
+        return first
+
+    def keep(self) -> None:
+        """Write the entries for later runs, when this run made new ones."""
+        if not self._added or self._kept is None:
+            return
+        self._added = False
+        kept = self._kept
+        kept = dict(kept) if len(kept) <= self.most else {k: v for k, v in kept.items() if k in self._used}
+        data = self._dumps(kept)
+        if data is not None:
+            write(self.name, self.file, data)
+
+    def _load(self) -> dict:
+        """The entries earlier runs kept: none when there is no cache, it is not the user's own,
+        or it cannot be read back (it is then written again)."""
+        self._kept = {}
+        data = read(self.name, self.file)
+        if data is None:
+            return self._kept
+        try:
+            loaded = self._loads(data)
+        except Exception:  # noqa: BLE001 - a damaged cache only costs the work again
+            return self._kept
+        if isinstance(loaded, dict):
+            self._kept.update((k, v) for k, v in loaded.items() if self._valid(k, v))
+        return self._kept

@@ -22,12 +22,17 @@ from typing import Any
 
 from rca import cache
 
-_FILE = f"dataclasses-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal"
-_MOST = 2048  # beyond this many, only the code the latest run used is kept
 
-_kept: dict[str, CodeType] | None = None
-_used: set[str] = set()
-_added = False
+def _dumps(kept: dict) -> bytes | None:
+    try:
+        return marshal.dumps(kept)
+    except ValueError:
+        return None
+
+
+# Beyond 2048 sources, only the code the latest run used is kept.
+_CODE = cache.Kept("code", f"dataclasses-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal", 2048,
+                   _dumps, marshal.loads, lambda source, code: isinstance(source, str) and isinstance(code, CodeType))
 
 
 def install() -> None:
@@ -38,48 +43,19 @@ def install() -> None:
 
 def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None) -> None:
     """`exec` as dataclasses calls it, the compiled source read from earlier runs."""
-    global _added
     if not isinstance(source, str):
         return exec(source, globals, locals)
     if globals is None:  # the builtin would run it in its caller's namespaces
         caller = sys._getframe(1)
         globals, locals = caller.f_globals, caller.f_locals if locals is None else locals
-    kept = _kept if _kept is not None else _load()
-    _used.add(source)
-    code = kept.get(source)
+    code = _CODE.get(source)
     if code is None:
-        code = kept[source] = compile(source, "<string>", "exec", dont_inherit=True)
-        _added = True
+        code = compile(source, "<string>", "exec", dont_inherit=True)
+        _CODE.add(source, code)
     return exec(code, globals, locals)
 
 
 def keep() -> None:
     """Write the code kept so far for later runs, when this run compiled new code (the
     command line calls this as it leaves)."""
-    global _added
-    if not _added or _kept is None:
-        return
-    _added = False
-    kept = dict(_kept) if len(_kept) <= _MOST else {k: v for k, v in _kept.items() if k in _used}
-    try:
-        data = marshal.dumps(kept)
-    except ValueError:
-        return
-    cache.write("code", _FILE, data)
-
-
-def _load() -> dict[str, CodeType]:
-    """The code earlier runs kept: none when there is no cache, it is not the user's own, or
-    it cannot be read back (it is then written again)."""
-    global _kept
-    _kept = {}
-    data = cache.read("code", _FILE)
-    if data is None:
-        return _kept
-    try:
-        loaded = marshal.loads(data)
-    except Exception:  # noqa: BLE001 - a damaged cache only costs the compile
-        return _kept
-    if isinstance(loaded, dict):
-        _kept.update((k, c) for k, c in loaded.items() if isinstance(k, str) and isinstance(c, CodeType))
-    return _kept
+    _CODE.keep()
