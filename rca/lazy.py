@@ -127,17 +127,6 @@ class _ThenLoader:
 logger = LazyLogger()
 
 
-def parse_compute_docs_once() -> None:
-    """Make the first import of pyarrow.compute, by anyone, parse each docstring it writes once
-    (an import hook; nothing is imported now). That import wraps each of Arrow's ~290 compute
-    functions and writes each wrapper's docstring, parsing the NumPy-style docstring of the
-    function's options class every time: 109 parses of 57 docstrings, about a quarter of the
-    import. The wrappers and their docstrings come out the same."""
-    if "pyarrow.compute" not in sys.modules and not any(
-            isinstance(f, _AfterImport) and f._name == "pyarrow.compute" for f in sys.meta_path):
-        sys.meta_path.insert(0, _AfterImport("pyarrow.compute", lambda module: None, around=_docs_parsed_once))
-
-
 def compute_wrappers_without_help() -> None:
     """For the command line: make the first import of pyarrow.compute, by anyone, wrap Arrow's
     compute functions without writing each wrapper's help (an import hook; nothing is imported
@@ -147,7 +136,9 @@ def compute_wrappers_without_help() -> None:
     The wrappers are pyarrow's own (`_make_generic_wrapper`: the same calls, options and
     errors), under the same names, with pyarrow's hand-written versions kept where it has them;
     only `__doc__` and `__signature__` are left unset. For a pyarrow this was not checked
-    against, the import goes as `parse_compute_docs_once` has it."""
+    against, the import is pyarrow's own with each options docstring parsed once
+    (`_docs_parsed_once`): 109 parses of 57 docstrings were about a quarter of it, and the
+    wrappers and their help come out the same."""
     if "pyarrow.compute" not in sys.modules and not any(
             isinstance(f, _AfterImport) and f._name == "pyarrow.compute" for f in sys.meta_path):
         lean = _LeanCompute()

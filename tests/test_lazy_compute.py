@@ -1,4 +1,5 @@
-"""pyarrow.compute imported with each options docstring parsed once is the same module."""
+"""pyarrow.compute as the command line imports it: lean (no wrapper help) on the pyarrow it was
+checked against, otherwise pyarrow's own with each options docstring parsed once."""
 
 import json
 import subprocess
@@ -16,24 +17,20 @@ print(json.dumps([functions, isinstance(docscrape.NumpyDocString, type), type(te
 """
 
 
+_LEAN = "from rca.lazy import compute_wrappers_without_help\ncompute_wrappers_without_help()"
+# A pyarrow the lean import was not checked against: its own import, each options docstring parsed once.
+_UNCHECKED = "import rca.lazy\nrca.lazy._LEAN_COMPUTE_PYARROW = ('0.',)\n" + _LEAN
+
+
 def _described(before: str) -> list:
     out = subprocess.run([sys.executable, "-c", _DESCRIBE.format(before=before)], capture_output=True, text=True,
                          check=True).stdout
     return json.loads(out)
 
 
-def test_compute_functions_docstrings_and_signatures_are_those_of_a_plain_import():
-    plain = _described("")
-    once = _described("from rca.lazy import parse_compute_docs_once\nparse_compute_docs_once()")
-    assert len(plain[0]) > 200
-    assert once == plain
-
-
 def test_the_hook_is_gone_and_the_parser_restored_once_pyarrow_compute_is_imported():
-    functions, parser_is_the_class, dedent_kind, hooked = _described("from rca.lazy import parse_compute_docs_once\n"
-                                                          "parse_compute_docs_once()")
+    functions, parser_is_the_class, dedent_kind, hooked = _described(_UNCHECKED)
     assert (parser_is_the_class, dedent_kind, hooked) == (True, "function", False)
-
 
 
 def test_without_pyarrow_s_docstring_parser_the_import_goes_ahead_unchanged(monkeypatch):
@@ -96,7 +93,6 @@ help_text = pc.utf8_upper.__doc__ is not None
 print(json.dumps([names, [str(c) for c in calls], help_text, pyarrow._compute.function_registry is pc.function_registry,
                   any(getattr(f, "_name", None) == "pyarrow.compute" for f in sys.meta_path)]))
 """
-_LEAN = "from rca.lazy import compute_wrappers_without_help\ncompute_wrappers_without_help()"
 
 
 def _lean_described(before: str) -> list:
@@ -121,5 +117,6 @@ def test_the_command_line_s_compute_wrappers_compute_and_refuse_as_pyarrow_s_own
 
 def test_with_a_pyarrow_it_was_not_checked_against_the_import_is_pyarrow_s_own():
     plain = _described("")
-    unchecked = _described("import rca.lazy\nrca.lazy._LEAN_COMPUTE_PYARROW = ('0.',)\n" + _LEAN)
+    unchecked = _described(_UNCHECKED)
+    assert len(plain[0]) > 200
     assert unchecked == plain
