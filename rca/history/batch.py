@@ -72,12 +72,11 @@ def _zip_members(path: Path) -> list[str] | None:
     import zipfile
 
     from rca.inputs.exports import member_names
-    from rca.inputs.sniff import ZIP
+    from rca.inputs.sniff import is_zip
 
+    if not is_zip(str(path)):
+        return None
     try:
-        with open(path, "rb") as fh:
-            if fh.read(4) != ZIP:
-                return None
         with zipfile.ZipFile(path) as archive:
             return member_names(archive)
     except (OSError, zipfile.BadZipFile):

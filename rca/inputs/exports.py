@@ -28,7 +28,7 @@ from rca.inputs.groups import group_rows
 from rca.inputs.readers import Context, ReadResult, logcli
 from rca.inputs import limits as input_limits
 from rca.inputs.progress import report, size_of
-from rca.inputs.sniff import BOM_NOTE, ZIP, decompress, is_plain_text, looks_binary, to_utf8
+from rca.inputs.sniff import BOM_NOTE, decompress, is_plain_text, is_zip, looks_binary, to_utf8
 from rca.inputs.records import concat, dedupe_across_sources, sort_by_time
 from rca.inputs.timestamps import format_rfc3339_ms
 from rca.inputs.numpy_arrays import arrow
@@ -147,12 +147,7 @@ def _members(path: str) -> list[tuple[str, bytes | None, bool]]:
     as itself, read later."""
     if path == STDIN or input_limits.is_stream(path):
         return [(path, None, False)]
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(4)
-    except OSError:
-        return [(path, None, False)]
-    if magic != ZIP:
+    if not is_zip(path):
         return [(path, None, False)]
     import zipfile
 

@@ -43,7 +43,7 @@ from rca.inputs.readers.ndjson_columns import ndjson_columns
 from rca.inputs.readers.text_columns import text_columns
 from rca.inputs.records import LabelSets, table_from_columns
 from rca.inputs.spool import at, spool, spool_member, spooled
-from rca.inputs.sniff import BOM_NOTE, BZIP2, GZIP, UTF8_BOM, XZ, ZIP, ZSTD, is_plain_text, looks_binary
+from rca.inputs.sniff import BOM_NOTE, BZIP2, GZIP, UTF8_BOM, XZ, ZIP, ZSTD, is_plain_text, is_zip, looks_binary
 
 # Decompressed bytes looked at to recognise a compressed file's format (detect's own window).
 HEAD_BYTES = 1 << 24
@@ -141,7 +141,7 @@ def streamed_files(paths: list[str], input_format: str | None) -> list[tuple[str
                 return None
             if path == "-" or is_stream(path):  # read once, into a file that can be read again
                 kinds = [(path, sniff(path, input_format, spool(path)))]
-            elif _is_zip(path):
+            elif is_zip(path):
                 kinds = [(name, sniff(name, input_format, spooled(name))) for name in _zip_members(path)]
             else:
                 kinds = [(path, sniff(path, input_format))]
@@ -154,14 +154,6 @@ def streamed_files(paths: list[str], input_format: str | None) -> list[tuple[str
         seen.add(real)
         out += kinds
     return out
-
-
-def _is_zip(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(4) == ZIP
-    except OSError:
-        return False
 
 
 def _zip_members(path: str) -> list[str]:

@@ -20,6 +20,16 @@ _NOT_PLAIN = (GZIP, BZIP2, XZ, ZSTD, ZIP, PARQUET, UTF8_BOM, UTF16_LE_BOM, UTF16
 STREAM_BYTES = 256 << 20
 
 
+def is_zip(path: str) -> bool:
+    """Whether the file at `path` is a zip archive, by its first bytes (False when it cannot be
+    read: what is wrong with it is the read's to say)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == ZIP
+    except OSError:
+        return False
+
+
 def read_whole_anyway(paths: list[str]) -> bool:
     """Whether these inputs are files neither compressed nor archived that together hold
     less than STREAM_BYTES: a streamed analysis would give them back to the whole read

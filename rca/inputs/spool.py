@@ -110,16 +110,13 @@ def archive_member(path: str) -> str | None:
     path names no such member."""
     import zipfile
 
-    from rca.inputs.sniff import ZIP
+    from rca.inputs.sniff import is_zip
 
     for i in (i for i, c in enumerate(path) if c == ":"):
         archive, member = path[:i], path[i + 1:]
+        if not member or not os.path.isfile(archive) or not is_zip(archive):
+            continue
         try:
-            if not member or not os.path.isfile(archive):
-                continue
-            with open(archive, "rb") as fh:
-                if fh.read(4) != ZIP:
-                    continue
             with zipfile.ZipFile(archive) as zipped:
                 if member not in zipped.namelist():
                     continue
