@@ -11,6 +11,7 @@ from fixtures import generate
 from fixtures.generate import API_KEY
 from rca import analyze
 from rca.knowledge.pack import default_pack, lookalike_host
+from rca.table.decode import decode_line
 
 PATH = f"/api/support/{API_KEY}/report/k3q9z7mf"
 
@@ -59,3 +60,37 @@ def test_chaos_links_dressed_up_are_not_offered_but_the_failures_are_still_an_in
     findings = analyze([str(path)])
     assert findings.incidents
     assert not [u for inc in findings.incidents for c in inc.causes for u in c.urls if origin in u]
+
+
+WRAPPERS = ["javascript:alert(1)//", "javascript://", "data:text/html,", "vbscript:x//"]
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+@pytest.mark.parametrize("line", [
+    '{"status":500,"responseBody":{"message":"chaos monkey","reportUrl":"%s"}}',
+    '{"status":500,"responseBody":{"message":"chaos monkey","reportUrl":"%s"}}'.replace("/", "\\/"),
+    "ERROR chaos monkey: see [the report](%s)",
+])
+def test_a_link_wrapped_in_another_scheme_is_never_the_link_to_follow(wrapper, line):
+    decoded = decode_line(line % f"{wrapper}https://pizza-factory.cs329.click{PATH}", default_pack())
+    assert decoded.link is None
+
+
+def test_a_link_also_said_plainly_is_still_the_link_to_follow():
+    link = f"https://pizza-factory.cs329.click{PATH}"
+    line = f'{{"status":500,"note":"javascript:alert(1)//{link}","responseBody":{{"reportUrl":"{link}"}}}}'
+    assert decode_line(line, default_pack()).link == link
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+def test_chaos_links_wrapped_in_another_scheme_are_not_offered_but_the_failures_are_still_an_incident(
+        tmp_path, wrapper):
+    events = [generate.Event(e.ts_ns, e.labels, e.line.replace("https://pizza-factory.cs329.click/api/support/",
+                                                                f"{wrapper}https://pizza-factory.cs329.click/api/support/"))
+              for e in generate.simulate(chaos=generate.CHAOS_FAIL)]
+    assert any(wrapper in e.line for e in events)
+    path = tmp_path / "export.json"
+    path.write_bytes(generate.loki_query(events))
+    findings = analyze([str(path)])
+    assert findings.incidents
+    assert not [u for inc in findings.incidents for c in inc.causes for u in c.urls]

@@ -165,6 +165,26 @@ def find_urls(text: str) -> list[str]:
     return out
 
 
+# A URL's token ends at what ends a URL; a scheme in the token before it (`javascript:…//`,
+# `data:…,`) makes the URL that other URL's text, not a link of its own.
+_TOKEN_END = compiled(r"""[\s"'<>\\{}\[\]|^`\x00-\x1f\x7f-\x9f]""")
+_SCHEME = compiled(r"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:")
+
+
+def _only_wrapped(url: str, text: str) -> bool:
+    """The text mentions the URL, and only inside another scheme's URL
+    (`javascript:alert(1)//https://…`, `data:text/html,https://…`): a reader following it
+    would run or open that, so it is never a link to follow."""
+    text = _ESCAPE.sub(_unescape, text) if "\\" in text else text
+    wrapped = False
+    for m in _URL.finditer(text):
+        if clean_url(m.group()) == url:
+            if not _SCHEME.search(_TOKEN_END.split(text[max(0, m.start() - 2048):m.start()])[-1]):
+                return False
+            wrapped = True
+    return wrapped
+
+
 def _link_in(value: Any, pack: Pack, depth: int = 0) -> tuple[str, str] | None:
     """The first link under one of the pack's link keys at any depth (key by key, each key's
     value searched before the next key), and its key."""
@@ -315,9 +335,9 @@ def decode_line(text: str, pack: Pack) -> Decoded:
         if m:  # the request line's target is what the client asked for, not a link to follow
             said = set(find_urls(obj[:m.start(2)] + " " + obj[m.end(2):]))
             asked = set(find_urls(m[2])) - said
-            _links_from_urls(d, pack, [url for url in d.urls if url not in asked])
+            _links_from_urls(d, pack, text, [url for url in d.urls if url not in asked])
         else:
-            _links_from_urls(d, pack)
+            _links_from_urls(d, pack, text)
         _responder_request(d, m[2] if m and _calls_link(m[2], pack) else None, pack)
         return d
     if not isinstance(obj, dict):
@@ -404,9 +424,9 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     if answer is not obj:
         said = {url for s in _url_texts(answer) for url in (urls_in[s] if s in urls_in else find_urls(s))}
         asked = mentioned - said
-        _links_from_urls(d, pack, [url for url in d.urls if url not in asked])
+        _links_from_urls(d, pack, text, [url for url in d.urls if url not in asked])
     else:
-        _links_from_urls(d, pack)
+        _links_from_urls(d, pack, text)
     targets = [path, *(obj.get(k) for k in pack.dependency_keys)]
     _responder_request(d, next((t for t in targets if isinstance(t, str) and _calls_link(t, pack)), None),
                        pack)
@@ -459,10 +479,11 @@ def _calls_link(target: str, pack: Pack) -> bool:
     return m is not None and "?" not in rest[:m.start()] and "://" not in rest[:m.start()]
 
 
-def _links_from_urls(d: Decoded, pack: Pack, candidates: list[str] | None = None) -> None:
+def _links_from_urls(d: Decoded, pack: Pack, text: str, candidates: list[str] | None = None) -> None:
     if d.link is None:
         for url in d.urls if candidates is None else candidates:
-            if (pack.remediation_url.search(url) or pack.redacted_link.search(url)) and not lookalike_host(url, pack):
+            if (pack.remediation_url.search(url) or pack.redacted_link.search(url)) and not lookalike_host(url, pack) \
+                    and not _only_wrapped(url, text):
                 d.link = url
                 break
 
