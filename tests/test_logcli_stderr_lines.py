@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import gzip
 
+import orjson
+import pytest
+
+from rca import analyze
 from rca.inputs.exports import ingest
 from tests.test_stream_cut_formats import _events, _same, _write
 from fixtures import generate
@@ -55,3 +59,39 @@ def test_streamed_pieces_read_such_a_continuation_as_the_whole_read_does(tmp_pat
         whole, streamed = _same(path)
         assert set(whole.ingested.inputs[0].labels["cluster"]) == {"east"}
         assert streamed.ingested.inputs[0].labels == whole.ingested.inputs[0].labels
+
+
+def _jsonl_without_component(stderr: list[str]) -> bytes:
+    """The chaos-fail traffic as `logcli query -o jsonl … 2>&1` writes it when every line
+    shares its component: logcli's stderr first, the component gone from each line's labels."""
+    records = [orjson.loads(line) for line in generate.logcli_jsonl(generate.simulate(chaos=generate.CHAOS_FAIL))
+               .splitlines()]
+    for record in records:
+        record["labels"] = {k: v for k, v in record["labels"].items() if k != "component"}
+    return "\n".join(stderr).encode() + b"\n" + b"\n".join(orjson.dumps(r) for r in records) + b"\n"
+
+
+JSONL_STDERR = {
+    "url and common labels": [URL, 'Common labels: {component="jwt-pizza-service"}'],
+    "dated common labels alone": ['2024/06/01 12:00:01 Common labels: {component="jwt-pizza-service"}'],
+}
+
+
+@pytest.mark.parametrize("stderr", list(JSONL_STDERR))
+def test_logcli_jsonl_after_its_stderr_keeps_the_common_labels(tmp_path, stderr):
+    path = tmp_path / "two.logcli"
+    path.write_bytes(_jsonl_without_component(JSONL_STDERR[stderr]))
+    ingested = ingest([str(path)])
+    assert ingested.inputs[0].format == "logcli-jsonl"
+    assert set(ingested.inputs[0].labels["component"]) == {"jwt-pizza-service"}
+    findings = analyze(ingested)
+    assert [inc.id for inc in findings.incidents]
+    assert not [c for c in findings.clusters if "two.logcli" in (c.component or "")]
+
+
+def test_logcli_jsonl_after_its_stderr_says_the_stderr_lines_were_skipped(rca, tmp_path):
+    path = tmp_path / "two.logcli"
+    path.write_bytes(_jsonl_without_component(JSONL_STDERR["url and common labels"]))
+    run = rca("analyze", str(path))
+    assert run.code == 0
+    assert "skipped 2 lines of logcli's own stderr output" in run.stderr

@@ -35,6 +35,12 @@ _ERROR_KEYS = frozenset({"message", "messageId", "traceID", "statusCode", "statu
 # A header row with a `Line` cell, between any of the delimiters Grafana (or a spreadsheet
 # that saved its download again) uses: `,`, `;` or a tab.
 _CSV_LINE_CELL = LazyRegex(rb'(?:^|[,;\t])"?Line"?(?:[,;\t]|\r?$)')
+# logcli's own stderr (a query's URL, `Common labels: {…}`), dated by Go's log or not, which
+# `2>&1` puts before the records it prints.
+LOGCLI_STDERR = LazyRegex(
+    rb"^(?:\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )?(?:https?://\S+/loki/api/\S+|Common labels: \{.*\}"
+    rb"|Ignoring labels key: .*|Print only labels key: .*)$"
+)
 _HTML_PAGE = LazyRegex(rb"^(?:<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])", regex.IGNORECASE)
 
 
@@ -77,6 +83,8 @@ def detect(data: bytes) -> tuple[str | None, str]:
     body = head.lstrip()
     if not body:
         return None, "empty"
+    if LOGCLI_STDERR.match(body.split(b"\n", 1)[0].rstrip(b"\r")) and _logcli_jsonl_after_stderr(body):
+        return "logcli-jsonl", "logcli JSON lines after logcli's stderr (query URL, common labels)"
     if body[:1] in (b"{", b"["):
         lines = _first_lines(data, 3)
         if lines and all(_BRACKETED.match(line) for line in lines):
@@ -119,6 +127,15 @@ def detect(data: bytes) -> tuple[str | None, str]:
     if _HTML_PAGE.match(body):
         return "loki-error", "an HTML page (a login, proxy or error page)"
     return "text", "plain text"
+
+
+def _logcli_jsonl_after_stderr(body: bytes) -> bool:
+    """The first line after logcli's stderr lines is a logcli JSONL record."""
+    for line in _first_lines(body, 8):
+        if not LOGCLI_STDERR.match(line):
+            record = _json_keys_line(line)
+            return record is not None and {"line", "timestamp"} <= set(record) <= {"labels", "line", "timestamp"}
+    return False
 
 
 def _detect_document(head: bytes) -> tuple[str | None, str]:

@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 import regex
 
+from rca.inputs.detect import LOGCLI_STDERR
 from rca.inputs.month_stamps import STAMP, parse_month_stamp, year_reference
 from rca.inputs.readers import Context, ReadResult, fail, parse_label_string, split_lines
 from rca.inputs.readers.loggers import time_warnings
@@ -155,11 +156,20 @@ def _valid_utf8(table: pa.Table) -> bool:
 
 
 def _read_jsonl_per_line(data: bytes, ctx: Context) -> ReadResult:
+    """Line by line: the good records kept, the bad counted. logcli's own stderr captured
+    with `2>&1` (its query's URL, `Common labels: {…}`) is skipped, and the common labels,
+    which logcli stripped from every line, are given back to the lines after them."""
     builder = RecordBuilder()
-    rejected = 0
+    rejected = skipped_meta = 0
+    common: dict[str, str] = {}
     warnings: list[str] = []
     for index, raw in enumerate(split_lines(data)):
         if not raw.strip():
+            continue
+        if LOGCLI_STDERR.match(raw.strip()):
+            skipped_meta += 1
+            if (m := _COMMON.search(raw.decode("utf-8", errors="replace"))) is not None:
+                common = parse_label_string(m.group(1)) or {}
             continue
         try:
             obj = orjson.loads(raw)
@@ -175,7 +185,9 @@ def _read_jsonl_per_line(data: bytes, ctx: Context) -> ReadResult:
             continue
         stamp = obj["timestamp"]
         precision = "ns" if isinstance(stamp, str) and regex.search(r"\d\d:\d\d:\d\d\.\d", stamp) else "s"
-        builder.add(ns, precision, line, index, labels=labels)
+        builder.add(ns, precision, line, index, labels={**common, **labels} if common else labels)
+    if skipped_meta:
+        warnings.append(f"skipped {skipped_meta} lines of logcli's own stderr output (query URLs, common labels)")
     if rejected:
         warnings.append(f"{rejected} lines are not logcli JSONL records (broken JSON or missing fields)")
     if len(builder) == 0:
