@@ -257,12 +257,17 @@ def test_a_log_truncated_while_it_was_written_is_read_past_its_leading_nul_bytes
     assert f"{nuls} NUL bytes at the start" in run.stderr
 
 
-def test_a_log_truncated_while_it_was_written_is_read_past_its_leading_nul_bytes_from_stdin(rca, tmp_path):
-    path = tmp_path / "service.log"
-    path.write_bytes(b"\x00" * 4096 + _export().encode())
-    run = rca("analyze", "-", "-f", "json", stdin=path.read_bytes())
+@pytest.mark.parametrize("nuls", [4096, 200_000], ids=["4K", "200K"])
+def test_a_log_truncated_while_it_was_written_is_read_past_its_leading_nul_bytes_from_stdin(rca, nuls):
+    run = rca("analyze", "-", "-f", "json", stdin=b"\x00" * nuls + _export().encode())
     assert run.code == 0, run.stderr
     assert json.loads(run.stdout)["inputs"][0]["records"] == 60
+    assert f"{nuls} NUL bytes at the start" in run.stderr
+
+
+def test_many_nul_bytes_before_binary_data_on_stdin_are_still_binary(rca):
+    run = rca("analyze", "-", stdin=b"\x00" * 200_000 + bytes(range(256)) * 512)
+    assert run.code == 2 and "binary data" in _one_error(run)
 
 
 def test_nul_bytes_before_binary_data_are_still_binary(rca, tmp_path):

@@ -211,6 +211,11 @@ def read_stream(fd: int, path: str, limits: Limits, looks_binary) -> bytes:
     return bytes(out)
 
 
+# How many NUL bytes a stream may open with (a log truncated while it was written, as
+# logrotate's copytruncate leaves it) before it is binary: /dev/zero is refused after this.
+NUL_HOLE = 64 << 20
+
+
 def stream_blocks(fd: int, path: str, limits: Limits, looks_binary) -> Iterator[bytes]:
     """`read_stream`'s bytes as they arrive, under the same caps."""
     poller = select.poll()
@@ -232,14 +237,18 @@ def stream_blocks(fd: int, path: str, limits: Limits, looks_binary) -> Iterator[
                 yield bytes(head)
             return
         total += len(piece)
+        if total > limits.input_size:
+            raise _too_big(path, limits, "a stream of")
         if not checked:
             head += piece
+            if not head.strip(b"\x00") and total <= NUL_HOLE:  # a truncated log's hole: look past it
+                piece, head = bytes(head), bytearray()
+                yield piece
+                continue
             if len(head) >= 1 << 16:
                 checked = True
                 if looks_binary(bytes(head[: 1 << 16])):
                     raise InputError(path, "binary data, not a log export")
-        if total > limits.input_size:
-            raise _too_big(path, limits, "a stream of")
         if checked:
             if head:
                 piece, head = bytes(head), bytearray()
