@@ -9,6 +9,7 @@ import json
 
 import pyarrow as pa
 
+from rca.inputs.timestamps import strip_leading_time
 from rca.knowledge.pack import default_pack
 from rca.table.decode import _LOGFMT, _SQL, REQUEST_LINE, decode_line
 from rca.table.quiet_text import quiet_lines
@@ -69,3 +70,45 @@ def test_the_same_failure_on_two_hosts_is_one_signature_without_host_or_pid(tmp_
 def test_patterns_templates_leave_the_header_out(tmp_path, rca):
     templates = [line for line in rca("patterns", _syslog(tmp_path)).stdout.splitlines() if " t-" in line]
     assert len(templates) == 2 and not any("web-" in t or "[<*>]" in t for t in templates)
+
+
+OOM = "Out of memory: Killed process 812 (node) total-vm:1024kB"
+HEADED = {
+    "a tag without a pid": (f"Dec  2 17:10:00 web-1 kernel: {OOM}", "kernel", OOM),
+    "rsyslog's ISO header": (f"2026-12-02T17:10:00.123+00:00 web-1 nginx[812]: {TIMEOUT}", "nginx", TIMEOUT),
+    "rsyslog's ISO header, a tag without a pid": (f"2026-12-02T17:10:00.123456+00:00 web-1 kernel: {OOM}",
+                                                  "kernel", OOM),
+    "an ISO header in UTC": (f"2026-12-02T17:10:00Z ip-10-0-3-17 systemd[1]: Started Session 4.", "systemd",
+                             "Started Session 4."),
+}
+
+
+def test_more_syslog_headers_are_split_off():
+    for line, program, message in HEADED.values():
+        d = decode_line(line, PACK)
+        assert (d.component, d.message) == (program, message), line
+
+
+LOOKALIKES = [
+    "Dec  2 17:10:00 Starting server: port 3000",
+    "Dec  2 17:10:00 info main: listening on 3000",
+    "2026-12-02T17:10:00Z ERROR order: factory busy",
+    "2026-12-02T17:10:00Z warn cache[2]: evicted 10 entries",
+    "2026-12-02T17:10:00Z Retrying order[42]: factory busy",
+]
+
+
+def test_words_that_merely_look_like_a_pid_less_tag_stay_in_the_message():
+    for line in LOOKALIKES:
+        d = decode_line(line, PACK)
+        assert (d.component, d.message) == (None, strip_leading_time(line)), line
+
+
+def test_quiet_lines_split_the_new_headers_as_each_line_alone():
+    lines = [line for line, _, _ in HEADED.values()] + LOOKALIKES
+    lines = [line.replace("812", str(812 + i)) for i in range(10) for line in lines]
+    quiet, messages, programs = quiet_lines(pa.array(lines), PACK, _LOGFMT, REQUEST_LINE, _SQL)
+    assert quiet.sum() >= 50
+    decoded = [decode_line(t, PACK) for t, q in zip(lines, quiet, strict=True) if q]
+    assert list(zip(messages.to_pylist(), programs.to_pylist(), strict=True)) == [
+        (d.message, d.component) for d in decoded]

@@ -283,30 +283,46 @@ def strip_leading_time_array(lines, printable_ascii: bool = False):
 
 
 # RFC 3164's header after its time, `Dec  2 17:10:00 web-1 nginx[812]: `: which host and process
-# wrote the line, not what happened; the program names its component. Only after a time that
-# opens with a month's name: an application's own `worker[3]: …` after an ISO time is its text.
+# wrote the line, not what happened; the program names its component. With a pid, after a time
+# that opens with a month's name. Without a pid (`web-1 kernel: `), or after an ISO time
+# (rsyslog's `2026-12-02T17:10:00.123+00:00 web-1 nginx[812]: `), the host must be written as
+# hosts are (no capital letter) and be no level word: an application's own `Retrying
+# order[42]: …`, `Starting server: …` or `info main: …` is its text.
 def _syslog_header(d: str, ws: str) -> str:
     return rf"^[A-Za-z0-9_.-]+ (?P<program>[A-Za-z0-9_./-]+)\[{d}+\]:(?:{ws}+|$)"
 
 
+def _host_header(d: str, ws: str) -> str:
+    return rf"^(?P<host>[a-z0-9_.-]+) (?P<program>[A-Za-z0-9_./-]+)(?:\[{d}+\])?:(?:{ws}+|$)"
+
+
+NOT_HOSTS = frozenset({"trace", "debug", "info", "notice", "warn", "warning", "error", "err", "crit", "critical",
+                       "alert", "emerg", "fatal", "panic"})
 _SYSLOG_HEADER = LazyRegex(_syslog_header(r"\d", r"\s"))
+_HOST_HEADER = LazyRegex(_host_header(r"\d", r"\s"))
 _NAMED_FIRST = LazyRegex(r"^\s*[A-Z]")
+_ISO_FIRST = LazyRegex(r"^\s*\d{4}-\d\d-\d\dT\d\d:\d\d")
 
 
 def split_header(text: str) -> tuple[str | None, str]:
     """A plain-text line as (the program a syslog header names, or None; its message): the
-    line without its leading time and, after a time written with a month's name, without
-    syslog's host and program[pid]."""
+    line without its leading time and, after a time written with a month's name or rsyslog's
+    ISO time, without syslog's host and program[pid]."""
     message = strip_leading_time(text)
-    if len(message) < len(text) and _NAMED_FIRST.match(text) and (m := _SYSLOG_HEADER.match(message)):
+    if len(message) == len(text):
+        return None, message
+    named = _NAMED_FIRST.match(text) is not None
+    if named and (m := _SYSLOG_HEADER.match(message)):
+        return m["program"], message[m.end():]
+    if (named or _ISO_FIRST.match(text)) and (m := _HOST_HEADER.match(message)) and m["host"] not in NOT_HOSTS:
         return m["program"], message[m.end():]
     return None, message
 
 
 def split_header_array(lines, printable_ascii: bool = False):
-    """`split_header` over an Arrow string array: (messages, programs). Only lines that open
-    with a capital letter (or white space) and lost a leading time are looked at for the
-    header, so an ISO-stamped log pays one look at each line's first byte."""
+    """`split_header` over an Arrow string array: (messages, programs). Only lines that lost a
+    leading time and open with a capital letter, a digit or white space are looked at for the
+    header."""
     import numpy as np
 
     from rca.inputs.readers.text_columns import SPACE_LEADS, first_bytes
@@ -315,25 +331,34 @@ def split_header_array(lines, printable_ascii: bool = False):
     messages = strip_leading_time_array(lines, printable_ascii)
     programs = pa.nulls(len(lines), pa.string())
     lead = first_bytes(lines)
-    capital, spaced = (lead >= 65) & (lead <= 90), SPACE_LEADS[lead]
-    rows = np.flatnonzero(capital | spaced)
+    capital, spaced, digit = (lead >= 65) & (lead <= 90), SPACE_LEADS[lead], (lead >= 48) & (lead <= 57)
+    rows = np.flatnonzero(capital | spaced | digit)
     if not rows.size:
         return messages, programs
     d, ws = ("[0-9]", r"[\t ]") if printable_ascii else (_D, _WS)
     some, cut = lines.take(pa.array(rows)), messages.take(pa.array(rows))
-    named = capital[rows] & pc.less(pc.binary_length(cut), pc.binary_length(some)).to_numpy(zero_copy_only=False)
+    timed = pc.less(pc.binary_length(cut), pc.binary_length(some)).to_numpy(zero_copy_only=False)
+    named = timed & capital[rows]
     if spaced.any():  # white space, then the month's name?
-        named &= ~spaced[rows] | pc.match_substring_regex(some, rf"^{ws}*[A-Z]").to_numpy(zero_copy_only=False)
-    header = pc.extract_regex(cut, _syslog_header(d, ws))
-    headed = named & header.is_valid().to_numpy(zero_copy_only=False)
-    if not headed.any():
-        return messages, programs
-    at, kept = rows[headed], pa.array(headed)
-    taken = np.full(len(lines), -1, np.int64)
-    taken[at] = np.arange(at.size)
-    index = pa.array(taken, mask=taken < 0)
-    # The message past the header: a second pass over the headed lines alone, which costs less
-    # than capturing the rest of every line.
-    rest = pc.replace_substring_regex(cut.filter(kept), _syslog_header(d, ws), "", max_replacements=1)
-    messages = pc.if_else(index.is_valid(), rest.take(index), messages)
-    return messages, header.field("program").filter(kept).take(index)
+        named |= timed & spaced[rows] & pc.match_substring_regex(some, rf"^{ws}*[A-Z]").to_numpy(zero_copy_only=False)
+    pid = named & pc.match_substring_regex(cut, _syslog_header(d, ws)).to_numpy(zero_copy_only=False)
+    hosted = pc.extract_regex(cut, _host_header(d, ws))
+    by_host = timed & ~pid & hosted.is_valid().to_numpy(zero_copy_only=False)
+    if by_host.any():
+        by_host &= ~pc.is_in(hosted.field("host"), pa.array(sorted(NOT_HOSTS))).to_numpy(zero_copy_only=False)
+        iso = pc.match_substring_regex(some, rf"^{ws}*{d}{{4}}-{d}{d}-{d}{d}T{d}{d}:{d}{d}")
+        by_host &= named | iso.to_numpy(zero_copy_only=False)
+    for headed, pattern in ((pid, _syslog_header(d, ws)), (by_host, _host_header(d, ws))):
+        if not headed.any():
+            continue
+        # The message past the header: a pass over the headed lines alone, which costs less
+        # than capturing the rest of every line.
+        at, kept = rows[headed], pa.array(headed)
+        taken = np.full(len(lines), -1, np.int64)
+        taken[at] = np.arange(at.size)
+        index = pa.array(taken, mask=taken < 0)
+        rest = pc.replace_substring_regex(cut.filter(kept), pattern, "", max_replacements=1)
+        program = pc.extract_regex(cut.filter(kept), pattern).field("program")
+        messages = pc.if_else(index.is_valid(), rest.take(index), messages)
+        programs = pc.if_else(index.is_valid(), program.take(index), programs)
+    return messages, programs
