@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from rca.findings.pipeline import analyze
+from rca.inputs.exports import ingest
 from rca.inputs.readers.loggers import text_lines, text_warnings
 from rca.inputs.readers.text_columns import text_columns
 from rca.inputs.timestamps import strip_leading_time, strip_leading_time_array
@@ -104,3 +105,20 @@ def test_a_go_log_export_has_a_timeline_at_its_times(tmp_path, rca):
     rca("analyze", "-f", "md", "-o", str(out), str(path))
     timeline = out.read_text().split("## Timeline", 1)[1]
     assert "2026-12-02" in timeline and "17:10" in timeline and "time not in the export" not in timeline
+
+
+def test_a_slash_dated_time_in_a_json_time_field_is_the_record_s_time():
+    from rca.inputs.readers.loggers import object_fields
+
+    ns, precision, _, naive = object_fields({"time": "2026/12/02 17:10:00.123456", "msg": "factory unavailable"})
+    assert (ns, precision, naive) == (T0 + 123_456_000, "us", True)
+
+
+def test_elasticsearch_hits_with_slash_dated_times_are_timed(tmp_path):
+    hits = [{"_index": "logs", "_id": str(i), "_source": {"@timestamp": f"2026/12/02 17:10:{i:02d}",
+                                                          "message": f"order {i} failed", "level": "error"}}
+            for i in range(5)]
+    path = tmp_path / "hits.json"
+    path.write_text(json.dumps({"hits": {"hits": hits}}))
+    (read,) = ingest([str(path)]).inputs
+    assert (read.first_ns, read.last_ns) == (T0, T0 + 4 * 1_000_000_000)

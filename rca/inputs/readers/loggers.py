@@ -10,7 +10,7 @@ from rca.inputs.fields import first
 from rca.inputs.month_stamps import leading_month_stamp, parse_month_stamp, year_reference
 from rca.inputs.readers import Context, ReadResult, fail, iter_documents, load_document, split_lines
 from rca.inputs.records import RecordBuilder
-from rca.inputs.timestamps import (TimestampError, TimestampOutOfRange, parse_any, parse_iso, parse_year_first,
+from rca.inputs.timestamps import (TimestampError, TimestampOutOfRange, parse_any, parse_year_first,
                                    year_first_time)
 from rca.lazy import LazyRegex
 
@@ -51,8 +51,9 @@ def object_fields(obj: dict) -> tuple[int | None, str | None, dict[str, str], bo
     stamp = _first(obj, TIME_KEYS)
     if stamp is not None and not isinstance(stamp, (dict, list)):
         try:
-            if isinstance(stamp, str) and "-" in stamp.strip()[1:8]:
-                ns, precision, had_zone = parse_iso(stamp)
+            text = stamp.strip() if isinstance(stamp, str) else ""
+            if "-" in text[1:8] or text[4:5] == "/" == text[7:8]:  # ISO, or Go's and nginx's 2026/12/02
+                ns, precision, had_zone = parse_year_first(text)
                 naive = not had_zone
             else:
                 ns, precision = parse_any(stamp)
