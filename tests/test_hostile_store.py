@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -287,3 +288,22 @@ def test_a_column_a_person_added_to_a_store_file_survives_its_rewrite(tmp_path):
     history.record(tmp_path, "export-2", [_stored_row(1_764_600_000, None)])
     kept = pq.read_table(older)
     assert kept.num_rows == 1 and kept.column("reviewed_by").to_pylist() == ["ana"]
+
+
+def test_a_fix_code_is_found_by_the_pack_the_export_was_analysed_with(rca, tmp_path, taken_mid_outage):
+    """A team's own pack names its remediation links and their fix codes: the history keys an
+    outage by the fix code that pack finds, not by what the built-in pack would find."""
+    pack = json.loads(Path("rca/knowledge/packs/jwt-pizza.json").read_text())
+    pack["remediation_url_patterns"] = ["/incidents/[0-9A-Z]+/resolve"]
+    pack["link_identity_patterns"] = ["/incidents/(?P<fix>[0-9A-Z]+)/resolve"]
+    (tmp_path / "ops.json").write_text(json.dumps(pack))
+    store = tmp_path / "history"
+    for path in taken_mid_outage:
+        path.write_text(re.sub(r"https://pizza-factory[.]cs329[.]click/api/support/[^/]+/report/k3q9z7mf",
+                               "https://ops.example.com/incidents/K3Q9Z7MF/resolve", path.read_text()))
+        run = rca("analyze", str(path), "--pack", str(tmp_path / "ops.json"), "--store", str(store), "-f", "json")
+        assert run.code == 0, run.stderr
+        assert json.loads(run.stdout)["incidents"][0]["root_causes"][0]["urls"] == [
+            "https://ops.example.com/incidents/K3Q9Z7MF/resolve"]
+    doc = _history(rca, store)
+    assert len(doc["incidents"]) == 1 and doc["recurring_causes"] == []

@@ -169,6 +169,7 @@ def _release(unit: Unit) -> None:
 def incident_rows(findings: Any, identity: str, outage: str, sources: list[str]) -> list[dict[str, Any]]:
     """History rows (rca.history.store.SCHEMA) for each incident of a findings object, redacted."""
     from rca.findings.redacted import redacted
+    from rca.history.store import has_fix_code
 
     findings = redacted(findings)
     outage, sources = redact(outage), [redact(s) for s in sources]
@@ -186,6 +187,7 @@ def incident_rows(findings: Any, identity: str, outage: str, sources: list[str])
             "summary": top.summary if top else "", "confidence": top.confidence if top else 0.0,
             "affected_requests": inc.affected_requests,
             "remediation": top.urls[0] if top and top.urls else None,
+            "fix_code": bool(top and top.urls and has_fix_code(top.urls[0], findings.pack)),
             "signature_ids": sig_ids, "templates": [templates[s] for s in sig_ids if s in templates],
             "recorded_at_ns": 0,
         })

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +26,9 @@ import pyarrow.parquet as pq
 
 from rca.errors import RcaError, UsageError
 from rca.lazy import logger
+
+if TYPE_CHECKING:
+    from rca.knowledge.pack import Pack
 
 SCHEMA = pa.schema([
     ("identity", pa.string()), ("outage", pa.string()), ("source", pa.string()),
@@ -35,12 +38,15 @@ SCHEMA = pa.schema([
     ("affected_requests", pa.int64()), ("remediation", pa.string()),
     ("signature_ids", pa.list_(pa.string())), ("templates", pa.list_(pa.string())),
     ("recorded_at_ns", pa.int64()),
+    # Whether `remediation` carries a fix code, as the pack the export was analysed with finds
+    # them (null in a file an older rca wrote: the built-in pack's answer then).
+    ("fix_code", pa.bool_()),
 ])
 
 
 # Columns every history file rca wrote has; a Parquet file without them is someone else's.
 _CORE = {"identity", "incident_id", "start_ns", "end_ns", "component", "kind"}
-_KEY = ("start_ns", "end_ns", "incident_id", "signature_ids", "component", "kind", "remediation")
+_KEY = ("start_ns", "end_ns", "incident_id", "signature_ids", "component", "kind", "remediation", "fix_code")
 _MS = 1_000_000
 
 
@@ -109,19 +115,21 @@ def incident_key(row: dict[str, Any]) -> tuple:
     differing); otherwise a timed incident is its window (to the millisecond every export
     keeps) and cause, whatever signature ids the export's shape gave it; an untimed one its
     id and signatures. A link without a fix code (a constant support page) names no outage."""
-    if row.get("remediation") and _has_fix_code(row["remediation"]):
-        return "link", row["remediation"]
+    link, fix_code = row.get("remediation"), row.get("fix_code")
+    if link and (fix_code if fix_code is not None else has_fix_code(link)):
+        return "link", link
     if row["start_ns"] is not None and row["end_ns"] is not None:
         return row["start_ns"] // _MS, row["end_ns"] // _MS, row["component"], row["kind"]
     return None, None, row["incident_id"], tuple(row["signature_ids"] or [])
 
 
-def _has_fix_code(link: str) -> bool:
-    """Whether the link is a remediation link with a fix code, as the knowledge pack finds
-    them (a masked fix code is none; so is `/report/weekly` on a status page)."""
+def has_fix_code(link: str, pack: Pack | None = None) -> bool:
+    """Whether the link is a remediation link with a fix code, as the knowledge pack (the
+    built-in one unless given) finds them (a masked fix code is none; so is `/report/weekly`
+    on a status page)."""
     from rca.knowledge.pack import default_pack
 
-    pack = default_pack()
+    pack = pack or default_pack()
     return bool(pack.remediation_url.search(link)) and any(p.search(link) for p in pack.link_identity)
 
 
