@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = {"pyarrow", "numpy", "sklearn", "scipy", "matplotlib", "dask", "distributed", "jsonschema",
          "pandas", "loguru", "asyncio", "ssl", "rich", "jinja2", "pydantic", "regex"}
 
@@ -89,3 +91,13 @@ def test_analysing_a_small_plain_export_does_not_load_the_streamed_analysis():
                              "analyze(['fixtures/chaos-fail/logcli.jsonl'])", whole_names=True)
     assert "rca.table.decode" in loaded
     assert "rca.findings.stream" not in loaded
+
+
+@pytest.mark.parametrize("fmt", ["json", "md"])
+def test_the_built_in_report_is_written_without_importing_jinja(tmp_path, fmt):
+    out = tmp_path / f"out.{fmt}"
+    loaded = _imported_after("import rca.cli as cli\ncli._leave = lambda code: None\nsys.argv = "
+                             f"['rca', 'analyze', 'fixtures/chaos-fail/logcli.jsonl', '-f', {fmt!r}, '-o', {str(out)!r}]\n"
+                             "cli.main()")
+    assert "Root cause" in out.read_text()  # the report was written
+    assert "jinja2" not in loaded

@@ -1,9 +1,11 @@
-"""The report's template, compiled once, is kept for later runs (Jinja's bytecode cache in
+"""A team's report template, compiled once, is kept for later runs (Jinja's bytecode cache in
 the user's cache folder): the reports are the same with or without it."""
 
 from __future__ import annotations
 
 import os
+
+from rca.outputs.postmortem import TEMPLATE
 
 FIXTURE = "fixtures/chaos-fail/loki-query.json"
 
@@ -13,10 +15,12 @@ def _cache_dir(home: os.PathLike) -> str:
 
 
 def test_a_report_from_the_kept_compiled_template_is_the_same(rca, tmp_path):
-    first = rca("analyze", FIXTURE, "-f", "md", env={"XDG_CACHE_HOME": str(tmp_path)})
+    team = tmp_path / "ours.md.j2"
+    team.write_text(TEMPLATE.read_text())
+    first = rca("analyze", FIXTURE, "-f", "md", "--template", str(team), env={"XDG_CACHE_HOME": str(tmp_path)})
     assert first.code == 0, first.stderr
     assert [n for n in os.listdir(_cache_dir(tmp_path)) if n.startswith("__rca_")]
-    again = rca("analyze", FIXTURE, "-f", "md", env={"XDG_CACHE_HOME": str(tmp_path)})
+    again = rca("analyze", FIXTURE, "-f", "md", "--template", str(team), env={"XDG_CACHE_HOME": str(tmp_path)})
     assert again.code == 0 and again.stdout == first.stdout
 
 

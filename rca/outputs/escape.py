@@ -104,6 +104,13 @@ def md_fence(value: object, info: str = "") -> str:
     return f"{fence}{info}\n{text}\n{fence}"
 
 
+def md_path(value: object) -> str:
+    """A relative file link (the chart beside the report), percent-encoded."""
+    from urllib.parse import quote
+
+    return quote(str(value))
+
+
 def web_url(value: object) -> str | None:
     """The value when it is an http(s) URL on one line, else None: nothing else is a link."""
     text = str(value)

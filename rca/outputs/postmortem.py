@@ -1,7 +1,8 @@
 """The incident report (a postmortem draft people paste as is), rendered from a Jinja2
-template shipped in the package (`templates/postmortem.md.j2`) or the team's own
-(`--template FILE`). The context holds rca's values; log text reaches the Markdown only
-through the template's escaping filters."""
+template shipped in the package (`templates/postmortem.md.j2`, rendered by its Python twin
+rca.outputs.builtin_template, which needs no Jinja) or the team's own (`--template FILE`).
+The context holds rca's values; log text reaches the Markdown only through the template's
+escaping filters."""
 
 from __future__ import annotations
 
@@ -16,19 +17,12 @@ from rca.errors import UsageError
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.findings.signatures import ISOLATED
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, format_rfc3339_ms
-from rca.outputs.escape import md_code, md_fence, md_text, md_url
+from rca.outputs.escape import md_code, md_fence, md_path, md_text, md_url
 from rca.outputs.report import FILTERED, REDACTED_LINK, affected_of, failed_text, localise
 from rca.outputs.explore import Explore, incident_link, signature_link
 from rca.outputs.times import clock, day, duration, stamp, window
 
 TEMPLATE = Path(__file__).parent / "templates" / "postmortem.md.j2"
-
-def md_path(value: object) -> str:
-    """A relative file link (the chart beside the report), percent-encoded."""
-    from urllib.parse import quote
-
-    return quote(str(value))
-
 
 # How the templates are compiled: the environment's settings and, in the name of the compiled
 # templates kept between runs (_compiled_templates), a digest of them.
@@ -48,15 +42,9 @@ def _environment(loader_path: Path) -> Any:
     return env
 
 
-def ready() -> None:
-    """Jinja imported and the built-in template loaded, ahead of `render` (the command line
-    has this done while an export's ranges are read on other threads)."""
-    _environment(TEMPLATE).get_template(TEMPLATE.name)
-
-
 def _compiled_templates() -> Any:
-    """Templates compiled by earlier runs, so a small analysis does not compile the report's
-    template again (a twentieth of its time): Jinja's bytecode cache in rca's cache folder
+    """Templates compiled by earlier runs, so a team's own template (`--template`) is not
+    compiled again on every small analysis (a twentieth of its time): Jinja's bytecode cache in rca's cache folder
     "templates" (rca.cache). Each entry is checked against the template's text and named for
     Jinja's version and `_SYNTAX`. None when that folder is unusable; a cache that cannot be
     written only costs the compile."""
@@ -250,19 +238,29 @@ def context(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None,
 def render(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None, template: Path | None = None,
            incidents: list[IncidentFindings] | None = None, explore: Explore | None = None,
            common: dict[str, Any] | None = None) -> str:
-    """The report's Markdown (not yet redacted)."""
+    """The report's Markdown (not yet redacted): the built-in template's through its Python
+    twin (rca.outputs.builtin_template), a team's own `template` through Jinja."""
+    values = context(f, tz, chart, incidents, explore, common)
+    if template is None:
+        from rca.outputs.builtin_template import render as builtin
+
+        return _folded(builtin(values))
     import jinja2
 
-    path = template or TEMPLATE
     try:
-        text = _environment(path).get_template(path.name).render(**context(f, tz, chart, incidents, explore, common))
+        text = _environment(template).get_template(template.name).render(**values)
     except jinja2.TemplateSyntaxError as exc:
-        raise UsageError(f"--template {path}: line {exc.lineno}: {exc.message}") from None
+        raise UsageError(f"--template {template}: line {exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound:
-        why = "not a regular file" if path.exists() else "no such file"  # e.g. a folder, /dev/null
-        raise UsageError(f"--template {path}: {why}") from None
+        why = "not a regular file" if template.exists() else "no such file"  # e.g. a folder, /dev/null
+        raise UsageError(f"--template {template}: {why}") from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError) as exc:
-        raise UsageError(f"--template {path}: {exc}") from None
+        raise UsageError(f"--template {template}: {exc}") from None
+    return _folded(text)
+
+
+def _folded(text: str) -> str:
+    """At most one blank line in a row, none at either end, one newline after the last line."""
     return compiled(r"\n{3,}").sub("\n\n", text).strip("\n") + "\n"
 
 
