@@ -26,7 +26,7 @@ from typer.core import TyperCommand, TyperGroup
 import rca
 from rca import __version__
 from rca.errors import EXIT_INTERNAL, InputErrors, RcaError, UsageError
-from rca.lazy import compute_wrappers_without_help, logger
+from rca.lazy import compute_wrappers_without_help, logger, numpy_without_docstrings
 from rca.outputs.files import write_atomically
 
 EPILOG = "Exit codes: 0 ok, 1 internal error, 2 usage error or unusable input, 130 interrupted."
@@ -836,6 +836,7 @@ def main() -> None:
     unless --debug; then a deterministic exit (`_leave`)."""
     _one_blas_thread()
     compute_wrappers_without_help()
+    numpy_without_docstrings()
     gc.disable()  # until the command's libraries are imported: see _configure_logging
     code = 0
     try:

@@ -1,6 +1,6 @@
 """Heavy modules imported only when used: public names of a package (so `rca --help` does not
 load pyarrow) and loguru's logger (so a run that says nothing does not load asyncio); and
-pyarrow.compute imported for less when it is."""
+pyarrow.compute and numpy imported for less when they are."""
 
 from __future__ import annotations
 
@@ -143,6 +143,49 @@ def compute_wrappers_without_help() -> None:
             isinstance(f, _AfterImport) and f._name == "pyarrow.compute" for f in sys.meta_path):
         lean = _LeanCompute()
         sys.meta_path.insert(0, _AfterImport("pyarrow.compute", lean.finish, around=lean.during))
+
+
+def numpy_without_docstrings() -> None:
+    """For the command line: make the first import of numpy, by anyone, leave the docstrings
+    of its C functions and types unwritten (an import hook; nothing is imported now). numpy
+    writes them by running two modules of ~7,500 lines of `add_newdoc` calls as it is
+    imported, ~4% of a 1 MB export's analysis, for help() and IDEs, which a command line's
+    process never shows. On the numpy releases those modules were read for
+    (`_DOCS_ONLY_NUMPY`: they write docstrings and nothing else, and nothing imports from
+    them) they are left empty; any other numpy is imported as it is."""
+    if "numpy" not in sys.modules and not any(isinstance(f, _NumpyDocstrings) for f in sys.meta_path):
+        sys.meta_path.insert(0, _NumpyDocstrings())
+
+
+# numpy releases whose numpy._core._add_newdocs and _add_newdocs_scalars were read.
+_DOCS_ONLY_NUMPY = ("2.4.",)
+
+
+class _NumpyDocstrings:
+    """Finds numpy's docstring modules as empty ones, on a numpy release they were read for
+    (whose version numpy has imported by then); it removes itself once both are found."""
+
+    def __init__(self) -> None:
+        self._left = {"numpy._core._add_newdocs", "numpy._core._add_newdocs_scalars"}
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname not in self._left:
+            return None
+        self._left.discard(fullname)
+        if not self._left and self in sys.meta_path:
+            sys.meta_path.remove(self)
+        version = getattr(sys.modules.get("numpy.version"), "version", "")
+        if not version.startswith(_DOCS_ONLY_NUMPY):
+            return None
+        from importlib.machinery import ModuleSpec
+
+        return ModuleSpec(fullname, self)
+
+    def create_module(self, spec: Any) -> None:
+        return None
+
+    def exec_module(self, module: Any) -> None:
+        """Nothing run: the docstrings are left unwritten."""
 
 
 # pyarrow releases whose pyarrow.compute was read for what _LeanCompute relies on: its wrappers
