@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import sys
 import textwrap
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from importlib import import_module
@@ -138,11 +139,44 @@ def compute_wrappers_without_help() -> None:
     only `__doc__` and `__signature__` are left unset. For a pyarrow this was not checked
     against, the import is pyarrow's own with each options docstring parsed once
     (`_docs_parsed_once`): 109 parses of 57 docstrings were about a quarter of it, and the
-    wrappers and their help come out the same."""
+    wrappers and their help come out the same. Either way pydoc, which pyarrow's docstring
+    parser imports and the command line never uses (~2% of a small analysis, with pkgutil and
+    sysconfig), is imported only if something uses it (`_imported_when_used`)."""
     if "pyarrow.compute" not in sys.modules and not any(
             isinstance(f, _AfterImport) and f._name == "pyarrow.compute" for f in sys.meta_path):
         lean = _LeanCompute()
-        sys.meta_path.insert(0, _AfterImport("pyarrow.compute", lean.finish, around=lean.during))
+        sys.meta_path.insert(0, _AfterImport("pyarrow.compute", lean.finish, around=lambda: _lean_import(lean)))
+
+
+@contextmanager
+def _lean_import(lean: _LeanCompute) -> Iterator[None]:
+    with _imported_when_used("pydoc"), lean.during():
+        yield
+
+
+class _WhenUsed(types.ModuleType):
+    """Stands in for module `__name__`: its first attribute looked up imports the module."""
+
+    def __getattr__(self, attr: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(import_module(self.__name__), attr)
+
+
+@contextmanager
+def _imported_when_used(name: str) -> Iterator[None]:
+    """Within the block, `import name` gives a stand-in that imports the module when it is
+    first used (after the block, `import name` imports it). importlib's LazyLoader cannot do
+    this on Python 3.11: the import statement itself looks into the module, which loads it."""
+    if name in sys.modules:
+        yield
+        return
+    stand_in = sys.modules[name] = _WhenUsed(name)
+    try:
+        yield
+    finally:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
 
 
 def numpy_without_docstrings() -> None:

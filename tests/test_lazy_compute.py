@@ -120,3 +120,11 @@ def test_with_a_pyarrow_it_was_not_checked_against_the_import_is_pyarrow_s_own()
     unchecked = _described(_UNCHECKED)
     assert len(plain[0]) > 200
     assert unchecked == plain
+
+
+def test_pydoc_is_imported_only_when_something_uses_it():
+    code = ("import sys\n" + _LEAN + "\nimport pyarrow.compute\nfrom pyarrow.vendored import docscrape\n"
+            "print('pydoc' in sys.modules)\nprint(docscrape.pydoc.getdoc(len) == 'Return the number of items in a container.')\n"
+            "import pydoc\nprint('pydoc' in sys.modules and pydoc.getdoc is docscrape.pydoc.getdoc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True", "True"]
