@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from html import escape
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from rca.findings.redacted import shown
 from rca.findings.traffic import NS_MIN
 from rca.inputs.timestamps import NO_TIME
 from rca.outputs.escape import without_controls
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 MUTED = ["#c9ced6", "#b8c0cc", "#d8dce3", "#aab3bf", "#e1e4e9"]
 STRONG = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]

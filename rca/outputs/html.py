@@ -5,7 +5,7 @@ to desktop. Redacted unless asked otherwise."""
 from __future__ import annotations
 
 import html
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.outputs.chart import render as render_chart
@@ -16,6 +16,9 @@ from rca.outputs.postmortem import input_name
 from rca.outputs.explore import Explore, incident_link, signature_link
 from rca.outputs.escape import web_url, without_controls
 from rca.outputs.times import duration, stamp as when, window
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 CSS = """
 *{box-sizing:border-box}body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;

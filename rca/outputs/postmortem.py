@@ -9,8 +9,7 @@ from __future__ import annotations
 import functools
 
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
 
 from rca.compiled import compiled
 from rca.errors import UsageError
@@ -21,6 +20,9 @@ from rca.outputs.escape import md_code, md_fence, md_path, md_text, md_url
 from rca.outputs.report import FILTERED, REDACTED_LINK, affected_of, failed_text, localise
 from rca.outputs.explore import Explore, incident_link, signature_link
 from rca.outputs.times import clock, day, duration, stamp, window
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 TEMPLATE = Path(__file__).parent / "templates" / "postmortem.md.j2"
 

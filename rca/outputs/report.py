@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 import regex
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any
 
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.findings.signatures import ISOLATED
@@ -20,6 +19,9 @@ from rca.inputs.timestamps import NO_TIME, NS_PER_S, format_rfc3339_ms
 from rca.outputs.times import stamp
 from rca.compiled import compiled
 
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
 SCHEMA = "rca.findings/1"
 REDACTED_LINK = "link redacted in the export (not a link to follow; find it unredacted in the service's logs)"
 SECTIONS = ["Summary", "Detection", "Impact", "Timeline", "Response", "Root cause", "Resolution",
@@ -29,6 +31,8 @@ SECTIONS = ["Summary", "Detection", "Impact", "Timeline", "Response", "Root caus
 def zone(name: str | None) -> ZoneInfo | None:
     if not name:
         return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # ~4 ms (it reads sysconfig), for --tz alone
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

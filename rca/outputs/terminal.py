@@ -6,8 +6,7 @@ the link never broken so it can be copied whole."""
 from __future__ import annotations
 
 import io
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
 
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.findings.signatures import ISOLATED
@@ -18,6 +17,9 @@ from rca.findings.redacted import shown
 from rca.outputs.escape import web_url
 from rca.outputs.times import duration, stamp, window
 from rca.table.redact import clip
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 LABEL_VALUES = 4      # values shown per label key
 LABEL_VALUE_CHARS = 40  # longer values (request bodies copied into labels) are summarised

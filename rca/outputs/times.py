@@ -4,9 +4,12 @@ for summaries, and one exact stamp per instant for timelines, the same everywher
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from rca.inputs.timestamps import NO_TIME, NO_TIME_TEXT, NS_PER_S, format_rfc3339_ms
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 
 def _dt(ns: int, tz: ZoneInfo | None) -> datetime:
