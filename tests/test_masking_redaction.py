@@ -105,7 +105,7 @@ def test_a_forged_jwt_from_the_pack_is_masked_and_is_a_template_variable_alike()
 # cannot match the rule, so masking with and without them is the same.
 _PIECES = ["password", "PassWord", "pwd", "secret", "api_key", "ApiKey", "token", "TOKEN", "session", "cookie",
            "Authorization", "credentials", "bearer ", "Basic ", "AccountKey=", "?", "&", "=", ":", ": ", "@", "://",
-           "https://", "host", "/", " ", '"', "'", '\\"', ",", "}", "{", "ſ", "é", "is ", "x", "Hunter2Planted",
+           "https://", "host", "/", " ", '"', "'", '\\"', ",", "}", "{", "ſ", "\u212a", "\u0130", "é", " …", "is ", "x", "Hunter2Planted",
            "eyJhbGciOiJIUzI1NiJ9", ".eyJzdWIiOiJ4In0", ".c2lnbmF0dXJl", "AKIAQ3EGUJX7PLANTED2", "sk_live_",
            "0123456789abcdef", "-us1", "glsa_", "ghp_", "xoxb-", "sk-", "npm_", "SG.", "-----BEGIN RSA PRIVATE KEY-----",
            "/api/support/", "/API/Support/", "apiKey=", "APIKEY=", "deadxe", "XEDEAD"]
@@ -125,6 +125,17 @@ def _every_rule(text: str) -> str:
 @given(st.lists(st.sampled_from(_PIECES), max_size=14).map("".join))
 def test_a_rules_needs_change_no_masking(text):
     assert redact(text) == _every_rule(text)
+
+
+def test_every_character_a_rule_reads_as_an_ascii_letter_is_folded_to_it_before_needs_are_looked_for():
+    import regex
+
+    from rca.table.redact import ASCII_FOLDS
+
+    letter = regex.compile("(?i)[a-z]")
+    read_as_ascii = {chr(c) for c in range(128, 0x110000) if not 0xD800 <= c <= 0xDFFF and letter.match(chr(c))}
+    assert read_as_ascii == {chr(c) for c in ASCII_FOLDS}
+    assert all(regex.match(f"(?i){to}", chr(c)) for c, to in ASCII_FOLDS.items())
 
 
 def test_each_rules_needs_are_spelled_in_its_pattern():

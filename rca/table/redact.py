@@ -82,8 +82,8 @@ def redact(text: str, pack: Pack | None = None, secrets: tuple[str, ...] | None 
     rules, words = _rules(pack or default_pack())
     present = _present(text, words)
     for pattern, repl, needs in rules:
-        if needs and present is not None and needs.isdisjoint(present):
-            continue  # an ASCII text without what the rule needs (in any case) cannot match
+        if needs and needs.isdisjoint(present):
+            continue  # a text without what the rule needs (in any case) cannot match
         text, changed = pattern.subn(repl, text)
         if changed:
             present = _present(text, words)
@@ -93,12 +93,15 @@ def redact(text: str, pack: Pack | None = None, secrets: tuple[str, ...] | None 
     return text
 
 
-def _present(text: str, words: tuple[str, ...]) -> set[str] | None:
-    """The needed words an ASCII text holds in any case; None for other text, which every
-    rule is tried on ((?i) folds e.g. the long s into s)."""
-    if not text.isascii():
-        return None
-    lowered = text.lower()
+# The characters other than ASCII that a (?i) rule's ASCII letter matches (`regex`'s simple
+# case folding): the long s, the Kelvin sign and the dotted capital I, as that letter.
+ASCII_FOLDS = str.maketrans({"\u017f": "s", "\u212a": "k", "\u0130": "i"})
+
+
+def _present(text: str, words: tuple[str, ...]) -> set[str]:
+    """The needed words a text holds in any case, as (?i) reads them. Other characters
+    outside ASCII (a clipped example's "…", accents) spare no rule their text lacks."""
+    lowered = (text if text.isascii() else text.translate(ASCII_FOLDS)).lower()
     return {word for word in words if word in lowered}
 
 
