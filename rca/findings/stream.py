@@ -559,7 +559,8 @@ def analyze_streamed(inputs: list[str], input_format: str | None, pack: Pack, ch
         return None
     started = time.perf_counter()
     parts = plan_parts(files, chunk_bytes or CHUNK_BYTES, 1 if chunk_bytes else MAP_WORKERS, hashed=identity)
-    if len(parts) > LEAN_AFTER_RANGES:  # before the map's threads start: they would each make arenas
+    # (Counted in the plan's equal ranges: the pieces its last round is cut into count as one.)
+    if sum(not p.extra for p in parts) > LEAN_AFTER_RANGES:  # before the map's threads start: they would each make arenas
         lean_allocators()
     states: list[ChunkState] = []
     sizes = {p.index: (p.end - p.start) if p.compression is None else os.path.getsize(at(p.path)) for p in parts}

@@ -77,6 +77,7 @@ class Part:
     # piece is read after `preamble` (the header, or the last `Common labels:` line).
     preamble: bytes = b""
     bom: bool = False    # the file opens with a UTF-8 byte order mark (the first part skips it)
+    extra: bool = False  # cut from the plan's last round to taper it: not one of its equal ranges
 
     @property
     def last(self) -> bool:
@@ -243,13 +244,15 @@ def plan_parts(files: list[tuple[str, Kind]], chunk_bytes: int, workers: int = 1
             continue
         chunks = plan(path, size, workers if kind.size > size else 1)  # small files whole
         if kind.format in CUT_FORMATS:
-            for cut in ranges(path, kind.format, [c.start for c in chunks[1:]], len(UTF8_BOM) if kind.bom else 0):
+            cuts = ranges(path, kind.format, [c.start for c in chunks[1:]], len(UTF8_BOM) if kind.bom else 0)
+            extras = sum(c.extra for c in chunks)
+            for i, cut in enumerate(cuts):
                 parts.append(Part(path, number, len(parts), kind.format, None, cut.start, cut.end, hashed=hashed,
-                                  preamble=cut.preamble, bom=kind.bom))
+                                  preamble=cut.preamble, bom=kind.bom, extra=i >= len(cuts) - extras))
             continue
         for chunk in chunks:
             parts.append(Part(path, number, len(parts), kind.format, None, chunk.start, chunk.end, hashed=hashed,
-                              bom=kind.bom))
+                              bom=kind.bom, extra=chunk.extra))
     return parts
 
 
