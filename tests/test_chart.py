@@ -6,6 +6,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pytest
 import regex
 from hypothesis import given
 from hypothesis import strategies as st
@@ -102,3 +103,12 @@ def test_p95_per_minute_equals_numpys_percentile_of_each_minute():
         else:
             assert np.isnan(p95[b])
     assert p95_per_minute(np.array([0.3]), np.array([2]), 3)[2] == 0.3
+
+
+@pytest.mark.parametrize("spread", [1.0, 1e300], ids=["latencies", "values one float key cannot order"])
+def test_p95_per_minute_is_exact_whatever_the_values_span(spread):
+    rng = np.random.default_rng(11)
+    minute = rng.integers(0, 30, 3000)
+    values = rng.choice([0.0, 1e-9, 1.0, 1.0 + 2**-52, 1.5, spread], 3000)  # neighbours one ulp apart
+    p95 = p95_per_minute(values, minute, 30)
+    assert all(p95[b] == np.percentile(values[minute == b], 95) for b in range(30))

@@ -141,8 +141,7 @@ def p95_per_minute(values: np.ndarray, minute: np.ndarray, bins: int) -> np.ndar
     out = np.full(bins, np.nan)
     if values.size == 0:
         return out
-    order = np.lexsort((values, minute))
-    values, minute = values[order], minute[order]
+    values, minute = _by_minute_then_value(values, minute)
     bounds = np.searchsorted(minute, np.arange(bins + 1))
     counts = np.diff(bounds)
     held = np.flatnonzero(counts)
@@ -163,3 +162,19 @@ def p95_per_minute(values: np.ndarray, minute: np.ndarray, bins: int) -> np.ndar
     lerp[upper] = (b - diff * (1 - gamma))[upper]
     out[held] = lerp
     return out
+
+
+def _by_minute_then_value(values: np.ndarray, minute: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`values` and `minute` ordered by minute, then value, as `np.lexsort` orders them. One
+    sort of a float key (minute * a span wider than the values' + value) does it in a third of
+    lexsort's two passes where that key orders the pairs exactly, which one look at the result
+    tells (else lexsort): equal values are the same float but for 0.0 and -0.0, so no sign."""
+    if not np.signbit(values).any():
+        low = values.min()
+        order = np.argsort(minute * (2 * (values.max() - low) + 1) + (values - low))
+        by_key, minutes = values[order], minute[order]
+        same = minutes[1:] == minutes[:-1]
+        if np.all(minutes[1:] >= minutes[:-1]) and np.all(by_key[1:][same] >= by_key[:-1][same]):
+            return by_key, minutes
+    order = np.lexsort((values, minute))
+    return values[order], minute[order]
