@@ -132,3 +132,20 @@ def test_a_thread_that_finishes_early_starts_the_next_range_while_the_one_ahead_
         return [index]
 
     assert list(map_local(map_range, [0, 1, 2], pack=None, workers=2)) == [[0], [1], [2]]
+
+
+def test_the_charts_minutes_worked_out_on_their_own_thread_equal_the_whole_reads(tmp_path, monkeypatch):
+    import rca.findings.stream as stream
+
+    started = []
+
+    def on_a_thread(fn, *args):
+        started.append(fn.__name__)
+        return real(fn, *args)
+
+    real = stream._on_a_thread
+    monkeypatch.setattr(stream, "spare_cores", lambda limit=2: 2)  # as on an idle machine
+    monkeypatch.setattr(stream, "_on_a_thread", on_a_thread)
+    path = _export(tmp_path, "two windows, one resolved", newest_first=False)
+    assert_same_findings(analyze([path]), analyze([path], chunk_bytes=20_000))
+    assert started == ["request_minutes"]

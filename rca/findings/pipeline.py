@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +125,8 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     cluster_rows = [by_cluster[bounds[i]:bounds[i + 1]] for i in range(len(clusters))]
     if positions is not None:
         cluster_rows = [positions[rows] for rows in cluster_rows]
-    minutes = with_signatures(traffic.minutes or request_minutes(traffic), traffic, cluster_rows)
+    minutes = traffic.minutes.result() if isinstance(traffic.minutes, Future) else traffic.minutes
+    minutes = with_signatures(minutes or request_minutes(traffic), traffic, cluster_rows)
     total_requests = traffic.requests
     traffic.let_go()  # every row's numbers: the rest reads only the rows in `table`
     if held:

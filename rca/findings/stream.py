@@ -16,6 +16,7 @@ are kept until the reduce knows. So the findings equal the in-memory analysis's.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import time
@@ -289,7 +290,7 @@ def _label_counts(table: pa.Table, sets: LabelSets | None = None) -> dict[tuple[
 def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: Pack, seconds: float = 0.0):
     """Merge the pieces' states into findings; None when a piece could not be read as the
     whole read would, or a file holds no records (the whole read then reports it)."""
-    from rca.findings.pipeline import findings_from
+    from rca.findings.pipeline import SQUEEZE_ROWS, findings_from
 
     states = sorted(states, key=lambda s: (s.index, s.sub))
     if not all(s.readable for s in states):
@@ -380,7 +381,11 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     del is_anchor, want
     traffic = traffic_from(facts, latency, pack)
     del facts, ts, timed, endpoint_codes  # the traffic holds them (its latencies are the final ones)
-    traffic.minutes = request_minutes(traffic)  # the chart's only use of every row's latency
+    # The chart's per-minute series, the only use of every row's latency: on a thread of its
+    # own (numpy's sorts release the GIL) while this one unpacks the kept rows and finds the
+    # signatures, unless every row's numbers must be let go or squeezed first (a long export).
+    traffic.minutes = (_on_a_thread(request_minutes, copy.copy(traffic)) if n < SQUEEZE_ROWS and spare_cores() > 1
+                       else request_minutes(traffic))
     by_position = np.argsort(positions, kind="stable")
     positions = positions[by_position]
     kept_latency = pa.array(latency[positions], pa.float64(), from_pandas=True)
@@ -401,6 +406,15 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
         summary.seconds = seconds
     ingested = Ingested(kept, summaries, total=total, identity=identity, packed_lines=kept_lines)
     return findings_from(ingested, kept_decoded, kept_latency, pack, traffic, positions, urls)
+
+
+def _on_a_thread(fn: Callable[..., Any], *args: Any) -> Future:
+    """`fn(*args)` started on a thread of its own; its Future answers it."""
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(fn, *args)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _number_records(states: list[ChunkState]) -> None:

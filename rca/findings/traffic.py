@@ -38,7 +38,8 @@ class Traffic:
     endpoint_codes: np.ndarray
     endpoint_names: list[str]
     # Requests and p95 latency per minute (rca.findings.minutes), when computed before
-    # `latency_ms` was let go (a streamed analysis drops it once the chart's series has it).
+    # `latency_ms` was let go (a streamed analysis drops it once the chart's series has it),
+    # or a Future of them (computed on a thread meanwhile).
     minutes: Any = None
     _ok_cache: dict[tuple[str, ...], np.ndarray | AscendingTimes] = field(default_factory=dict)
     _http_ts: np.ndarray | AscendingTimes | None = None
