@@ -53,6 +53,7 @@ from rca.inputs.sniff import STREAM_BYTES
 from rca.inputs.spool import at, spooled
 from rca.knowledge.pack import Pack, default_pack
 from rca.inputs.meanwhile import while_waiting
+from rca.inputs.numpy_arrays import arrow
 from rca.table.decode import decode
 from rca.table.packed import PackedLines, pack_column, unpack_column
 
@@ -150,7 +151,8 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
         state.digests = line_digests(table.column("line"))
         state.url_rows = _url_rows(rest, table, decoded)
     else:
-        state.urls = url_counts(table.select(["ts_ns"]).take(rest), decoded.select(["urls", "dependency", "link"]).take(rest))
+        counted = _naming(decoded, np.flatnonzero(~keep))
+        state.urls = url_counts(table.select(["ts_ns"]).take(counted), decoded.select(["urls", "dependency", "link"]).take(counted))
     del table, decoded
     give_back()  # the piece's buffers go back to the system
     return state
@@ -258,6 +260,15 @@ def _widened(state: ChunkState, name: str, value: np.ndarray, size: int) -> np.n
     if name == "latency_ms":
         return value.astype(np.float64, copy=False)
     return value
+
+
+def _naming(decoded: pa.Table, rows: np.ndarray) -> pa.Array:
+    """Those of `rows` that name a URL, a dependency or a link: the only rows `url_counts`
+    counts anything of (most rows name none, and taking every one's lists cost more than
+    counting them)."""
+    names = pc.or_(pc.greater(pc.list_value_length(decoded.column("urls")).fill_null(0), 0),
+                   pc.or_(decoded.column("dependency").is_valid(), decoded.column("link").is_valid()))
+    return arrow(rows[names.to_numpy()[rows]])
 
 
 def _url_rows(rest: pa.Array, table: pa.Table, decoded: pa.Table) -> pa.Table:

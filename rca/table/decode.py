@@ -760,7 +760,29 @@ def _latency_key_counter(pack: Pack):
     return lambda text: len(pattern.findall(text))
 
 
-def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
+@dataclass
+class _Distinct:
+    """Decoded columns of distinct lines: line i's are row `index[i]` of `table` (row i when
+    there is no index), its latency `latency[i]` where the line's own was read (NaN: the
+    row's). Taken to the rows that need them in one take, not first to every distinct line."""
+
+    table: pa.Table
+    index: np.ndarray | None = None
+    latency: np.ndarray | None = None
+
+    def rows(self, lines: np.ndarray | None = None) -> pa.Table:
+        """The columns of `lines` (indices of distinct lines; every line when None)."""
+        index = self.index if lines is None else lines if self.index is None else self.index[lines]
+        out = self.table if index is None else self.table.take(arrow(index))
+        if self.latency is None:
+            return out
+        latency = self.latency if lines is None else self.latency[lines]
+        own = arrow(latency, pa.float64(), mask=np.isnan(latency))
+        merged = pc.if_else(own.is_valid(), own, out.column("latency_ms").combine_chunks())
+        return out.set_column(out.schema.get_field_index("latency_ms"), "latency_ms", merged)
+
+
+def _decode_distinct(uniques: pa.Array, pack: Pack) -> _Distinct:
     """Decoded columns for the distinct lines (one row each): plain-text lines that say
     nothing but their message found over the column (rca.table.quiet_text), the others
     decoded by shape or one by one."""
@@ -775,9 +797,9 @@ def _decode_distinct(uniques: pa.Array, pack: Pack) -> pa.Table:
     order[json] = np.arange(json.size)
     order[text] = json.size + np.arange(text.size)
     order[quiet] = json.size + text.size + np.arange(len(messages))
-    tables = [_decode_loud(uniques.take(arrow(json)), pack, opens[json]),
+    tables = [_decode_loud(uniques.take(arrow(json)), pack, opens[json]).rows(),
               _per_line(uniques.take(arrow(text)), pack), _messages_only(messages, programs)]
-    return pa.concat_tables(tables).take(order)
+    return _Distinct(pa.concat_tables(tables), order)
 
 
 def _messages_only(messages: pa.Array, programs: pa.Array) -> pa.Table:
@@ -792,9 +814,9 @@ def _messages_only(messages: pa.Array, programs: pa.Array) -> pa.Table:
     return pa.table(columns, schema=COLUMNS)
 
 
-def _decode_loud(uniques: pa.Array, pack: Pack, opens: np.ndarray | None = None) -> pa.Table:
+def _decode_loud(uniques: pa.Array, pack: Pack, opens: np.ndarray | None = None) -> _Distinct:
     if len(uniques) < _FEW or not _maskable(pack):
-        return _per_line(uniques, pack)
+        return _Distinct(_per_line(uniques, pack))
     return _decode_by_shape(uniques, pack, _MASKS, opens)
 
 
@@ -803,7 +825,7 @@ def _per_line(lines: pa.Array, pack: Pack) -> pa.Table:
 
 
 def _decode_by_shape(uniques: pa.Array, pack: Pack, masks: tuple[tuple[str, str], ...],
-                     opens: np.ndarray | None = None) -> pa.Table:
+                     opens: np.ndarray | None = None) -> _Distinct:
     """Decoded columns for distinct lines, by their shapes under the first of `masks`; the
     lines those shapes cannot stand for, by the other masks, and each by itself after the last.
     `opens`: which lines open with "{", when the caller has looked."""
@@ -836,14 +858,10 @@ def _decode_by_shape(uniques: pa.Array, pack: Pack, masks: tuple[tuple[str, str]
     if lines_to_redo.size:
         again = uniques.take(arrow(lines_to_redo))
         index[lines_to_redo] = len(rows) + np.arange(len(again))
-        redone = _decode_by_shape(again, pack, masks[1:], None if opens is None else opens[lines_to_redo]) \
+        redone = _decode_by_shape(again, pack, masks[1:], None if opens is None else opens[lines_to_redo]).rows() \
             if len(masks) > 1 else _per_line(again, pack)
         table = pa.concat_tables([table, redone])
-    out = table.take(arrow(index))
-    column = out.column("latency_ms").combine_chunks()
-    own_latency = arrow(latency, pa.float64(), mask=np.isnan(latency))
-    merged = pc.if_else(own_latency.is_valid(), own_latency, column)
-    return out.set_column(out.schema.get_field_index("latency_ms"), "latency_ms", merged)
+    return _Distinct(table, index, latency)
 
 
 def _decoded_shapes(texts: list[str], pack: Pack) -> list[tuple[tuple, bool, int]]:
@@ -944,7 +962,8 @@ def decode(table: pa.Table, pack: Pack, label_sets: LabelSets | None = None) -> 
     if n == 0:
         return COLUMNS.empty_table()
     uniques, indices = _distinct(table.column("line"))
-    out = _decode_distinct(uniques, pack).take(indices)
+    distinct = _decode_distinct(uniques, pack)
+    out = distinct.rows().take(indices) if indices.null_count else distinct.rows(indices.to_numpy())
     # Labels fill what the line did not say: component, category, status.
     if label_sets is not None and len(label_sets.of_row) == n:
         labels, of_row = _LabelEntries(label_sets.sets), arrow(label_sets.of_row)
