@@ -21,6 +21,9 @@ PATH = f"/api/support/{API_KEY}/report/k3q9z7mf"
     f"https://evil-pizza-factory.cs329.click{PATH}",
     f"https://pizza-factory.cs329.click@evil.example{PATH}",
     "https://cs329.cs.byu.edu.example.net/api/report?apiKey=abc&fixCode=def",
+    f"https://pizza-fact\u043ery.cs329.click{PATH}",  # a Cyrillic o
+    f"https://xn--pizza-factry-abc.cs329.click{PATH}",
+    f"https://pizza-factory.xn--cs329-abc.click{PATH}",
 ])
 def test_a_host_dressed_up_as_a_known_link_host_is_a_lookalike(url):
     assert lookalike_host(url, default_pack())
@@ -35,6 +38,18 @@ def test_a_host_dressed_up_as_a_known_link_host_is_a_lookalike(url):
 ])
 def test_a_known_host_its_subdomains_and_unrelated_hosts_are_not_lookalikes(url):
     assert not lookalike_host(url, default_pack())
+
+
+@pytest.mark.parametrize("url", [
+    f"https://evil.example/redirect?to=https://pizza-factory.cs329.click{PATH}",
+    f"https://evil.example/redirect?to=https%3A%2F%2Fpizza-factory.cs329.click{PATH}",
+    f"https://evil.example/go#https://pizza-factory.cs329.click{PATH}",
+    f"https://pizza-factory.cs329.click/api/support/x/report/abc?next=https://evil.example/",
+])
+def test_a_link_carrying_another_url_is_never_one_to_follow(url):
+    """A remediation link never carries another URL: one that does is a redirector (or sends
+    the reader on), whatever host either names."""
+    assert lookalike_host(url, default_pack())
 
 
 @pytest.mark.parametrize("url", [

@@ -208,16 +208,24 @@ def lookalike_host(url: str, pack: Pack) -> bool:
     known name as the user part (`https://pizza-factory.cs329.click@evil.example/`). A URL
     with any user part (`https://admin:pw@pizza-factory.cs329.click/…`) is never one to follow
     either: a service's remediation link carries no credentials, and a reader who follows one
-    hands them over."""
+    hands them over; nor is one carrying another URL (a redirector), nor, where the pack
+    knows its link hosts, one on a host written in other letters than ASCII's (or punycode)."""
     try:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").rstrip(".")
     except ValueError:
         return bool(pack.link_hosts)
-    if "@" in parts.netloc:
+    if "@" in parts.netloc or _ANOTHER_URL.search(url.strip(), len(parts.scheme) + 3):
         return True
     if not pack.link_hosts:
         return False
     if any(host == known or host.endswith("." + known) for known in pack.link_hosts):
         return False
+    if not host.isascii() or any(label.startswith("xn--") for label in host.split(".")):
+        return True  # look-alike letters (`pizza-factоry` with a Cyrillic о), or their punycode
     return any(known in parts.netloc.lower() for known in pack.link_hosts)
+
+
+# Another URL inside a URL's path, query or fragment, written out or percent-encoded: a
+# redirector (`https://evil.example/redirect?to=https://…`) or a link that sends the reader on.
+_ANOTHER_URL = LazyRegex(r"(?i)[a-z][a-z0-9+.-]*(?::|%3a)(?://|%2f%2f)")
