@@ -137,6 +137,21 @@ def test_a_time_past_int64_nanoseconds_is_rejected_and_counted(rca, tmp_path, st
     assert "1 records were rejected: their time is outside 1678..2261" in run.stderr
 
 
+@pytest.mark.parametrize("first", ['{"ts": 1e400, "msg": "no float holds it"}', '{\n  "ts": "2025-01-01T00:00:00Z"\n}'],
+                         ids=["a number JSON cannot hold", "pretty-printed"])
+def test_a_time_past_int64_nanoseconds_among_json_documents_is_rejected_and_counted(rca, tmp_path, first):
+    """A first record orjson refuses, or written over several lines, sends the export to the
+    reader of one JSON document after another: a far time there is one record rejected, not
+    the whole export refused."""
+    export = tmp_path / "export.jsonl"
+    export.write_text(first + "\n" + json.dumps({"ts": "9999-12-31T23:59:59Z", "msg": "boom", "status": 500}) + "\n"
+                      + _export())
+    run = rca("analyze", str(export), "-f", "json")
+    assert run.code == 0, run.stderr
+    assert "1 records were rejected: their time is outside 1678..2261" in run.stderr
+    assert json.loads(run.stdout)["inputs"][0]["records"] >= 60
+
+
 def test_a_batch_with_an_out_of_range_time_stores_every_outage(rca, tmp_path):
     folder = tmp_path / "outages"
     folder.mkdir()

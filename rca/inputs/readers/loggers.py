@@ -184,14 +184,18 @@ def _read_documents(data: bytes, ctx: Context) -> ReadResult:
     """Pretty-printed JSON objects (as copied from Grafana's log details), one after another:
     each object is a record."""
     builder = RecordBuilder()
-    rejected = untimed = naive = 0
+    rejected = untimed = naive = out_of_range = 0
     for index, (doc, _pos) in enumerate(iter_documents(data)):
         records = doc if isinstance(doc, list) else [doc]
         for obj in records:
             if not isinstance(obj, dict):
                 rejected += 1
                 continue
-            ns, precision, parsed, was_naive = object_fields(obj)
+            try:
+                ns, precision, parsed, was_naive = object_fields(obj)
+            except TimestampOutOfRange:
+                out_of_range += 1
+                continue
             untimed += ns is None
             naive += was_naive
             builder.add(ns, precision, orjson.dumps(obj).decode(), index, parsed=parsed)
@@ -199,7 +203,8 @@ def _read_documents(data: bytes, ctx: Context) -> ReadResult:
     if rejected:
         warnings.append(("1 stretch is not a JSON record" if rejected == 1 else f"{rejected} stretches are not JSON records")
                         + " (invalid JSON, or nested too deeply to follow)")
-    return _finish(builder, ctx, rejected, untimed, naive, warnings)
+    _out_of_range(warnings, out_of_range)
+    return _finish(builder, ctx, rejected + out_of_range, untimed, naive, warnings)
 
 
 def _read_array(data: bytes, ctx: Context) -> ReadResult:
