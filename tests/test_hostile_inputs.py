@@ -152,6 +152,27 @@ def test_a_time_past_int64_nanoseconds_among_json_documents_is_rejected_and_coun
     assert json.loads(run.stdout)["inputs"][0]["records"] >= 60
 
 
+@pytest.mark.parametrize("layout", ["documents", "array"])
+def test_a_json_record_holding_an_integer_past_64_bits_is_kept(rca, tmp_path, layout):
+    big = '{"ts": "2025-01-01T00:00:00Z", "msg": "order total", "cents": 99999999999999999999999}'
+    records = [big, *_export().splitlines()]
+    export = tmp_path / "export.json"
+    export.write_text("[" + ",".join(records) + "]" if layout == "array" else '{"ts": 1e400}\n' + "\n".join(records))
+    run = rca("analyze", str(export), "-f", "json")
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout)["inputs"][0]["records"] >= 61
+
+
+@pytest.mark.parametrize("first", ['{"ts": 1e400}', '{"ts": NaN, "msg": "\\ud800 and NaN"}'])
+def test_a_json_record_holding_a_lone_surrogate_escape_is_kept_with_a_replacement_character(rca, tmp_path, first):
+    lone = '{"ts": "2025-01-01T00:00:00Z", "msg": "half an emoji \\ud83d here", "status": 500}'
+    export = tmp_path / "export.jsonl"
+    export.write_text(first + "\n" + lone + "\n" + _export())
+    run = rca("analyze", str(export), "-f", "json")
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout)["inputs"][0]["records"] >= 61
+
+
 def test_a_batch_with_an_out_of_range_time_stores_every_outage(rca, tmp_path):
     folder = tmp_path / "outages"
     folder.mkdir()

@@ -127,8 +127,25 @@ def iter_documents(data: bytes) -> Iterator[tuple[object | None, int]]:
                 break
             pos = nl + 1
             continue
-        yield doc, pos
+        yield (without_surrogates(doc) if _SURROGATE_ESCAPE.search(text, pos, end) else doc), pos
         pos = end
+
+
+# A JSON escape of half a UTF-16 pair (`\ud83d`), which Python's decoder turns into a lone
+# surrogate that no UTF-8 writer (Arrow's included) accepts.
+_SURROGATE_ESCAPE = LazyRegex(r"\\u[dD][89a-fA-F]")
+
+
+def without_surrogates(value: object) -> object:
+    """A decoded JSON value with each lone surrogate replaced by U+FFFD, as invalid UTF-8
+    bytes are."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def split_lines(data: bytes) -> list[bytes]:

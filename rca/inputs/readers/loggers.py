@@ -8,7 +8,8 @@ import regex
 
 from rca.inputs.fields import first
 from rca.inputs.month_stamps import leading_month_stamp, parse_month_stamp, year_reference
-from rca.inputs.readers import Context, ReadResult, fail, iter_documents, load_document, split_lines
+from rca.inputs.readers import (Context, ReadResult, fail, iter_documents, load_document, split_lines,
+                                without_surrogates)
 from rca.inputs.records import RecordBuilder
 from rca.inputs.timestamps import (TimestampError, TimestampOutOfRange, parse_any, parse_year_first,
                                    year_first_time)
@@ -98,7 +99,7 @@ def _loads_non_standard(raw: bytes) -> object:
     import json
 
     try:
-        return json.loads(raw)
+        return without_surrogates(json.loads(raw))
     except ValueError:
         return None
 
@@ -180,6 +181,17 @@ def _first_line_is_object(head: bytes) -> bool:
         return False
 
 
+def _as_line(obj: dict) -> str:
+    """A record read from a document, written back as one line (by the standard library when
+    it holds what orjson cannot write: an integer past 64 bits, a float JSON cannot hold)."""
+    try:
+        return orjson.dumps(obj).decode()
+    except TypeError:
+        import json
+
+        return json.dumps(obj, ensure_ascii=False)
+
+
 def _read_documents(data: bytes, ctx: Context) -> ReadResult:
     """Pretty-printed JSON objects (as copied from Grafana's log details), one after another:
     each object is a record."""
@@ -198,7 +210,7 @@ def _read_documents(data: bytes, ctx: Context) -> ReadResult:
                 continue
             untimed += ns is None
             naive += was_naive
-            builder.add(ns, precision, orjson.dumps(obj).decode(), index, parsed=parsed)
+            builder.add(ns, precision, _as_line(obj), index, parsed=parsed)
     warnings = []
     if rejected:
         warnings.append(("1 stretch is not a JSON record" if rejected == 1 else f"{rejected} stretches are not JSON records")
@@ -225,7 +237,7 @@ def _read_array(data: bytes, ctx: Context) -> ReadResult:
             continue
         untimed += ns is None
         naive += was_naive
-        builder.add(ns, precision, orjson.dumps(obj).decode(), index, parsed=parsed)
+        builder.add(ns, precision, _as_line(obj), index, parsed=parsed)
     _out_of_range(warnings, out_of_range)
     return _finish(builder, ctx, rejected, untimed, naive, warnings)
 
