@@ -122,3 +122,17 @@ def test_elasticsearch_hits_with_slash_dated_times_are_timed(tmp_path):
     path.write_text(json.dumps({"hits": {"hits": hits}}))
     (read,) = ingest([str(path)]).inputs
     assert (read.first_ns, read.last_ns) == (T0, T0 + 4 * 1_000_000_000)
+
+
+def test_the_column_reader_times_json_fields_as_the_line_reader_does():
+    from rca.inputs.readers.loggers import ndjson_lines
+    from rca.inputs.readers.ndjson_columns import ndjson_columns
+
+    stamps = [" 2026/12/02 17:10:00 ", "2026/12/02T17:10:00", "2026/12/02 17:10:00 +0100", "2026/12/02 17:10:00.5"]
+    data = "".join(json.dumps({"time": stamps[i % 4] if i % 10 == 0 else "2026-12-02T17:10:00Z", "msg": f"m{i}"}) + "\n"
+                   for i in range(300)).encode()
+    builder, _ = ndjson_lines(data)
+    columns, _ = ndjson_columns(data, "app.ndjson")
+    expected = builder.to_table("app.ndjson")
+    assert columns.column("ts_ns").to_pylist() == expected.column("ts_ns").to_pylist()
+    assert expected.column("ts_ns").null_count == 0

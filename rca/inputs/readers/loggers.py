@@ -52,17 +52,24 @@ def object_fields(obj: dict) -> tuple[int | None, str | None, dict[str, str], bo
     stamp = _first(obj, TIME_KEYS)
     if stamp is not None and not isinstance(stamp, (dict, list)):
         try:
-            text = stamp.strip() if isinstance(stamp, str) else ""
-            if "-" in text[1:8] or text[4:5] == "/" == text[7:8]:  # ISO, or Go's and nginx's 2026/12/02
-                ns, precision, had_zone = parse_year_first(text)
-                naive = not had_zone
-            else:
-                ns, precision = parse_any(stamp)
+            ns, precision, naive = logger_time(stamp)
         except TimestampOutOfRange:
             raise
         except TimestampError:
             ns = None
     return ns, precision, parsed, naive
+
+
+def logger_time(stamp: object) -> tuple[int, str, bool]:
+    """A logger object's time field as (ns, precision, had no zone): ISO, Go's and nginx's
+    `2026/12/02 17:10:00`, or epoch digits. The one reading of it, line by line and in
+    columns (rca.inputs.readers.ndjson_columns)."""
+    text = stamp.strip() if isinstance(stamp, str) else ""
+    if "-" in text[1:8] or text[4:5] == "/" == text[7:8]:
+        ns, precision, had_zone = parse_year_first(text)
+        return ns, precision, not had_zone
+    ns, precision = parse_any(stamp)
+    return ns, precision, False
 
 
 def _out_of_range(warnings: list[str], count: int) -> None:

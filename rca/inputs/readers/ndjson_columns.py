@@ -22,7 +22,7 @@ import pyarrow.json as pj
 from rca.inputs.records import SCHEMA, STRING_MAP, empty_maps
 from rca.inputs.readers.text_columns import _OK, _OUT_OF_RANGE, _PRECISIONS, _TS, _offsets, first_bytes, \
     parse_times, split
-from rca.inputs.timestamps import NS_PER_S, TimestampError, TimestampOutOfRange, parse_any, parse_iso
+from rca.inputs.timestamps import NS_PER_S, TimestampError, TimestampOutOfRange
 
 _BLOCK = 1 << 24
 _BLANK = r"^[\t\n\x0b\x0c\r ]*$"  # what bytes.strip() strips
@@ -168,12 +168,10 @@ class _Times:
         self.far = np.zeros(n, bool)
 
     def one(self, row: int, stamp: object) -> None:
+        from rca.inputs.readers.loggers import logger_time
+
         try:
-            if isinstance(stamp, str) and "-" in stamp.strip()[1:8]:
-                ns, precision, had_zone = parse_iso(stamp)
-                self.naive[row] = not had_zone
-            else:
-                ns, precision = parse_any(stamp)
+            ns, precision, self.naive[row] = logger_time(stamp)
         except TimestampOutOfRange:
             self.far[row] = True
             return
