@@ -135,3 +135,17 @@ def test_known_noise_in_untimed_records_is_routine(pasted_many):
 def test_known_noise_in_untimed_records_is_never_the_top_cause(pasted_many):
     top = pasted_many.incidents[0].causes[0]
     assert (top.component, top.urls) == ("pizza-factory", [CHAOS.url])
+
+
+def test_a_few_untimed_failures_in_a_timed_export_are_isolated_not_an_incident(tmp_path):
+    """Failures whose time the export lost cannot be shown to burst: among timed traffic they
+    are listed as isolated failures, not called an incident of their own."""
+    timed = [json.dumps({"time": f"2026-12-02T17:{i // 60:02d}:{i % 60:02d}Z", "msg": f"order {i} ok", "status": 200,
+                         "path": "/api/order"}) for i in range(0, 1800, 7)]
+    untimed = [json.dumps({"time": "not a time", "msg": f"checkout failed for cart {i}", "status": 500,
+                           "path": "/api/checkout"}) for i in range(4)]
+    path = tmp_path / "app.ndjson"
+    path.write_text("\n".join(timed[:100] + untimed + timed[100:]) + "\n")
+    findings = analyze([str(path)])
+    assert not findings.incidents
+    assert [c.isolated for c in findings.clusters if "checkout failed" in c.template] == [True]

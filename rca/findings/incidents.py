@@ -154,8 +154,11 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
     if linkless.size:
         cuts = np.flatnonzero(np.diff(ts[linkless]) > split_gap_ns) + 1
         starts = np.array([s[0] for s in spans], dtype=np.int64)
+        timed_export = bool((ts != NO_TIME).any())
         for part in np.split(linkless, cuts):
             start, end = ts[part].min(), ts[part].max()
+            if end == NO_TIME and timed_export:
+                continue  # failures whose time was lost cannot be shown to burst: isolated ones
             host = None
             k = int(np.searchsorted(starts, end, side="right")) - 1
             while k >= 0 and host is None:
