@@ -18,7 +18,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
-import orjson
 import typer
 from typer._coercion import RuntimeParam, build_runtime_param
 from typer.core import TyperCommand, TyperGroup
@@ -418,7 +417,9 @@ def analyze(
             _write_bytes(render_chart(public, kind, local), chart)
             chart_link = os.path.relpath(chart, output.parent if output else Path.cwd())
         if fmt is OutputFormat.json:
-            text = orjson.dumps(findings_json(public, reveal=reveal_secrets, explore=explore), option=orjson.OPT_INDENT_2).decode() + "\n"
+            from rca.outputs.escape import json_document
+
+            text = json_document(findings_json(public, reveal=reveal_secrets, explore=explore))
         elif fmt is OutputFormat.html:
             from rca.outputs.html import page
 

@@ -449,3 +449,20 @@ def test_a_value_written_as_a_spreadsheet_formula_is_a_text_cell_in_the_history_
     (row,) = csv.DictReader(text.splitlines())
     assert row["outage"] == "'=cmd|' /C calc'!A0.jsonl" and row["component"] == "'+evil"
     assert row["affected_requests"] == "-3"
+
+
+def test_control_and_bidi_characters_in_a_message_are_escaped_in_the_json_report(tmp_path, rca):
+    export = hostile_export(tmp_path / "logs.json", message=f"boom {ESCAPES}")
+    run = rca("analyze", str(export), "-f", "json")
+    assert run.code == 0
+    for char in ("\x1b", "\x07", "\x9b", "\u202e", "\u202c"):
+        assert char not in run.stdout
+    assert "\u202e" in json.dumps(json.loads(run.stdout), ensure_ascii=False)  # the value, escaped
+
+
+def test_control_and_bidi_characters_are_escaped_in_the_patterns_json(tmp_path, rca):
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"user {i} said \u202eolleh\u202c \x9b31m\n" for i in range(5)))
+    run = rca("patterns", str(log), "-f", "json")
+    assert run.code == 0 and "\u202e" not in run.stdout and "\x9b" not in run.stdout
+    assert "\u202eolleh" in json.loads(run.stdout)["templates"][0]["examples"][0]

@@ -6,10 +6,9 @@ import csv
 import io
 from typing import Any
 
-import orjson
 
 from rca.history.store import Recurrence, incident_key, recurrences
-from rca.outputs.escape import csv_cell, md_text, md_url, term_text
+from rca.outputs.escape import csv_cell, json_document, md_text, md_url, term_text
 from rca.inputs.timestamps import format_rfc3339_ms
 
 
@@ -75,8 +74,7 @@ def render_history(incidents: list[dict[str, Any]], fmt: str) -> str:
 
 def _render(rows: list[dict[str, Any]], groups: list[dict[str, Any]], fmt: str, what: str) -> str:
     if fmt == "json":
-        return orjson.dumps({"schema": "rca.history.review/1", what: rows, "recurring_causes": groups},
-                            option=orjson.OPT_INDENT_2).decode() + "\n"
+        return json_document({"schema": "rca.history.review/1", what: rows, "recurring_causes": groups})
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["outage"], lineterminator="\n")

@@ -37,6 +37,10 @@ _MD_ORDERED_START = compiled(r"^(\d+)([.)])")
 _TERM_SEQUENCES = compiled(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_]?)|\x9b[0-?]*[ -/]*[@-~]"
                                 r"|\x9d[^\x07\x9c]*[\x07\x9c]?")
 _CONTROLS = compiled(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Characters JSON lets a writer leave raw that a terminal or an editor acts on: DEL and the
+# C1 controls (0x9b opens a terminal sequence) and the bidi marks and overrides (they
+# reorder what a reader sees). A JSON writer's structure is ASCII, so they stand in strings.
+_JSON_RAW_UNSAFE = compiled(r"[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # A `<` opens HTML, a comment or an autolink only before a letter, `/`, `!` or `?`
 # (so a template's `<*>` stays as it is).
 _HTML_START = compiled(r"<(?=[A-Za-z/!?])")
@@ -54,6 +58,16 @@ def csv_cell(value: object) -> object:
     a formula (`=HYPERLINK(…)`, `+cmd|…`) gets a leading apostrophe, which they read as
     "text" and do not show. Numbers are kept as they are."""
     return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def json_document(doc: object) -> str:
+    """`doc` as indented JSON text, each character a terminal or editor would act on written
+    as its `\\uXXXX` escape: the same value to a program, shown as written to a person who
+    opens or `cat`s the file."""
+    import orjson
+
+    text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
+    return _JSON_RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def one_line(text: str) -> str:

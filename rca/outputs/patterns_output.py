@@ -11,11 +11,10 @@ import io
 from collections.abc import Iterator
 
 import numpy as np
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rca.outputs.escape import csv_cell, term_text
+from rca.outputs.escape import csv_cell, json_document, term_text
 from rca.inputs.timestamps import format_rfc3339_ms
 from rca.table.patterns import MINUTE_NS, Pattern, PatternReport, template_id
 from rca.table.redact import clip, redact
@@ -82,7 +81,7 @@ def as_json(report: PatternReport, min_count: int = 1, reveal: bool = False) -> 
             "examples": [p.example],
         } for p in _shown(report, min_count, reveal)],
     }
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
+    return json_document(doc)
 
 
 def _csv_tail(template: str, reveal: bool) -> str:
