@@ -86,13 +86,13 @@ def test_an_endless_text_stream_stops_at_the_size_cap(rca, tmp_path):
     stop = threading.Event()
 
     def write_forever():
-        with open(fifo, "wb") as fh:
-            line = b'{"ts":"2025-01-01T00:00:00Z","msg":"again"}\n' * 1000
-            while not stop.is_set():
-                try:
+        line = b'{"ts":"2025-01-01T00:00:00Z","msg":"again"}\n' * 1000
+        try:
+            with open(fifo, "wb") as fh:
+                while not stop.is_set():
                     fh.write(line)
-                except BrokenPipeError:
-                    return
+        except BrokenPipeError:
+            return  # rca stopped reading at its cap (closing the file may be what finds that)
 
     threading.Thread(target=write_forever, daemon=True).start()
     run = rca("analyze", str(fifo), *SMALL)
