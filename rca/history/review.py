@@ -6,7 +6,6 @@ import csv
 import io
 from typing import Any
 
-
 from rca.history.store import Recurrence, incident_key, recurrences
 from rca.outputs.escape import csv_cell, json_document, md_text, md_url, term_text
 from rca.inputs.timestamps import format_rfc3339_ms
