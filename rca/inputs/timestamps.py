@@ -348,7 +348,7 @@ def split_header_array(lines, printable_ascii: bool = False):
         by_host &= ~pc.is_in(hosted.field("host"), pa.array(sorted(NOT_HOSTS))).to_numpy(zero_copy_only=False)
         iso = pc.match_substring_regex(some, rf"^{ws}*{d}{{4}}-{d}{d}-{d}{d}T{d}{d}:{d}{d}")
         by_host &= named | iso.to_numpy(zero_copy_only=False)
-    for headed, pattern in ((pid, _syslog_header(d, ws)), (by_host, _host_header(d, ws))):
+    for headed, pattern, found in ((pid, _syslog_header(d, ws), None), (by_host, _host_header(d, ws), hosted)):
         if not headed.any():
             continue
         # The message past the header: a pass over the headed lines alone, which costs less
@@ -358,7 +358,8 @@ def split_header_array(lines, printable_ascii: bool = False):
         taken[at] = np.arange(at.size)
         index = pa.array(taken, mask=taken < 0)
         rest = pc.replace_substring_regex(cut.filter(kept), pattern, "", max_replacements=1)
-        program = pc.extract_regex(cut.filter(kept), pattern).field("program")
+        header = pc.extract_regex(cut.filter(kept), pattern) if found is None else found.filter(kept)
+        program = header.field("program")
         messages = pc.if_else(index.is_valid(), rest.take(index), messages)
         programs = pc.if_else(index.is_valid(), program.take(index), programs)
     return messages, programs
