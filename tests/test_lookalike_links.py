@@ -14,6 +14,7 @@ from rca.knowledge.pack import default_pack, lookalike_host
 from rca.table.decode import decode_line
 
 PATH = f"/api/support/{API_KEY}/report/k3q9z7mf"
+SUPPORT = "https://pizza-factory.cs329.click/api/support/"
 
 
 @pytest.mark.parametrize("url", [
@@ -44,7 +45,7 @@ def test_a_known_host_its_subdomains_and_unrelated_hosts_are_not_lookalikes(url)
     f"https://evil.example/redirect?to=https://pizza-factory.cs329.click{PATH}",
     f"https://evil.example/redirect?to=https%3A%2F%2Fpizza-factory.cs329.click{PATH}",
     f"https://evil.example/go#https://pizza-factory.cs329.click{PATH}",
-    f"https://pizza-factory.cs329.click/api/support/x/report/abc?next=https://evil.example/",
+    "https://pizza-factory.cs329.click/api/support/x/report/abc?next=https://evil.example/",
 ])
 def test_a_link_carrying_another_url_is_never_one_to_follow(url):
     """A remediation link never carries another URL: one that does is a redirector (or sends
@@ -66,13 +67,7 @@ def test_a_link_carrying_a_user_part_is_never_one_to_follow(url):
     "https://admin:hunter2@pizza-factory.cs329.click",
 ])
 def test_chaos_links_dressed_up_are_not_offered_but_the_failures_are_still_an_incident(tmp_path, origin):
-    events = [generate.Event(e.ts_ns, e.labels, e.line.replace("https://pizza-factory.cs329.click/api/support/",
-                                                                f"{origin}/api/support/"))
-              for e in generate.simulate(chaos=generate.CHAOS_FAIL)]
-    assert any(origin in e.line for e in events)
-    path = tmp_path / "export.json"
-    path.write_bytes(generate.loki_query(events))
-    findings = analyze([str(path)])
+    findings = _chaos_findings_with_links_as(tmp_path, f"{origin}/api/support/")
     assert findings.incidents
     assert not [u for inc in findings.incidents for c in inc.causes for u in c.urls if origin in u]
 
@@ -101,12 +96,17 @@ def test_a_link_also_said_plainly_is_still_the_link_to_follow():
 @pytest.mark.parametrize("wrapper", WRAPPERS)
 def test_chaos_links_wrapped_in_another_scheme_are_not_offered_but_the_failures_are_still_an_incident(
         tmp_path, wrapper):
-    events = [generate.Event(e.ts_ns, e.labels, e.line.replace("https://pizza-factory.cs329.click/api/support/",
-                                                                f"{wrapper}https://pizza-factory.cs329.click/api/support/"))
-              for e in generate.simulate(chaos=generate.CHAOS_FAIL)]
-    assert any(wrapper in e.line for e in events)
-    path = tmp_path / "export.json"
-    path.write_bytes(generate.loki_query(events))
-    findings = analyze([str(path)])
+    findings = _chaos_findings_with_links_as(tmp_path, f"{wrapper}{SUPPORT}")
     assert findings.incidents
     assert not [u for inc in findings.incidents for c in inc.causes for u in c.urls]
+
+
+def _chaos_findings_with_links_as(tmp_path, support: str):
+    """The findings of the chaos-fail traffic whose report links open with `support`
+    instead of the factory's own support URL (the substitution checked to have taken)."""
+    events = [generate.Event(e.ts_ns, e.labels, e.line.replace(SUPPORT, support))
+              for e in generate.simulate(chaos=generate.CHAOS_FAIL)]
+    assert any(support in e.line for e in events)
+    path = tmp_path / "export.json"
+    path.write_bytes(generate.loki_query(events))
+    return analyze([str(path)])
