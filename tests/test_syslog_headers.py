@@ -78,7 +78,7 @@ HEADED = {
     "rsyslog's ISO header": (f"2026-12-02T17:10:00.123+00:00 web-1 nginx[812]: {TIMEOUT}", "nginx", TIMEOUT),
     "rsyslog's ISO header, a tag without a pid": (f"2026-12-02T17:10:00.123456+00:00 web-1 kernel: {OOM}",
                                                   "kernel", OOM),
-    "an ISO header in UTC": (f"2026-12-02T17:10:00Z ip-10-0-3-17 systemd[1]: Started Session 4.", "systemd",
+    "an ISO header in UTC": ("2026-12-02T17:10:00Z ip-10-0-3-17 systemd[1]: Started Session 4.", "systemd",
                              "Started Session 4."),
 }
 
