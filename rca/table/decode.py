@@ -362,6 +362,10 @@ def decode_line(text: str, pack: Pack) -> Decoded:
     if from_level:
         d.category = pack.category_of.get(level_field.lower())
     component = first(obj, fields.get("component", []))
+    if component is None and all(key in obj for key in fields.get("app_name_beside", ["?"])):
+        # pino and bunyan write the application's `name` beside `pid` and `hostname`; a
+        # `name` elsewhere (Python logging's `app.db`, a franchise's) names no service.
+        component = first(obj, fields.get("app_name", []))
     if isinstance(component, str):
         d.component = component
     d.status = _as_status(first(obj, fields.get("status", [])))
