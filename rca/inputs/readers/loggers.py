@@ -72,6 +72,26 @@ def logger_time(stamp: object) -> tuple[int, str, bool]:
     return ns, precision, False
 
 
+def json_line_time(text: str) -> tuple[int, str, bool] | None:
+    """The time of a line that is a JSON object, from its logger's time field, as
+    (ns, precision, had no zone): a JSON line in a plain-text log is timed as NDJSON's are.
+    None when the line is no JSON object or holds no readable time (out of range too: a
+    plain-text line is kept untimed, never dropped, for what a field inside it says)."""
+    if not text.startswith("{"):
+        return None
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    stamp = _first(obj, TIME_KEYS) if isinstance(obj, dict) else None
+    if stamp is None or isinstance(stamp, (dict, list)):
+        return None
+    try:
+        return logger_time(stamp)
+    except TimestampError:
+        return None
+
+
 def _out_of_range(warnings: list[str], count: int) -> None:
     if count:
         warnings.append(f"{count} records were rejected: their time is outside 1678..2261, "
@@ -283,9 +303,9 @@ def _month_time(stamp, reference: int) -> tuple[int | None, str | None, bool, bo
 
 def read_text(data: bytes, ctx: Context) -> ReadResult:
     """Plain lines (logcli `-o raw`, an application's own log file). A leading ISO time (or
-    Go's `log` and nginx's `2026/12/02 17:10:00`, read alike), a
-    logfmt `ts=`/`time=`/`timestamp=` field or a Kubernetes CRI prefix gives the record its
-    time; CRI partial (`P`) lines are joined. Read column-wise where it gives the same records
+    Go's `log` and nginx's `2026/12/02 17:10:00`, read alike), a JSON object line's time
+    field, a logfmt `ts=`/`time=`/`timestamp=` field or a Kubernetes CRI prefix gives the
+    record its time; CRI partial (`P`) lines are joined. Read column-wise where it gives the same records
     (`text_columns`), else line by line."""
     from functools import partial
 
@@ -336,6 +356,9 @@ def text_lines(data: bytes, first_line: int = 0, source: str | None = None) -> t
             ns, precision, was_naive, no_year = _month_time(stamp, reference)
             naive += was_naive
             yearless += no_year
+        elif (in_json := json_line_time(text)) is not None:
+            ns, precision, was_naive = in_json
+            naive += was_naive
         elif (kv := _LOGFMT_TIME.search(text)) is not None:
             ns, precision, was_naive = _logfmt_time(kv["v"])
             naive += was_naive

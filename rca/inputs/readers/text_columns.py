@@ -6,7 +6,8 @@ are found from their first byte, and a leading year-first time (ISO, or Go's `lo
 `2026/12/02 17:10:00`) or a logfmt `ts=`/`time=` value is
 read by one RE2 pass and parsed with integer arithmetic that matches `parse_iso` (including
 its roll-over of a day past the month's end); a leading time with a month's name (syslog)
-is parsed once per distinct stamp. A line with non-ASCII characters, where
+is parsed once per distinct stamp, a JSON object line's time field line by line (they are
+few in a text log). A line with non-ASCII characters, where
 Python's `\\d` and RE2's differ, goes through the per-line reader's own steps; a file with
 Kubernetes CRI prefixes (partial lines joined across lines) or invalid UTF-8 is left to the
 per-line reader altogether (None).
@@ -158,7 +159,7 @@ def parse_times(ts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 def _one_line(text: str, reference: Callable[[], int]):
     """The per-line reader's steps for one line: (kept, ns, precision, naive, out of range,
     CRI prefix seen, year-less)."""
-    from rca.inputs.readers.loggers import _LEADING_TIME, _LOGFMT_TIME, _logfmt_time, _month_time
+    from rca.inputs.readers.loggers import _LEADING_TIME, _LOGFMT_TIME, _logfmt_time, _month_time, json_line_time
 
     m = _LEADING_TIME.match(text)
     if m:
@@ -174,6 +175,8 @@ def _one_line(text: str, reference: Callable[[], int]):
     if (stamp := leading_month_stamp(text)) is not None:
         ns, precision, naive, no_year = _month_time(stamp, reference())
         return True, ns, precision, naive, False, False, no_year
+    if (in_json := json_line_time(text)) is not None:
+        return True, *in_json, False, False, False
     if (kv := _LOGFMT_TIME.search(text)) is not None:
         ns, precision, naive = _logfmt_time(kv["v"])
         return True, ns, precision, naive, False, False, False
@@ -257,6 +260,15 @@ def text_columns(data: bytes, source: str, first_line: int = 0) -> tuple[pa.Tabl
         precision[at] = np.array([_PRECISIONS.index(prec or "s") for _, prec, *_ in parsed], np.int8)[which][ok]
         naive += int(np.array([p[2] for p in parsed], bool)[which][ok].sum())
         yearless += int(np.array([p[3] for p in parsed], bool)[which][ok].sum())
+    # A JSON object line's own time field (such lines are few in a text log: one by one).
+    braced = np.flatnonzero(ascii_ & (lead == ord("{")))
+    if braced.size:
+        from rca.inputs.readers.loggers import json_line_time
+
+        for r, text in zip(braced.tolist(), lines.take(pa.array(braced)).to_pylist(), strict=True):
+            if (in_json := json_line_time(text)) is not None:
+                ns[r], timed[r], precision[r], leading[r] = in_json[0], True, _PRECISIONS.index(in_json[1]), True
+                naive += in_json[2]
     # A logfmt time where there is no leading one.
     rest = np.flatnonzero(ascii_ & ~leading)
     if rest.size:
