@@ -137,7 +137,6 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
     keep = anomalous_mask(decoded, pa.array(own, pa.float64(), from_pandas=True), pack).to_numpy(zero_copy_only=False)
     keep = keep | may_be_slow | decoded.column("attempt").combine_chunks().is_valid().to_numpy(zero_copy_only=False)
     kept_index = np.flatnonzero(keep)
-    rest = pa.array(np.flatnonzero(~keep))
     state = ChunkState(
         part.index, True, piece.digest, facts, is_anchor, want, kept_index,
         table.take(pa.array(kept_index)), decoded.take(pa.array(kept_index)),
@@ -147,11 +146,11 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
     )
     _compact(state)
     _pack(state)
+    counted = _naming(decoded, np.flatnonzero(~keep))
     if digests:  # which rows repeat another file's is known only in the reduce: keep the URL rows
         state.digests = line_digests(table.column("line"))
-        state.url_rows = _url_rows(rest, table, decoded)
+        state.url_rows = _url_rows(counted, table, decoded)
     else:
-        counted = _naming(decoded, np.flatnonzero(~keep))
         state.urls = url_counts(table.select(["ts_ns"]).take(counted), decoded.select(["urls", "dependency", "link"]).take(counted))
     del table, decoded
     give_back()  # the piece's buffers go back to the system
@@ -265,20 +264,18 @@ def _widened(state: ChunkState, name: str, value: np.ndarray, size: int) -> np.n
 def _naming(decoded: pa.Table, rows: np.ndarray) -> pa.Array:
     """Those of `rows` that name a URL, a dependency or a link: the only rows `url_counts`
     counts anything of (most rows name none, and taking every one's lists cost more than
-    counting them)."""
+    counting them). One test for one file and for several (`_url_rows`); a row with a link
+    is anomalous and kept whole, so among the ordinary rows the link adds none."""
     names = pc.or_(pc.greater(pc.list_value_length(decoded.column("urls")).fill_null(0), 0),
                    pc.or_(decoded.column("dependency").is_valid(), decoded.column("link").is_valid()))
     return arrow(rows[names.to_numpy()[rows]])
 
 
-def _url_rows(rest: pa.Array, table: pa.Table, decoded: pa.Table) -> pa.Table:
-    """The ordinary rows that name a URL or a dependency: their place, time, URLs, dependency."""
-    rows = pa.table({"row": rest, "ts_ns": table.column("ts_ns").take(rest),
-                     "urls": decoded.column("urls").take(rest), "dependency": decoded.column("dependency").take(rest),
-                     "link": decoded.column("link").take(rest)})
-    named = pc.or_(pc.greater(pc.list_value_length(rows.column("urls")).fill_null(0), 0),
-                           rows.column("dependency").is_valid())
-    return rows.filter(named)
+def _url_rows(naming: pa.Array, table: pa.Table, decoded: pa.Table) -> pa.Table:
+    """The ordinary rows that name a URL (`_naming`'s): their place, time, URLs, dependency, link."""
+    return pa.table({"row": naming, "ts_ns": table.column("ts_ns").take(naming),
+                     "urls": decoded.column("urls").take(naming), "dependency": decoded.column("dependency").take(naming),
+                     "link": decoded.column("link").take(naming)})
 
 
 def _label_counts(table: pa.Table, sets: LabelSets | None = None) -> dict[tuple[str, str], int]:
