@@ -230,6 +230,23 @@ def test_control_and_bidi_override_characters_in_a_message_never_reach_a_page(tm
     assert "PWNED" in text
 
 
+# Unicode's bidi formatting characters (UAX #9, table 4): the marks, the Arabic letter mark
+# among them, embeddings, overrides and isolates.
+BIDI_CONTROLS = ["\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+                 "\u2066", "\u2067", "\u2068", "\u2069"]
+
+
+@pytest.mark.parametrize("char", BIDI_CONTROLS, ids=[f"U+{ord(c):04X}" for c in BIDI_CONTROLS])
+def test_every_bidi_control_is_kept_from_pages_and_the_terminal_and_escaped_in_json(char):
+    from rca.outputs.escape import json_document, md_code, md_fence, md_text, term_text, without_controls
+
+    text = f"user {char}olleh said"
+    for shown in (md_text(text), md_code(text), md_fence(text), term_text(text), without_controls(text),
+                  json_document({"message": text})):
+        assert char not in shown
+    assert json.loads(json_document({"message": text}))["message"] == text
+
+
 def test_a_chart_of_a_message_with_control_characters_is_well_formed_svg(tmp_path):
     from xml.dom.minidom import parseString
 

@@ -36,13 +36,14 @@ _MD_ORDERED_START = compiled(r"^(\d+)([.)])")
 # bidi-override character.
 _TERM_SEQUENCES = compiled(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_]?)|\x9b[0-?]*[ -/]*[@-~]"
                                 r"|\x9d[^\x07\x9c]*[\x07\x9c]?")
-# The bidi marks, embeddings, overrides and isolates: they reorder what a reader sees.
-_BIDI = r"\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# The bidi marks (the Arabic letter mark too), embeddings, overrides and isolates (UAX #9's
+# formatting characters): they reorder what a reader sees.
+_BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _CONTROLS = compiled(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
 # Characters JSON lets a writer leave raw that a terminal or an editor acts on: DEL and the
-# C1 controls (0x9b opens a terminal sequence), the bidi characters and the Arabic letter
-# mark. A JSON writer's structure is ASCII, so they stand in strings.
-_JSON_RAW_UNSAFE = compiled(rf"[\x7f-\x9f\u061c{_BIDI}]")
+# C1 controls (0x9b opens a terminal sequence) and the bidi characters. A JSON writer's
+# structure is ASCII, so they stand in strings.
+_JSON_RAW_UNSAFE = compiled(rf"[\x7f-\x9f{_BIDI}]")
 # A `<` opens HTML, a comment or an autolink only before a letter, `/`, `!` or `?`
 # (so a template's `<*>` stays as it is).
 _HTML_START = compiled(r"<(?=[A-Za-z/!?])")
