@@ -112,3 +112,13 @@ def test_quiet_lines_split_the_new_headers_as_each_line_alone():
     decoded = [decode_line(t, PACK) for t, q in zip(lines, quiet, strict=True) if q]
     assert list(zip(messages.to_pylist(), programs.to_pylist(), strict=True)) == [
         (d.message, d.component) for d in decoded]
+
+
+def test_messages_without_their_programs_are_the_split_messages():
+    """`rca patterns` asks only for messages: the same as the split gives, programs untaken."""
+    from rca.inputs.timestamps import header_less_array, split_header_array
+
+    lines = pa.array([line for line, _, _ in HEADED.values()] + LOOKALIKES
+                     + [f"Dec  2 17:10:00 web-1 nginx[812]: {TIMEOUT}", "  Dec  2 17:10:00 web-1 sshd[7]: x", "", "plain"])
+    assert header_less_array(lines).to_pylist() == split_header_array(lines)[0].to_pylist()
+    assert split_header_array(lines, programs=False)[1] is None

@@ -319,17 +319,24 @@ def split_header(text: str) -> tuple[str | None, str]:
     return None, message
 
 
-def split_header_array(lines, printable_ascii: bool = False):
-    """`split_header` over an Arrow string array: (messages, programs). Only lines that lost a
-    leading time and open with a capital letter, a digit or white space are looked at for the
-    header."""
+def header_less_array(lines):
+    """`split_header`'s messages alone over an Arrow string array, for callers that never ask
+    which program wrote a line (`rca patterns` templates messages): the programs are not taken."""
+    return split_header_array(lines, programs=False)[0]
+
+
+def split_header_array(lines, printable_ascii: bool = False, programs: bool = True):
+    """`split_header` over an Arrow string array: (messages, programs; None when not asked).
+    Only lines that lost a leading time and open with a capital letter, a digit or white
+    space are looked at for the header."""
     import numpy as np
 
-    from rca.inputs.readers.text_columns import SPACE_LEADS, first_bytes
+    from rca.inputs.string_bytes import SPACE_LEADS, first_bytes
 
     lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
     messages = strip_leading_time_array(lines, printable_ascii)
-    programs = pa.nulls(len(lines), pa.string())
+    wanted = programs
+    programs = pa.nulls(len(lines), pa.string()) if wanted else None
     lead = first_bytes(lines)
     capital, spaced, digit = (lead >= 65) & (lead <= 90), SPACE_LEADS[lead], (lead >= 48) & (lead <= 57)
     rows = np.flatnonzero(capital | spaced | digit)
@@ -358,8 +365,8 @@ def split_header_array(lines, printable_ascii: bool = False):
         taken[at] = np.arange(at.size)
         index = pa.array(taken, mask=taken < 0)
         rest = pc.replace_substring_regex(cut.filter(kept), pattern, "", max_replacements=1)
-        header = pc.extract_regex(cut.filter(kept), pattern) if found is None else found.filter(kept)
-        program = header.field("program")
         messages = pc.if_else(index.is_valid(), rest.take(index), messages)
-        programs = pc.if_else(index.is_valid(), program.take(index), programs)
+        if wanted:
+            header = pc.extract_regex(cut.filter(kept), pattern) if found is None else found.filter(kept)
+            programs = pc.if_else(index.is_valid(), header.field("program").take(index), programs)
     return messages, programs

@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
-from rca.inputs.readers.text_columns import first_bytes
-from rca.inputs.timestamps import split_header_array
+from rca.inputs.string_bytes import first_bytes
+from rca.inputs.timestamps import header_less_array
 from rca.lazy import LazyRegex
 from rca.table import identity
 from rca.inputs.numpy_arrays import distinct
@@ -187,7 +187,7 @@ def split(lines: pa.Array, total: int, mask: Callable[[pa.Array], pa.Array],
 
     rows = np.flatnonzero(text)
     if rows.size:
-        vector(rows, split_header_array(_take(lines, rows))[0])
+        vector(rows, header_less_array(_take(lines, rows)))
     rows = np.flatnonzero(plain_quoted)
     if rows.size:
         rest, stripped = stripped
@@ -299,7 +299,7 @@ def field_messages(lines: pa.Array | pa.ChunkedArray, field: str,
     texts: list[str] = []
     vectors: list[pa.Array] = []
     offset = 0
-    for rows, values in ((np.flatnonzero(~is_obj & ~quoted), lambda r: split_header_array(_take(lines, r))[0]),
+    for rows, values in ((np.flatnonzero(~is_obj & ~quoted), lambda r: header_less_array(_take(lines, r))),
                          (np.flatnonzero(plain_quoted), lambda r: pc.utf8_slice_codeunits(
                              stripped.take(pa.array(np.searchsorted(rest, r))), 1, -1))):
         if rows.size:

@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from rca.inputs.records import SCHEMA, STRING_MAP, empty_maps
-from rca.inputs.readers.text_columns import _OK, _OUT_OF_RANGE, _PRECISIONS, _TS, _offsets, first_bytes, \
-    parse_times, split
+from rca.inputs.readers.text_columns import _OK, _OUT_OF_RANGE, _PRECISIONS, _TS, parse_times, split
+from rca.inputs.string_bytes import first_bytes, string_offsets
 from rca.inputs.timestamps import NS_PER_S, TimestampError, TimestampOutOfRange
 
 _BLOCK = 1 << 24
@@ -274,7 +274,7 @@ def ndjson_columns(data: bytes, source: str, first_line: int = 0) -> tuple[pa.Ta
     n = len(lines)
     if n == 0:
         return None
-    offsets = _offsets(lines)
+    offsets = string_offsets(lines)
     body = np.frombuffer(lines.buffers()[2], np.uint8)
     if (lead != ord("{")).any() or (body[offsets[1:] - 1] != ord("}")).any():
         return None  # continuation text, padding, or not objects: the loop's cases

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from rca.inputs.month_stamps import STAMP_RE2, leading_month_stamp, year_reference
 from rca.inputs.records import SCHEMA, empty_maps
+from rca.inputs.string_bytes import SPACE_LEADS, first_bytes, string_offsets
 from rca.inputs.timestamps import NS_PER_S, TimestampError, TimestampOutOfRange, parse_year_first, year_first_time
 
 # What the `regex` module's \s matches, and what str.strip() strips (str.isspace), for RE2.
@@ -34,30 +35,7 @@ _LEADING = rf"^(?P<ts>{_TS}){_RE_SPACE}+(?P<cri>(?:stdout|stderr) [FP] )?"
 _LOGFMT = (rf'(?:^|{_RE_SPACE})(?:ts|time|timestamp|@timestamp|t)='
            rf'(?:"(?P<q>[^"]+)"|(?P<b>[^\t-\r \x{{85}}\x{{a0}}\x{{1680}}\x{{2000}}-\x{{200a}}\x{{2028}}\x{{2029}}\x{{202f}}\x{{205f}}\x{{3000}}]+))')
 _TAIL = r"^(?:[.,](?P<f>\d+))?(?P<z>Z|[+-]\d\d:?\d\d)?$"
-# Bytes a line of only white space can start with (its first byte; 0 for an empty line).
-SPACE_LEADS = np.zeros(256, bool)
-SPACE_LEADS[[0, *range(9, 14), *range(0x1C, 0x21), 0xC2, 0xE1, 0xE2, 0xE3]] = True
 _OK, _INVALID, _OUT_OF_RANGE = 0, 1, 2
-
-
-def first_bytes(lines: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Each string's first byte (0 for an empty one), read straight from the Arrow buffers."""
-    chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
-    out = []
-    for chunk in chunks:
-        offsets = _offsets(chunk)
-        data = chunk.buffers()[2]
-        body = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-        first = np.zeros(len(chunk), np.uint8)
-        filled = offsets[1:] > offsets[:-1]
-        first[filled] = body[offsets[:-1][filled]]
-        out.append(first)
-    return np.concatenate(out) if out else np.zeros(0, np.uint8)
-
-
-def _offsets(chunk: pa.Array) -> np.ndarray:
-    wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
-    return np.frombuffer(chunk.buffers()[1], np.int64 if wide else np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
 
 
 def split(data: bytes) -> pa.Array | None:
@@ -88,7 +66,7 @@ def split(data: bytes) -> pa.Array | None:
 
 def _bytes_at(strings: pa.Array, width: int) -> np.ndarray:
     """The first `width` bytes of each (ASCII, long enough) string, as digits 0-9."""
-    offsets = _offsets(strings)
+    offsets = string_offsets(strings)
     body = np.frombuffer(strings.buffers()[2], np.uint8)
     return body[offsets[:-1, None] + np.arange(width)].astype(np.int64) - 48
 
