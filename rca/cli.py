@@ -455,9 +455,6 @@ def _ready_to_write(fmt: OutputFormat) -> None:
         import rca.outputs.builtin_template  # noqa: F401
         import rca.outputs.postmortem  # noqa: F401
     elif fmt is OutputFormat.text:
-        import rich.console  # noqa: F401 - what the terminal summary is drawn with
-        import rich.text  # noqa: F401
-
         import rca.outputs.terminal  # noqa: F401
 
 

@@ -9,6 +9,7 @@ an attacker's text.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -216,6 +217,18 @@ def test_escape_sequences_in_labels_and_messages_never_reach_the_terminal(tmp_pa
     for char in ("\x1b", "\x07", "\x9b", "\u202e"):
         assert char not in text
     assert "PWNED" in text
+
+
+def test_in_colour_the_only_control_sequences_on_the_terminal_are_rcas_own_styles(tmp_path):
+    hostile = f"{ESCAPES} \rOVERWRITE\x08 \u2066x\u2069\u200f \x1bP+q\x1b\\"
+    export = hostile_export(tmp_path / "logs.json", message=f"boom {hostile}", component="svc\x1b[31mPWNED\r\u2066",
+                            link=f"https://pizza-factory.cs329.click/api/support/k/report/x{hostile}")
+    text = terminal(analyze([str(export)]), colour=True, reveal=True)
+    styles = set(re.findall(r"\x1b\[([0-9;]*)m", text))
+    assert styles >= {"1;31", "1;4;36"} and styles <= {"0", "1", "2", "33", "1;2", "1;31", "1;32", "1;4;36"}
+    left = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert [ch for ch in left if not (ch.isprintable() or ch in " \n")] == []
+    assert "PWNED" in left
 
 
 @pytest.mark.parametrize("fmt", ["html", "md"])

@@ -46,6 +46,13 @@ def test_analysing_into_a_json_file_loads_no_logger_console_option_validator_que
                      "numpy.ma", "zipfile"} == set()
 
 
+def test_the_terminal_summary_is_drawn_without_richs_console_text_or_table(tmp_path):
+    loaded = _imported_after("import rca.cli as cli\ncli._leave = lambda code: None\nsys.argv = "
+                             "['rca', 'analyze', 'fixtures/chaos-fail/logcli.jsonl']\ncli.main()", whole_names=True)
+    assert "rca.outputs.terminal" in loaded
+    assert loaded & {"rich.console", "rich.text", "rich.table", "rich.segment", "rich.style"} == set()
+
+
 def test_the_command_line_gives_numpy_one_blas_thread_unless_the_user_chose(monkeypatch):
     from rca.cli import _one_blas_thread
 

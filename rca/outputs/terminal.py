@@ -1,12 +1,11 @@
 """The on-call's terminal answer: for each incident the top cause, the link to follow and
-the window first; then what else was set aside, then the inputs read. Rendered with rich:
-colour only on a terminal (never with NO_COLOR / --no-color), lines wrapped to its width,
-the link never broken so it can be copied whole."""
+the window first; then what else was set aside, then the inputs read. Laid out as rich lays
+it out (rca.outputs.screen): colour only on a terminal (never with NO_COLOR / --no-color),
+lines wrapped to its width, the link never broken so it can be copied whole."""
 
 from __future__ import annotations
 
-import io
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rca.findings.pipeline import Findings, IncidentFindings
 from rca.findings.signatures import ISOLATED
@@ -15,6 +14,7 @@ from rca.inputs.timestamps import NO_TIME
 from rca.outputs.report import REDACTED_LINK, affected_of, failed_text, localise
 from rca.findings.redacted import shown
 from rca.outputs.escape import web_url
+from rca.outputs.screen import KEY_WIDTH, Screen
 from rca.outputs.times import duration, stamp, window
 from rca.table.redact import clip
 
@@ -60,48 +60,27 @@ def labels_line(labels: dict[str, list[str]]) -> str:
     return _safe(", ".join(shown))
 
 
-KEY_WIDTH = 8
+Row = tuple[str, str, str]  # key, value, the value's style
 
 
-def _rows(con: Any, rows: list[tuple[str, Any]], indent: int = 2) -> None:
-    """`key  value` rows; a long value wraps under itself, not under the key."""
-    from rich.padding import Padding
-    from rich.table import Table
-
-    if not rows:
-        return
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True, width=KEY_WIDTH)
-    grid.add_column()
-    for key, value in rows:
-        grid.add_row(key, value)
-    con.print(Padding(grid, (0, 0, 0, indent)))
-
-
-def _link(con: Any, key: str, link: str, style: str) -> None:
+def _link(con: Screen, key: str, link: str, style: str) -> None:
     """The link on one line however long: the terminal folds it, copying gets it whole."""
-    from rich.text import Text
-
-    line = Text(" " * 2 + key.ljust(KEY_WIDTH + 2), style="bold")
-    line.append(_safe(link), style=style)
-    con.print(line, soft_wrap=True)
+    con.unwrapped((" " * 2 + key.ljust(KEY_WIDTH + 2), "bold"), (_safe(link), style))
 
 
-def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None, masked: set[str]) -> None:
-    from rich.text import Text
-
+def _incident(con: Screen, f: Findings, i: IncidentFindings, tz: ZoneInfo | None, masked: set[str]) -> None:
     inc = i.incident
-    con.print(Text(f"INCIDENT {i.id}  {window(inc.start_ns, inc.end_ns, tz)}", style="bold red"))
+    con.print(f"INCIDENT {i.id}  {window(inc.start_ns, inc.end_ns, tz)}", "bold red")
     top = i.causes[0] if i.causes else None
     if top:
-        _rows(con, [("cause", Text(f"{_safe(top.summary)} (confidence {top.confidence:.2f})"))])
+        con.rows([("cause", f"{_safe(top.summary)} (confidence {top.confidence:.2f})", "")])
         for link in filter(web_url, top.urls):  # only an http(s) URL is ever the link to follow
             _link(con, "follow", link, "bold cyan underline")
             if link in masked:
-                _rows(con, [("", Text(MASKED_LINK, style="yellow"))])
+                con.rows([("", MASKED_LINK, "yellow")])
         for link in top.redacted_urls:
-            _rows(con, [("link", Text(f"{REDACTED_LINK}: {_safe(link)}", style="yellow"))])
-    rows: list[tuple[str, Any]] = []
+            con.rows([("link", f"{REDACTED_LINK}: {_safe(link)}", "yellow")])
+    rows: list[Row] = []
     if inc.start_ns == NO_TIME:
         when = stamp(NO_TIME)
     else:
@@ -110,48 +89,46 @@ def _incident(con: Any, f: Findings, i: IncidentFindings, tz: ZoneInfo | None, m
         when += f"; first clean success {stamp(inc.recovery_ns, tz)}"
     if inc.onset_unbounded:
         when += "; no success before it in these logs: it may have begun earlier"
-    rows.append(("window", when))
+    rows.append(("window", when, ""))
     users = f", users {inc.affected_users}" if inc.affected_users is not None else ""
-    rows.append(("impact", f"{affected_of(f, inc)} affected, {failed_text(inc)}{users}"))
+    rows.append(("impact", f"{affected_of(f, inc)} affected, {failed_text(inc)}{users}", ""))
     if inc.resolution:
-        rows.append(("resolved", Text(f"{stamp(inc.resolution[0], tz)}: {_safe(localise(inc.resolution[1], tz))}")))
+        rows.append(("resolved", f"{stamp(inc.resolution[0], tz)}: {_safe(localise(inc.resolution[1], tz))}", ""))
     for a in inc.attempts:
         if inc.resolution is None or a.ts_ns != inc.resolution[0]:
-            rows.append(("attempt", Text(f"{stamp(a.ts_ns, tz)}: {_safe(a.summary())}")))
+            rows.append(("attempt", f"{stamp(a.ts_ns, tz)}: {_safe(a.summary())}", ""))
     if top:
-        rows += [("rate", Text(_safe(localise(e.removeprefix("rate change: "), tz)))) for e in top.evidence
+        rows += [("rate", _safe(localise(e.removeprefix("rate change: "), tz)), "") for e in top.evidence
                  if e.startswith("rate change:")]
     if top and top.advice:
-        rows.append(("note", Text(_safe(top.advice))))
+        rows.append(("note", _safe(top.advice), ""))
     for n, c in enumerate(i.contributors[:3]):
-        rows.append(("changed" if n == 0 else "", Text(_safe(c.describe()))))
+        rows.append(("changed" if n == 0 else "", _safe(c.describe()), ""))
     sigs = [f.clusters[k] for k in inc.clusters if 0 <= k < len(f.clusters)]
     if sigs:
-        rows.append(("lines", Text("; ".join(f"{c.id} ({c.count})" for c in sigs) + f" — rca show … --signature ID "
-                                   f"or --incident {i.id}", style="dim")))
-    _rows(con, rows)
+        rows.append(("lines", "; ".join(f"{c.id} ({c.count})" for c in sigs) + f" — rca show … --signature ID "
+                     f"or --incident {i.id}", "dim"))
+    con.rows(rows)
     for c in i.causes[1:3]:
-        _rows(con, [(f"#{c.rank}", Text(f"{_safe(c.component)} / {_safe(c.kind)} (confidence {c.confidence:.2f}): "
-                                        f"{_safe(c.summary)}", style="dim"))])
+        con.rows([(f"#{c.rank}", f"{_safe(c.component)} / {_safe(c.kind)} (confidence {c.confidence:.2f}): "
+                                 f"{_safe(c.summary)}", "dim")])
         for link in filter(web_url, c.urls):
             _link(con, "link", link, "dim")
 
 
-def _input(con: Any, s: InputSummary, tz: ZoneInfo | None) -> None:
-    from rich.text import Text
-
+def _input(con: Screen, s: InputSummary, tz: ZoneInfo | None) -> None:
     if s.format == "unreadable":
-        _rows(con, [("input", Text(f"{_safe(s.path)} [unreadable]: {_safe('; '.join(s.warnings))}", style="yellow"))])
+        con.rows([("input", f"{_safe(s.path)} [unreadable]: {_safe('; '.join(s.warnings))}", "yellow")])
         return
-    rows: list[tuple[str, Any]] = [
-        ("input", Text(f"{_safe(s.path)} [{s.format}]")),
-        ("", f"records {s.records}, rejected {s.rejected}, duplicates {s.duplicates}"),
-        ("", f"{stamp(s.first_ns, tz)} .. {stamp(s.last_ns, tz)}" if s.first_ns is not None else stamp(NO_TIME))]
+    rows: list[Row] = [
+        ("input", f"{_safe(s.path)} [{s.format}]", ""),
+        ("", f"records {s.records}, rejected {s.rejected}, duplicates {s.duplicates}", ""),
+        ("", f"{stamp(s.first_ns, tz)} .. {stamp(s.last_ns, tz)}" if s.first_ns is not None else stamp(NO_TIME), "")]
     if s.labels:
-        rows.append(("labels", Text(labels_line(s.labels), style="dim")))
+        rows.append(("labels", labels_line(s.labels), "dim"))
     if s.truncated:
-        rows.append(("!", Text(f"truncated: the {s.truncated_end} end is missing", style="yellow")))
-    _rows(con, rows)
+        rows.append(("!", f"truncated: the {s.truncated_end} end is missing", "yellow"))
+    con.rows(rows)
 
 
 MASKED_LINK = "a secret in this link is masked; rerun with --reveal-secrets to see the link to follow"
@@ -166,11 +143,9 @@ def _masked_links(raw: Findings, safe: Findings) -> set[str]:
             for raw_url, safe_url in zip(raw_cause.urls, safe_cause.urls, strict=True) if raw_url != safe_url}
 
 
-def _more_rows(rest: list, kind: str) -> list[tuple[str, Any]]:
+def _more_rows(rest: list, kind: str) -> list[Row]:
     """The signatures past the listed ones, one row per reason with how many signatures and
     lines, and where every one is listed: a screen of scanner paths hides the answer."""
-    from rich.text import Text
-
     if not rest:
         return []
     by_reason: dict[str, list[int]] = {}
@@ -178,9 +153,9 @@ def _more_rows(rest: list, kind: str) -> list[tuple[str, Any]]:
         tally = by_reason.setdefault(_safe(c.routine_reason or kind), [0, 0])
         tally[0] += 1
         tally[1] += c.count
-    rows = [(f"{lines:>{KEY_WIDTH}}", Text(f"{sigs} more {kind} signature{'s' if sigs > 1 else ''}  ({reason})", style="dim"))
+    rows = [(f"{lines:>{KEY_WIDTH}}", f"{sigs} more {kind} signature{'s' if sigs > 1 else ''}  ({reason})", "dim")
             for reason, (sigs, lines) in sorted(by_reason.items(), key=lambda kv: (-kv[1][1], kv[0]))]
-    rows.append(("", Text("every signature: rca analyze … -f md or -f json", style="dim")))
+    rows.append(("", "every signature: rca analyze … -f md or -f json", "dim"))
     return rows
 
 
@@ -190,16 +165,11 @@ def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: 
     are masked unless `reveal`, in the links to follow too (a screen is shared and recorded
     like any artifact): a link masked that way says how to see it whole. `public`:
     `shown(f, reveal)` when the caller has it already (the redaction pass is not cheap)."""
-    from rich.console import Console
-    from rich.text import Text
-
     raw, f = f, shown(f, reveal) if public is None else public
     masked = _masked_links(raw, f)
-    buf = io.StringIO()
-    con = Console(file=buf, width=width, color_system="standard" if colour else None, no_color=not colour,
-                  force_terminal=colour, highlight=False, markup=False, emoji=False)
+    con = Screen(width, colour)
     if not f.incidents:
-        con.print(Text("No incident: nothing new or bursting.", style="bold green"))
+        con.print("No incident: nothing new or bursting.", "bold green")
     for n, i in enumerate(f.incidents):
         if n:
             con.print()
@@ -207,24 +177,24 @@ def terminal(f: Findings, tz: ZoneInfo | None = None, width: int = 100, colour: 
     routine = [c for c in f.clusters if c.routine]
     if routine:
         con.print()
-        con.print(Text("Routine failures set aside (not the cause):", style="bold"))
-        _rows(con, [(f"{c.count:>{KEY_WIDTH}}", Text(f"{c.id}  {_safe(c.signature)}  ({_safe(c.routine_reason)})", style="dim"))
-                    for c in routine[:SET_ASIDE_ROWS]] + _more_rows(routine[SET_ASIDE_ROWS:], "routine"))
+        con.print("Routine failures set aside (not the cause):", "bold")
+        con.rows([(f"{c.count:>{KEY_WIDTH}}", f"{c.id}  {_safe(c.signature)}  ({_safe(c.routine_reason)})", "dim")
+                  for c in routine[:SET_ASIDE_ROWS]] + _more_rows(routine[SET_ASIDE_ROWS:], "routine"))
     isolated = [c for c in f.clusters if c.isolated]
     if isolated:
         con.print()
-        con.print(Text(f"Isolated failures ({ISOLATED}):", style="bold"))
-        _rows(con, [(f"{c.count:>{KEY_WIDTH}}", Text(f"{c.id}  {_safe(c.signature)}", style="dim"))
-                    for c in isolated[:SET_ASIDE_ROWS]] + _more_rows(isolated[SET_ASIDE_ROWS:], "isolated"))
+        con.print(f"Isolated failures ({ISOLATED}):", "bold")
+        con.rows([(f"{c.count:>{KEY_WIDTH}}", f"{c.id}  {_safe(c.signature)}", "dim")
+                  for c in isolated[:SET_ASIDE_ROWS]] + _more_rows(isolated[SET_ASIDE_ROWS:], "isolated"))
     con.print()
     dropped = sum(s.duplicates for s in f.ingested.inputs)
-    con.print(Text(f"Read {f.ingested.records} records from {len(f.ingested.inputs)} input(s)"
-                   + (f" ({dropped} duplicates dropped)" if dropped else "")
-                   + f": {len(f.clusters)} signatures, {len(f.incidents)} incident(s)", style="bold"))
+    con.print(f"Read {f.ingested.records} records from {len(f.ingested.inputs)} input(s)"
+              + (f" ({dropped} duplicates dropped)" if dropped else "")
+              + f": {len(f.clusters)} signatures, {len(f.incidents)} incident(s)", "bold")
     notes = [localise(f.ingested.window_note, tz)] if f.ingested.window_note else []
     if f.filtered:
         notes.append(f"export filtered to errors ({f.filtered}): total requests unknown")
-    _rows(con, [("!", Text(_safe(n), style="yellow")) for n in notes])
+    con.rows([("!", _safe(n), "yellow") for n in notes])
     for s in f.ingested.inputs:
         _input(con, s, tz)
-    return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
+    return con.text()
