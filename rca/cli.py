@@ -206,6 +206,7 @@ def _for_stderr(message: object) -> str:
 
 
 SETTINGS = {"quiet": False, "no_color": False}
+PROGRESS_AFTER = 0.5  # seconds of work before a progress bar is drawn
 
 
 def _configure_logging(debug: bool, quiet: bool = False, verbose: int = 0, no_color: bool = False) -> None:
@@ -242,7 +243,8 @@ def _stderr_console() -> Any:
 @contextmanager
 def _progress() -> Iterator[None]:
     """The phase and the bytes read, on stderr while the block runs: on a terminal, unless
-    --quiet or no colour is wanted (a live bar is cursor escapes); nothing at all otherwise."""
+    --quiet or no colour is wanted (a live bar is cursor escapes); nothing at all otherwise.
+    The bar appears once the block has run `PROGRESS_AFTER` seconds (rca.outputs.progress_bar)."""
     from rca.inputs.progress import listening
     from rca.outputs.console import wants_colour
 
@@ -250,29 +252,10 @@ def _progress() -> Iterator[None]:
     if SETTINGS["quiet"] or not wants_colour(sys.stderr, SETTINGS["no_color"]):
         yield
         return
-    console = _stderr_console()
-    if not console.is_terminal or console.no_color:
+    from rca.outputs.progress_bar import late_bar
+
+    with late_bar(_stderr_console, PROGRESS_AFTER) as bar, listening(bar.show):
         yield
-        return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task("starting", total=None)
-
-        shown_phase = [""]
-
-        def show(phase: str, done: int, total: int) -> None:
-            # A new phase is drawn at once: a short run would otherwise end between refreshes.
-            fresh = phase != shown_phase[0]
-            shown_phase[0] = phase
-            if total:
-                bar.update(task, description=phase, completed=done, total=total, refresh=fresh)
-            else:
-                bar.update(task, description=phase, refresh=fresh)
-
-        with listening(show):
-            yield
 
 
 def _empty(path: Path) -> bool:

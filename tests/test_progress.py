@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from rca.findings.pipeline import analyze
 from rca.inputs.progress import listening
+from rca.outputs.progress_bar import LateBar, late_bar
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "chaos-fail" / "logcli.jsonl"
 
@@ -39,8 +42,9 @@ def test_nothing_is_drawn_on_stderr_when_it_is_not_a_terminal():
     assert run.stderr == ""
 
 
-def _stderr_on_a_terminal(*args: str) -> str:
-    """What rca writes to a terminal standing in for stderr (read while it runs)."""
+def _stderr_on_a_terminal(*args: str, after: float = 0, code: str = "") -> str:
+    """What rca writes to a terminal standing in for stderr (read while it runs), its bar
+    drawn `after` seconds into the work; `code` runs after the command."""
     import pty
     import threading
 
@@ -61,7 +65,9 @@ def _stderr_on_a_terminal(*args: str) -> str:
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
-    run = subprocess.run([sys.executable, "-m", "rca", *args], stdout=subprocess.PIPE, stderr=follower,
+    program = (f"import sys\nimport rca.cli as cli\ncli.PROGRESS_AFTER = {after}\ncli._leave = lambda code: None\n"
+               f"sys.argv = ['rca', *{list(args)!r}]\ncli.main()\n{code}")
+    run = subprocess.run([sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=follower,
                          env=env, timeout=300)
     os.close(follower)
     reader.join(timeout=10)
@@ -77,3 +83,33 @@ def test_a_terminal_sees_the_phase_and_bytes_read():
 
 def test_quiet_draws_nothing_even_on_a_terminal():
     assert _stderr_on_a_terminal("analyze", "-q", str(FIXTURE)).strip() == ""
+
+
+def test_work_shorter_than_the_delay_draws_no_bar_and_loads_no_live_display():
+    drawn = _stderr_on_a_terminal("analyze", "-o", os.devnull, str(FIXTURE), after=600,
+                                  code="print('rich.live' in sys.modules, file=sys.stderr)")
+    assert drawn.strip() == "False"
+
+
+def _console(buffer: io.StringIO):
+    from rich.console import Console
+
+    return lambda: Console(file=buffer, force_terminal=True, width=80)
+
+
+def test_the_bar_opens_on_the_last_phase_reported_before_it_appeared():
+    buffer = io.StringIO()
+    bar = LateBar(_console(buffer))
+    bar.show("reading", 10, 100)
+    bar.show("decoding", 0, 0)
+    bar.start()
+    bar.stop()
+    assert "decoding" in buffer.getvalue() and "reading" not in buffer.getvalue()
+
+
+def test_a_bar_due_after_the_work_ended_is_never_drawn():
+    buffer = io.StringIO()
+    with late_bar(_console(buffer), after=0.05) as bar:
+        bar.show("reading", 10, 100)
+    time.sleep(0.3)
+    assert buffer.getvalue() == ""
