@@ -1,4 +1,5 @@
-"""Start-up: `rca --help` and `rca analyze` on a 1 MB export, against a bare Python start.
+"""Start-up: `rca --help` and `rca analyze` on a 1 MB export (its terminal summary written
+to /dev/null and on a terminal, its JSON to a file), against a bare Python start.
 
     python bench/startup.py [--repeat 7] [--size-mb 1]
 
@@ -31,14 +32,44 @@ sys.path.insert(0, str(ROOT))
 from bench.pizza_export import write_logcli_jsonl  # noqa: E402
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of one fresh process running `argv`."""
+ON_A_TERMINAL = "on a terminal"
+
+
+def timed(argv: list[str], env: dict[str, str], terminal: bool = False) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one fresh process running `argv`, its output discarded
+    or, with `terminal`, its stdout and stderr on a 100x50 pseudo-terminal (as a user typing
+    the command has them: colour, the terminal's width, a progress bar for long work)."""
     before = os.times()
     t0 = time.perf_counter()
-    subprocess.run(argv, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if terminal:
+        _on_a_pty(argv, env)
+    else:
+        subprocess.run(argv, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
     after = os.times()
     return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def _on_a_pty(argv: list[str], env: dict[str, str]) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 100, 0, 0))
+    terminal_env = {k: v for k, v in env.items() if k not in ("NO_COLOR", "COLUMNS")}
+    run = subprocess.Popen(argv, cwd=ROOT, env=terminal_env, stdin=subprocess.DEVNULL, stdout=follower,
+                           stderr=follower)
+    os.close(follower)
+    try:
+        while os.read(leader, 65536):
+            pass
+    except OSError:  # the terminal is gone once the process has ended
+        pass
+    os.close(leader)
+    if run.wait():
+        raise subprocess.CalledProcessError(run.returncode, argv)
 
 
 def main() -> None:
@@ -58,19 +89,20 @@ def main() -> None:
             ("python -c 'import pyarrow'", [py, "-c", "import pyarrow, pyarrow.compute"]),
             ("rca --help", [*rca, "--help"]),
             ("rca version", [*rca, "version"]),
-            (f"rca analyze ({size}, terminal)", [*rca, "analyze", str(export)]),
+            (f"rca analyze ({size}) > /dev/null", [*rca, "analyze", str(export)]),
+            (f"rca analyze ({size}) {ON_A_TERMINAL}", [*rca, "analyze", str(export)]),
             (f"rca analyze ({size}) -f json -o", [*rca, "analyze", str(export), "-f", "json", "-o",
                                                   str(Path(tmp) / "out.json")]),
         ]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         env["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
-        for _, argv in rows:
-            timed(argv, env)
+        for name, argv in rows:
+            timed(argv, env, name.endswith(ON_A_TERMINAL))
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in rows}
         for _ in range(args.repeat):
             for name, argv in rows:
-                runs[name].append(timed(argv, env))
+                runs[name].append(timed(argv, env, name.endswith(ON_A_TERMINAL)))
     floor = statistics.median(wall for wall, _ in runs[rows[0][0]])
     print(f"{args.repeat} runs each, load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
     print(f"{'what':<38}{'wall s':>8}{'cpu s':>8}{'best s':>8}{'wall - python':>15}")
