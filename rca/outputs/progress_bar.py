@@ -16,13 +16,13 @@ from typing import Any
 
 class LateBar:
     """A listener for rca.inputs.progress whose rich bar appears when `start` is called
-    (never after `stop`); reports from any thread."""
+    (never after `stop`), on the last phase and byte count reported; reports from any thread."""
 
     def __init__(self, console: Callable[[], Any]) -> None:
         self._console = console
         self._lock = threading.Lock()
-        self._latest = ("starting", 0, 0)
-        self._phase = ""
+        self._phase = "starting"
+        self._read: tuple[int, int] | None = None  # the last (bytes done, bytes in all)
         self._bar: Any = None
         self._task: Any = None
         self._stopped = False
@@ -39,24 +39,24 @@ class LateBar:
         with self._lock:
             if self._stopped:
                 return
+            self._bar, self._task = bar, bar.add_task(self._phase, total=None)
+            if self._read:
+                bar.update(self._task, completed=self._read[0], total=self._read[1])
             bar.start()
-            self._bar, self._task = bar, bar.add_task("starting", total=None)
-            self._draw(*self._latest)
 
     def show(self, phase: str, done: int, total: int) -> None:
         with self._lock:
-            self._latest = (phase, done, total)
-            if self._bar is not None:
-                self._draw(phase, done, total)
-
-    def _draw(self, phase: str, done: int, total: int) -> None:
-        # A new phase is drawn at once: a short phase would otherwise end between refreshes.
-        fresh = phase != self._phase
-        self._phase = phase
-        if total:
-            self._bar.update(self._task, description=phase, completed=done, total=total, refresh=fresh)
-        else:
-            self._bar.update(self._task, description=phase, refresh=fresh)
+            # A new phase is drawn at once: a short phase would otherwise end between refreshes.
+            fresh = phase != self._phase
+            self._phase = phase
+            if total:
+                self._read = (done, total)
+            if self._bar is None:
+                return
+            if total:
+                self._bar.update(self._task, description=phase, completed=done, total=total, refresh=fresh)
+            else:
+                self._bar.update(self._task, description=phase, refresh=fresh)
 
     def stop(self) -> None:
         """Take the bar off the screen (if drawn); a `start` still to come draws nothing."""
