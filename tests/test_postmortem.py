@@ -172,3 +172,27 @@ def test_an_incident_that_recovered_keeps_its_resolution_sentence(tmp_path):
     text = markdown(analyze([str(_export(tmp_path, [Chaos("fail", 5 * 60, 9 * 60)]))]))
     assert "falls between the last affected request and the first clean success" in _section(text, "Resolution")
     assert "past the end of the export" not in _section(text, "Summary")
+
+
+def test_an_incident_lists_the_routine_signatures_in_its_window_in_the_reports_order():
+    from rca.findings.pipeline import analyze
+    from rca.outputs.postmortem import context
+
+    f = analyze(["fixtures/chaos-fail/logcli.jsonl"])
+    values = context(f)
+    for inc, i in zip(values["incidents"], f.incidents, strict=True):
+        expected = [{"signature": r["signature"], "count": i.routine_in_window[r["id"]]}
+                    for r in values["routine"] if i.routine_in_window.get(r["id"])]
+        assert inc["routine_inside"] == expected
+    assert any(inc["routine_inside"] for inc in values["incidents"])
+
+
+def test_routine_signatures_inside_a_window_follow_the_report_not_the_window():
+    from types import SimpleNamespace
+
+    from rca.outputs.postmortem import _routine_inside
+
+    routine = [{"id": i, "signature": f"sig {i}"} for i in ("a", "b", "c", "d")]
+    at = {"a": [0], "b": [1], "c": [2], "d": [3]}
+    window = SimpleNamespace(routine_in_window={"d": 2, "b": 5, "c": 0})
+    assert _routine_inside(window, routine, at) == [{"signature": "sig b", "count": 5}, {"signature": "sig d", "count": 2}]

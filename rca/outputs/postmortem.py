@@ -142,8 +142,8 @@ def _actions(f: Findings, i: IncidentFindings) -> list[dict[str, str]]:
     return items
 
 
-def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, routine: list[dict[str, Any]]) -> dict[str, Any]:
-    """One incident's values; `routine`: the report's routine signatures (`shared`)."""
+def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, common: dict[str, Any]) -> dict[str, Any]:
+    """One incident's values; `common`: what the report's incidents share (`shared`)."""
     inc = i.incident
     top = i.causes[0] if i.causes else None
     cause = None
@@ -171,8 +171,7 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, routine: li
         "cause": cause,
         "other_causes": [{"rank": c.rank, "component": c.component, "kind": c.kind, "summary": c.summary,
                           "confidence": f"{c.confidence:.2f}"} for c in i.causes[1:]],
-        "routine_inside": [{"signature": r["signature"], "count": i.routine_in_window[r["id"]]}
-                           for r in routine if i.routine_in_window.get(r["id"])],
+        "routine_inside": _routine_inside(i, common["routine"], common["routine_at"]),
         "timeline": [{"time": stamp(t, tz), "event": localise(e, tz)} for t, e in _timeline(i)],
         "contributors": [c.describe() for c in i.contributors],
         "attempts": [{"time": stamp(a.ts_ns, tz), "summary": a.summary()} for a in inc.attempts
@@ -181,6 +180,15 @@ def _incident(f: Findings, i: IncidentFindings, tz: ZoneInfo | None, routine: li
         "prevention": _prevention(f, i),
         "actions": _actions(f, i),
     }
+
+
+def _routine_inside(i: IncidentFindings, routine: list[dict[str, Any]], at: dict[str, list[int]]) -> list[dict[str, Any]]:
+    """The report's routine signatures (in its order) with rows in the incident's window,
+    found from the few the window holds (`at`: where each id stands in `routine`), not by
+    walking every routine signature for every incident (a varied export's scanners make a
+    thousand)."""
+    inside = sorted(k for sig, n in i.routine_in_window.items() if n for k in at.get(sig, ()))
+    return [{"signature": routine[k]["signature"], "count": i.routine_in_window[routine[k]["id"]]} for k in inside]
 
 
 def _explore(explore: Explore | None, f: Findings, i: IncidentFindings) -> dict[str, Any] | None:
@@ -203,6 +211,9 @@ def shared(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None) ->
     worked out once per report: an export can hold a thousand routine signatures, and the
     JSON renders each incident alone."""
     routine = [c for c in f.clusters if c.routine]
+    routine_at: dict[str, list[int]] = {}
+    for k, c in enumerate(routine):
+        routine_at.setdefault(c.id, []).append(k)
     return {
         "zone": getattr(tz, "key", None),
         "inputs": [input_name(s.path) for s in f.ingested.inputs],
@@ -210,6 +221,7 @@ def shared(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None) ->
         "chart": chart,
         "routine": [{"id": c.id, "signature": c.signature, "template": c.template, "count": c.count,
                      "reason": c.routine_reason} for c in routine],
+        "routine_at": routine_at,  # where each routine signature id stands in "routine"
         # The routine templates and reasons as Markdown, "; "-separated, each once (scanners
         # make a signature per path probed, all "unknown endpoint"): the Root cause section's
         # "Not the cause" list, the same for every incident.
@@ -233,7 +245,7 @@ def context(f: Findings, tz: ZoneInfo | None = None, chart: str | None = None,
     return {
         "title": title(shown, tz),
         **common,
-        "incidents": [{**_incident(f, i, tz, common["routine"]), "explore": _explore(explore, f, i)} for i in chosen],
+        "incidents": [{**_incident(f, i, tz, common), "explore": _explore(explore, f, i)} for i in chosen],
     }
 
 
