@@ -10,7 +10,6 @@ they are stable across runs.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -265,32 +264,61 @@ def build_clusters(table: pa.Table, decoded: pa.Table, pack: Pack, latency: pa.A
 def _fill_stats(clusters: list[Cluster], table: pa.Table, decoded: pa.Table, latency: pa.Array,
                 rows: np.ndarray, sub_cluster: np.ndarray, lines: pa.ChunkedArray | PackedLines) -> None:
     """Each cluster's rows and what they hold. The rows are put in cluster order once, so
-    each cluster reads slices of its own (`rows` ascend, so each slice is in row order)."""
+    each cluster reads slices of its own (`rows` ascend, so each slice is in row order);
+    what a cluster's rows hold (statuses, links, …) is counted for every cluster at once
+    over their distinct values, not row by row in Python."""
     order = np.argsort(sub_cluster, kind="stable")
     member_rows = rows[order]
+    owner = sub_cluster[order]
     take = arrow(member_rows)
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()[member_rows]
-    # A few values per anomalous row, as Python lists once: cheaper than Arrow calls per cluster.
-    status, links, link_keys, categories, users, lost = (
-        decoded.column(name).take(take).to_pylist()
-        for name in ("status", "link", "link_key", "category", "user", "body_lost"))
     lat = latency.to_numpy(zero_copy_only=False).astype(float)[member_rows]
-    bounds = np.flatnonzero(np.diff(sub_cluster[order])) + 1
-    medians = _median_latencies(lat, sub_cluster[order], np.array([0, *bounds.tolist()], dtype=np.int64))
-    for lo, hi, median in zip([0, *bounds.tolist()], [*bounds.tolist(), order.size], medians, strict=True):
-        if hi == lo:
-            continue
-        c = clusters[int(sub_cluster[order[lo]])]
+    bounds = np.flatnonzero(np.diff(owner)) + 1
+    starts = np.array([0, *bounds.tolist()], dtype=np.int64)
+    medians = _median_latencies(lat, owner, starts)
+    firsts, lasts = np.minimum.reduceat(ts, starts), np.maximum.reduceat(ts, starts)  # (rows is not empty)
+    lost = np.logical_or.reduceat(_is_true(decoded.column("body_lost").take(take)), starts)
+    statuses, links, link_keys, categories, users = (
+        _distinct_per_cluster(decoded.column(name).take(take), owner, len(clusters))
+        for name in ("status", "link", "link_key", "category", "user"))
+    for k, (lo, hi) in enumerate(zip(starts.tolist(), [*bounds.tolist(), order.size], strict=True)):
+        i = int(owner[lo])
+        c = clusters[i]
         c.rows = member_rows[lo:hi]
         c.count = hi - lo
-        c.first_ns, c.last_ns = int(ts[lo:hi].min()), int(ts[lo:hi].max())
-        codes = Counter(v for v in status[lo:hi] if v is not None)
-        c.statuses = {str(v): n for v, n in sorted(codes.items())}
+        c.first_ns, c.last_ns = int(firsts[k]), int(lasts[k])
+        c.statuses = {str(v): n for v, n in sorted(statuses[i].items())}
         c.links, c.link_keys, c.categories, c.users = (
-            sorted({v for v in values[lo:hi] if v is not None}) for values in (links, link_keys, categories, users))
-        c.body_lost = any(lost[lo:hi])
-        c.median_latency_ms = median
+            sorted(values[i]) for values in (links, link_keys, categories, users))
+        c.body_lost = bool(lost[k])
+        c.median_latency_ms = medians[k]
     _fill_examples([c for c in clusters if c.count], lines)
+
+
+def _is_true(values: pa.ChunkedArray) -> np.ndarray:
+    """A boolean column as numpy booleans, a missing value read as false."""
+    return values.combine_chunks().fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _distinct_per_cluster(values: pa.ChunkedArray, owner: np.ndarray, n: int) -> list[dict]:
+    """For each of `n` clusters, its rows' distinct non-null values and how many rows hold
+    each (`owner`: each row's cluster): one sort of (cluster, value code) pairs, then Python
+    only over the distinct pairs."""
+    encoded = values.combine_chunks().dictionary_encode()
+    indices = encoded.indices
+    valid = indices.is_valid().to_numpy(zero_copy_only=False)
+    codes = indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    width = max(len(encoded.dictionary), 1)
+    key = owner[valid].astype(np.int64) * width + codes[valid]
+    key.sort()
+    first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if key.size else np.zeros(0, np.int64)
+    counts = np.diff(np.append(first, key.size)).tolist()
+    distinct = key[first]
+    names = encoded.dictionary.to_pylist()
+    out: list[dict] = [{} for _ in range(n)]
+    for cluster, code, count in zip((distinct // width).tolist(), (distinct % width).tolist(), counts, strict=True):
+        out[cluster][names[code]] = count
+    return out
 
 
 def _fill_examples(clusters: list[Cluster], lines: pa.ChunkedArray | PackedLines) -> None:
