@@ -83,24 +83,26 @@ def contributors(table: pa.Table, decoded: pa.Table, signatures: pa.Array, ts: n
     if table.num_rows == 0 or not windows:
         return [[] for _ in windows]
     cols = {name: col.dictionary_encode() for name, col in _field_columns(decoded, table, signatures).items()}
-    codes = {name: col.indices.fill_null(-1).to_numpy(zero_copy_only=False) for name, col in cols.items()}
+    # Rows in time order, so a window's rows are one slice; each value's code shifted by one,
+    # so a missing value (-1) is counted in slot 0 and dropped.
+    by_time = np.argsort(ts, kind="stable")
+    ts = ts[by_time]
+    codes = {name: col.indices.fill_null(-1).to_numpy(zero_copy_only=False)[by_time] + 1 for name, col in cols.items()}
     # Rows outside a window are all rows less those inside: counted once, not per window.
-    valid = {name: c >= 0 for name, c in codes.items()}
-    totals = {name: np.bincount(c[valid[name]], minlength=len(cols[name].dictionary)) for name, c in codes.items()}
+    totals = {name: np.bincount(c, minlength=len(cols[name].dictionary) + 1)[1:] for name, c in codes.items()}
     out = []
     for start, end in windows:
-        inside = (ts >= start) & (ts <= end)
-        n_in, n_out = int(inside.sum()), int((~inside).sum())
+        lo, hi = int(np.searchsorted(ts, start, "left")), int(np.searchsorted(ts, end, "right"))
+        n_in, n_out = hi - lo, ts.size - (hi - lo)
         found: list[Contributor] = []
         if n_in == 0 or n_out == 0:
             out.append(found)
             continue
         for name, col in cols.items():
-            c = codes[name]
             size = len(col.dictionary)
             if size == 0 or (name != "signature" and size == 1):
                 continue
-            counted = np.bincount(c[inside & valid[name]], minlength=size)
+            counted = np.bincount(codes[name][lo:hi], minlength=size + 1)[1:]
             k_in, k_out = counted.astype(float), (totals[name] - counted).astype(float)
             over = (k_in >= 2) & (k_in * n_out > 2 * k_out * n_in)
             if not over.any():
