@@ -222,3 +222,41 @@ def test_a_secret_behind_a_long_run_of_backslashes_is_masked_in_one_pass():
     # Each backslash of a run was tried as the start of an escaped key: 8,000 took 30 s.
     text = "\\" * 20_000 + "token=Hunter2Planted"
     assert "Hunter2Planted" not in redact(text)
+
+
+def test_a_walk_masks_every_string_of_every_dataclass_of_a_type_and_leaves_the_original_as_it_was(monkeypatch):
+    from dataclasses import dataclass, field
+    from typing import NamedTuple
+
+    import numpy as np
+
+    from rca.table.redact import redact_tree
+
+    monkeypatch.setenv("LOKI_TOKEN", "glc_0123456789abcdef")
+    secret = "auth glc_0123456789abcdef failed"
+
+    class Pair(NamedTuple):
+        name: str
+        count: int
+
+    @dataclass(frozen=True)
+    class Note:
+        text: str
+
+    @dataclass
+    class Row:
+        note: str | None
+        count: int
+        rows: np.ndarray
+        notes: list = field(default_factory=list)
+        pair: Pair | None = None
+
+    first = Row(None, 1, np.arange(3))  # the type is first met with nothing to mask
+    second = Row(secret, 2, np.arange(2), [Note(secret), (secret, 3)], Pair(secret, 4))
+    walked = redact_tree({"rows": [first, second], "by": {secret: second}})
+    assert "glc_0123456789abcdef" not in repr(walked)
+    shown = walked["rows"][1]
+    assert shown.note == shown.notes[0].text == shown.notes[1][0] == shown.pair.name == next(iter(walked["by"]))
+    assert isinstance(shown.pair, Pair) and shown.pair.count == 4 and shown.count == 2
+    assert shown.rows is second.rows and walked["rows"][0].rows is first.rows  # arrays are shared, not copied
+    assert second.note == secret and second.notes[0].text == secret and second.pair.name == secret

@@ -148,12 +148,15 @@ def redact_tree(value: Any, pack: Pack | None = None) -> Any:
     dicts are walked; arrays, tables and the knowledge pack are shared, not copied. The
     findings of a large export hold tens of thousands of strings but a few thousand distinct
     ones (component, endpoint, signature ids): each distinct one is redacted once, and each
-    distinct dict key is looked at once."""
+    distinct dict key is looked at once. How a type is walked is worked out once per type,
+    and a dataclass's copy keeps the fields nothing in them could change (numbers, flags,
+    arrays) without walking them."""
     pack = pack or default_pack()
     secrets = known_secrets()
     memo: dict[str, str] = {}
     keys: dict[str, tuple[str, bool]] = {}
-    fields: dict[type, tuple[str, ...]] = {}
+    # Per type: None (returned as it is), a dataclass's field names, or its walker.
+    how: dict[type, Any] = {}
 
     def text(value: str) -> str:
         done = memo.get(value)
@@ -173,6 +176,26 @@ def redact_tree(value: Any, pack: Pack | None = None) -> Any:
         shown, secret = key(k)
         return shown, _masked(v) if secret else walk(v)
 
+    def sequence(value: list | tuple) -> Any:
+        items = [walk(v) for v in value]
+        return items if isinstance(value, list) else type(value)(items) if not hasattr(value, "_fields") \
+            else type(value)(*items)
+
+    def mapping(value: dict) -> dict:
+        return dict(entry(k, v) for k, v in value.items())
+
+    def way(kind: type, value: Any) -> Any:
+        """How values of `kind` are walked, as the walk first met them."""
+        if issubclass(kind, str):
+            return text
+        if issubclass(kind, (list, tuple)):
+            return sequence
+        if issubclass(kind, dict):
+            return mapping
+        if dataclasses.is_dataclass(value) and not isinstance(value, (type, Pack)):
+            return tuple(f.name for f in dataclasses.fields(value))
+        return None
+
     def walk(value: Any) -> Any:
         kind = type(value)
         if kind in _PLAIN:
@@ -180,22 +203,22 @@ def redact_tree(value: Any, pack: Pack | None = None) -> Any:
         if kind is str:
             done = memo.get(value)
             return text(value) if done is None else done
-        if isinstance(value, str):
-            return text(value)
-        if isinstance(value, (list, tuple)):
-            items = [walk(v) for v in value]
-            return items if isinstance(value, list) else type(value)(items) if not hasattr(value, "_fields") \
-                else type(value)(*items)
-        if isinstance(value, dict):
-            return dict(entry(k, v) for k, v in value.items())
-        if dataclasses.is_dataclass(value) and not isinstance(value, (type, Pack)):
-            names = fields.get(kind)
-            if names is None:
-                names = fields[kind] = tuple(f.name for f in dataclasses.fields(value))
-            out = copy.copy(value)
-            for name in names:
-                object.__setattr__(out, name, walk(getattr(value, name)))
-            return out
-        return value
+        if kind in how:
+            walker = how[kind]
+        else:
+            walker = how[kind] = way(kind, value)
+        if walker is None:
+            return value
+        if type(walker) is not tuple:
+            return walker(value)
+        out = copy.copy(value)
+        for name in walker:
+            field_value = getattr(value, name)
+            if type(field_value) in _PLAIN or how.get(type(field_value), ...) is None:
+                continue  # the copy holds it already, and nothing in it can change
+            walked = walk(field_value)
+            if walked is not field_value:
+                object.__setattr__(out, name, walked)
+        return out
 
     return walk(value)
