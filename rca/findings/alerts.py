@@ -36,6 +36,8 @@ class AlertContext:
     # Sorted times of the lines holding a token: incidents' rules share a few tokens.
     token_times: dict[str, np.ndarray] = field(default_factory=dict)
     token_rows: dict[str, np.ndarray] = field(default_factory=dict)
+    # Each signature's request line, by its index (one signature is in many incidents).
+    request_lines: dict[int, tuple[str, int] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.lines is None:
@@ -103,7 +105,9 @@ def propose_alert(ctx: AlertContext, incident_clusters: list[int], rows: np.ndar
     candidates = list(ctx.pack.alert_tokens)
     for ci in incident_clusters:
         cluster = ctx.clusters[ci]
-        request = _request_line(cluster)
+        if ci not in ctx.request_lines:
+            ctx.request_lines[ci] = _request_line(cluster)
+        request = ctx.request_lines[ci]
         if request is not None:
             # A request line's template masks its status: the words before it ("HTTP POST")
             # are in every request of the route, the successful ones too.

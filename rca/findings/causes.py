@@ -93,14 +93,9 @@ def row_views(table: pa.Table, decoded: pa.Table, lines: pa.ChunkedArray | Packe
                     decoded.column("link_key").combine_chunks())
 
 
-def _examples(rows: np.ndarray, views: RowViews, n: int = 3) -> list[str]:
-    out: list[str] = []
-    for line in take_rows(views.lines, rows[:50]).to_pylist():
-        if line not in out:
-            out.append(line)
-        if len(out) == n:
-            break
-    return out
+def _first_line(rows: np.ndarray, views: RowViews) -> list[str]:
+    """The raw line of the first of `rows`, as a list (empty when there is none)."""
+    return take_rows(views.lines, rows[:1]).to_pylist()
 
 
 def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_cluster: np.ndarray,
@@ -146,7 +141,7 @@ def rank_causes(incident: Incident, clusters: list[Cluster], pack: Pack, row_clu
         cause.evidence.append(f"{rows.size} x {c.component} {c.endpoint or ''} {status} \"{c.template}\"{extra}"
                               f"{latency} ({span})".replace("  ", " "))
         cause.evidence += [b.describe() for b in c.bursts if b.start_ns <= incident.end_ns and b.end_ns >= incident.start_ns]
-        examples = _examples(rows, views, 1)
+        examples = _first_line(rows, views)
         if examples:
             cause.evidence.append(f"example: {clip(examples[0], 400)}")
     causes = sorted(by_key.values(), key=lambda x: (-x.weight, -x.confidence, x.component))
