@@ -139,3 +139,15 @@ def test_a_message_quoting_json_keeps_its_own_numbers_when_decoded_by_shape():
              for i in range(_FEW + 10)]
     out = decode(_table(lines), PACK)
     assert out.column("message").to_pylist()[7] == 'Unexpected value in JSON: "count": 7'
+
+
+def test_the_keep_byte_is_found_anywhere_in_a_range_larger_than_a_block():
+    from rca.table.decode import _MARKER_BLOCK, _holds_marker
+
+    size = 3 * _MARKER_BLOCK + 5
+    for at in (0, _MARKER_BLOCK - 1, _MARKER_BLOCK, size - 1):
+        data = bytearray(b"x" * size)
+        data[at] = 1
+        assert _holds_marker(pa.py_buffer(bytes(data))), at
+    assert not _holds_marker(pa.py_buffer(b"x" * size))
+    assert _holds_marker(pa.py_buffer(b"x" * (_MARKER_BLOCK - 3) + b"RCAVAR" + b"x" * 9))

@@ -687,11 +687,17 @@ def _untouchable(lines: pa.Array, opens: np.ndarray | None = None) -> np.ndarray
 
 
 def _holds_marker(data: pa.Buffer) -> bool:
-    """Whether bytes hold the keep byte or the mask word, read in place. The word is looked
-    for with the GIL released (`concurrent`: Arrow's buffer cannot change meanwhile), so the
-    other range's thread runs its Python meanwhile."""
-    return bool((np.frombuffer(data, dtype=np.uint8) == ord(_KEEP)).any()) or \
+    """Whether bytes hold the keep byte or the mask word, read in place. The byte is looked
+    for a block at a time: compared at once, a range's bytes made a flag array as large as
+    them, in fresh pages every range. The word is looked for with the GIL released
+    (`concurrent`: Arrow's buffer cannot change meanwhile), so the other range's thread runs
+    its Python meanwhile."""
+    values, keep = np.frombuffer(data, dtype=np.uint8), ord(_KEEP)
+    return any((values[i:i + _MARKER_BLOCK] == keep).any() for i in range(0, values.size, _MARKER_BLOCK)) or \
         _MARKER.search(memoryview(data), concurrent=True) is not None
+
+
+_MARKER_BLOCK = 1 << 18
 
 
 def _halves(fn, lines: pa.Array) -> pa.Array:
