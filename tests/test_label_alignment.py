@@ -29,3 +29,23 @@ def test_every_record_keeps_its_own_labels(tmp_path, newest_first, fields):
     rows = [dict(labels)["row"] for labels in table.column("labels").to_pylist()]
     assert rows == [line.split()[1] for line in table.column("line").to_pylist()]
     assert table.num_rows == 200
+
+
+def test_a_mapped_range_gives_each_kept_row_its_own_labels_from_the_label_sets(tmp_path):
+    from rca.findings.stream import _unpack, map_part
+    from rca.inputs.parts import plan_parts, streamed_files
+    from rca.table.packed import unpack_column
+
+    rows = [{"labels": {"component": f"svc{i % 3}", "row": str(i % 4)},
+             "line": json.dumps({"path": "/api/order", "method": "POST", "statusCode": 500 if i % 2 else 200,
+                                 "requestId": i}),
+             "timestamp": f"2025-12-02T17:{i // 60:02d}:{i % 60:02d}Z"} for i in range(200)]
+    path = tmp_path / "export.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    [state] = map_part(plan_parts(streamed_files([str(path)], None), 1 << 20)[0])
+    _unpack(state)
+    lines = unpack_column(state.packed_lines).to_pylist()
+    assert len(lines) >= 100  # the failed requests at least
+    for labels, line in zip(state.kept.column("labels").to_pylist(), lines, strict=True):
+        i = json.loads(line)["requestId"]
+        assert dict(labels) == {"component": f"svc{i % 3}", "row": str(i % 4)}

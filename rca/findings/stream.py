@@ -139,7 +139,7 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
     kept_index = np.flatnonzero(keep)
     state = ChunkState(
         part.index, True, piece.digest, facts, is_anchor, want, kept_index,
-        table.take(pa.array(kept_index)), decoded.take(pa.array(kept_index)),
+        _kept_rows(table, kept_index, piece.label_sets), decoded.take(pa.array(kept_index)),
         labels=_label_counts(table, piece.label_sets), cut_lines=n_cut, sub=sub, file=part.file, span=piece.span,
         rejected=piece.rejected, counts=piece.counts, notes=piece.notes, header=piece.header,
         precisions=set(table.column("precision").combine_chunks().drop_null().unique().to_pylist()),
@@ -155,6 +155,15 @@ def map_table(piece: Piece, part: Part, sub: int, pack: Pack, limits: Limits, di
     del table, decoded
     give_back()  # the piece's buffers go back to the system
     return state
+
+
+def _kept_rows(table: pa.Table, kept_index: np.ndarray, label_sets: LabelSets | None) -> pa.Table:
+    """The kept rows, with their labels from the piece's label sets when it was read so (its
+    table's labels column is then empty: only these rows need their maps)."""
+    kept = table.take(pa.array(kept_index))
+    if label_sets is None:
+        return kept
+    return kept.set_column(kept.schema.get_field_index("labels"), "labels", label_sets.maps(kept_index))
 
 
 # Per-row flags a state holds as bits until the reduce; times and latencies are narrowed

@@ -43,7 +43,8 @@ class Chunk:
 @dataclass
 class ChunkTable:
     """One range's records in file order, and a digest of its bytes (the export's identity
-    is made of these)."""
+    is made of these). With `label_sets`, those are the records' labels, not the table's
+    labels column, which is left empty."""
 
     table: pa.Table | None
     digest: str
@@ -147,7 +148,8 @@ def _blank(data: pa.Buffer) -> bool:
 
 def labelled_columnar(data: bytes | pa.Buffer, path: str) -> tuple[pa.Table | None, LabelSets | None]:
     """The records of logcli JSONL bytes (None: not readable column by column), and their
-    labels as label sets (None: none, or too varied)."""
+    labels as label sets (None: none, or too varied). When there are sets, they are the rows'
+    labels: the table's labels column is empty."""
     try:
         raw = pj.read_json(pa.BufferReader(data), read_options=pj.ReadOptions(block_size=_BLOCK),
                            parse_options=pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer"))
@@ -171,6 +173,8 @@ def labelled_columnar(data: bytes | pa.Buffer, path: str) -> tuple[pa.Table | No
         return None, None
     ts_np = ts.to_numpy()
     precision = pc.if_else(pa.array(ts_np % 1_000_000_000 == 0), "s", "ns")
-    labels, sets = struct_labels(raw.column("labels")) if "labels" in raw.column_names else (None, None)
+    # Every row's map would copy its label set's: the map keeps the sets, and gives the rows it
+    # keeps their maps (`LabelSets.maps`); the table's own labels column is then left empty.
+    labels, sets = struct_labels(raw.column("labels"), per_row=False) if "labels" in raw.column_names else (None, None)
     return table_from_columns(ts, precision, raw.column("line"), path, labels=labels,
                               record=pa.array(np.arange(raw.num_rows, dtype=np.int64))), sets

@@ -95,7 +95,8 @@ class Piece:
     rejected: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    label_sets: LabelSets | None = None  # the table's labels as their distinct sets, when read so
+    # The table's labels as their distinct sets, when read so; then its labels column is empty.
+    label_sets: LabelSets | None = None
     header: Header | None = None  # what a file's header says (Grafana TXT), from every piece alike
     why: str = ""  # why the file must be read whole instead, when the user should hear it
 

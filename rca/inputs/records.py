@@ -123,8 +123,9 @@ class LabelSets:
     sets: pa.Array  # one sorted string map per distinct set
     of_row: np.ndarray  # each row's set
 
-    def maps(self) -> pa.Array:
-        return self.sets.take(arrow(self.of_row))
+    def maps(self, rows: np.ndarray | None = None) -> pa.Array:
+        """Each row's map (of the given rows only, when `rows` are given)."""
+        return self.sets.take(arrow(self.of_row if rows is None else self.of_row[rows]))
 
 
 def struct_to_map(struct: pa.Array | pa.ChunkedArray, order: np.ndarray | None = None) -> pa.Array:
@@ -133,9 +134,10 @@ def struct_to_map(struct: pa.Array | pa.ChunkedArray, order: np.ndarray | None =
     return struct_labels(struct, order)[0]
 
 
-def struct_labels(struct: pa.Array | pa.ChunkedArray,
-                  order: np.ndarray | None = None) -> tuple[pa.Array, LabelSets | None]:
+def struct_labels(struct: pa.Array | pa.ChunkedArray, order: np.ndarray | None = None,
+                  per_row: bool = True) -> tuple[pa.Array | None, LabelSets | None]:
     """A struct column as a sorted string map, and as its label sets (None: too varied to enumerate).
+    Not `per_row`: the map is None when the sets are found (the caller takes rows' maps from them).
 
     Label sets repeat: a stream's labels are on every one of its lines. So each field is
     dictionary-encoded, each row's combination of codes becomes one number, the few distinct
@@ -179,7 +181,7 @@ def struct_labels(struct: pa.Array | pa.ChunkedArray,
                 entries.append((name, values[code - 1]))
         maps.append(sorted(entries))
     sets = LabelSets(pa.array(maps, STRING_MAP), inverse)
-    return sets.maps(), sets
+    return (sets.maps() if per_row else None), sets
 
 
 def _struct_to_map_rowwise(struct: pa.Array, names: list[str]) -> pa.Array:
