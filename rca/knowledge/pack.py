@@ -223,7 +223,28 @@ def lookalike_host(url: str, pack: Pack) -> bool:
         return False
     if not host.isascii() or any(label.startswith("xn--") for label in host.split(".")):
         return True  # look-alike letters (`pizza-factоry` with a Cyrillic о), or their punycode
-    return any(known in parts.netloc.lower() for known in pack.link_hosts)
+    return any(known in parts.netloc.lower() for known in pack.link_hosts) or _misspells(host, pack.link_hosts)
+
+
+def _misspells(host: str, known_hosts: tuple[str, ...]) -> bool:
+    """The host is one or two letters away from a known one (`pizza-factory.cs329.c1ick`,
+    `pizza-factroy…`): a typosquat, never the factory (rapidfuzz is loaded only for a
+    report-shaped URL on an unknown host)."""
+    from rapidfuzz.distance import Levenshtein
+
+    return any(Levenshtein.distance(host.lower(), known, score_cutoff=2) <= 2 for known in known_hosts)
+
+
+def on_link_host(url: str, pack: Pack) -> bool:
+    """The URL is on one of the pack's link hosts or a subdomain of one (any host, where the
+    pack names none): a link found in free text must be, since anyone may have written it."""
+    if not pack.link_hosts:
+        return True
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    return any(host == known or host.endswith("." + known) for known in pack.link_hosts)
 
 
 # Another URL inside a URL's path, query or fragment, written out or percent-encoded: a

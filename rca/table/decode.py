@@ -27,7 +27,7 @@ from rca.inputs.fields import first, lookup
 from rca.inputs.records import LabelSets
 from rca.inputs.timestamps import split_header, year_first_date
 from rca.knowledge import shipped
-from rca.knowledge.pack import Pack, lookalike_host
+from rca.knowledge.pack import Pack, lookalike_host, on_link_host
 from rca.inputs.numpy_arrays import arrow
 from rca.table.quiet_text import opens_object, quiet_lines
 from rca.table.redact import clip
@@ -490,10 +490,12 @@ def _calls_link(target: str, pack: Pack) -> bool:
 
 
 def _links_from_urls(d: Decoded, pack: Pack, text: str, candidates: list[str] | None = None) -> None:
+    """The first report-shaped URL of the line's text as its link, when no link key held one:
+    only on a host the pack knows, as free text may be anyone's (a name a response echoes)."""
     if d.link is None:
         for url in d.urls if candidates is None else candidates:
-            if (pack.remediation_url.search(url) or pack.redacted_link.search(url)) and not lookalike_host(url, pack) \
-                    and not _only_wrapped(url, text):
+            if (pack.remediation_url.search(url) or pack.redacted_link.search(url)) and on_link_host(url, pack) \
+                    and not lookalike_host(url, pack) and not _only_wrapped(url, text):
                 d.link = url
                 break
 
