@@ -104,7 +104,8 @@ def infer_latency(table: pa.Table, decoded: pa.Table, pack: Pack) -> pa.Array:
 
 def latency_anchors(decoded: pa.Table, pack: Pack) -> tuple[np.ndarray, np.ndarray]:
     """Which rows are anchors, and which rows want a latency from one (responses of the
-    anchor's endpoint that logged none)."""
+    anchor's endpoint, and method where the pack names one and the line logged one, that
+    logged none: a diner's `GET /api/order` history writes no order)."""
     anchor = pack.latency_anchor
     n = decoded.num_rows
     if not anchor or n == 0:
@@ -113,6 +114,9 @@ def latency_anchors(decoded: pa.Table, pack: Pack) -> tuple[np.ndarray, np.ndarr
     want = pc.and_(pc.and_(pc.equal(decoded.column("category"), "http"),
                            pc.equal(decoded.column("endpoint").combine_chunks().fill_null(""), anchor["endpoint"])),
                    pc.is_null(decoded.column("latency_ms")))
+    if anchor.get("method"):
+        method = decoded.column("method")
+        want = pc.and_(want, pc.or_kleene(pc.is_null(method), pc.equal(method, anchor["method"])))
     return is_anchor.to_numpy(zero_copy_only=False), pc.fill_null(want, False).to_numpy(zero_copy_only=False)
 
 
