@@ -70,6 +70,17 @@ def test_two_failed_requests_of_a_new_signature_are_a_thin_incident(tmp_path):
     assert f.incidents[0].causes[0].advice == "only a few affected requests: widen the export's time range"
 
 
+def test_one_off_failures_of_different_signatures_close_together_are_not_an_incident(tmp_path):
+    """Three users' unrelated bad luck minutes apart: no signature failed twice, none burst,
+    none carries a link. Each is an isolated failure, not an incident made of the three."""
+    events = generate.simulate(start=START, minutes=60, seed=15)
+    base = int(START.timestamp()) * S + 30 * 60 * S
+    messages = ["No ID found", "unknown franchise", "store closed"]
+    f = _analyze(tmp_path, [*events, *(_failed_order(base + k * 4 * 60 * S, m, 90 + k) for k, m in enumerate(messages))])
+    assert f.incidents == []
+    assert sorted(c.template for c in f.clusters if c.isolated) == sorted(messages)
+
+
 @pytest.fixture(scope="module")
 def single_linked(tmp_path_factory):
     """Chaos began just before the export ends: one failed order carries the report link."""

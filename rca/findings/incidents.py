@@ -183,7 +183,7 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
         incident = Incident(index=len(incidents), rows=members, link_identity=ident,
                             clusters=sorted({int(row_cluster[r]) for r in members}))
         _measure(incident, pack, cols)
-        if _has_evidence(incident, cols):
+        if _has_evidence(incident, cols, row_cluster):
             incidents.append(incident)
     _mark_isolated(clusters, row_cluster, incidents, affected)
     _attach_attempts(incidents, decoded, ts, pack)
@@ -197,11 +197,16 @@ def find_incidents(table: pa.Table, decoded: pa.Table, clusters: list[Cluster], 
 MIN_LINKLESS_REQUESTS = 2
 
 
-def _has_evidence(inc: Incident, cols: _Columns) -> bool:
+def _has_evidence(inc: Incident, cols: _Columns, row_cluster: np.ndarray) -> bool:
     """An incident needs evidence: a remediation link (even one redacted in the export; a
     single linked failure is kept, its cause's confidence lowered in rca.findings.causes),
-    or enough affected requests."""
-    return bool(cols.has_link[inc.rows].any()) or inc.affected_requests >= MIN_LINKLESS_REQUESTS
+    or enough affected requests of one signature. Unrelated one-off failures minutes apart
+    are each a user's bad luck, not together an outage: they stay isolated failures."""
+    if cols.has_link[inc.rows].any():
+        return True
+    if inc.affected_requests < MIN_LINKLESS_REQUESTS:
+        return False
+    return int(np.bincount(row_cluster[inc.rows]).max()) >= MIN_LINKLESS_REQUESTS
 
 
 def _mark_isolated(clusters: list[Cluster], row_cluster: np.ndarray, incidents: list[Incident],
