@@ -8,17 +8,17 @@ import pyarrow.compute as pc
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rca.table.packed import PackedLines, holding, pack_column
+from rca.table.packed import PackedLines, holding, pack_column, unpack_column
 from rca.table.rows import take_rows
 
 LINES = [f'{{"path":"/api/order/{i}","statusCode":{500 if i % 3 else 200},"traceId":"{i:016x}"}}' for i in range(250)]
 SIZES = [100, 0, 70, 80]  # pieces of the column in turn, one of them empty
 
 
-def _packed(order: np.ndarray | None = None) -> PackedLines:
+def _packed(order: np.ndarray | None = None, keep_bytes: int = 0) -> PackedLines:
     bounds = np.cumsum([0, *SIZES])
     pieces = [pack_column(pa.array(LINES[lo:hi], pa.large_string())) for lo, hi in zip(bounds[:-1], bounds[1:])]
-    return PackedLines(pieces, SIZES, order)
+    return PackedLines(pieces, SIZES, order, keep_bytes)
 
 
 def _whole(order: np.ndarray | None = None) -> pa.Array:
@@ -63,6 +63,58 @@ def test_rows_read_again_and_again_come_from_the_pieces_just_unpacked_without_un
     for _ in range(5):  # an incident's readers: its lines, then each cause's examples
         assert take_rows(lines, np.array([3, 120, 7])).equals(_whole().take(pa.array([3, 120, 7])))
     assert len(unpacked) == 2
+
+
+def _counting_unpacks(monkeypatch) -> list:
+    import rca.table.packed as packed
+
+    unpacked = []
+    real = packed.unpack_column
+    monkeypatch.setattr(packed, "unpack_column", lambda buffer: unpacked.append(buffer) or real(buffer))
+    return unpacked
+
+
+def _read_every_piece_again_and_again(lines: PackedLines, order: np.ndarray | None) -> None:
+    """An incident's readers, then a search of every line for a token, then the next incident's."""
+    for rows in ([3, 120, 7], [249, 0], [171, 5], [3, 120, 7]):
+        assert take_rows(lines, np.array(rows)).equals(_whole(order).take(pa.array(rows)))
+        expected = pc.match_substring(_whole(order), '"statusCode":500').to_numpy(zero_copy_only=False)
+        assert np.array_equal(holding(lines, '"statusCode":500'), expected)
+
+
+def test_packed_lines_that_fit_their_budget_are_each_unpacked_once_however_often_they_are_read(monkeypatch):
+    unpacked = _counting_unpacks(monkeypatch)
+    for order in ORDERS:
+        unpacked.clear()
+        _read_every_piece_again_and_again(_packed(order, keep_bytes=1 << 20), order)
+        assert len(unpacked) == len(SIZES)
+
+
+def test_packed_lines_beyond_their_budget_keep_only_the_pieces_it_holds(monkeypatch):
+    unpacked = _counting_unpacks(monkeypatch)
+    one_piece = unpack_column(_packed().pieces[0]).nbytes  # the largest
+    lines = _packed(keep_bytes=2 * one_piece)
+    _read_every_piece_again_and_again(lines, None)
+    assert len(unpacked) > len(SIZES)
+    assert len(lines._recent) >= 2 and (len(lines._recent) == 2 or lines._held <= 2 * one_piece)
+
+
+def test_packed_lines_unpacked_ahead_on_a_thread_read_as_those_unpacked_on_demand(monkeypatch):
+    unpacked = _counting_unpacks(monkeypatch)
+    for order in ORDERS:
+        unpacked.clear()
+        lines = _packed(order, keep_bytes=1 << 20)
+        lines.unpack_ahead()
+        _read_every_piece_again_and_again(lines, order)
+        assert len(unpacked) == len(SIZES)
+
+
+def test_packed_lines_unpacked_ahead_stop_at_their_budget(monkeypatch):
+    lines = _packed(keep_bytes=1)
+    lines.unpack_ahead()
+    lines._caught_up()
+    assert len(lines._recent) == 2  # as many as are always kept, whatever their size
+    _read_every_piece_again_and_again(lines, None)
 
 
 # Lines as a varied export's kept rows are: most do not hold the token, some hold it once or

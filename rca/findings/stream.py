@@ -64,6 +64,13 @@ from rca.table.packed import PackedLines, pack_column, unpack_column
 # ranges the lean settings' page faults cost more than they save (~10-25% of the CPU).
 LEAN_AFTER_RANGES = 16
 
+# How much of the kept rows' raw lines the findings hold once unpacked (below SQUEEZE_ROWS
+# rows): a 1M-line varied export's (~22 MB in 10 pieces) are then each unpacked once, on the
+# second core, instead of 28 times on this one (every piece is searched for each alert
+# token; each incident's readers unpack the few they need). A longer export's reduce keeps
+# two pieces, as its peak needs.
+KEEP_LINES_BYTES = 32 << 20
+
 # Ranges mapped at once on one machine: both cores of a small one; more would hold more
 # ranges in memory at a time. On a busy machine, one (`spare_cores`).
 MAP_WORKERS = 2
@@ -408,7 +415,10 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     kept_latency = pa.array(latency[positions], pa.float64(), from_pandas=True)
     traffic.latency_ms = latency = None  # let go before the kept rows are unpacked
     _number_records(states)
-    kept, kept_decoded, kept_lines = _kept_in_order(states, by_position, turned)
+    kept, kept_decoded, kept_lines = _kept_in_order(states, by_position, turned,
+                                                    KEEP_LINES_BYTES if n < SQUEEZE_ROWS else 0)
+    if n < SQUEEZE_ROWS and spare_cores() > 1:
+        kept_lines.unpack_ahead()  # on the second core while this one finds the signatures
     urls = UrlCounts()
     for i, s in enumerate(states):
         if s.url_rows is not None:
@@ -464,17 +474,19 @@ def _file_summary(path: str, fmt: str, states: list[ChunkState], ts: np.ndarray,
                             truncation=(header.truncated_end, header.truncation_reason, header.declared_limit))
 
 
-def _kept_in_order(states: list[ChunkState], by_position: np.ndarray,
-                   turned: bool) -> tuple[pa.Table, pa.Table, PackedLines]:
+def _kept_in_order(states: list[ChunkState], by_position: np.ndarray, turned: bool,
+                   keep_bytes: int = 0) -> tuple[pa.Table, pa.Table, PackedLines]:
     """The ranges' kept rows in analysis order, each range's copy let go once taken, and
-    their raw lines still packed. A file in time order, or newest first, needs no global
-    reordering: ranges are turned around. The ranges stay chunks of one table."""
+    their raw lines still packed (up to `keep_bytes` of them held once unpacked). A file in
+    time order, or newest first, needs no global reordering: ranges are turned around. The
+    ranges stay chunks of one table."""
     rows: list[pa.Table] = []
     decoded: list[pa.Table] = []
     in_range_order = turned or np.array_equal(by_position, np.arange(by_position.size))
     sizes = [s.kept.num_rows for s in states]
     lines = PackedLines([s.packed_lines for s in states], sizes,
-                        np.arange(sum(sizes) - 1, -1, -1) if turned else None if in_range_order else by_position)
+                        np.arange(sum(sizes) - 1, -1, -1) if turned else None if in_range_order else by_position,
+                        keep_bytes)
     for s in states:
         s.packed_lines = None
     for s in (reversed(states) if turned else states):

@@ -10,6 +10,7 @@ token, and each piece is unpacked only while it is read.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +18,7 @@ import pyarrow.compute as pc
 import regex
 
 _OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
-_RECENT = 2  # pieces kept unpacked after a read
+_RECENT = 2  # pieces kept unpacked after a read, whatever their size
 # A token found in more than one row in this many is left to Arrow's search, which stops at
 # a row's first match: quicker then than a search of the bytes that lists every match.
 _COMMON = 8
@@ -56,23 +57,64 @@ class PackedLines:
     """A string column of `len(order)` rows: row i is row `order[i]` of the pieces joined
     in turn (`order` None: row i is row i)."""
 
-    def __init__(self, pieces: list[pa.Buffer], sizes: list[int], order: np.ndarray | None = None) -> None:
+    def __init__(self, pieces: list[pa.Buffer], sizes: list[int], order: np.ndarray | None = None,
+                 keep_bytes: int = 0) -> None:
         self.pieces = pieces
         self.starts = np.cumsum([0, *sizes]).astype(np.int64)
         self.type = pa.ipc.open_stream(pieces[0]).schema.field(0).type if pieces else pa.large_string()
         self.order = order
-        # The pieces read last, unpacked: an incident's readers ask for rows of the same
-        # few pieces one after another (its examples, its lines, each cause's examples).
+        # The pieces read last, unpacked, least recent first: an incident's readers ask for
+        # rows of the same few pieces one after another (its examples, its lines, each
+        # cause's examples), and every piece is searched for each alert token.
         self._recent: dict[int, pa.ChunkedArray] = {}
+        # More than `_RECENT` are kept while all they hold takes at most `keep_bytes`.
+        self.keep_bytes = keep_bytes
+        self._held = 0  # bytes of the pieces in `_recent`
+        self._ahead: Future | None = None
 
     def _piece(self, index: int) -> pa.ChunkedArray:
+        self._caught_up()
         if index in self._recent:
             self._recent[index] = self._recent.pop(index)  # now the most recent
         else:
-            self._recent[index] = unpack_column(self.pieces[index])
-            if len(self._recent) > _RECENT:
-                del self._recent[next(iter(self._recent))]
+            self._hold(index, unpack_column(self.pieces[index]))
         return self._recent[index]
+
+    def _hold(self, index: int, column: pa.ChunkedArray) -> None:
+        """Keep `column` (piece `index`) as the most recent, letting the least recent go while
+        more than `_RECENT` pieces are held and they take more than `keep_bytes`."""
+        self._recent[index] = column
+        self._held += column.nbytes
+        while len(self._recent) > _RECENT and self._held > self.keep_bytes:
+            self._held -= self._recent.pop(next(iter(self._recent))).nbytes
+
+    def _caught_up(self) -> None:
+        """Wait for `unpack_ahead`'s thread, if one runs: until then it alone holds pieces."""
+        if self._ahead is not None:
+            self._ahead, ahead = None, self._ahead
+            ahead.result()
+
+    def __getstate__(self) -> dict:
+        self._caught_up()
+        return self.__dict__
+
+    def unpack_ahead(self) -> None:
+        """Unpack the pieces, in turn, while they fit in `keep_bytes`, on a thread of their
+        own (zstd and Arrow's reader release the GIL) while the caller goes on; the first
+        read waits for it."""
+        def ahead() -> None:
+            for index in range(len(self.pieces)):
+                if index not in self._recent:
+                    column = unpack_column(self.pieces[index])
+                    if self._held + column.nbytes > self.keep_bytes and len(self._recent) >= _RECENT:
+                        return
+                    self._hold(index, column)
+
+        pool = ThreadPoolExecutor(1)
+        try:
+            self._ahead = pool.submit(ahead)
+        finally:
+            pool.shutdown(wait=False)
 
     def __len__(self) -> int:
         return int(self.starts[-1]) if self.order is None else int(self.order.size)
