@@ -148,4 +148,28 @@ def test_the_charts_minutes_worked_out_on_their_own_thread_equal_the_whole_reads
     monkeypatch.setattr(stream, "_on_a_thread", on_a_thread)
     path = _export(tmp_path, "two windows, one resolved", newest_first=False)
     assert_same_findings(analyze([path]), analyze([path], chunk_bytes=20_000))
-    assert started == ["request_minutes"]
+    assert "request_minutes" in started
+
+
+@pytest.mark.parametrize("newest_first", [True, False], ids=["newest-first", "oldest-first"])
+def test_kept_rows_and_lines_unpacked_on_threads_of_their_own_equal_the_whole_reads(tmp_path, monkeypatch, newest_first):
+    import rca.findings.stream as stream
+    from rca.table.packed import PackedLines
+
+    started = []
+
+    def on_a_thread(fn, *args):
+        started.append(fn.__name__)
+        return real(fn, *args)
+
+    def unpack_ahead(lines):
+        started.append("unpack_ahead")
+        return real_ahead(lines)
+
+    real, real_ahead = stream._on_a_thread, PackedLines.unpack_ahead
+    monkeypatch.setattr(stream, "spare_cores", lambda limit=2: 2)  # as on an idle machine
+    monkeypatch.setattr(stream, "_on_a_thread", on_a_thread)
+    monkeypatch.setattr(PackedLines, "unpack_ahead", unpack_ahead)
+    path = _export(tmp_path, "two windows, one resolved", newest_first=newest_first)
+    assert_same_findings(analyze([path]), analyze([path], chunk_bytes=20_000))
+    assert {"_unpacked", "unpack_ahead"} <= set(started)

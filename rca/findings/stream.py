@@ -364,6 +364,11 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     summaries = [_file_summary(path, fmt, [s for s in states if s.file == f], ts, timed, rows_of[f], lost[f])
                  for f, (path, fmt) in enumerate(files)]
     order, turned = analysis_order(ts, timed, rows_of, keep)
+    # The kept rows unpacked (and a newest-first file's ranges turned around) on a thread of
+    # their own while this one orders every row's numbers: not for a long export, whose kept
+    # rows wait until those are let go, nor for several files, whose repeats are dropped first.
+    early = keep is None and n < SQUEEZE_ROWS and spare_cores() > 1
+    unpacking = _on_a_thread(_unpacked, states, turned) if early else None
 
     def ordered(values: np.ndarray) -> np.ndarray:
         """`values` in analysis order; a newest-first file's rows turned around as a view."""
@@ -414,9 +419,11 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     positions = positions[by_position]
     kept_latency = pa.array(latency[positions], pa.float64(), from_pandas=True)
     traffic.latency_ms = latency = None  # let go before the kept rows are unpacked
+    if unpacking is not None:
+        unpacking.result()
     _number_records(states)
     kept, kept_decoded, kept_lines = _kept_in_order(states, by_position, turned,
-                                                    KEEP_LINES_BYTES if n < SQUEEZE_ROWS else 0)
+                                                    KEEP_LINES_BYTES if n < SQUEEZE_ROWS else 0, early)
     if n < SQUEEZE_ROWS and spare_cores() > 1:
         kept_lines.unpack_ahead()  # on the second core while this one finds the signatures
     urls = UrlCounts()
@@ -442,6 +449,20 @@ def _on_a_thread(fn: Callable[..., Any], *args: Any) -> Future:
         return pool.submit(fn, *args)
     finally:
         pool.shutdown(wait=False)
+
+
+def _unpacked(states: list[ChunkState], turned: bool) -> None:
+    """Each state's kept rows unpacked (`_unpack`), each range's turned around when its file
+    is newest first (what `_kept_in_order` does otherwise)."""
+    for s in states:
+        _unpack(s)
+        if turned:
+            s.kept, s.kept_decoded = _turned(s.kept), _turned(s.kept_decoded)
+
+
+def _turned(table: pa.Table) -> pa.Table:
+    """The table's rows from the last to the first."""
+    return table.take(pa.array(np.arange(table.num_rows - 1, -1, -1)))
 
 
 def _number_records(states: list[ChunkState]) -> None:
@@ -475,11 +496,11 @@ def _file_summary(path: str, fmt: str, states: list[ChunkState], ts: np.ndarray,
 
 
 def _kept_in_order(states: list[ChunkState], by_position: np.ndarray, turned: bool,
-                   keep_bytes: int = 0) -> tuple[pa.Table, pa.Table, PackedLines]:
+                   keep_bytes: int = 0, turned_already: bool = False) -> tuple[pa.Table, pa.Table, PackedLines]:
     """The ranges' kept rows in analysis order, each range's copy let go once taken, and
     their raw lines still packed (up to `keep_bytes` of them held once unpacked). A file in
-    time order, or newest first, needs no global reordering: ranges are turned around. The
-    ranges stay chunks of one table."""
+    time order, or newest first, needs no global reordering: ranges are turned around
+    (here, unless `turned_already` by `_unpacked`). The ranges stay chunks of one table."""
     rows: list[pa.Table] = []
     decoded: list[pa.Table] = []
     in_range_order = turned or np.array_equal(by_position, np.arange(by_position.size))
@@ -490,10 +511,9 @@ def _kept_in_order(states: list[ChunkState], by_position: np.ndarray, turned: bo
     for s in states:
         s.packed_lines = None
     for s in (reversed(states) if turned else states):
-        if turned:
-            flip = pa.array(np.arange(s.kept.num_rows - 1, -1, -1))
-            rows.append(s.kept.take(flip))
-            decoded.append(s.kept_decoded.take(flip))
+        if turned and not turned_already:
+            rows.append(_turned(s.kept))
+            decoded.append(_turned(s.kept_decoded))
         else:
             rows.append(s.kept)
             decoded.append(s.kept_decoded)
