@@ -490,6 +490,18 @@ def test_control_and_bidi_characters_in_a_message_are_escaped_in_the_json_report
     assert "\u202e" in json.dumps(json.loads(run.stdout), ensure_ascii=False)  # the value, escaped
 
 
+def test_json_writes_exactly_del_c1_controls_the_arabic_letter_mark_and_bidi_characters_escaped():
+    from rca.outputs.escape import json_document
+
+    unsafe = {chr(c) for c in [0x7F, *range(0x80, 0xA0), 0x61C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                                *range(0x2066, 0x206A)]}
+    every = "".join(chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF) + "\x7f"
+    written = json_document({"text": every})
+    assert json.loads(written) == {"text": every}
+    assert not unsafe & set(written)
+    assert set(every) - unsafe <= set(written)
+
+
 def test_control_and_bidi_characters_are_escaped_in_the_patterns_json(tmp_path, rca):
     log = tmp_path / "app.log"
     log.write_text("".join(f"user {i} said \u202eolleh\u202c \x9b31m\n" for i in range(5)))
