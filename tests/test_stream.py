@@ -154,6 +154,7 @@ def test_the_charts_minutes_worked_out_on_their_own_thread_equal_the_whole_reads
 @pytest.mark.parametrize("newest_first", [True, False], ids=["newest-first", "oldest-first"])
 def test_kept_rows_and_lines_unpacked_on_threads_of_their_own_equal_the_whole_reads(tmp_path, monkeypatch, newest_first):
     import rca.findings.stream as stream
+    from rca.findings.traffic import Traffic
     from rca.table.packed import PackedLines
 
     started = []
@@ -166,10 +167,34 @@ def test_kept_rows_and_lines_unpacked_on_threads_of_their_own_equal_the_whole_re
         started.append("unpack_ahead")
         return real_ahead(lines)
 
-    real, real_ahead = stream._on_a_thread, PackedLines.unpack_ahead
+    def work_out_ahead(traffic):
+        started.append("work_out_ahead")
+        return real_traffic(traffic)
+
+    real, real_ahead, real_traffic = stream._on_a_thread, PackedLines.unpack_ahead, Traffic.work_out_ahead
     monkeypatch.setattr(stream, "spare_cores", lambda limit=2: 2)  # as on an idle machine
     monkeypatch.setattr(stream, "_on_a_thread", on_a_thread)
     monkeypatch.setattr(PackedLines, "unpack_ahead", unpack_ahead)
+    monkeypatch.setattr(Traffic, "work_out_ahead", work_out_ahead)
     path = _export(tmp_path, "two windows, one resolved", newest_first=newest_first)
     assert_same_findings(analyze([path]), analyze([path], chunk_bytes=20_000))
-    assert {"_unpacked", "unpack_ahead"} <= set(started)
+    assert {"_unpacked", "unpack_ahead", "work_out_ahead"} <= set(started)
+
+
+def test_requests_sorted_ahead_on_a_thread_are_those_sorted_on_demand():
+    import numpy as np
+
+    from rca.findings.traffic import Traffic
+
+    rng = np.random.default_rng(3)
+    ts = np.sort(rng.integers(0, 3_600_000_000_000, 5000))
+    ts[rng.integers(0, 5000, 50)] = 0  # untimed rows
+    timed, is_http = ts > 0, rng.random(5000) < 0.7
+
+    def traffic():
+        return Traffic(ts, timed, is_http, is_http, np.full(5000, np.nan), np.zeros(5000, np.int8), ["/"])
+
+    ahead, on_demand = traffic(), traffic()
+    ahead.work_out_ahead()
+    assert np.array_equal(ahead.http_ts, on_demand.http_ts) and ahead.quiet_ns() == on_demand.quiet_ns()
+    assert np.array_equal(on_demand.http_ts, np.sort(ts[timed & is_http]))

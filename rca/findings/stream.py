@@ -40,6 +40,7 @@ from rca.findings.spill import Spilled, Spool
 from rca.findings.squeezed import Squeezed
 from rca.findings.traffic import RowFacts, row_facts, traffic_from
 from rca.findings.urls import UrlCounts, url_counts
+from rca.inputs.ahead import on_a_thread as _on_a_thread
 from rca.inputs.chunks import CHUNK_BYTES
 from rca.inputs.cores import spare_cores
 from rca.inputs.exports import Ingested, streamed_summary
@@ -415,6 +416,8 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     # signatures, unless every row's numbers must be let go or squeezed first (a long export).
     traffic.minutes = (_on_a_thread(request_minutes, copy.copy(traffic)) if n < SQUEEZE_ROWS and spare_cores() > 1
                        else request_minutes(traffic))
+    if n < SQUEEZE_ROWS and spare_cores() > 1:  # (a long export's numbers are squeezed meanwhile)
+        traffic.work_out_ahead()
     by_position = np.argsort(positions, kind="stable")
     positions = positions[by_position]
     kept_latency = pa.array(latency[positions], pa.float64(), from_pandas=True)
@@ -440,15 +443,6 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
         summary.seconds = seconds
     ingested = Ingested(kept, summaries, total=total, identity=identity, packed_lines=kept_lines)
     return findings_from(ingested, kept_decoded, kept_latency, pack, traffic, positions, urls)
-
-
-def _on_a_thread(fn: Callable[..., Any], *args: Any) -> Future:
-    """`fn(*args)` started on a thread of its own; its Future answers it."""
-    pool = ThreadPoolExecutor(1)
-    try:
-        return pool.submit(fn, *args)
-    finally:
-        pool.shutdown(wait=False)
 
 
 def _unpacked(states: list[ChunkState], turned: bool) -> None:

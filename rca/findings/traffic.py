@@ -8,6 +8,7 @@ rows (line, labels, decoded fields) only for the few rows that matter.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ import pyarrow.compute as pc
 from rca.findings.ascending import AscendingTimes, sorted_selection
 from rca.findings.gaps import median_gap
 from rca.findings.squeezed import Squeezed
+from rca.inputs.ahead import on_a_thread
 from rca.knowledge.pack import Pack
 
 NS_MIN = 60 * 1_000_000_000
@@ -44,6 +46,7 @@ class Traffic:
     _ok_cache: dict[tuple[str, ...], np.ndarray | AscendingTimes] = field(default_factory=dict)
     _http_ts: np.ndarray | AscendingTimes | None = None
     _quiet_ns: float | None = None
+    _ahead: Future | None = None  # `work_out_ahead`'s thread, until someone waits for it
 
     @property
     def rows(self) -> int:
@@ -65,20 +68,41 @@ class Traffic:
     @property
     def http_ts(self) -> np.ndarray | AscendingTimes:
         """Sorted times of the requests (held compressed on a long export)."""
+        self._caught_up()
         if self._http_ts is None:
-            self._http_ts = sorted_selection(self.ts, lambda lo, hi: self.is_http[lo:hi] & self.timed[lo:hi])
+            self._http_ts = self._requests_sorted()
         return self._http_ts
+
+    def _requests_sorted(self) -> np.ndarray | AscendingTimes:
+        return sorted_selection(self.ts, lambda lo, hi: self.is_http[lo:hi] & self.timed[lo:hi])
 
     def quiet_ns(self) -> float:
         """A traffic gap is a quiet stretch over a minute or ten typical request intervals."""
+        self._caught_up()
         if self._quiet_ns is None:
-            http_ts = self.http_ts
-            self._quiet_ns = max(NS_MIN, 10 * median_gap(http_ts)) if http_ts.size > 1 else NS_MIN
+            self._quiet_ns = _quiet(self.http_ts)
         return self._quiet_ns
+
+    def work_out_ahead(self) -> None:
+        """Sort the requests' times and find what a gap in them is on a thread of their own
+        (numpy's selections and sorts release the GIL) while the caller finds the
+        signatures; the first to ask for either waits for it. Every row's numbers must stay
+        as they are meanwhile (not squeezed)."""
+        def ahead() -> None:
+            self._http_ts = self._requests_sorted()
+            self._quiet_ns = _quiet(self._http_ts)
+
+        self._ahead = on_a_thread(ahead)
+
+    def _caught_up(self) -> None:
+        if self._ahead is not None:
+            self._ahead, ahead = None, self._ahead
+            ahead.result()
 
     def squeeze(self) -> None:
         """Hold every row's numbers compressed while nothing reads them (the signatures are
         found from the kept rows alone); `unsqueeze` gives them back as they were."""
+        self._caught_up()
         for name in _PER_ROW:
             setattr(self, name, Squeezed.of(getattr(self, name), delta=name == "ts"))
 
@@ -91,6 +115,7 @@ class Traffic:
     def let_go(self) -> None:
         """Let every row's numbers go (and what was worked out from them): nothing after
         the incidents are found reads them, and on a long export they are its largest part."""
+        self._caught_up()
         self.ts = self.timed = self.is_http = self.ok = self.latency_ms = self.endpoint_codes = None
         self._ok_cache, self._http_ts = {}, None
 
@@ -109,6 +134,10 @@ class Traffic:
 
             self._ok_cache[key] = sorted_selection(self.ts, keep)
         return self._ok_cache[key]
+
+
+def _quiet(http_ts: np.ndarray | AscendingTimes) -> float:
+    return max(NS_MIN, 10 * median_gap(http_ts)) if http_ts.size > 1 else NS_MIN
 
 
 @dataclass

@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
-from collections.abc import Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 _END = object()
@@ -58,3 +59,13 @@ def ahead(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     finally:
         stop.set()
         worker.join()
+
+
+def on_a_thread(fn: Callable[..., Any], *args: Any) -> Future:
+    """`fn(*args)` started on a thread of its own, for work whose kernels release the GIL
+    (numpy's sorts, zstd, Arrow's readers) while the caller goes on; its Future answers it."""
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(fn, *args)
+    finally:
+        pool.shutdown(wait=False)

@@ -10,12 +10,14 @@ token, and each piece is unpacked only while it is read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import regex
+
+from rca.inputs.ahead import on_a_thread
 
 _OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 _RECENT = 2  # pieces kept unpacked after a read, whatever their size
@@ -110,11 +112,7 @@ class PackedLines:
                         return
                     self._hold(index, column)
 
-        pool = ThreadPoolExecutor(1)
-        try:
-            self._ahead = pool.submit(ahead)
-        finally:
-            pool.shutdown(wait=False)
+        self._ahead = on_a_thread(ahead)
 
     def __len__(self) -> int:
         return int(self.starts[-1]) if self.order is None else int(self.order.size)
