@@ -184,6 +184,7 @@ def test_kept_rows_and_lines_unpacked_on_threads_of_their_own_equal_the_whole_re
 def test_requests_sorted_ahead_on_a_thread_are_those_sorted_on_demand():
     import numpy as np
 
+    from rca.findings.rates import exposure
     from rca.findings.traffic import Traffic
 
     rng = np.random.default_rng(3)
@@ -198,3 +199,6 @@ def test_requests_sorted_ahead_on_a_thread_are_those_sorted_on_demand():
     ahead.work_out_ahead()
     assert np.array_equal(ahead.http_ts, on_demand.http_ts) and ahead.quiet_ns() == on_demand.quiet_ns()
     assert np.array_equal(on_demand.http_ts, np.sort(ts[timed & is_http]))
+    covered, expected = ahead.exposure(), exposure(ts[timed])
+    assert (covered.origin_ns, covered.bin_ns) == (expected.origin_ns, expected.bin_ns)
+    assert np.array_equal(covered.covered, expected.covered)

@@ -27,7 +27,6 @@ from rca.inputs.numpy_arrays import arrow
 from rca.table.redact import clip
 from rca.findings.contributors import FIELDS as CONTRIBUTING, Contributor, contributors
 from rca.findings.minutes import MinuteSeries, request_minutes, with_signatures
-from rca.findings.rates import exposure
 from rca.findings.signatures import Cluster, build_clusters, infer_latency, mark_known_noise, mark_routine
 from rca.inputs.timestamps import format_rfc3339_ms
 from rca.findings.traffic import Traffic, traffic_of
@@ -116,7 +115,7 @@ def findings_from(ingested: Ingested, decoded: pa.Table, latency: pa.Array, pack
     ts = table.column("ts_ns").combine_chunks().fill_null(0).to_numpy()
     span = traffic.span()
     if span is not None:
-        mark_routine(clusters, pack, span[0], span[1], ts, exposure(traffic.timed_ts()))
+        mark_routine(clusters, pack, span[0], span[1], ts, traffic.exposure())
     else:
         mark_known_noise(clusters, pack)
     incidents = find_incidents(table, decoded, clusters, row_cluster, traffic, pack)

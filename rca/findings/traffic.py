@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from rca.findings.ascending import AscendingTimes, sorted_selection
 from rca.findings.gaps import median_gap
+from rca.findings.rates import Exposure, exposure
 from rca.findings.squeezed import Squeezed
 from rca.inputs.ahead import on_a_thread
 from rca.knowledge.pack import Pack
@@ -46,6 +47,7 @@ class Traffic:
     _ok_cache: dict[tuple[str, ...], np.ndarray | AscendingTimes] = field(default_factory=dict)
     _http_ts: np.ndarray | AscendingTimes | None = None
     _quiet_ns: float | None = None
+    _exposure: list[Exposure | None] | None = None  # [it], once worked out (it may be None)
     _ahead: Future | None = None  # `work_out_ahead`'s thread, until someone waits for it
 
     @property
@@ -83,14 +85,22 @@ class Traffic:
             self._quiet_ns = _quiet(self.http_ts)
         return self._quiet_ns
 
+    def exposure(self) -> Exposure | None:
+        """Which stretches of the export's time span its lines cover (rca.findings.rates)."""
+        self._caught_up()
+        if self._exposure is None:
+            self._exposure = [exposure(self.timed_ts())]
+        return self._exposure[0]
+
     def work_out_ahead(self) -> None:
-        """Sort the requests' times and find what a gap in them is on a thread of their own
-        (numpy's selections and sorts release the GIL) while the caller finds the
-        signatures; the first to ask for either waits for it. Every row's numbers must stay
-        as they are meanwhile (not squeezed)."""
+        """Sort the requests' times, find what a gap in them is and which stretches the lines
+        cover on a thread of their own (numpy's selections and sorts release the GIL) while
+        the caller finds the signatures; the first to ask for any of them waits for it.
+        Every row's numbers must stay as they are meanwhile (not squeezed)."""
         def ahead() -> None:
             self._http_ts = self._requests_sorted()
             self._quiet_ns = _quiet(self._http_ts)
+            self._exposure = [exposure(self.timed_ts())]
 
         self._ahead = on_a_thread(ahead)
 
