@@ -365,10 +365,13 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     summaries = [_file_summary(path, fmt, [s for s in states if s.file == f], ts, timed, rows_of[f], lost[f])
                  for f, (path, fmt) in enumerate(files)]
     order, turned = analysis_order(ts, timed, rows_of, keep)
-    # The kept rows unpacked (and a newest-first file's ranges turned around) on a thread of
-    # their own while this one orders every row's numbers: not for a long export, whose kept
-    # rows wait until those are let go, nor for several files, whose repeats are dropped first.
-    early = keep is None and n < SQUEEZE_ROWS and spare_cores() > 1
+    # Work whose kernels release the GIL goes to threads of its own while this one goes on,
+    # when a core is spare: not for a long export, whose every row's numbers are squeezed or
+    # let go meanwhile. The kept rows are unpacked (and a newest-first file's ranges turned
+    # around) while this thread orders every row's numbers, unless several files' repeats are
+    # dropped first.
+    spare = n < SQUEEZE_ROWS and spare_cores() > 1
+    early = spare and keep is None
     unpacking = _on_a_thread(_unpacked, states, turned) if early else None
 
     def ordered(values: np.ndarray) -> np.ndarray:
@@ -411,12 +414,11 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     del is_anchor, want
     traffic = traffic_from(facts, latency, pack)
     del facts, ts, timed, endpoint_codes  # the traffic holds them (its latencies are the final ones)
-    # The chart's per-minute series, the only use of every row's latency: on a thread of its
-    # own (numpy's sorts release the GIL) while this one unpacks the kept rows and finds the
-    # signatures, unless every row's numbers must be let go or squeezed first (a long export).
-    traffic.minutes = (_on_a_thread(request_minutes, copy.copy(traffic)) if n < SQUEEZE_ROWS and spare_cores() > 1
-                       else request_minutes(traffic))
-    if n < SQUEEZE_ROWS and spare_cores() > 1:  # (a long export's numbers are squeezed meanwhile)
+    # The chart's per-minute series, the only use of every row's latency, and the requests'
+    # sorted times and coverage: on threads of their own (numpy's sorts release the GIL)
+    # while this one unpacks the kept rows and finds the signatures.
+    traffic.minutes = _on_a_thread(request_minutes, copy.copy(traffic)) if spare else request_minutes(traffic)
+    if spare:
         traffic.work_out_ahead()
     by_position = np.argsort(positions, kind="stable")
     positions = positions[by_position]
@@ -427,7 +429,7 @@ def reduce_chunks(states: list[ChunkState], files: list[tuple[str, str]], pack: 
     _number_records(states)
     kept, kept_decoded, kept_lines = _kept_in_order(states, by_position, turned,
                                                     KEEP_LINES_BYTES if n < SQUEEZE_ROWS else 0, early)
-    if n < SQUEEZE_ROWS and spare_cores() > 1:
+    if spare:
         kept_lines.unpack_ahead()  # on the second core while this one finds the signatures
     urls = UrlCounts()
     for i, s in enumerate(states):
