@@ -86,10 +86,11 @@ def test_counts_say_they_are_among_unusual_lines_not_all_traffic(tmp_path):
 
 
 def _counted_by_masks(table, decoded, signatures, ts, windows, top=5, min_score=3.0):
-    """The contributors as first written: each window's rows found by a mask over every row."""
+    """The contributors as first written: each window's rows (and those outside it) counted
+    by masks over every row; the values are scored as `contributors` scores them."""
     import numpy as np
 
-    from rca.findings.contributors import Contributor, _field_columns, _g_stat, _minus_log10_p
+    from rca.findings.contributors import _field_columns, top_values
 
     cols = {name: col.dictionary_encode() for name, col in _field_columns(decoded, table, signatures).items()}
     codes = {name: col.indices.fill_null(-1).to_numpy(zero_copy_only=False) for name, col in cols.items()}
@@ -103,19 +104,9 @@ def _counted_by_masks(table, decoded, signatures, ts, windows, top=5, min_score=
             if n_in == 0 or n_out == 0 or size == 0 or (name != "signature" and size == 1):
                 continue
             c = codes[name]
-            k_in = np.bincount(c[inside & (c >= 0)], minlength=size).astype(float)
-            k_out = np.bincount(c[~inside & (c >= 0)], minlength=size).astype(float)
-            over = (k_in >= 2) & (k_in * n_out > 2 * k_out * n_in)
-            g = np.zeros(size)
-            if over.any():
-                g[over] = _g_stat(k_in[over], k_out[over], n_in, n_out)
-            for i in np.argsort(-g)[:top]:
-                if g[i] <= 0:
-                    break
-                score = _minus_log10_p(float(g[i]))
-                if score >= min_score:
-                    found.append(Contributor(name, str(col.dictionary[int(i)].as_py()), int(k_in[i]), int(k_out[i]),
-                                             round(score, 1)))
+            k_in = np.bincount(c[inside & (c >= 0)], minlength=size)
+            k_out = np.bincount(c[~inside & (c >= 0)], minlength=size)
+            found += top_values(name, col.dictionary, k_in, k_out, n_in, n_out, top, min_score)
         found.sort(key=lambda x: (-x.score, x.field, x.value))
         out.append(found[:top])
     return out

@@ -77,6 +77,26 @@ def _field_columns(decoded: pa.Table, table: pa.Table, signatures: pa.Array) -> 
     return cols
 
 
+def top_values(name: str, dictionary: pa.Array, inside: np.ndarray, outside: np.ndarray, n_in: int, n_out: int,
+               top: int, min_score: float) -> list[Contributor]:
+    """A field's values over-represented in a window, best first: `inside`/`outside` count
+    each dictionary value's rows in and out of it, of `n_in` and `n_out` rows."""
+    k_in, k_out = inside.astype(float), outside.astype(float)
+    over = (k_in >= 2) & (k_in * n_out > 2 * k_out * n_in)
+    if not over.any():
+        return []
+    g = np.zeros(len(dictionary))
+    g[over] = _g_stat(k_in[over], k_out[over], n_in, n_out)
+    found = []
+    for i in np.argsort(-g)[:top]:
+        if g[i] <= 0:
+            break
+        score = _minus_log10_p(float(g[i]))
+        if score >= min_score:
+            found.append(Contributor(name, str(dictionary[int(i)].as_py()), int(k_in[i]), int(k_out[i]), round(score, 1)))
+    return found
+
+
 def contributors(table: pa.Table, decoded: pa.Table, signatures: pa.Array, ts: np.ndarray,
                  windows: list[tuple[int, int]], top: int = 5, min_score: float = 3.0) -> list[list[Contributor]]:
     """For each (start, end) window, its top over-represented field values, best first."""
@@ -103,19 +123,7 @@ def contributors(table: pa.Table, decoded: pa.Table, signatures: pa.Array, ts: n
             if size == 0 or (name != "signature" and size == 1):
                 continue
             counted = np.bincount(codes[name][lo:hi], minlength=size + 1)[1:]
-            k_in, k_out = counted.astype(float), (totals[name] - counted).astype(float)
-            over = (k_in >= 2) & (k_in * n_out > 2 * k_out * n_in)
-            if not over.any():
-                continue
-            g = np.zeros(size)
-            g[over] = _g_stat(k_in[over], k_out[over], n_in, n_out)
-            for i in np.argsort(-g)[:top]:
-                if g[i] <= 0:
-                    break
-                score = _minus_log10_p(float(g[i]))
-                if score >= min_score:
-                    value = str(col.dictionary[int(i)].as_py())
-                    found.append(Contributor(name, value, int(k_in[i]), int(k_out[i]), round(score, 1)))
+            found += top_values(name, col.dictionary, counted, totals[name] - counted, n_in, n_out, top, min_score)
         found.sort(key=lambda x: (-x.score, x.field, x.value))
         out.append(found[:top])
     return out
