@@ -47,17 +47,23 @@ def object_fields(obj: dict) -> tuple[int | None, str | None, dict[str, str], bo
     message = _first(obj, MESSAGE_KEYS)
     if isinstance(message, str):
         parsed["message"] = message
-    ns = precision = None
-    naive = False
-    stamp = _first(obj, TIME_KEYS)
-    if stamp is not None and not isinstance(stamp, (dict, list)):
-        try:
-            ns, precision, naive = logger_time(stamp)
-        except TimestampOutOfRange:
-            raise
-        except TimestampError:
-            ns = None
+    ns, precision, naive = object_time(obj) or (None, None, False)
     return ns, precision, parsed, naive
+
+
+def object_time(obj: dict) -> tuple[int, str, bool] | None:
+    """A logger object's time, from its first time field, as (ns, precision, had no zone); None
+    when it has none or it cannot be read. A time past what nanoseconds hold raises
+    TimestampOutOfRange: the caller decides whether that rejects the record."""
+    stamp = _first(obj, TIME_KEYS)
+    if stamp is None or isinstance(stamp, (dict, list)):
+        return None
+    try:
+        return logger_time(stamp)
+    except TimestampOutOfRange:
+        raise
+    except TimestampError:
+        return None
 
 
 def logger_time(stamp: object) -> tuple[int, str, bool]:
@@ -83,12 +89,9 @@ def json_line_time(text: str) -> tuple[int, str, bool] | None:
         obj = orjson.loads(text)
     except orjson.JSONDecodeError:
         return None
-    stamp = _first(obj, TIME_KEYS) if isinstance(obj, dict) else None
-    if stamp is None or isinstance(stamp, (dict, list)):
-        return None
     try:
-        return logger_time(stamp)
-    except TimestampError:
+        return object_time(obj) if isinstance(obj, dict) else None
+    except TimestampOutOfRange:
         return None
 
 
